@@ -1,0 +1,1 @@
+"""Developer tooling: the local run, template-driven resource creation, samples. Not deployed."""

@@ -1,0 +1,219 @@
+"""`make run`: the whole pipeline on this machine, no AWS account and no internet.
+
+moto (server mode) stands in for DynamoDB and SQS, created from template.yaml; a local server
+stands in for the feeds and the price API. The real handlers run with real event shapes:
+fetch → queue → process → store, then the API is served on http://127.0.0.1:3000 (PORT
+changes it), each request turned into an API Gateway proxy event as `sam local start-api` does.
+
+`--sources FILE` polls a real sources file instead (needs internet; private addresses stay refused).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import sys
+import tempfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "shared"))
+sys.path.insert(0, str(ROOT))
+
+from devtools.lambda_local import (  # noqa: E402
+    api_event,
+    drain_queue,
+    invoke,
+    load_event,
+    load_handler_module,
+)
+from devtools.sample_server import SampleServer  # noqa: E402
+from devtools.template import create_resources, function_environment  # noqa: E402
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def start_moto() -> str:
+    from moto.server import ThreadedMotoServer
+
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return f"http://{host}:{port}"
+
+
+def configure_environment(endpoint: str, extra: dict[str, str]) -> None:
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "ERROR"),
+            "POWERTOOLS_SERVICE_NAME": "newsroom-local",
+            "POWERTOOLS_METRICS_NAMESPACE": "NewsroomLocal",
+        }
+    )
+    # Plain (non-reference) values from template.yaml's Globals, as a deployed function would see them.
+    for key, value in function_environment("ApiFunction").items():
+        if isinstance(value, str | int):
+            os.environ.setdefault(key, str(value))
+    os.environ.update(extra)
+
+
+def make_api_server(port: int, api_module: Any) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "NewsroomLocalApi/1.0"
+
+        def log_message(self, format: str, *args: object) -> None:
+            say(f"  {self.command} {self.path} -> {args[1] if len(args) > 1 else ''}")
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            headers = {k: v for k, v in self.headers.items()}
+            headers.setdefault("X-Forwarded-Proto", "http")
+            event = api_event(self.command, self.path, headers, body)
+            result = invoke(api_module, event, "ApiFunction")
+            payload = result.get("body") or ""
+            raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+            self.send_response(int(result["statusCode"]))
+            sent = set()
+            for key, values in (result.get("multiValueHeaders") or {}).items():
+                for value in values:
+                    self.send_header(key, value)
+                sent.add(key.lower())
+            for key, value in (result.get("headers") or {}).items():
+                if key.lower() not in sent:
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(raw)
+
+        do_GET = _handle
+        do_POST = _handle
+        do_PUT = _handle
+        do_DELETE = _handle
+        do_HEAD = _handle
+
+    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
+
+
+def run_pipeline(sources_file: Path | None, *, allow_private: bool) -> dict[str, Any]:
+    import boto3
+
+    endpoint = start_moto()
+    say(f"1. moto (AWS stand-in) on {endpoint}")
+    configure_environment(endpoint, {})
+    dynamodb = boto3.client("dynamodb")
+    sqs = boto3.client("sqs")
+    resources = create_resources(dynamodb, sqs)
+    say(f"2. created from template.yaml: table {resources.table_name}, queue + dead-letter queue")
+
+    samples = SampleServer().start()
+    tmp = Path(tempfile.mkdtemp(prefix="newsroom-"))
+    if sources_file is None:
+        sources_file = samples.sources_file(tmp / "sources.json")
+        say(f"3. sample feeds and price API on {samples.base_url}")
+    else:
+        say(f"3. polling the real sources in {sources_file}")
+    configure_environment(
+        endpoint,
+        {
+            "TABLE_NAME": resources.table_name,
+            "QUEUE_URL": resources.queue_url,
+            "SOURCES_FILE": str(sources_file),
+            "PRICE_API_BASE_URL": f"{samples.base_url}/api/v3"
+            if allow_private
+            else os.environ.get("PRICE_API_BASE_URL", "https://api.coingecko.com/api/v3"),
+            "ALLOW_PRIVATE_NETWORK": "true" if allow_private else "false",
+        },
+    )
+    from newsroom import runtime
+
+    runtime.reset()
+    fetch = load_handler_module("fetch_feeds")
+    process = load_handler_module("process_articles")
+    prices = load_handler_module("fetch_prices")
+    api = load_handler_module("api")
+
+    summary = invoke(fetch, load_event("fetch_feeds_schedule"), "FetchFeedsFunction")
+    say(
+        f"4. FetchFeedsFunction: {summary['sources']} sources, {summary['entries']} entries queued, "
+        f"{summary['not_modified']} not modified, {summary['failed']} failed"
+    )
+    from newsroom.config import load_sources
+
+    for state in runtime.store().get_source_states([s.id for s in load_sources()]).values():
+        if state.last_error:
+            say(f"   - {state.source_id}: failed and recorded ({state.last_error})")
+    drained = drain_queue(sqs, resources.queue_url, resources.queue_arn, process)
+    say(
+        f"5. ProcessArticlesFunction: {drained.processed} entries in {drained.batches} SQS batches, "
+        f"{drained.failed} failed"
+    )
+    again = invoke(fetch, load_event("fetch_feeds_schedule"), "FetchFeedsFunction")
+    say(
+        f"6. second fetch round: {again['not_modified']} of {again['sources']} sources answered 304 Not Modified, "
+        f"{again['entries']} entries queued"
+    )
+    priced = invoke(prices, load_event("fetch_prices_schedule"), "FetchPricesFunction")
+    say(f"7. FetchPricesFunction: {priced['stored']} pairs stored ({', '.join(priced['pairs'])})")
+    return {"api": api, "resources": resources}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sources", type=Path, help="a real sources file to poll (needs internet)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--no-serve", action="store_true", help="run the pipeline, print a summary and exit")
+    args = parser.parse_args(argv)
+
+    state = run_pipeline(args.sources, allow_private=args.sources is None)
+    from newsroom import runtime
+
+    page = runtime.store().list_articles("all", limit=100, cursor=None)
+    say(f"8. {len(page.items)} stories stored, one per story:")
+    stories = runtime.store().get_articles([a.id for a in page.items])
+    for article in stories:
+        copies = f"; also published by {', '.join(c.source_name for c in article.copies)}" if article.copies else ""
+        say(f"   - {article.category.value:<10} {article.title}")
+        say(f"     {article.reading_minutes} min read · {article.credit_line}{copies}")
+    if args.no_serve:
+        return 0
+    server = make_api_server(args.port, state["api"])
+    base = f"http://127.0.0.1:{args.port}"
+    say(f"\nAPI (ApiFunction handler) on {base} — try:")
+    for path in (
+        "/articles",
+        "/articles?category=policy",
+        "/articles?coin=SOL",
+        "/feed.json",
+        "/feed.rss",
+        "/feed.atom",
+        "/prices",
+    ):
+        say(f"   {base}{path}")
+    if page.items:
+        say(f"   {base}/articles/{page.items[-1].id}")
+    say("Ctrl-C to stop.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        say("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

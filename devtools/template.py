@@ -1,0 +1,122 @@
+"""Create the stack's DynamoDB table and SQS queues from `template.yaml` itself.
+
+Tests and the local run both call this, so they exercise the real key schema and queue
+settings rather than a second, hand-written copy that could drift.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that keeps CloudFormation's short-form tags (!Ref, !GetAtt, …) as dicts."""
+
+
+def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+@cache
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def resource_properties(logical_id: str) -> dict[str, Any]:
+    return dict(load_template()["Resources"][logical_id]["Properties"])
+
+
+def function_environment(logical_id: str) -> dict[str, Any]:
+    template = load_template()
+    env = dict(template["Globals"]["Function"]["Environment"]["Variables"])
+    own = template["Resources"][logical_id]["Properties"].get("Environment", {}).get("Variables", {})
+    env.update(own)
+    return env
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    table_name: str
+    queue_url: str
+    queue_arn: str
+    dead_letter_queue_url: str
+
+
+def create_table(dynamodb: Any, table_name: str) -> None:
+    props = resource_properties("NewsTable")
+    params: dict[str, Any] = {
+        "TableName": table_name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        params["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    dynamodb.create_table(**params)
+    dynamodb.get_waiter("table_exists").wait(TableName=table_name)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
+
+
+def _queue_attributes(props: dict[str, Any], arns: dict[str, str]) -> dict[str, str]:
+    attributes: dict[str, str] = {}
+    for key in (
+        "VisibilityTimeout",
+        "MessageRetentionPeriod",
+        "DelaySeconds",
+        "ReceiveMessageWaitTimeSeconds",
+    ):
+        if key in props:
+            attributes[key] = str(props[key])
+    redrive = props.get("RedrivePolicy")
+    if redrive:
+        target = redrive["deadLetterTargetArn"]
+        if isinstance(target, dict) and "Fn::GetAtt" in target:
+            target = arns[target["Fn::GetAtt"][0]]
+        attributes["RedrivePolicy"] = json.dumps(
+            {"deadLetterTargetArn": target, "maxReceiveCount": str(redrive["maxReceiveCount"])}
+        )
+    return attributes
+
+
+def create_resources(dynamodb: Any, sqs: Any, prefix: str = "newsroom") -> LocalResources:
+    table_name = f"{prefix}-NewsTable"
+    create_table(dynamodb, table_name)
+    arns: dict[str, str] = {}
+    urls: dict[str, str] = {}
+    for logical_id in ("ArticleDeadLetterQueue", "ArticleQueue"):
+        props = resource_properties(logical_id)
+        url = sqs.create_queue(QueueName=f"{prefix}-{logical_id}", Attributes=_queue_attributes(props, arns))[
+            "QueueUrl"
+        ]
+        urls[logical_id] = url
+        arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return LocalResources(
+        table_name=table_name,
+        queue_url=urls["ArticleQueue"],
+        queue_arn=arns["ArticleQueue"],
+        dead_letter_queue_url=urls["ArticleDeadLetterQueue"],
+    )

@@ -1,0 +1,587 @@
+"""Classify an article: its category, the coins it is about, its kind and its language.
+
+Every function here is pure and runs on every processed entry, so all patterns are compiled
+once at import and each text is scanned a fixed, small number of times.
+
+Rules, in short:
+
+- `categorize` scores weighted keyword and phrase hits per `Category`: a hit in the title
+  counts 3×, a hit in a feed tag 2×, a hit in the body 1× (at most `_MAX_HITS_PER_TERM` hits
+  of one term in the body, so one word repeated all through a long article cannot carry
+  it). The highest score wins. A tie that includes the hint goes to the hint; other ties go
+  to the more specific category (`_TIE_ORDER`). Nothing scoring at all gives the hint, else
+  Markets, the catch-all of a crypto news desk.
+- `coin_tags` finds coins named by name (case-insensitive, whole words) or by ticker
+  (upper-case whole words, or any-case cashtags like `$sol`), ordered by first appearance,
+  title before body. Tickers that are also ordinary words or other organisations' initials
+  (SOL, DOT, LINK, TON, ADA, LTC, TRX, DOGE) count only with crypto evidence; each trap has
+  its rule spelled out next to its pattern below.
+- `kind_of`: wire services and press-release tags give Press release; Opinion/Op-Ed/Column/
+  Commentary tags or title prefixes give Opinion; Analysis/Market Analysis/Explainer tags give
+  Analysis; otherwise the source's hint, else News.
+- `detect_language` normalises a declared language to its primary subtag ("en-US" -> "en");
+  without one it guesses among en, es, pt, fr, de, it, cs, sk from stopword frequencies and
+  returns None rather than a weak guess.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from newsroom.models import Category, Kind
+
+__all__ = ["categorize", "coin_tags", "detect_language", "kind_of"]
+
+
+# --------------------------------------------------------------------------------------
+# Category
+# --------------------------------------------------------------------------------------
+
+_TITLE_WEIGHT = 3.0
+_TAG_WEIGHT = 2.0
+_BODY_WEIGHT = 1.0
+_MAX_HITS_PER_TERM = 3
+
+# When two categories score the same and the hint is not among them, the narrower beat is
+# the better label: a hack story that also mentions prices is a Security story.
+_TIE_ORDER: tuple[Category, ...] = (
+    Category.SECURITY,
+    Category.POLICY,
+    Category.DEFI,
+    Category.TECHNOLOGY,
+    Category.BUSINESS,
+    Category.MARKETS,
+)
+
+# (regex, weight). Patterns are case-insensitive unless they start with `(?-i:`; acronyms
+# that are also ordinary words in lower case ("sec", "dex", "amm", "ipo") are matched only
+# in capitals.
+_CATEGORY_TERMS: dict[Category, tuple[tuple[str, float], ...]] = {
+    Category.POLICY: (
+        (r"regulat(?:ion|ions|or|ors|ory|e|es|ing)", 1.0),
+        # "regulated" mostly describes a venue ("a regulated exchange"), not a policy event.
+        (r"regulated", 0.5),
+        (r"(?-i:SEC)", 1.5),
+        (r"securities\s+and\s+exchange\s+commission", 1.5),
+        (r"(?-i:CFTC|OCC|ESMA|FCA|HKMA|SFC|FATF|FinCEN|OFAC|IRS|DOJ|DoJ|MiCA|MiCAR|CBDCs?|AML|KYC)", 1.5),
+        (r"lawmakers?|legislat(?:ion|ive|ors?|ure)|policymak(?:ers?|ing)|policy|policies", 1.0),
+        # Capital "Bill" only mid-title ("Crypto Bill"), so "Bill Miller said" stays out.
+        (r"(?-i:bills?|(?<=[A-Za-z]\s)Bills?(?!\s+(?:Gates|Miller|Ackman|Clinton)\b))", 1.0),
+        # "GENIUS Act", "CLARITY Act", "Digital Asset Market Clarity Act".
+        (r"(?-i:[A-Z][A-Za-z]+\s+Act)", 1.5),
+        (r"governments?|government'?s|authorit(?:y|ies)|ministry|minister|parliament|senate|senators?", 1.0),
+        (r"congress(?:ional)?|(?-i:MPs)|white\s+house|treasury\s+department", 1.0),
+        (r"monetary\s+authority|central\s+banks?|financial\s+regulator|watchdog", 2.0),
+        (r"sanction(?:s|ed)?|licen[cs](?:e|es|ed|ing)|compliance|compliant|enforcement|oversight", 1.0),
+        (
+            r"courts?|lawsuits?|sue[sd]?|judge|ruling|indict(?:s|ed|ment)?|prosecutors?|attorney\s+general",
+            1.0,
+        ),
+        (
+            r"police|arrest(?:s|ed)?|charged|sentenced|guilty|convicted|seiz(?:e|es|ed|ure)|ban(?:s|ned)?|charters?|jurisdictions?",
+            1.0,
+        ),
+        (r"tax(?:es|ation)?|no-action\s+letter|framework", 0.75),
+    ),
+    Category.MARKETS: (
+        (r"prices?|rall(?:y|ies|ied)|surg(?:e|es|ed)|slump(?:s|ed)?|plung(?:e|es|ed)", 1.0),
+        (r"tumbl(?:e|es|ed)|sinks?|slid(?:e|es)?|sell-?offs?|dips?|soar(?:s|ed)?|rebound(?:s|ed)?", 1.0),
+        (r"trading|traders?|trades|liquidat(?:ions?|ed)|market\s+cap(?:italization)?", 1.0),
+        (r"(?:ETF|fund)\s+(?:in|out)?flows|inflows|outflows|(?-i:ETFs?)", 1.0),
+        (r"bull(?:s|ish)?|bear(?:s|ish)?|volatil(?:e|ity)|futures|open\s+interest|funding\s+rates?", 1.0),
+        (r"support\s+(?:level|zone)|key\s+support|resistance|all-time\s+highs?|(?-i:ATH)|(?-i:RSI)", 1.0),
+        (r"moving\s+average|technical\s+analysis|breakout|price\s+targets?|short\s+squeeze|whales?", 1.0),
+        # A price level ("$92K"; "$40B" is an amount, not a price) or a move ("up 6%", "UP 7-10%").
+        (r"\$\d[\d,.]*\s?[Kk]", 1.0),
+        (
+            r"(?:up|down|gain(?:s|ed|ing)?|fall(?:s|ing)?|fell|drop(?:s|ped|ping)?|jump(?:s|ed|ing)?"
+            r"|climb(?:s|ed|ing)?|slip(?:s|ped|ping)?|ris(?:es|ing)|rose|sink(?:s|ing)?|sank|add(?:s|ed))"
+            r"\s+(?:by\s+)?\d[\d.]*(?:[-–]\d[\d.]*)?%",
+            1.0,
+        ),
+        (r"top\s+movers|top\s+gainers|top\s+losers|majors", 1.0),
+    ),
+    Category.DEFI: (
+        (r"(?-i:DeFi|DEFI)|decentrali[sz]ed\s+finance|decentrali[sz]ed\s+exchanges?|(?-i:DEXs?|DEXes)", 2.0),
+        (r"lending\s+(?:protocols?|markets?|platforms?)|liquidity\s+(?:pools?|providers?)", 2.0),
+        (r"yield\s+farming|yield-bearing|yields?|re?staking|liquid\s+staking", 1.0),
+        (r"(?-i:TVL)|total\s+value\s+locked|(?-i:AMMs?)|automated\s+market\s+makers?", 2.0),
+        (r"(?-i:Aave|Uniswap|Lido|Pendle|Ethena|MakerDAO|Compound\s+Finance|Curve\s+Finance|Morpho)", 1.5),
+        (r"(?-i:DAOs?)|governance\s+(?:proposal|vote|token)s?|swaps?|vaults?|borrow(?:ing|ers)?", 1.0),
+    ),
+    Category.TECHNOLOGY: (
+        (r"protocol\s+upgrades?|network\s+upgrades?|upgrades?|hard\s+forks?|soft\s+forks?", 1.5),
+        (
+            r"layer[\s-]?[12]s?|(?-i:L[12]s?)|rollups?|zero[\s-]knowledge|(?-i:ZK|zk)[\s-]?(?:proofs?|rollups?)?",
+            1.5,
+        ),
+        (r"developers?|devs|mainnet|testnet|scal(?:ing|ability)|throughput|(?-i:TPS)", 1.0),
+        (
+            r"validators?|nodes?|(?:execution|consensus|validator)\s+clients?|smart\s+contracts?|codebase|open[\s-]source|(?-i:SDKs?|APIs?)",
+            1.0,
+        ),
+        (r"interoperab(?:ility|le)|consensus|quantum|(?-i:EIP|BIP)-?\d*|lightning\s+network", 1.0),
+    ),
+    Category.BUSINESS: (
+        (r"funding\s+rounds?|seed\s+rounds?|series\s+[A-E]|raises|raised|raising|venture\s+capital", 1.5),
+        (r"acquisitions?|acquir(?:e|es|ed|ing)|mergers?|partnerships?|partners?\s+with|(?-i:IPO|IPOs)", 1.5),
+        (r"earnings|revenue|profits?|valuation|shareholders?|share\s+sales?|buybacks?|quarterly", 1.0),
+        (r"hires?|hired|appoint(?:s|ed|ment)|(?-i:CEO|CFO|COO|CTO)|executives?|layoffs?|lays?\s+off", 1.0),
+        (r"compan(?:y|ies)|deals?|stake|investors?|invest(?:s|ed|ment)?", 0.5),
+    ),
+    Category.SECURITY: (
+        (r"hack(?:s|ed|ers?)?|exploit(?:s|ed|ers?)?|breach(?:es|ed)?|stolen|theft|heist", 2.0),
+        (r"phishing|vulnerabilit(?:y|ies)|drain(?:ed|er|s)?|scam(?:s|med|ming|mers?)?|rug[\s-]?pulls?", 2.0),
+        (r"malware|ransomware|cyberattacks?|attackers?|compromised|private\s+keys?\s+leak\w*", 2.0),
+        (r"fraud(?:ulent|sters?)?|ponzi|security\s+(?:incident|flaw|audit)s?", 1.0),
+    ),
+}
+
+# Tags that are themselves a section name. Other tags still score through the keyword terms.
+_TAG_CATEGORIES: dict[str, Category] = {
+    "policy": Category.POLICY,
+    "regulation": Category.POLICY,
+    "legal": Category.POLICY,
+    "law and order": Category.POLICY,
+    "legislation": Category.POLICY,
+    "u.s. policymaking": Category.POLICY,
+    "markets": Category.MARKETS,
+    "market": Category.MARKETS,
+    "market wrap": Category.MARKETS,
+    "prices": Category.MARKETS,
+    "price analysis": Category.MARKETS,
+    "trading": Category.MARKETS,
+    "defi": Category.DEFI,
+    "decentralized finance": Category.DEFI,
+    "tech": Category.TECHNOLOGY,
+    "technology": Category.TECHNOLOGY,
+    "infrastructure": Category.TECHNOLOGY,
+    "developer tools": Category.TECHNOLOGY,
+    "software": Category.TECHNOLOGY,
+    "business": Category.BUSINESS,
+    "finance": Category.BUSINESS,
+    "companies": Category.BUSINESS,
+    "deals": Category.BUSINESS,
+    "finance firms": Category.BUSINESS,
+    "venture capital": Category.BUSINESS,
+    "funding": Category.BUSINESS,
+    "security": Category.SECURITY,
+    "hacks": Category.SECURITY,
+    "scams": Category.SECURITY,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    category: Category
+    weight: float
+
+
+def _compile_category_scanner() -> tuple[re.Pattern[str], dict[str, _Term]]:
+    """All terms of all categories as one alternation: one `finditer` pass per text."""
+    terms: dict[str, _Term] = {}
+    alternatives: list[str] = []
+    for category, entries in _CATEGORY_TERMS.items():
+        for pattern, weight in entries:
+            group = f"t{len(terms)}"
+            terms[group] = _Term(category, weight)
+            alternatives.append(f"(?P<{group}>{pattern})")
+    scanner = r"(?<![\w$])(?:" + "|".join(alternatives) + r")(?![\w])"
+    return re.compile(scanner, re.IGNORECASE), terms
+
+
+_CATEGORY_SCANNER, _TERMS = _compile_category_scanner()
+
+
+def _term_hits(text: str) -> dict[str, int]:
+    hits: dict[str, int] = {}
+    for match in _CATEGORY_SCANNER.finditer(text):
+        group = match.lastgroup
+        if group is not None:
+            hits[group] = hits.get(group, 0) + 1
+    return hits
+
+
+def _add_hits(scores: dict[Category, float], hits: dict[str, int], weight: float, cap: int) -> None:
+    for group, count in hits.items():
+        term = _TERMS[group]
+        scores[term.category] += term.weight * weight * min(count, cap)
+
+
+def category_scores(title: str, text: str, feed_tags: Sequence[str] = ()) -> dict[Category, float]:
+    """Each category's score for an article; exposed for debugging and tests."""
+    scores = dict.fromkeys(Category, 0.0)
+    _add_hits(scores, _term_hits(title), _TITLE_WEIGHT, cap=_MAX_HITS_PER_TERM)
+    _add_hits(scores, _term_hits(text), _BODY_WEIGHT, cap=_MAX_HITS_PER_TERM)
+    for tag in feed_tags:
+        # One tag votes at most once per category, however many terms it contains.
+        tag_categories = {_TERMS[group].category for group in _term_hits(tag)}
+        named = _TAG_CATEGORIES.get(" ".join(tag.lower().split()))
+        if named is not None:
+            tag_categories.add(named)
+        for category in tag_categories:
+            scores[category] += _TAG_WEIGHT
+    return scores
+
+
+def categorize(
+    title: str,
+    text: str,
+    *,
+    feed_tags: Sequence[str] = (),
+    hint: Category | None = None,
+) -> Category:
+    """The article's section, by keyword scoring (see the module docstring for the rules)."""
+    scores = category_scores(title, text, feed_tags)
+    best = max(scores.values())
+    if best <= 0:
+        return hint if hint is not None else Category.MARKETS
+    leaders = [category for category in _TIE_ORDER if scores[category] == best]
+    if hint is not None and hint in leaders:
+        return hint
+    return leaders[0]
+
+
+# --------------------------------------------------------------------------------------
+# Coins
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Coin:
+    ticker: str
+    # Whole-word name patterns, case-insensitive unless wrapped in (?-i:...).
+    names: tuple[str, ...]
+    # True when the upper-case ticker is also an ordinary word or someone else's initials,
+    # so a bare mention needs crypto evidence (see `_mention_counts`).
+    ambiguous_ticker: bool = False
+
+
+_COINS: tuple[_Coin, ...] = (
+    _Coin("BTC", (r"bitcoins?",)),
+    # "ETH Zurich" is handled in `_mention_counts`; "Ethernet"/"Etherscan" fail the whole-word test.
+    _Coin("ETH", (r"ethereum", r"ether")),
+    # The name is "Solana" only: lower-case "sol" (the sun in Spanish/Portuguese, "o sol nasce",
+    # "el sol") is never a coin, and words that merely contain it ("solution", "solar",
+    # "console") fail the whole-word test. Upper-case SOL is an ambiguous ticker.
+    _Coin("SOL", (r"solana",), ambiguous_ticker=True),
+    _Coin("BNB", (r"bnb\s+chain", r"binance\s+coin")),
+    # "Ripple" (the company) counts as XRP, but only capitalised, so the verb/noun "ripple"
+    # ("news that rippled", "a ripple of selling") is out, and never in "ripple effect(s)",
+    # in any case, since "The Ripple Effect of ..." headlines are about consequences.
+    _Coin("XRP", (r"(?-i:Ripple|RIPPLE)(?!\s+(?i:effects?)\b)",)),
+    # "DOGE" may be the Department of Government Efficiency: see `_DOGE_DEPARTMENT` below.
+    _Coin("DOGE", (r"dogecoin",), ambiguous_ticker=True),
+    _Coin("ADA", (r"cardano",), ambiguous_ticker=True),  # ADA: Americans with Disabilities Act
+    _Coin("TRX", (r"tron",), ambiguous_ticker=True),  # TRX: suspension trainers; the film is out of scope
+    # Capitalised only: a lower-case avalanche is snow. A capitalised one still needs context.
+    _Coin("AVAX", (r"(?-i:Avalanche|AVALANCHE)",)),
+    _Coin("DOT", (r"polkadot",), ambiguous_ticker=True),  # DOT: US Department of Transportation
+    # "link" in lower case is never LINK (case-sensitive ticker); "LINK" in capitals needs context.
+    _Coin("LINK", (r"chainlink",), ambiguous_ticker=True),
+    _Coin("LTC", (r"litecoin",), ambiguous_ticker=True),  # LTC: long-term care
+    _Coin("TON", (r"toncoin",), ambiguous_ticker=True),  # TON: a unit of weight in shouted headlines
+    # Capitalised only: "to tether" is a verb. "Tether" the company counts as USDT.
+    _Coin("USDT", (r"(?-i:Tether|TETHER)",)),
+    _Coin("USDC", (r"usd\s+coin",)),
+)
+
+_COIN_BY_TICKER = {coin.ticker: coin for coin in _COINS}
+
+# Names that are also ordinary words even when capitalised (sentence starts): they need the
+# same crypto evidence as an ambiguous ticker.
+_NAMES_NEEDING_CONTEXT = frozenset({"AVAX"})
+
+
+def _compile_coin_scanner() -> re.Pattern[str]:
+    alternatives: list[str] = []
+    for coin in _COINS:
+        names = "|".join(coin.names)
+        alternatives.append(rf"(?P<n_{coin.ticker}>(?i:{names}))")
+        # Cashtags in any case ("$sol", "$ETH") are deliberate ticker syntax; bare tickers
+        # must be upper case.
+        alternatives.append(rf"(?P<c_{coin.ticker}>\$(?i:{coin.ticker}))")
+        alternatives.append(rf"(?P<t_{coin.ticker}>{coin.ticker})")
+    return re.compile(r"(?<![\w$])(?:" + "|".join(alternatives) + r")(?!\w)")
+
+
+_COIN_SCANNER = _compile_coin_scanner()
+
+# Words that make an upper-case ambiguous ticker read as a coin.
+_CRYPTO_CONTEXT = re.compile(
+    r"(?<!\w)(?:crypto\w*|cryptocurrenc(?:y|ies)|blockchains?|tokens?|tokeni[sz]\w*|altcoins?|stablecoins?"
+    r"|memecoins?|defi|web3|on-?chain|nfts?|airdrops?|staking|validators?|mainnet|testnet|satoshis?"
+    r"|hodl\w*|cripto\w*|criptomoed\w*|krypto\w*|coinbase|binance|kraken|bybit|okx"
+    r"|exchange-traded|market\s+cap\w*|altcoin\s+season)(?!\w)",
+    re.IGNORECASE,
+)
+
+# Strong, local evidence that a bare ticker is a coin: a unit after a number ("1,000 SOL"),
+# a crypto noun after it ("SOL price", "DOT holders"), a trading pair ("SOL/USDT") or a
+# price move ("DOT Sinks 2%", "TRX (+2%)", "SOL held steady at $136").
+_TICKER_AFTER_EVIDENCE = re.compile(
+    r"(?:[\s-]+(?i:tokens?|coins?|prices?|holders|stakers|staking|etfs?|futures|perps?|options|whales?"
+    r"|supply|treasur(?:y|ies)|network|ecosystem|chain|market\s+cap)\b"
+    r"|\s*/\s*(?:USD[TC]?|EUR|BTC|ETH)\b|-(?:USD[TC]?|PERP)\b"
+    r"|\s*\(\s*[+\-−]\d"
+    r"|(?:\s+[A-Za-z]+){0,3}\s+[+\-−]?\d+(?:[.,]\d+)?\s?%"
+    r"|(?:\s+[A-Za-z]+){0,3}\s+\$\d)"
+)
+_UNIT_TICKERS = frozenset({"TON"})
+_TICKER_BEFORE_EVIDENCE = re.compile(
+    r"\d(?:[\d,.]*\d)?\s*(?:[kKmMbB]|million|billion|thousand)?\s+$",
+)
+
+# "ETH Zurich"/"ETH Zürich"/"ETH Zuerich" is the Swiss university, not Ether. When the
+# university is in the text, other bare "ETH"s ("researchers at ETH") need local evidence.
+_ETH_ZURICH = re.compile(r"(?-i:ETH)\s*[-–]?\s*Z(?:u|ü|ue)rich", re.IGNORECASE)
+
+# "DOGE" is also the US Department of Government Efficiency. It is the department when the
+# text names the department, when DOGE sits next to a government cue ("Musk-led DOGE",
+# "DOGE cuts", "DOGE staffers"), or when the text has government words (federal, agency,
+# ...) and either mentions Musk ("Elon Musk's DOGE") or has no crypto context at all. Then
+# only "Dogecoin" by name (or a "$DOGE" cashtag) tags DOGE.
+_DOGE_DEPARTMENT = re.compile(r"department\s+of\s+government\s+efficiency", re.IGNORECASE)
+_DOGE_GOVERNMENT_CUE = re.compile(
+    r"(?i:musk[\s-]led|musk['’]s|trump['’]s|white\s+house|administration['’]s|federal)\s+DOGE\b"
+    r"|\bDOGE(?:['’]s)?\s+(?i:cuts?|staff(?:ers)?|team|employees|officials?|workers|access|audits?"
+    r"|savings|layoffs|chief|head|agents?|task\s+force|initiative|website|firings)\b",
+)
+_GOVERNMENT_WORDS = re.compile(
+    r"\b(?:federal|agency|agencies|government|administration|congress|white\s+house|taxpayers?"
+    r"|bureaucra\w+|civil\s+servants?|workforce|pentagon)\b",
+    re.IGNORECASE,
+)
+_MUSK = re.compile(r"\bMusk\b")
+
+
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    ticker: str
+    start: int
+    end: int
+    form: str  # "n" name, "c" cashtag, "t" bare upper-case ticker
+
+
+class _CoinContext:
+    """Text-wide facts, computed at most once per text and only when a rule asks."""
+
+    def __init__(self, haystack: str, mentions: Sequence[_Mention]) -> None:
+        self._haystack = haystack
+        self._mentions = mentions
+        self._crypto: bool | None = None
+        self._doge_government: bool | None = None
+        self._eth_zurich: bool | None = None
+
+    @property
+    def crypto(self) -> bool:
+        if self._crypto is None:
+            # Any coin named outright, or an unambiguous ticker, is crypto context too.
+            self._crypto = bool(_CRYPTO_CONTEXT.search(self._haystack)) or any(
+                (mention.form == "n" and mention.ticker not in _NAMES_NEEDING_CONTEXT)
+                or mention.form == "c"
+                or (mention.form == "t" and not _COIN_BY_TICKER[mention.ticker].ambiguous_ticker)
+                for mention in self._mentions
+                if not (mention.ticker == "ETH" and self.eth_zurich)
+            )
+        return self._crypto
+
+    @property
+    def eth_zurich(self) -> bool:
+        if self._eth_zurich is None:
+            self._eth_zurich = bool(_ETH_ZURICH.search(self._haystack))
+        return self._eth_zurich
+
+    @property
+    def doge_government(self) -> bool:
+        if self._doge_government is None:
+            text = self._haystack
+            self._doge_government = bool(
+                _DOGE_DEPARTMENT.search(text)
+                or _DOGE_GOVERNMENT_CUE.search(text)
+                or (_GOVERNMENT_WORDS.search(text) and (_MUSK.search(text) or not self.crypto))
+            )
+        return self._doge_government
+
+
+def _has_local_evidence(haystack: str, mention: _Mention) -> bool:
+    if _TICKER_AFTER_EVIDENCE.match(haystack, mention.end):
+        return True
+    if mention.ticker in _UNIT_TICKERS:
+        return False  # "A 40 TON TRUCK": after a number, TON is the weight
+    return bool(_TICKER_BEFORE_EVIDENCE.search(haystack[max(0, mention.start - 24) : mention.start]))
+
+
+def _mention_counts(haystack: str, mention: _Mention, context: _CoinContext) -> bool:
+    ticker = mention.ticker
+    if mention.form == "n":
+        return ticker not in _NAMES_NEEDING_CONTEXT or context.crypto
+    if mention.form == "c":
+        return True  # "$SOL", "$DOGE", "$eth": nobody writes a cashtag for a university
+    # A bare, upper-case ticker.
+    if ticker == "ETH":
+        if _ETH_ZURICH.match(haystack, mention.start):
+            return False
+        return not context.eth_zurich or _has_local_evidence(haystack, mention)
+    if ticker == "DOGE" and context.doge_government:
+        return False
+    if _COIN_BY_TICKER[ticker].ambiguous_ticker:
+        return _has_local_evidence(haystack, mention) or context.crypto
+    return True
+
+
+def coin_tags(title: str, text: str) -> tuple[str, ...]:
+    """Tickers of the coins the article mentions, in order of first mention (title first)."""
+    haystack = f"{title}\n{text}"
+    mentions: list[_Mention] = []
+    for match in _COIN_SCANNER.finditer(haystack):
+        group = match.lastgroup
+        if group is None:
+            continue
+        form, _, ticker = group.partition("_")
+        mentions.append(_Mention(ticker, match.start(), match.end(), form))
+    if not mentions:
+        return ()
+    context = _CoinContext(haystack, mentions)
+    found: list[str] = []
+    for mention in mentions:
+        if mention.ticker not in found and _mention_counts(haystack, mention, context):
+            found.append(mention.ticker)
+    return tuple(found)
+
+
+# --------------------------------------------------------------------------------------
+# Kind
+# --------------------------------------------------------------------------------------
+
+_WIRE_DOMAINS = (
+    "prnewswire.com",
+    "globenewswire.com",
+    "businesswire.com",
+    "accesswire.com",
+    "einpresswire.com",
+)
+_PRESS_RELEASE_TAGS = frozenset({"press release", "press releases", "press-release", "pr"})
+_OPINION_TAGS = frozenset(
+    {"opinion", "opinions", "op-ed", "op-eds", "oped", "column", "columns", "commentary", "columnists"}
+)
+# Exact tags only: CoinDesk's "Technical Analysis" sits on automated market news items
+# that also carry "News", so it does not make an item Analysis.
+_ANALYSIS_TAGS = frozenset(
+    {"analysis", "market analysis", "markets analysis", "explainer", "explainers", "news analysis"}
+)
+_OPINION_TITLE = re.compile(r"^\s*(?:opinion|op-?ed|column|commentary)\s*[:|–—-]\s*", re.IGNORECASE)
+
+
+def _normalized_tags(tags: Iterable[str]) -> set[str]:
+    return {" ".join(tag.lower().split()) for tag in tags}
+
+
+def _is_wire_domain(domain: str) -> bool:
+    host = domain.strip().lower().rstrip(".")
+    host = host.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return any(host == wire or host.endswith("." + wire) for wire in _WIRE_DOMAINS)
+
+
+def kind_of(
+    *,
+    source_kind_hint: Kind | None,
+    feed_tags: Sequence[str],
+    title: str,
+    source_domain: str,
+) -> Kind:
+    """News, Press release, Opinion or Analysis (see the module docstring for the order)."""
+    tags = _normalized_tags(feed_tags)
+    if source_kind_hint is Kind.PRESS_RELEASE or _is_wire_domain(source_domain) or tags & _PRESS_RELEASE_TAGS:
+        return Kind.PRESS_RELEASE
+    if tags & _OPINION_TAGS or _OPINION_TITLE.match(title):
+        return Kind.OPINION
+    if tags & _ANALYSIS_TAGS:
+        return Kind.ANALYSIS
+    return source_kind_hint if source_kind_hint is not None else Kind.NEWS
+
+
+# --------------------------------------------------------------------------------------
+# Language
+# --------------------------------------------------------------------------------------
+
+_STOPWORDS: dict[str, str] = {
+    "en": "the and of to in is that for it with as was on are be by this from at have has not which"
+    " but will its their were been would said after about",
+    "es": "el la los las de del que y en un una es por con para se al lo como más pero sus le ya fue"
+    " este esta son también sobre entre desde",
+    "pt": "o a os as de do da dos das que e em no na nos nas um uma para com não por se mais ao foi é"
+    " são pelo pela também sobre entre",
+    "fr": "le la les de des du et en un une est que qui dans pour pas au aux sur avec ce il elle sont"
+    " ont par plus été cette mais",
+    "de": "der die das und ist nicht ein eine zu den dem mit von auf für sich im des auch es wird sind"
+    " bei nach wie aus einen werden",
+    "it": "il lo la gli le di del della che e è un una per non con sono nel alla anche più da dei ha come delle questo",
+    "cs": "a je se na v ve že to s z do o k by ale jako jsou byl bylo byla pro který která které při"
+    " také jeho již už když nebo podle jsme",
+    "sk": "a je sa na v vo že to s z do o k by ale ako sú bol bolo bola pre ktorý ktorá ktoré pri aj"
+    " jeho už keď alebo podľa sme",
+    # Not a language we label, but one our sources publish in: without it Dutch text ("de",
+    # "en", "in", "van") would be read as Spanish or French. Winning here means "unsure".
+    "nl": "de het een van en in is op dat te met voor niet zijn aan er ook bij naar om werd wordt maar nog",
+}
+_GUESSABLE = frozenset({"en", "es", "pt", "fr", "de", "it", "cs", "sk"})
+# Letters that only some of the candidates use.
+_DISTINCTIVE_LETTERS: dict[str, str] = {
+    "cs": "řěů",
+    "sk": "ľĺŕ",
+    "es": "ñ¿¡",
+    "pt": "ãõ",
+    "de": "ß",
+}
+_MIN_EVIDENCE = 4.0
+_MIN_MARGIN = 1.5
+
+
+def _stopword_weights() -> dict[str, dict[str, float]]:
+    """word -> {language: weight}; a word shared by k languages is worth 1/k to each."""
+    owners: dict[str, list[str]] = {}
+    for language, words in _STOPWORDS.items():
+        for word in set(words.split()):
+            owners.setdefault(word, []).append(language)
+    return {word: {lang: 1.0 / len(langs) for lang in langs} for word, langs in owners.items()}
+
+
+_WORD_WEIGHTS = _stopword_weights()
+_WORD = re.compile(r"[^\W\d_]+")
+_LANGUAGE_TAG = re.compile(r"^([a-z]{2,3})(?:[-_].*)?$")
+
+
+def _normalize_declared(declared: str | None) -> str | None:
+    if declared is None:
+        return None
+    match = _LANGUAGE_TAG.match(declared.strip().lower())
+    if match is None or match.group(1) in ("und", "mul", "zxx"):
+        return None
+    return match.group(1)
+
+
+def _guess_language(text: str) -> str | None:
+    scores = dict.fromkeys(_STOPWORDS, 0.0)
+    folded = unicodedata.normalize("NFC", text).lower()
+    for word in _WORD.findall(folded):
+        for language, weight in _WORD_WEIGHTS.get(word, {}).items():
+            scores[language] += weight
+    for language, letters in _DISTINCTIVE_LETTERS.items():
+        scores[language] += 0.5 * sum(folded.count(letter) for letter in letters)
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    (best, best_score), (_, runner_up) = ranked[0], ranked[1]
+    if best_score < _MIN_EVIDENCE or best_score < _MIN_MARGIN * runner_up:
+        return None
+    return best if best in _GUESSABLE else None
+
+
+def detect_language(text: str, declared: str | None) -> str | None:
+    """The declared language's primary subtag, else a stopword guess, else None."""
+    normalized = _normalize_declared(declared)
+    if normalized is not None:
+        return normalized
+    return _guess_language(text)

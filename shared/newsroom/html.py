@@ -1,0 +1,363 @@
+"""Feed HTML made safe to serve, and made into plain text.
+
+Rules:
+
+- `sanitize_html` keeps an article tag set (`ALLOWED_TAGS`) and a few harmless attributes, and
+  drops everything else with nh3 (ammonia). Elements that carry code or embedded media
+  (`DROPPED_WITH_CONTENT`: script, style, iframe, svg, ...) go with their contents; other unknown
+  tags are unwrapped and their text kept. Links keep only http(s) targets, relative ones resolved
+  against `base_url` (dropped when there is none), and every `<a>` gets
+  `rel="noopener noreferrer nofollow"`; an `<a>` left without a target is unwrapped. Images keep
+  only https sources (protocol-relative ones are taken as https; http, data: and javascript: are
+  dropped), and an `<img>` left without a source is removed: mixed content and tracking beacons
+  never reach a reader.
+- `html_to_text` is the text a reader sees: blocks (paragraphs, headings, list items, quotes, table
+  rows, ...) separated by a blank line, whitespace collapsed inside a block, `<br>` kept as a line
+  break, `<pre>` kept verbatim, entities decoded, scripts/styles/embeds dropped. It uses the stdlib
+  `html.parser`, which never raises on broken markup.
+- `first_image` is the first `<img>` with an https source that is not a 1x1 tracking pixel
+  (lazy-loading `data-src` is honoured when `src` is a placeholder).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+
+ALLOWED_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "hr",
+        "div",
+        "a",
+        "strong",
+        "em",
+        "b",
+        "i",
+        "u",
+        "s",
+        "del",
+        "ins",
+        "sub",
+        "sup",
+        "small",
+        "mark",
+        "cite",
+        "q",
+        "abbr",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "blockquote",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "figure",
+        "figcaption",
+        "img",
+        "pre",
+        "code",
+        "table",
+        "caption",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "th",
+        "td",
+    }
+)
+
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "abbr": {"title"},
+    "ol": {"start"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+}
+
+DROPPED_WITH_CONTENT = frozenset(
+    {
+        "script",
+        "style",
+        "iframe",
+        "noscript",
+        "template",
+        "object",
+        "embed",
+        "applet",
+        "svg",
+        "math",
+        "canvas",
+        "audio",
+        "video",
+        "form",
+        "select",
+        "textarea",
+        "button",
+        "title",
+        "frame",
+        "frameset",
+        "noembed",
+        "noframes",
+    }
+)
+
+LINK_REL = "noopener noreferrer nofollow"
+_LINK_SCHEMES = frozenset({"http", "https"})
+_IMAGE_SCHEMES = frozenset({"https"})
+
+# nh3 output is normalised (lower-case names, double-quoted attributes), so these are exact.
+_IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
+_A_WITHOUT_HREF = re.compile(r"<a(?![^>]*\shref=)[^>]*>(.*?)</a>", re.DOTALL)
+
+
+def _absolute(value: str, base_url: str | None, schemes: frozenset[str]) -> str | None:
+    url = value.strip()
+    if not url:
+        return None
+    if url.startswith("//"):
+        url = "https:" + url
+    try:
+        parts = urlsplit(url)
+        if not parts.scheme:
+            if not base_url:
+                return None
+            url = urljoin(base_url, url)
+            parts = urlsplit(url)
+        if parts.scheme.lower() not in schemes or not parts.hostname:
+            return None
+    except ValueError:
+        return None
+    return url
+
+
+def _url_filter(base_url: str | None) -> Callable[[str, str, str], str | None]:
+    def url_filter(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "a" and attribute == "href":
+            return _absolute(value, base_url, _LINK_SCHEMES)
+        if tag == "img" and attribute == "src":
+            return _absolute(value, base_url, _IMAGE_SCHEMES)
+        return value
+
+    return url_filter
+
+
+def _keep_absolute(url: str) -> str | None:
+    return url if _absolute(url, None, _LINK_SCHEMES) == url else None
+
+
+def sanitize_html(html: str, base_url: str | None = None) -> str:
+    """Safe article HTML from feed HTML (see the module rules)."""
+    if not html or not html.strip():
+        return ""
+    cleaned = nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(DROPPED_WITH_CONTENT),
+        attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_url_filter(base_url),
+        url_schemes=set(_LINK_SCHEMES),
+        # nh3 decides "relative" on the raw value but hands this the filtered (absolute) one.
+        url_relative=_keep_absolute,
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )
+    cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
+    cleaned = _A_WITHOUT_HREF.sub(r"\1", cleaned)
+    return cleaned.strip()
+
+
+_BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "tfoot",
+        "thead",
+        "tr",
+        "ul",
+        "body",
+        "html",
+    }
+)
+_CELL_TAGS = frozenset({"td", "th"})
+_SKIPPED_TAGS = DROPPED_WITH_CONTENT | {"head"}
+_LINE_BREAK = "\x00"  # marks a <br> until the block is flushed; NULs in the input are removed
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = []
+        self._pieces: list[str] = []
+        self._skip_depth = 0
+        self._pre_depth = 0
+
+    def _flush(self) -> None:
+        if not self._pieces:
+            return
+        raw = "".join(self._pieces)
+        self._pieces = []
+        lines = (" ".join(line.split()) for line in raw.split(_LINE_BREAK))
+        text = "\n".join(line for line in lines if line)
+        if text:
+            self.blocks.append(text)
+
+    def _flush_pre(self) -> None:
+        raw = "".join(self._pieces).replace(_LINE_BREAK, "\n")
+        self._pieces = []
+        text = "\n".join(line.rstrip() for line in raw.strip("\n").splitlines())
+        if text.strip():
+            self.blocks.append(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED_TAGS:
+            self._skip_depth += 1
+            return
+        if self._skip_depth:
+            return
+        if tag == "br":
+            self._pieces.append(_LINE_BREAK)
+        elif tag == "pre":
+            if not self._pre_depth:
+                self._flush()
+            self._pre_depth += 1
+        elif tag in _CELL_TAGS:
+            self._pieces.append(" ")
+        elif tag in _BLOCK_TAGS and not self._pre_depth:
+            self._flush()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED_TAGS:
+            if self._skip_depth:
+                self._skip_depth -= 1
+            return
+        if self._skip_depth:
+            return
+        if tag == "pre":
+            if self._pre_depth:
+                self._pre_depth -= 1
+                if not self._pre_depth:
+                    self._flush_pre()
+        elif tag in _CELL_TAGS:
+            self._pieces.append(" ")
+        elif tag in _BLOCK_TAGS and not self._pre_depth:
+            self._flush()
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # `<br/>`, `<hr/>`, `<svg/>`: one event, never an open element.
+        if tag in _SKIPPED_TAGS or self._skip_depth:
+            return
+        self.handle_starttag(tag, attrs)
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip_depth:
+            self._pieces.append(data.replace("\x00", ""))
+
+    def finish(self) -> str:
+        self.close()
+        if self._pre_depth:
+            self._flush_pre()
+        else:
+            self._flush()
+        return "\n\n".join(self.blocks)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment, blocks separated by blank lines (see the module rules)."""
+    if not html:
+        return ""
+    extractor = _TextExtractor()
+    extractor.feed(html)
+    return extractor.finish()
+
+
+class _FoundImage(Exception):
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+_PLACEHOLDER_SCHEMES = ("data:", "about:", "blob:")
+_LAZY_SOURCE_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original")
+
+
+def _https_image(value: str | None) -> str | None:
+    if not value:
+        return None
+    return _absolute(value, None, _IMAGE_SCHEMES)
+
+
+class _ImageFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "img":
+            return
+        attributes = dict(attrs)
+        if attributes.get("width") == "1" and attributes.get("height") == "1":
+            return  # a tracking pixel, not an illustration
+        source = (attributes.get("src") or "").strip()
+        if not source or source.lower().startswith(_PLACEHOLDER_SCHEMES):
+            source = next((attributes[name] or "" for name in _LAZY_SOURCE_ATTRIBUTES if attributes.get(name)), "")
+        url = _https_image(source)
+        if url is not None:
+            raise _FoundImage(url)
+
+
+def first_image(html: str) -> str | None:
+    """The first https `<img>` source in `html` (tracking pixels skipped), or None."""
+    if not html or "<img" not in html.lower():
+        return None
+    finder = _ImageFinder()
+    try:
+        finder.feed(html)
+        finder.close()
+    except _FoundImage as found:
+        return found.url
+    return None

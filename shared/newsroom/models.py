@@ -1,0 +1,207 @@
+"""Typed, frozen values that flow through the pipeline.
+
+Everything here is plain data: parsing, processing and rendering are functions over these
+values, and only `storage` knows how they map onto DynamoDB items. Datetimes are always
+timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def utc(moment: datetime) -> datetime:
+    """The same instant as an aware UTC datetime (naive values are taken to be UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """RFC 3339 / ISO 8601 in UTC with a `Z`, second precision: sorts as text."""
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+class Category(StrEnum):
+    POLICY = "Policy"
+    MARKETS = "Markets"
+    DEFI = "DeFi"
+    TECHNOLOGY = "Technology"
+    BUSINESS = "Business"
+    SECURITY = "Security"
+
+
+class Kind(StrEnum):
+    NEWS = "News"
+    PRESS_RELEASE = "Press release"
+    OPINION = "Opinion"
+    ANALYSIS = "Analysis"
+
+
+class SourceRole(StrEnum):
+    ORIGINAL = "original"  # publishes its own reporting
+    AGGREGATOR = "aggregator"  # republishes others' stories
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A feed we poll, as configured in the sources file."""
+
+    id: str
+    name: str
+    feed_url: str
+    homepage: str = ""
+    role: SourceRole = SourceRole.ORIGINAL
+    category_hint: Category | None = None
+    language: str | None = None
+    kind_hint: Kind | None = None  # e.g. a wire service whose items are press releases
+    aliases: tuple[str, ...] = ()  # other names/domains the source is credited by
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What we remember about polling one source (conditional GET validators and health)."""
+
+    source_id: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """One feed entry as fetched, before processing: what travels on the queue.
+
+    Fields are the feed's own values (already decoded by feedparser), unsanitized.
+    """
+
+    source_id: str
+    guid: str | None
+    link: str
+    title: str
+    summary_html: str = ""
+    content_html: str = ""
+    author: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    tags: tuple[str, ...] = ()
+    language: str | None = None
+    image_url: str | None = None
+    # Attribution the feed itself declares (RSS <source url>, feedburner:origLink, dc:source).
+    declared_source_url: str | None = None
+    declared_source_name: str | None = None
+    orig_link: str | None = None
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str
+    alt: str
+    caption: str | None = None
+    is_default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Who published a story first, when the copy we hold names them."""
+
+    original_url: str | None
+    original_domain: str
+    original_name: str | None = None
+    original_source_id: str | None = None  # set when the original is one of our sources
+    marker: str = ""  # how we learned it: "read-original-footer", "appeared-first", "rss-source", ...
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """A syndicated copy of a stored story, seen on another site."""
+
+    source_id: str
+    source_name: str
+    url: str
+    title: str
+    first_seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    id: str
+    canonical_url: str
+    url: str
+    guid: str | None
+    source_id: str
+    source_name: str
+    title: str
+    content_html: str
+    content_text: str
+    standfirst: str
+    word_count: int
+    reading_minutes: int
+    published: datetime
+    updated: datetime
+    first_seen: datetime
+    language: str | None
+    image: Image
+    category: Category
+    coins: tuple[str, ...]
+    kind: Kind
+    author: str
+    desk: str
+    content_hash: str
+    attribution: Attribution | None = None
+    copies: tuple[Copy, ...] = ()
+    body_truncated: bool = False
+
+    @property
+    def credit_domain(self) -> str:
+        """The site the reader is sent to: the original publisher, else where we found it."""
+        from newsroom.urls import site_domain
+
+        if self.attribution is not None:
+            return self.attribution.original_domain
+        return site_domain(self.url)
+
+    @property
+    def credit_url(self) -> str:
+        if self.attribution is not None and self.attribution.original_url:
+            return self.attribution.original_url
+        return self.url
+
+    @property
+    def credit_line(self) -> str:
+        return f"Read original article on {self.credit_domain}"
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    symbol: str  # "BTC"
+    quote: str  # "USD"
+    price: float
+    change_24h_pct: float | None
+    provider: str
+    provider_updated_at: datetime | None
+    fetched_at: datetime
+
+    @property
+    def pair(self) -> str:
+        return f"{self.symbol}/{self.quote}"
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    next_cursor: str | None

@@ -1,0 +1,238 @@
+"""Entry → story: the pure processing step, and the merge rules for an entry whose story exists.
+
+`build_article` turns one fetched entry into an `Article` (canonical URL, sanitized HTML, text,
+standfirst, reading time, category, coins, kind, image, byline, attribution). `merge` decides what
+a second sighting of a story means: nothing new, a correction, a syndicated copy, or the original
+arriving after its copy. Neither touches AWS; `ingest` applies the decision through a `Store`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from newsroom.attribution import extract_attribution
+from newsroom.classify import categorize, coin_tags, detect_language, kind_of
+from newsroom.html import first_image, html_to_text, sanitize_html
+from newsroom.models import (
+    Article,
+    Category,
+    Copy,
+    Image,
+    RawEntry,
+    Source,
+    SourceRole,
+    utc,
+)
+from newsroom.text import content_hash, count_words, make_standfirst, reading_minutes
+from newsroom.urls import article_id, canonical_url, is_http_url, site_domain
+
+MAX_COINS = 8
+MAX_COPIES = 50
+# Dates a little ahead of our clock are clock skew; anything later is clamped so a feed cannot
+# pin an item to the top of every listing.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingContext:
+    sources: Mapping[str, Source]
+    known_sites: Mapping[str, str]  # lower-case name, alias or domain → source id
+    site_name: str
+    desk_name: str
+    editorial_image_base_url: str
+    max_body_bytes: int
+    now: datetime
+
+    @classmethod
+    def build(
+        cls,
+        sources: tuple[Source, ...],
+        *,
+        site_name: str,
+        desk_name: str,
+        editorial_image_base_url: str,
+        max_body_bytes: int,
+        now: datetime,
+    ) -> ProcessingContext:
+        known: dict[str, str] = {}
+        for source in sources:
+            names = [source.name, source.id, *source.aliases]
+            for url in (source.homepage, source.feed_url):
+                if is_http_url(url):
+                    names.append(site_domain(url))
+            for name in names:
+                if name:
+                    known.setdefault(name.strip().lower(), source.id)
+        return cls(
+            sources={s.id: s for s in sources},
+            known_sites=known,
+            site_name=site_name,
+            desk_name=desk_name,
+            editorial_image_base_url=editorial_image_base_url,
+            max_body_bytes=max_body_bytes,
+            now=utc(now),
+        )
+
+
+def default_image(category: Category, ctx: ProcessingContext) -> Image:
+    slug = category.value.lower()
+    return Image(
+        url=f"{ctx.editorial_image_base_url}/{slug}.jpg",
+        alt=f"{ctx.site_name} editorial illustration for {category.value} news",
+        caption=f"{ctx.site_name} editorial visual for {slug} coverage.",
+        is_default=True,
+    )
+
+
+def _clamp(moment: datetime | None, ctx: ProcessingContext, fallback: datetime) -> datetime:
+    if moment is None:
+        return utc(fallback)
+    moment = utc(moment)
+    return min(moment, ctx.now) if moment > ctx.now + FUTURE_TOLERANCE else moment
+
+
+def _cap_body(html: str, limit: int) -> tuple[str, bool]:
+    """Keep the stored item under DynamoDB's 400 KB: cut long bodies, then re-sanitize to close tags."""
+    encoded = html.encode("utf-8")
+    if len(encoded) <= limit:
+        return html, False
+    cut = encoded[:limit].decode("utf-8", errors="ignore")
+    cut = cut[: cut.rfind("<")] if cut.rfind("<") > cut.rfind(">") else cut
+    return sanitize_html(cut), True
+
+
+def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
+    source = ctx.sources[entry.source_id]
+    raw_html = entry.content_html if len(entry.content_html) >= len(entry.summary_html) else entry.summary_html
+    raw_html, attribution = extract_attribution(
+        raw_html,
+        link=entry.link,
+        declared_source_url=entry.declared_source_url,
+        declared_source_name=entry.declared_source_name,
+        orig_link=entry.orig_link,
+        known_sources=ctx.known_sites,
+    )
+    body_html, truncated = _cap_body(sanitize_html(raw_html, base_url=entry.link), ctx.max_body_bytes)
+    text = html_to_text(body_html)
+    title = " ".join(entry.title.split()) or make_standfirst(text, 120) or entry.link
+
+    own_url = canonical_url(entry.link)
+    story_url = own_url
+    if attribution is not None and attribution.original_url and is_http_url(attribution.original_url):
+        # The story is keyed by its original's URL, so original and copies meet on one item.
+        story_url = canonical_url(attribution.original_url)
+
+    category = categorize(title, text, feed_tags=entry.tags, hint=source.category_hint)
+    coins = coin_tags(title, text)[:MAX_COINS]
+    kind = kind_of(
+        source_kind_hint=source.kind_hint,
+        feed_tags=entry.tags,
+        title=title,
+        source_domain=site_domain(entry.link) if is_http_url(entry.link) else "",
+    )
+    image_url = entry.image_url if entry.image_url and entry.image_url.startswith("https://") else None
+    image_url = image_url or first_image(body_html)
+    image = (
+        Image(url=image_url, alt=title, caption=None, is_default=False) if image_url else default_image(category, ctx)
+    )
+    words = count_words(text)
+    published = _clamp(entry.published or entry.updated, ctx, entry.fetched_at)
+    updated = max(_clamp(entry.updated, ctx, published), published)
+    author = " ".join((entry.author or "").split())
+    return Article(
+        id=article_id(story_url),
+        canonical_url=story_url,
+        url=entry.link,
+        guid=entry.guid,
+        source_id=source.id,
+        source_name=source.name,
+        title=title,
+        content_html=body_html,
+        content_text=text,
+        standfirst=make_standfirst(text),
+        word_count=words,
+        reading_minutes=reading_minutes(words),
+        published=published,
+        updated=updated,
+        first_seen=utc(entry.fetched_at),
+        language=detect_language(text, entry.language or source.language),
+        image=image,
+        category=category,
+        coins=coins,
+        kind=kind,
+        author=author or "Anonymous",
+        desk=ctx.desk_name,
+        content_hash=content_hash(f"{title}\n{text}"),
+        attribution=attribution,
+        body_truncated=truncated,
+    )
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"  # a correction from the story's own source
+    UNCHANGED = "unchanged"  # an exact duplicate: same entry seen again
+    COPY_ATTACHED = "copy-attached"  # another site's copy, credited to the stored original
+    ORIGINAL_PROMOTED = "original-promoted"  # the original arrived after a copy we held
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    article: Article
+
+
+def _as_copy(article: Article) -> Copy:
+    return Copy(
+        source_id=article.source_id,
+        source_name=article.source_name,
+        url=article.url,
+        title=article.title,
+        first_seen=article.first_seen,
+    )
+
+
+def _with_copy(copies: tuple[Copy, ...], copy: Copy) -> tuple[Copy, ...]:
+    if any(c.source_id == copy.source_id and c.url == copy.url for c in copies):
+        return copies
+    return (*copies, copy)[:MAX_COPIES]
+
+
+def _is_original(article: Article, sources: Mapping[str, Source]) -> bool:
+    source = sources.get(article.source_id)
+    return article.attribution is None and (source is None or source.role is SourceRole.ORIGINAL)
+
+
+def merge(existing: Article, incoming: Article, sources: Mapping[str, Source]) -> Decision:
+    """What seeing `incoming` means for the stored story `existing` (same story id)."""
+
+    # Whatever happens, the story keeps its id, its place in the listings and when we first saw it.
+    def keep(article: Article, **changes: Any) -> Article:
+        return replace(article, id=existing.id, published=existing.published, first_seen=existing.first_seen, **changes)
+
+    if incoming.source_id == existing.source_id:
+        if incoming.content_hash == existing.content_hash and incoming.url == existing.url:
+            return Decision(Outcome.UNCHANGED, existing)
+        corrected = keep(
+            incoming,
+            updated=max(incoming.updated, existing.updated, incoming.first_seen),
+            copies=existing.copies,
+        )
+        return Decision(Outcome.UPDATED, corrected)
+    if _is_original(incoming, sources) and not _is_original(existing, sources):
+        promoted = keep(
+            incoming,
+            updated=max(incoming.updated, existing.updated),
+            copies=_with_copy(
+                tuple(c for c in existing.copies if c.source_id != incoming.source_id), _as_copy(existing)
+            ),
+        )
+        return Decision(Outcome.ORIGINAL_PROMOTED, promoted)
+    copies = _with_copy(existing.copies, _as_copy(incoming))
+    if copies == existing.copies:
+        return Decision(Outcome.UNCHANGED, existing)
+    return Decision(Outcome.COPY_ATTACHED, replace(existing, copies=copies))

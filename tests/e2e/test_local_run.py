@@ -1,0 +1,65 @@
+"""`make run` end to end: the local run serves the bundled stories over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_local_run_serves_deduped_attributed_feeds_and_the_ticker() -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devtools.local_run", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        deadline = time.monotonic() + 90
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if "Ctrl-C to stop" in line:
+                break
+        text = "".join(output)
+        assert "Ctrl-C to stop" in text, text
+        assert "6 stories stored" in text
+        assert "Read original article on defiliban.io; also published by Crypto Wire Daily" in text
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/articles?limit=100", timeout=10) as resp:
+            items = json.load(resp)["items"]
+        assert len(items) == 6
+        with urllib.request.urlopen(f"{base}/feed.rss", timeout=10) as resp:
+            assert resp.headers["Content-Type"].startswith("application/rss+xml")
+            assert b"Read original article on defiliban.io" in resp.read()
+        with urllib.request.urlopen(f"{base}/prices", timeout=10) as resp:
+            displays = [i["display"] for i in json.load(resp)["items"]]
+        assert displays[0] == "$68,420 +2.8%"
+        try:
+            urllib.request.urlopen(f"{base}/articles?limit=0", timeout=10)
+        except urllib.error.HTTPError as err:
+            assert err.code == 400
+            assert err.headers["Content-Type"] == "application/problem+json"
+        else:
+            raise AssertionError("limit=0 should be refused")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,139 @@
+"""build_article and merge: the pure heart of processing, no AWS."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from devtools.sample_server import SAMPLES
+from newsroom.feeds import parse_feed
+from newsroom.models import Category, Kind, RawEntry, Source, SourceRole
+from newsroom.process import Outcome, ProcessingContext, build_article, merge
+
+NOW = datetime(2026, 5, 31, 12, tzinfo=UTC)
+SOURCES = (
+    Source(id="defiliban", name="DeFi Liban", feed_url="https://defiliban.io/feed/", homepage="https://defiliban.io"),
+    Source(
+        id="cryptowire",
+        name="Crypto Wire Daily",
+        feed_url="https://cryptowire.example/feed",
+        homepage="https://cryptowire.example",
+        role=SourceRole.AGGREGATOR,
+    ),
+    Source(
+        id="prnewswire",
+        name="PR Newswire",
+        feed_url="https://www.prnewswire.com/rss/x.rss",
+        role=SourceRole.AGGREGATOR,
+        kind_hint=Kind.PRESS_RELEASE,
+    ),
+)
+
+
+def ctx(now: datetime = NOW, max_body_bytes: int = 180_000) -> ProcessingContext:
+    return ProcessingContext.build(
+        SOURCES,
+        site_name="CryptoCompass",
+        desk_name="CryptoCompass newsroom",
+        editorial_image_base_url="https://cdn.example/editorial",
+        max_body_bytes=max_body_bytes,
+        now=now,
+    )
+
+
+def sample(source_id: str, title_start: str) -> RawEntry:
+    feed = SAMPLES / "feeds" / f"{source_id}.xml"
+    parsed = parse_feed(feed.read_bytes(), source_id=source_id, base_url="https://x.example/", fetched_at=NOW)
+    return next(e for e in parsed.entries if e.title.startswith(title_start))
+
+
+def test_seed_story_gets_the_reference_values() -> None:
+    article = build_article(sample("defiliban", "Hong Kong Expands"), ctx())
+    assert article.category is Category.POLICY
+    assert article.word_count == 566
+    assert article.reading_minutes == 4
+    assert article.standfirst.endswith("in a coordinated effort to")
+    assert len(article.standfirst) <= 200
+    assert article.author == "Anonymous"
+    assert article.desk == "CryptoCompass newsroom"
+    assert article.kind is Kind.NEWS
+    assert article.image.is_default
+    assert article.image.caption == "CryptoCompass editorial visual for policy coverage."
+    assert article.published == datetime(2026, 5, 31, 8, 30, tzinfo=UTC)
+    assert article.attribution is None
+    assert article.credit_line == "Read original article on defiliban.io"
+
+
+def test_syndicated_copy_is_keyed_by_its_original_and_credits_it() -> None:
+    original = build_article(sample("defiliban", "Hong Kong Expands"), ctx())
+    copy = build_article(sample("cryptowire", "Hong Kong Expands"), ctx())
+    assert copy.id == original.id
+    assert copy.attribution is not None
+    assert copy.attribution.original_domain == "defiliban.io"
+    assert copy.attribution.original_source_id == "defiliban"
+    assert copy.credit_line == "Read original article on defiliban.io"
+    assert "Read original article" not in copy.content_html
+    assert copy.content_text == original.content_text
+
+
+def test_tracking_parameters_do_not_make_a_new_story() -> None:
+    entry = sample("cryptowire", "Dogecoin")
+    tracked = replace(entry, link=entry.link + "?utm_source=rss&fbclid=xyz")
+    assert build_article(tracked, ctx()).id == build_article(entry, ctx()).id
+
+
+def test_future_dates_are_clamped() -> None:
+    entry = replace(sample("cryptowire", "Dogecoin"), published=NOW + timedelta(days=30), updated=None)
+    assert build_article(entry, ctx()).published == NOW
+
+
+def test_wire_service_items_are_press_releases() -> None:
+    entry = replace(sample("cryptowire", "Dogecoin"), source_id="prnewswire", link="https://www.prnewswire.com/a")
+    assert build_article(entry, ctx()).kind is Kind.PRESS_RELEASE
+
+
+def test_oversize_body_is_cut_and_flagged() -> None:
+    entry = sample("cryptowire", "Dogecoin")
+    huge = replace(entry, content_html="<p>" + "bitcoin moves " * 50_000 + "</p>")
+    article = build_article(huge, ctx(max_body_bytes=50_000))
+    assert article.body_truncated
+    assert len(article.content_html.encode()) <= 50_100
+    assert article.content_html.endswith("</p>")
+
+
+def test_merge_same_entry_is_unchanged() -> None:
+    article = build_article(sample("defiliban", "Aave"), ctx())
+    assert merge(article, article, ctx().sources).outcome is Outcome.UNCHANGED
+
+
+def test_merge_correction_keeps_id_position_and_copies() -> None:
+    entry = sample("defiliban", "Aave")
+    stored = build_article(entry, ctx())
+    later = ctx(NOW + timedelta(hours=2))
+    corrected = build_article(
+        replace(entry, content_html=entry.content_html.replace("98%", "97%"), fetched_at=later.now), later
+    )
+    decision = merge(stored, corrected, later.sources)
+    assert decision.outcome is Outcome.UPDATED
+    assert decision.article.published == stored.published
+    assert decision.article.first_seen == stored.first_seen
+    assert decision.article.updated > stored.updated
+    assert "97%" in decision.article.content_text
+
+
+@pytest.mark.parametrize("original_first", [True, False])
+def test_original_keeps_the_credit_whichever_arrives_first(original_first: bool) -> None:
+    original = build_article(sample("defiliban", "Hong Kong Expands"), ctx())
+    copy = build_article(sample("cryptowire", "Hong Kong Expands"), ctx())
+    first, second = (original, copy) if original_first else (copy, original)
+    decision = merge(first, second, ctx().sources)
+    assert decision.outcome is (Outcome.COPY_ATTACHED if original_first else Outcome.ORIGINAL_PROMOTED)
+    story = decision.article
+    assert story.source_id == "defiliban"
+    assert story.attribution is None
+    assert [c.source_id for c in story.copies] == ["cryptowire"]
+    assert story.published == first.published
+    # Seeing the copy again changes nothing.
+    assert merge(story, copy, ctx().sources).outcome is Outcome.UNCHANGED

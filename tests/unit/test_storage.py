@@ -1,0 +1,105 @@
+"""DynamoStore against moto, on the table template.yaml defines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from devtools.template import create_table
+from newsroom.models import Article, Category, Image, Kind, SourceState
+from newsroom.storage import ConflictError, CursorError, DynamoStore, listing_keys
+
+T0 = datetime(2026, 5, 31, 8, tzinfo=UTC)
+
+
+def article(n: int, **changes: object) -> Article:
+    base = Article(
+        id=f"{n:020x}",
+        canonical_url=f"https://a.example/{n}",
+        url=f"https://a.example/{n}",
+        guid=f"g{n}",
+        source_id="defiliban",
+        source_name="DeFi Liban",
+        title=f"Story {n}",
+        content_html=f"<p>Body {n}</p>",
+        content_text=f"Body {n}",
+        standfirst=f"Body {n}",
+        word_count=2,
+        reading_minutes=1,
+        published=T0 + timedelta(minutes=n),
+        updated=T0 + timedelta(minutes=n),
+        first_seen=T0 + timedelta(minutes=n),
+        language="en",
+        image=Image(url="https://i.example/x.jpg", alt="x"),
+        category=Category.POLICY,
+        coins=("BTC",),
+        kind=Kind.NEWS,
+        author="Anonymous",
+        desk="Desk",
+        content_hash=f"h{n}",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store() -> Iterator[DynamoStore]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "t")
+        yield DynamoStore(client, "t", b"secret")
+
+
+def test_create_then_read_back(store: DynamoStore) -> None:
+    a = article(1)
+    store.create_article(a, guid=("defiliban", "g1"))
+    stored = store.get_article(a.id)
+    assert stored is not None and stored.article == a and stored.version == 1
+    assert store.story_for_guid("defiliban", "g1") == a.id
+    with pytest.raises(ConflictError):
+        store.create_article(a, guid=None)
+
+
+def test_listings_page_newest_first_with_signed_cursors(store: DynamoStore) -> None:
+    for n in range(5):
+        store.create_article(article(n), guid=None)
+    first = store.list_articles("all", limit=2, cursor=None)
+    assert [a.title for a in first.items] == ["Story 4", "Story 3"]
+    assert first.items[0].content_html == ""  # listing entries carry no body
+    second = store.list_articles("all", limit=2, cursor=first.next_cursor)
+    assert [a.title for a in second.items] == ["Story 2", "Story 1"]
+    assert first.next_cursor is not None
+    with pytest.raises(CursorError):
+        store.list_articles("cat#policy", limit=2, cursor=first.next_cursor)
+    with pytest.raises(CursorError):
+        store.list_articles("all", limit=2, cursor=first.next_cursor[:-3] + "AAA")
+
+
+def test_replace_moves_listing_entries_and_checks_the_version(store: DynamoStore) -> None:
+    a = article(1)
+    store.create_article(a, guid=None)
+    stored = store.get_article(a.id)
+    assert stored is not None
+    b = replace(a, category=Category.SECURITY, coins=("ETH",), title="Changed")
+    store.replace_article(stored, b, guid=None)
+    assert [x.title for x in store.list_articles("cat#security", limit=5, cursor=None).items] == ["Changed"]
+    assert store.list_articles("cat#policy", limit=5, cursor=None).items == ()
+    assert store.list_articles("coin#btc", limit=5, cursor=None).items == ()
+    assert set(listing_keys(b)) == {"all", "cat#security", "src#defiliban", "coin#eth"}
+    with pytest.raises(ConflictError):
+        store.replace_article(stored, replace(b, title="stale writer"), guid=None)
+
+
+def test_source_state_and_prices(store: DynamoStore) -> None:
+    state = SourceState("defiliban", etag='"x"', last_success=T0, consecutive_failures=0)
+    store.put_source_state(state)
+    assert store.get_source_states(["defiliban", "other"]) == {"defiliban": state}
+    from newsroom.models import Price
+
+    prices = [Price(s, "USD", 1.5, -0.5, "coingecko", T0, T0) for s in ("BTC", "ETH")]
+    store.put_prices(prices)
+    assert sorted(p.symbol for p in store.get_prices()) == ["BTC", "ETH"]
