@@ -10,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -53,13 +55,10 @@ def test_local_run_serves_deduped_attributed_feeds_and_the_ticker() -> None:
         with urllib.request.urlopen(f"{base}/prices", timeout=10) as resp:
             displays = [i["display"] for i in json.load(resp)["items"]]
         assert displays[0] == "$68,420 +2.8%"
-        try:
+        with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{base}/articles?limit=0", timeout=10)
-        except urllib.error.HTTPError as err:
-            assert err.code == 400
-            assert err.headers["Content-Type"] == "application/problem+json"
-        else:
-            raise AssertionError("limit=0 should be refused")
+        assert refused.value.code == 400
+        assert refused.value.headers["Content-Type"] == "application/problem+json"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
