@@ -14,12 +14,14 @@ REQS := requirements-dev.txt requirements-lock.txt shared/requirements.txt
 STAMP := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha256sum | cut -c1-16)
 FUNCTIONS := $(wildcard functions/*)
 
-.PHONY: help venv run test lint unit bench lock clean
+.PHONY: help venv run test lint unit bench soak cost lock clean
 
 help:
 	@echo "make run    - the whole pipeline locally (moto + sample feeds), API on http://127.0.0.1:3000"
 	@echo "make test   - linters (ruff, mypy, cfn-lint) and the whole test suite"
 	@echo "make bench  - benchmarks, printing their tables"
+	@echo "make soak   - the long fault-injection run (outside make test)"
+	@echo "make cost   - the monthly cost model from a local run's counts"
 
 $(STAMP): $(REQS)
 	rm -rf $(VENV)
@@ -45,7 +47,13 @@ unit: venv
 test: lint unit
 
 bench: venv
-	$(BIN)/python -m pytest benchmarks -q -p no:randomly -s
+	$(BIN)/python -m benchmarks
+
+soak: venv
+	$(BIN)/python -m devtools.soak
+
+cost: venv
+	$(BIN)/python -m devtools.cost
 
 # Re-pin every transitive dependency after changing requirements-dev.txt or shared/requirements.txt.
 lock:

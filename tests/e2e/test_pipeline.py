@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from devtools.lambda_local import invoke, sqs_event
+from devtools.lambda_local import invoke, load_event, sqs_event
 from newsroom import runtime
 from newsroom.codec import entry_from_message, entry_to_message
 from newsroom.config import load_sources
@@ -192,3 +192,13 @@ def test_every_route_answers_with_etag_and_cache_headers(loaded: Stack, path: st
     again = loaded.get(path, {"If-None-Match": headers["ETag"]})
     assert again["statusCode"] == 304
     assert again["body"] in ("", None)
+
+
+def test_sample_sqs_event_stores_the_seed_story_once_crediting_its_original(stack: Stack) -> None:
+    result = invoke(stack.process, load_event("process_articles_sqs"), "ProcessArticlesFunction")
+    assert result == {"batchItemFailures": []}
+    items = all_articles(stack)
+    assert [a["title"] for a in items] == [SEED_TITLE]
+    story = body(stack.get(f"/articles/{items[0]['id']}"))
+    assert story["credit"]["line"] == "Read original article on defiliban.io"
+    assert [c["source_name"] for c in story["copies"]] == ["Crypto Wire Daily"]
