@@ -17,7 +17,20 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> str:
-    decision = service.process_message(record.body)
+    receive_count = int(record.attributes.approximate_receive_count or 1)
+    try:
+        decision = service.process_message(record.body)
+    except Exception as exc:
+        # SQS cannot carry the reason to the dead-letter queue: keep it under the message id,
+        # then fail this record alone (it is reported in batchItemFailures and retried).
+        service.record_reject(record.message_id, record.body, exc, receive_count)
+        metrics.add_metric("Articles-rejected", MetricUnit.Count, 1)
+        logger.warning(
+            "entry rejected",
+            extra={"message_id": record.message_id, "receive_count": receive_count, "error": str(exc)[:500]},
+        )
+        raise
+    service.clear_reject(record.message_id, receive_count)
     metrics.add_metric(f"Articles-{decision.outcome.value}", MetricUnit.Count, 1)
     logger.info(
         "entry processed",

@@ -1,17 +1,29 @@
 """HTTP API: routes over a `Store`, built on Powertools' REST resolver.
 
+`ROUTES` is the one description of the API: the resolver registers its routes from it and
+`scripts/gen_openapi.py` writes the OpenAPI document from it (offline, so pydantic never joins
+the cold start); a test fails when the committed document and the code disagree.
+
 Every error is RFC 9457 `application/problem+json` with a detail that says what to change; a
-bad parameter is a 400, never a 500. Each response carries an ETag and Cache-Control, and a
-matching `If-None-Match` gets a bodyless 304.
+bad parameter is a 400, never a 500, and errors are `Cache-Control: no-store`. Each success
+carries an ETag (per content coding, so a gzip body and a plain one never share a strong
+validator), Cache-Control suited to the route and `Vary: Origin` (CORS headers are only sent
+to requests that carry an Origin, so a shared cache must key on it), plus `Accept-Encoding`
+where the route compresses. `If-None-Match` (or, without it, `If-Modified-Since` where the
+route has a Last-Modified) gets a bodyless 304.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,9 +31,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.router import Router
 
+from newsroom import pages
 from newsroom.config import Settings, load_sources, settings
 from newsroom.display import price_display
-from newsroom.models import Article, Category
+from newsroom.models import Article, Category, iso
 from newsroom.render import (
     FeedMeta,
     article_json,
@@ -32,11 +45,253 @@ from newsroom.render import (
 )
 from newsroom.storage import CursorError, Store
 
+log = logging.getLogger(__name__)
+
 PROBLEM_JSON = "application/problem+json"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
-_COIN = re.compile(r"^[A-Za-z0-9]{2,10}$")
-_ARTICLE_ID = re.compile(r"^[0-9a-f]{20}$")
+COIN_PATTERN = "^[A-Za-z0-9]{2,10}$"
+ARTICLE_ID_PATTERN = "^[0-9a-f]{20}$"
+SOURCE_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+_COIN = re.compile(COIN_PATTERN)
+_ARTICLE_ID = re.compile(ARTICLE_ID_PATTERN)
+_SOURCE_ID = re.compile(SOURCE_ID_PATTERN)
+# RFC 3339 `full-date` or `date-time` (§5.6), which is what JSON Schema's formats mean too.
+_SINCE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2})))?$",
+    re.ASCII,
+)
+
+
+# --- the route table -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A request parameter: how the OpenAPI document describes it (the code checks the same)."""
+
+    name: str
+    description: str
+    schema: Mapping[str, Any]
+    where: str = "query"
+
+    @property
+    def required(self) -> bool:
+        return self.where == "path"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSpec:
+    """One GET route: its handler, what it answers and how caches may keep the answer."""
+
+    path: str  # OpenAPI form, "/articles/{article_id}"
+    handler: str  # the `Api` method that answers it
+    summary: str
+    description: str
+    media_type: str  # the 200 body's media type
+    schema: str  # the 200 body's schema in components/schemas
+    max_age: int | None  # Cache-Control max-age in seconds; None: no-store, no validators
+    params: tuple[Param, ...] = ()
+    compress: bool = False
+    last_modified: bool = False
+    paged: bool = False  # has a `Link: rel="next"` header
+    not_found: bool = False
+    bad_request: bool = False
+    tags: tuple[str, ...] = field(default=())
+    # Also an HTML page for clients that ask for text/html (newsroom.pages); `Vary: Accept`.
+    html_page: bool = False
+
+    @property
+    def resolver_path(self) -> str:
+        return self.path.replace("{", "<").replace("}", ">")
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler
+
+
+_FILTER_NOTE = "Use at most one of category, coin and source."
+
+LIST_PARAMS: tuple[Param, ...] = (
+    Param(
+        "limit",
+        f"Items per page, 1 to {MAX_LIMIT}.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    ),
+    Param(
+        "cursor",
+        'Opaque cursor from a previous page\'s `next_cursor` (or `Link: rel="next"`), for the same'
+        " filters. A tampered or foreign cursor is a 400.",
+        {"type": "string", "minLength": 1, "maxLength": 512},
+    ),
+    Param(
+        "category",
+        f"Only stories of this category (case-insensitive). {_FILTER_NOTE}",
+        {"type": "string", "enum": [c.value for c in Category]},
+    ),
+    Param(
+        "coin",
+        f"Only stories tagged with this coin ticker, such as BTC (case-insensitive). {_FILTER_NOTE}",
+        {"type": "string", "pattern": COIN_PATTERN},
+    ),
+    Param(
+        "source",
+        f"Only stories from this source id (see GET /sources); an unknown id is a 400. {_FILTER_NOTE}",
+        {"type": "string", "pattern": SOURCE_ID_PATTERN},
+    ),
+    Param(
+        "since",
+        "Only stories published at or after this instant: an RFC 3339 date-time"
+        " (2026-05-31T08:00:00Z) or a date (2026-05-31, meaning its midnight UTC).",
+        {"type": "string", "anyOf": [{"format": "date-time"}, {"format": "date"}], "maxLength": 64},
+    ),
+)
+
+_FEED_DESCRIPTION = (
+    "The newest stories, one item per story, each crediting its original publisher."
+    " Paged like /articles; the next page is linked from the document and the Link header."
+)
+
+ROUTES: tuple[RouteSpec, ...] = (
+    RouteSpec(
+        "/",
+        "index",
+        "API index",
+        "The site name and links to the main routes.",
+        "application/json",
+        "Index",
+        300,
+        tags=("meta",),
+        html_page=True,
+    ),
+    RouteSpec(
+        "/health",
+        "health",
+        "Liveness",
+        'Always `{"status": "ok"}` while the function runs; never cached.',
+        "application/json",
+        "Health",
+        None,
+        tags=("meta",),
+    ),
+    RouteSpec(
+        "/openapi.json",
+        "openapi",
+        "This document",
+        "The OpenAPI 3.1 description of the API.",
+        "application/json",
+        "OpenApiDocument",
+        3600,
+        tags=("meta",),
+    ),
+    RouteSpec(
+        "/articles",
+        "list_articles",
+        "List stories",
+        "Story summaries (no body), newest first; one DynamoDB Query per page.",
+        "application/json",
+        "ArticlePage",
+        60,
+        LIST_PARAMS,
+        last_modified=True,
+        paged=True,
+        bad_request=True,
+        tags=("articles",),
+    ),
+    RouteSpec(
+        "/articles/{article_id}",
+        "get_article",
+        "One story",
+        "Every field of the article page, with its syndication: the original it credits and every copy seen.",
+        "application/json",
+        "Article",
+        3600,
+        (
+            Param(
+                "article_id",
+                "The story id: 20 hexadecimal characters. Any other value is a 404.",
+                {"type": "string", "pattern": ARTICLE_ID_PATTERN},
+                where="path",
+            ),
+        ),
+        last_modified=True,
+        not_found=True,
+        tags=("articles",),
+        html_page=True,
+    ),
+    RouteSpec(
+        "/feed.json",
+        "feed_json",
+        "JSON Feed 1.1",
+        _FEED_DESCRIPTION,
+        "application/feed+json",
+        "JsonFeed",
+        300,
+        LIST_PARAMS,
+        compress=True,
+        last_modified=True,
+        paged=True,
+        bad_request=True,
+        tags=("feeds",),
+    ),
+    RouteSpec(
+        "/feed.rss",
+        "feed_rss",
+        "RSS 2.0",
+        _FEED_DESCRIPTION,
+        "application/rss+xml",
+        "XmlDocument",
+        300,
+        LIST_PARAMS,
+        compress=True,
+        last_modified=True,
+        paged=True,
+        bad_request=True,
+        tags=("feeds",),
+    ),
+    RouteSpec(
+        "/feed.atom",
+        "feed_atom",
+        "Atom 1.0",
+        _FEED_DESCRIPTION,
+        "application/atom+xml",
+        "XmlDocument",
+        300,
+        LIST_PARAMS,
+        compress=True,
+        last_modified=True,
+        paged=True,
+        bad_request=True,
+        tags=("feeds",),
+    ),
+    RouteSpec(
+        "/prices",
+        "prices",
+        "Price ticker",
+        "The latest price of each configured pair, with its 24 h change, as-of time and a stale flag.",
+        "application/json",
+        "Prices",
+        30,
+        tags=("prices",),
+    ),
+    RouteSpec(
+        "/sources",
+        "sources",
+        "Sources and their health",
+        "Each configured source with its polling health (last success, last error, consecutive"
+        " failures). Story counts are not included.",
+        "application/json",
+        "Sources",
+        60,
+        tags=("meta",),
+    ),
+)
+
+CHARSET_MEDIA_TYPES = frozenset({"application/rss+xml", "application/atom+xml"})
+
+
+# --- errors ----------------------------------------------------------------------------------
 
 
 class Problem(Exception):
@@ -55,7 +310,7 @@ def problem_response(status: int, title: str, detail: str, instance: str | None 
         status_code=status,
         content_type=PROBLEM_JSON,
         body=json.dumps(body),
-        headers={"Cache-Control": "no-store"},
+        headers={"Cache-Control": "no-store", "Vary": "Origin"},
     )
 
 
@@ -63,22 +318,68 @@ def bad_request(detail: str) -> Problem:
     return Problem(400, "Bad Request", detail)
 
 
+# --- parameters ------------------------------------------------------------------------------
+
+
+def parse_since(raw: str) -> datetime:
+    """An RFC 3339 date-time or full-date as an aware UTC datetime at whole-second precision.
+
+    Stored times have second precision, so a fraction rounds up: "12:00:00.5Z" must not match a
+    story published at 12:00:00. Leap second 60 reads as 59. Instants beyond datetime's range
+    (year 1 with a positive offset, say) clamp to its ends rather than fail.
+    """
+    match = _SINCE.match(raw)
+    if not match:
+        raise ValueError("not an RFC 3339 date-time or date")
+    year, month, day, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
+    if hour is None:
+        return datetime(int(year), int(month), int(day), tzinfo=UTC)
+    if int(off_h or 0) > 23 or int(off_m or 0) > 59:
+        raise ValueError("time offset out of range")
+    sec = int(second)
+    if sec == 60:
+        sec = 59
+    naive = datetime(int(year), int(month), int(day), int(hour), int(minute), sec)
+    offset = timedelta(hours=int(off_h or 0), minutes=int(off_m or 0)) * (-1 if sign == "-" else 1)
+    try:
+        moment = naive - offset
+        if fraction and int(fraction[1:]):
+            moment += timedelta(seconds=1)
+    except OverflowError:
+        moment = datetime.min if offset > timedelta(0) else datetime.max.replace(microsecond=0)
+    return moment.replace(tzinfo=UTC)
+
+
+def _http_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """What a route answers with, before the HTTP caching headers are added."""
+
+    text: str
+    next_url: str | None = None
+    last_modified: datetime | None = None
+    media_type: str | None = None  # a negotiated representation (the HTML page); None: the route's
+
+
 class Api:
     """The routes, with their store and settings injected (tests swap either)."""
 
-    def __init__(self, store_factory: Callable[[], Store], config: Callable[[], Settings] = settings) -> None:
+    def __init__(
+        self,
+        store_factory: Callable[[], Store],
+        config: Callable[[], Settings] = settings,
+        openapi_path: Path | None = None,
+    ) -> None:
         self._store_factory = store_factory
         self._config = config
+        self._openapi_path = openapi_path
+        self._openapi_text: str | None = None
         self.router = Router()
-        r = self.router
-        r.get("/")(self.index)
-        r.get("/health")(self.health)
-        r.get("/articles")(self.list_articles)
-        r.get("/articles/<article_id>")(self.get_article)
-        r.get("/feed.json", compress=True)(self.feed_json)
-        r.get("/feed.rss", compress=True)(self.feed_rss)
-        r.get("/feed.atom", compress=True)(self.feed_atom)
-        r.get("/prices")(self.prices)
+        for spec in ROUTES:
+            self.router.get(spec.resolver_path, compress=spec.compress)(self._serve(spec))
 
     @property
     def store(self) -> Store:
@@ -87,8 +388,17 @@ class Api:
     # -- request helpers ---------------------------------------------------------------------
 
     def _query(self, name: str) -> str | None:
+        """A query parameter as sent (None when absent); present but empty is a 400.
+
+        Values are not trimmed or defaulted: what the document calls invalid is refused, so a
+        client learns of a mistake instead of silently getting another listing.
+        """
         value = self.router.current_event.get_query_string_value(name)
-        return value.strip() if isinstance(value, str) else None
+        if not isinstance(value, str):
+            return None
+        if value == "":
+            raise bad_request(f"{name} is empty; give it a value or leave it out")
+        return value
 
     def _listing(self) -> str:
         category = self._query("category")
@@ -109,28 +419,40 @@ class Api:
             return f"coin#{coin.lower()}"
         if source:
             known = {s.id for s in load_sources()}
-            if source not in known:
-                raise bad_request(f"unknown source {source[:40]!r}; see the sources in the README")
+            if not _SOURCE_ID.match(source) or source not in known:
+                raise bad_request(f"unknown source {source[:40]!r}; GET /sources lists them")
             return f"src#{source}"
         return "all"
 
     def _limit(self) -> int:
         raw = self._query("limit")
-        if raw is None or raw == "":
+        if raw is None:
             return DEFAULT_LIMIT
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
             raise bad_request(f"limit must be a whole number from 1 to {MAX_LIMIT}")
         return int(raw)
 
-    def _page(self) -> tuple[str, tuple[Article, ...], str | None]:
+    def _since(self) -> datetime | None:
+        raw = self._query("since")
+        if not raw:
+            return None
+        try:
+            return parse_since(raw)
+        except ValueError as exc:
+            raise bad_request(
+                f"since must be an RFC 3339 date-time such as 2026-05-31T08:00:00Z or a date such as 2026-05-31 ({exc})"
+            ) from exc
+
+    def _page(self) -> tuple[tuple[Article, ...], str | None]:
         listing = self._listing()
         limit = self._limit()
-        cursor = self._query("cursor") or None
+        since = self._since()
+        cursor = self._query("cursor")
         try:
-            page = self.store.list_articles(listing, limit=limit, cursor=cursor)
+            page = self.store.list_articles(listing, limit=limit, cursor=cursor, since=since)
         except CursorError as exc:
             raise bad_request(f"invalid cursor: {exc}") from exc
-        return listing, page.items, page.next_cursor
+        return page.items, page.next_cursor
 
     def _base_url(self) -> str:
         configured = self._config().public_base_url
@@ -147,125 +469,144 @@ class Api:
         keep = {k: v for k, v in params.items() if v}
         return f"{self._base_url()}{path}" + (f"?{urlencode(keep)}" if keep else "")
 
+    def _filters(self) -> dict[str, str | None]:
+        return {n: self._query(n) for n in ("category", "coin", "source", "since")}
+
     def _next_url(self, path: str, cursor: str | None) -> str | None:
         if not cursor:
             return None
-        params = {n: self._query(n) for n in ("category", "coin", "source", "limit")}
-        return self._url_with(path, **params, cursor=cursor)
+        return self._url_with(path, **self._filters(), limit=self._query("limit"), cursor=cursor)
 
-    def _respond(
-        self,
-        body: str,
-        content_type: str,
-        *,
-        max_age: int,
-        next_url: str | None = None,
-        last_modified: datetime | None = None,
-    ) -> Response:
-        etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
-        headers: dict[str, str] = {
-            "ETag": etag,
-            "Cache-Control": f"public, max-age={max_age}",
-            "Vary": "Accept-Encoding",
-        }
-        if next_url:
-            headers["Link"] = f'<{next_url}>; rel="next"'
-        if last_modified is not None:
-            headers["Last-Modified"] = last_modified.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
-        wanted = self.router.current_event.headers.get("if-none-match") or ""
-        if etag in {tag.strip() for tag in wanted.split(",")} or wanted.strip() == "*":
-            return Response(status_code=304, body="", headers=headers)
-        return Response(status_code=200, content_type=content_type, body=body, headers=headers)
+    def _gzip_accepted(self) -> bool:
+        # The same test Powertools applies before compressing a `compress=True` route.
+        return "gzip" in (self.router.current_event.headers.get("accept-encoding") or "")
+
+    def _serve(self, spec: RouteSpec) -> Callable[..., Response]:
+        handler: Callable[..., Body] = getattr(self, spec.handler)
+        media_type = f"{spec.media_type}; charset=utf-8" if spec.media_type in CHARSET_MEDIA_TYPES else spec.media_type
+        vary = "Accept-Encoding, Origin" if spec.compress else "Origin"
+        vary = f"Accept, {vary}" if spec.html_page else vary
+
+        def serve(**path_params: str) -> Response:
+            body = handler(**path_params)
+            if spec.max_age is None:
+                return Response(200, media_type, body.text, {"Cache-Control": "no-store", "Vary": vary})
+            coding = "-gzip" if spec.compress and self._gzip_accepted() else ""
+            etag = f'"{hashlib.sha256(body.text.encode()).hexdigest()[:32]}{coding}"'
+            headers: dict[str, str] = {
+                "ETag": etag,
+                "Cache-Control": f"public, max-age={spec.max_age}",
+                "Vary": vary,
+            }
+            if body.next_url:
+                headers["Link"] = f'<{body.next_url}>; rel="next"'
+            if body.last_modified is not None:
+                headers["Last-Modified"] = _http_date(body.last_modified)
+            if self._not_modified(etag, body.last_modified):
+                # compress=False: Powertools would otherwise gzip the empty body into 20 bytes.
+                return Response(status_code=304, body="", headers=headers, compress=False)
+            return Response(
+                status_code=200, content_type=body.media_type or media_type, body=body.text, headers=headers
+            )
+
+        serve.__name__ = spec.handler
+        return serve
+
+    def _not_modified(self, etag: str, last_modified: datetime | None) -> bool:
+        headers = self.router.current_event.headers
+        wanted = headers.get("if-none-match")
+        if wanted is not None:
+            # RFC 9110 §13.1.2: weak comparison, and If-Modified-Since is ignored when present.
+            tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
+            return etag in tags or "*" in tags
+        since = headers.get("if-modified-since")
+        if since and last_modified is not None:
+            try:
+                when = parsedate_to_datetime(since)
+            except (TypeError, ValueError):
+                return False
+            if when.tzinfo is None:
+                return False
+            return last_modified.replace(microsecond=0) <= when
+        return False
 
     def _feed_meta(self, path: str, next_cursor: str | None) -> FeedMeta:
         cfg = self._config()
-        params = {n: self._query(n) for n in ("category", "coin", "source")}
         return FeedMeta(
             title=cfg.site_name,
             home_page_url=cfg.site_url,
-            feed_url=self._url_with(path, **params),
+            feed_url=self._url_with(path, **self._filters()),
             description=f"{cfg.site_name}: crypto news, each story credited to its original publisher",
             next_url=self._next_url(path, next_cursor),
         )
 
     def _feed_articles(self) -> tuple[tuple[Article, ...], str | None]:
-        _, summaries, cursor = self._page()
+        summaries, cursor = self._page()
         # Listing entries carry no body; one BatchGetItem fetches the bodies of the page.
-        full = {a.id: a for a in self.store.get_articles([a.id for a in summaries])}
+        full = {a.id: a for a in self.store.get_articles([a.id for a in summaries])} if summaries else {}
         return tuple(full.get(a.id, a) for a in summaries), cursor
+
+    @staticmethod
+    def _newest(articles: tuple[Article, ...]) -> datetime | None:
+        return max((a.updated for a in articles), default=None)
+
+    def _feed(self, path: str, render: Callable[[FeedMeta, tuple[Article, ...]], str]) -> Body:
+        articles, cursor = self._feed_articles()
+        meta = self._feed_meta(path, cursor)
+        return Body(render(meta, articles), next_url=meta.next_url, last_modified=self._newest(articles))
 
     # -- routes ------------------------------------------------------------------------------
 
-    def index(self) -> Response:
-        links = {
-            name: self._url_with(path)
-            for name, path in (
-                ("articles", "/articles"),
-                ("json_feed", "/feed.json"),
-                ("rss", "/feed.rss"),
-                ("atom", "/feed.atom"),
-                ("prices", "/prices"),
-            )
-        }
-        return self._respond(
-            json.dumps({"name": self._config().site_name, "links": links}), "application/json", max_age=300
-        )
+    def index(self) -> Body:
+        event = self.router.current_event
+        if pages.wants_html(event.headers.get("accept")):  # a browser: the home page
+            return Body(pages.home_page(self.store, self._config(), event), media_type=pages.HTML)
+        links = {spec.handler: self._url_with(spec.path) for spec in ROUTES if "{" not in spec.path}
+        return Body(json.dumps({"name": self._config().site_name, "links": links}))
 
-    def health(self) -> Response:
-        return Response(200, "application/json", json.dumps({"status": "ok"}), {"Cache-Control": "no-store"})
+    def health(self) -> Body:
+        return Body(json.dumps({"status": "ok"}))
 
-    def list_articles(self) -> Response:
-        _, articles, cursor = self._page()
+    def openapi(self) -> Body:
+        if self._openapi_text is None:
+            if self._openapi_path is None:
+                raise Problem(404, "Not Found", "this deployment has no OpenAPI document")
+            self._openapi_text = self._openapi_path.read_text(encoding="utf-8")
+        return Body(self._openapi_text)
+
+    def list_articles(self) -> Body:
+        articles, cursor = self._page()
         next_url = self._next_url("/articles", cursor)
         body = {
             "items": [article_summary_json(a) for a in articles],
             "next_cursor": cursor,
             "next_url": next_url,
         }
-        return self._respond(json.dumps(body, ensure_ascii=False), "application/json", max_age=60, next_url=next_url)
+        return Body(json.dumps(body, ensure_ascii=False), next_url=next_url, last_modified=self._newest(articles))
 
-    def get_article(self, article_id: str) -> Response:
+    def get_article(self, article_id: str) -> Body:
         if not _ARTICLE_ID.match(article_id):
             raise Problem(404, "Not Found", "no article has that id (ids are 20 hexadecimal characters)")
         stored = self.store.get_article(article_id)
         if stored is None:
             raise Problem(404, "Not Found", f"no article with id {article_id}")
         article = stored.article
-        return self._respond(
-            json.dumps(article_json(article), ensure_ascii=False),
-            "application/json",
-            max_age=600,
-            last_modified=article.updated,
-        )
+        event = self.router.current_event
+        if pages.wants_html(event.headers.get("accept")):  # a browser: the article page
+            html = pages.article_page(article, self.store, self._config(), event)
+            return Body(html, last_modified=article.updated, media_type=pages.HTML)
+        return Body(json.dumps(article_json(article), ensure_ascii=False), last_modified=article.updated)
 
-    def feed_json(self) -> Response:
-        articles, cursor = self._feed_articles()
-        meta = self._feed_meta("/feed.json", cursor)
-        return self._respond(
-            render_json_feed(meta, articles), "application/feed+json", max_age=300, next_url=meta.next_url
-        )
+    def feed_json(self) -> Body:
+        return self._feed("/feed.json", render_json_feed)
 
-    def feed_rss(self) -> Response:
-        articles, cursor = self._feed_articles()
-        meta = self._feed_meta("/feed.rss", cursor)
-        return self._respond(
-            render_rss(meta, articles),
-            "application/rss+xml; charset=utf-8",
-            max_age=300,
-            next_url=meta.next_url,
-        )
+    def feed_rss(self) -> Body:
+        return self._feed("/feed.rss", render_rss)
 
-    def feed_atom(self) -> Response:
-        articles, cursor = self._feed_articles()
-        meta = self._feed_meta("/feed.atom", cursor)
-        return self._respond(
-            render_atom(meta, articles),
-            "application/atom+xml; charset=utf-8",
-            max_age=300,
-            next_url=meta.next_url,
-        )
+    def feed_atom(self) -> Body:
+        return self._feed("/feed.atom", render_atom)
 
-    def prices(self) -> Response:
+    def prices(self) -> Body:
         cfg = self._config()
         now = datetime.now(UTC)
         by_symbol = {p.symbol: p for p in self.store.get_prices()}
@@ -292,18 +633,51 @@ class Api:
                 }
             )
         body = {"items": items, "stale_after_seconds": cfg.price_stale_seconds}
-        return self._respond(json.dumps(body), "application/json", max_age=30)
+        return Body(json.dumps(body))
+
+    def sources(self) -> Body:
+        configured = load_sources()
+        states = self.store.get_source_states([s.id for s in configured])
+        items = []
+        for source in configured:
+            state = states.get(source.id)
+            failures = state.consecutive_failures if state else 0
+            if state is None or (state.last_success is None and state.last_error is None):
+                status = "unknown"
+            else:
+                status = "failing" if failures else "ok"
+            items.append(
+                {
+                    "id": source.id,
+                    "name": source.name,
+                    "homepage": source.homepage,
+                    "role": source.role.value,
+                    "enabled": source.enabled,
+                    "health": {
+                        "status": status,
+                        "last_attempt": iso(state.last_attempt) if state and state.last_attempt else None,
+                        "last_success": iso(state.last_success) if state and state.last_success else None,
+                        "last_error": state.last_error if state else None,
+                        "consecutive_failures": failures,
+                    },
+                }
+            )
+        return Body(json.dumps({"items": items}, ensure_ascii=False))
 
 
 def build_resolver(
-    store_factory: Callable[[], Store], config: Callable[[], Settings] = settings
+    store_factory: Callable[[], Store],
+    config: Callable[[], Settings] = settings,
+    openapi_path: Path | None = None,
 ) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(
-        cors=CORSConfig(allow_origin="*", max_age=600, expose_headers=["ETag", "Link"]),
+        cors=CORSConfig(allow_origin="*", max_age=600, expose_headers=["ETag", "Link", "Last-Modified"]),
         serializer=lambda obj: json.dumps(obj, ensure_ascii=False),
     )
-    api = Api(store_factory, config)
+    api = Api(store_factory, config, openapi_path)
     app.include_router(api.router)
+    # Other routers (the HTML pages) are included here.
+    app.include_router(pages.build_pages_router(store_factory, config))
 
     @app.exception_handler(Problem)
     def _problem(exc: Problem) -> Response:
@@ -315,5 +689,11 @@ def build_resolver(
         if event.http_method != "GET":
             return problem_response(405, "Method Not Allowed", f"{event.http_method} is not supported; use GET")
         return problem_response(404, "Not Found", f"no route for {event.path[:200]}; see GET / for the routes")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # Still an RFC 9457 body, never cached; the traceback goes to the log, not the client.
+        log.exception("unhandled error answering %s", app.current_event.path)
+        return problem_response(500, "Internal Server Error", "the request failed on our side; try again later")
 
     return app

@@ -14,14 +14,30 @@ Rules, in order of precedence:
    - "This article was originally published on|at <site>", "Originally published at|on <site>"
      (`originally-published`); a link in the footer is the original URL. A date in the site
      position ("Originally published on May 3, 2024") is not a site.
+   - "This article first appeared on|at|in <site>" (`originally-published`).
+   - "Republished with permission from <site>", "This article is republished from <site>" and
+     "<site>, republished with permission" (`republished`).
    A marker only counts where a sentence or block can start: at the start of the content or of
    a block, after sentence punctuation (including "[…]" and a missing space:
    "possession.The post"), or right after a "Read More" / "Continue reading" link. Case,
    whitespace and inline markup around and inside the marker do not matter.
-2. Otherwise the feed's declarations: feedburner:origLink (`feedburner-origlink`) when it is on
+2. Loose markers, weaker evidence, so held to more: "Source: <site>" opening the final block,
+   or "(via <site>)" / "Via <site>" ending it (`source-line`). They count only when the site is a
+   domain, carries a link, or is one of our sources by name; otherwise ("Source: CoinGecko data"
+   under a chart) the content is left exactly as it was.
+3. A `<link rel="canonical">` or a `<meta name="syndication-source|original-source">` inside
+   the content (`canonical-link`, `syndication-source`), when it points at another site.
+4. Otherwise the feed's declarations: feedburner:origLink (`feedburner-origlink`) when it is on
    another site than the entry link and the entry link is not a feed-proxy redirect (FeedBurner's
    `/~r/` links point at the publisher's own origLink: same publisher, no attribution); then the
-   RSS `<source url>` (`rss-source`), or a `<source>` name alone when it is one of our sources.
+   RSS/Atom `<source>` or `dc:source` (`rss-source`): a channel URL (home page or feed) gives the
+   publisher's domain, an article URL (as `dc:source` usually holds) is also the original URL;
+   a `<source>` name alone counts when it is one of our sources.
+5. Last, an aggregator redirect link (Google's `/url?q=…`, as in Google Alerts) as the entry
+   link: the target is the publisher's article (`aggregator-redirect`).
+
+`strip_source_suffix` removes the " - CoinDesk" that Google News appends to a headline when the
+entry declares CoinDesk as its source.
 
 The site named in a footer becomes `original_domain` through `urls.site_domain`: from the site
 text when it is a domain, else from the link on it, else from another link in the footer, else
@@ -41,17 +57,23 @@ import bisect
 import functools
 import html as html_module
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from newsroom.models import Attribution
-from newsroom.urls import canonical_url, is_http_url, same_site, site_domain
+from newsroom.urls import canonical_url, is_http_url, resolve_aggregator_redirect, same_site, site_domain
 
 MARKER_READ_ORIGINAL = "read-original-footer"
 MARKER_APPEARED_FIRST = "appeared-first"
 MARKER_ORIGINALLY_PUBLISHED = "originally-published"
 MARKER_FEEDBURNER_ORIGLINK = "feedburner-origlink"
 MARKER_RSS_SOURCE = "rss-source"
+MARKER_REPUBLISHED = "republished"
+MARKER_SOURCE_LINE = "source-line"
+MARKER_CANONICAL_LINK = "canonical-link"
+MARKER_SYNDICATION_SOURCE = "syndication-source"
+MARKER_AGGREGATOR_REDIRECT = "aggregator-redirect"
 
 # Footers are short and last: only this much of the end of the HTML is examined.
 TAIL_CHARS = 4000
@@ -209,7 +231,7 @@ def _map_text(html: str, offset: int) -> _TextMap:
 
 _GAP = r"[^\S\n]+"
 _START = (
-    r"(?:\A|(?<=[\n.!?…\])\"”’'»:;|])|(?<=more)|(?<=reading))"
+    r"(?:\A|(?<=[\n.!?…\])\"”’'»→:;|])|(?<=more)|(?<=reading))"
     r"[^\S\n]*"
 )
 _SITE = r"(?P<site>[^\n]{1,160}?)"
@@ -228,15 +250,47 @@ _APPEARED_FIRST = _marker(
 )
 _ORIGINALLY_PUBLISHED = _marker(
     rf"(?:(?:this|the){_GAP}(?:article|story|post|piece){_GAP}was{_GAP}(?:originally|first){_GAP}published"
-    rf"|originally{_GAP}published){_GAP}(?:on|at)",
+    rf"|originally{_GAP}published"
+    rf"|(?:this|the){_GAP}(?:article|story|piece){_GAP}(?:originally|first){_GAP}appeared){_GAP}(?:on|at|in)",
+)
+_REPUBLISHED = _marker(
+    rf"(?:(?:this|the){_GAP}(?:article|story|post|piece){_GAP}(?:is|was|has{_GAP}been){_GAP})?"
+    rf"(?:republished|reprinted)(?:{_GAP}here)?(?:{_GAP}with(?:{_GAP}the)?{_GAP}permission)?{_GAP}(?:from|of)",
+)
+# "<site>, republished with permission." — the site comes first, at the start of the final block.
+_REPUBLISHED_AFTER_SITE = re.compile(
+    rf"(?:\A|(?<=\n))[^\S\n]*(?P<marker>(?:first{_GAP}published{_GAP}(?:by|on|at|in){_GAP})?"
+    rf"(?P<site>[^\n]{{1,160}}?)[^\S\n]*[,;:.–—-]?[^\S\n]*(?:and{_GAP})?(?:is{_GAP}|was{_GAP})?"
+    rf"(?:republished|reprinted){_GAP}(?:here{_GAP})?with(?:{_GAP}the)?{_GAP}permission)" + _END,
+    re.IGNORECASE,
+)
+# Loose markers: "Source: <site>" opening the final block, "(via <site>)" or "Via <site>" ending it.
+_SOURCE_LINE = re.compile(
+    r"(?:\A|(?<=\n))[^\S\n]*(?P<marker>(?:source|via|h/t)[^\S\n]*:[^\S\n]*" + _SITE + ")" + _END,
+    re.IGNORECASE,
+)
+_VIA = re.compile(
+    rf"(?P<marker>(?:\(|(?:\A|(?<=\n))[^\S\n]*)via{_GAP}(?P<site>[^\n()]{{1,80}}?)[^\S\n]*\)?)" + _END,
+    re.IGNORECASE,
 )
 _PATTERNS = (
     (_READ_ORIGINAL, MARKER_READ_ORIGINAL),
     (_APPEARED_FIRST, MARKER_APPEARED_FIRST),
     (_ORIGINALLY_PUBLISHED, MARKER_ORIGINALLY_PUBLISHED),
+    (_REPUBLISHED, MARKER_REPUBLISHED),
+    (_REPUBLISHED_AFTER_SITE, MARKER_REPUBLISHED),
 )
-# Cheap gate: no footer can match without one of these words.
-_TRIGGER_WORDS = ("original", "appeared")
+_LOOSE_PATTERNS = (
+    (_SOURCE_LINE, MARKER_SOURCE_LINE),
+    (_VIA, MARKER_SOURCE_LINE),
+)
+# Cheap gates: no footer can match without one of these words.
+_TRIGGER_WORDS = ("original", "appeared", "republished", "reprinted")
+_LOOSE_TRIGGER_WORDS = ("source", "via", "h/t")
+# Loose markers live in the final block: only this much of the end is checked for their words
+# before the (costlier) text mapping runs, so "Source: CoinGecko data" captions mid-article
+# cost nothing.
+_LOOSE_TAIL_CHARS = 600
 
 _MONTHS_AND_DAYS = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
@@ -327,17 +381,22 @@ class _Footer:
     footer_links: tuple[str, ...]
 
 
-def _find_footer(content_html: str) -> _Footer | None:
+def _footers(
+    content_html: str,
+    patterns: tuple[tuple[re.Pattern[str], str], ...],
+    triggers: tuple[str, ...],
+) -> Iterator[_Footer]:
+    """Each pattern's footer candidate at the end of `content_html`, in the patterns' order."""
     tail_start = max(0, len(content_html) - TAIL_CHARS)
     if tail_start:
         # Start on a tag boundary so a cut attribute is never read as text.
         boundary = content_html.find("<", tail_start)
         tail_start = boundary if boundary != -1 else tail_start
     lowered_tail = content_html[tail_start:].lower()
-    if not any(word in lowered_tail for word in _TRIGGER_WORDS):
-        return None
+    if not any(word in lowered_tail for word in triggers):
+        return
     mapped = _map_text(content_html, tail_start)
-    for pattern, marker in _PATTERNS:
+    for pattern, marker in patterns:
         match = pattern.search(mapped.text)
         if match is None:
             continue
@@ -347,21 +406,28 @@ def _find_footer(content_html: str) -> _Footer | None:
         site = match.group("site").strip(_SITE_TRIM)
         if not site or _DATE_LIKE.match(site):
             continue
+        if pattern is _REPUBLISHED_AFTER_SITE and len(site.split()) > _MAX_NAME_WORDS:
+            continue  # "… the figures were reprinted with permission": a sentence, not a credit
         marker_start, site_start, site_end = match.start("marker"), match.start("site"), match.end("site")
-        cut_end = match.end("punct") if match.end("punct") > site_end else site_end
+        cut_end = max(match.end("marker"), match.end("punct"))
+        if match.group("marker").endswith(")"):
+            cut_end = match.end("marker")  # "… on Monday (via CoinDesk)." keeps its full stop
         title_links: tuple[str, ...] = ()
         if "title" in pattern.groupindex and match.group("title"):
             title_links = tuple(mapped.links_within(match.start("title"), match.end("title")))
-        return _Footer(
+        yield _Footer(
             marker=marker,
             html_start=mapped.html_start(marker_start),
             html_end=mapped.html_end(cut_end),
             site=site,
             site_links=tuple(mapped.links_within(site_start, site_end)),
             title_links=title_links,
-            footer_links=tuple(mapped.links_within(marker_start, site_end)),
+            footer_links=tuple(mapped.links_within(marker_start, cut_end)),
         )
-    return None
+
+
+def _find_footer(content_html: str) -> _Footer | None:
+    return next(_footers(content_html, _PATTERNS, _TRIGGER_WORDS), None)
 
 
 def _first_http(urls: tuple[str, ...]) -> str | None:
@@ -446,6 +512,20 @@ def _footer_attribution(footer: _Footer, known_sources: Mapping[str, str]) -> At
     )
 
 
+_CHANNEL_PATH = re.compile(
+    r"(?:^/?$|(?:^|/)(?:feeds?|rss|atom)(?:/[\w.-]*)?/?$|(?:^|/)index\.\w+$|\.(?:xml|rss|atom|rdf)$)", re.IGNORECASE
+)
+
+
+def _is_channel_url(url: str) -> bool:
+    """Whether a declared source URL names a site or feed rather than one article."""
+    try:
+        path = urlsplit(url.strip()).path
+    except ValueError:
+        return True
+    return bool(_CHANNEL_PATH.search(path))
+
+
 def _is_feed_proxy(link: str) -> bool:
     return site_domain(link) in _FEED_PROXY_HOSTS or "/~r/" in link
 
@@ -477,9 +557,10 @@ def _declared_attribution(
             source_id = _lookup_name(name, known_sources)
         if _is_own_site(domain, source_id, link, known_sources):
             return None
-        # <source url> names the publisher's channel (feed or home page), not the article.
+        # <source url> names the publisher's channel (feed or home page); dc:source and some
+        # aggregators name the article itself, which is then the original's URL.
         return Attribution(
-            original_url=None,
+            original_url=None if _is_channel_url(declared_source_url) else canonical_url(declared_source_url),
             original_domain=domain,
             original_name=name or None,
             original_source_id=source_id,
@@ -502,6 +583,102 @@ def _declared_attribution(
     return None
 
 
+# --- loose markers, in-content declarations, redirects --------------------------------------
+
+# A "Source:" line naming data rather than a publisher ("Source: CoinGecko data", "Source: company
+# filings") is a caption, never a credit.
+_NOT_A_PUBLISHER = re.compile(
+    r"\b(?:data|chart|charts|figures|estimates?|calculations?|research|analysis|filings?|statistics"
+    r"|survey|prices?|index|indices|graph|table|image|photo|screenshot|twitter|x\.com|tradingview)\b",
+    re.IGNORECASE,
+)
+_LOOSE_MAX_WORDS = 4
+
+
+def _loose_attribution(footer: _Footer, known_sources: Mapping[str, str]) -> Attribution | None:
+    """A loose marker's credit, only when the site resolves to a domain or one of our sources."""
+    site = footer.site
+    if _NOT_A_PUBLISHER.search(site) or len(site.split()) > _LOOSE_MAX_WORDS:
+        return None
+    resolvable = (
+        bool(_DOMAIN_LIKE.match(site))
+        or _first_http(footer.site_links) is not None
+        or _lookup_name(site, known_sources) is not None
+    )
+    return _footer_attribution(footer, known_sources) if resolvable else None
+
+
+_CANONICAL_LINK = re.compile(r"<link\b[^>]*\brel\s*=\s*[\"']?canonical\b[^>]*>", re.IGNORECASE)
+_SOURCE_META = re.compile(
+    r"<meta\b[^>]*\b(?:name|property)\s*=\s*[\"']?(?:syndication-source|original-source)\b[^>]*>",
+    re.IGNORECASE,
+)
+_META_CONTENT = re.compile(r"""\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+
+
+def _attribute(tag: str, pattern: re.Pattern[str]) -> str | None:
+    found = pattern.search(tag)
+    if found is None:
+        return None
+    return html_module.unescape(next(group for group in found.groups() if group is not None)).strip()
+
+
+def _embedded_attribution(content_html: str, *, link: str, known_sources: Mapping[str, str]) -> Attribution | None:
+    """A canonical link or syndication-source/original-source meta tag pasted into the content."""
+    if "<link" not in content_html and "<meta" not in content_html and "<LINK" not in content_html:
+        return None
+    for pattern, attribute, marker in (
+        (_SOURCE_META, _META_CONTENT, MARKER_SYNDICATION_SOURCE),
+        (_CANONICAL_LINK, _HREF, MARKER_CANONICAL_LINK),
+    ):
+        for tag in pattern.finditer(content_html):
+            url = _attribute(tag.group(), attribute)
+            if not url or not is_http_url(url):
+                continue
+            domain = site_domain(url)
+            source_id = _lookup_domain(domain, known_sources)
+            if _is_own_site(domain, source_id, link, known_sources):
+                return None  # the copy's own canonical: it is the original
+            return Attribution(
+                original_url=canonical_url(url),
+                original_domain=domain,
+                original_name=None,
+                original_source_id=source_id,
+                marker=marker,
+            )
+    return None
+
+
+def _redirect_attribution(link: str, known_sources: Mapping[str, str]) -> Attribution | None:
+    target = resolve_aggregator_redirect(link)
+    if target == link:
+        return None
+    domain = site_domain(target)
+    return Attribution(
+        original_url=canonical_url(target),
+        original_domain=domain,
+        original_name=None,
+        original_source_id=_lookup_domain(domain, known_sources),
+        marker=MARKER_AGGREGATOR_REDIRECT,
+    )
+
+
+_SUFFIX_SEPARATORS = (" - ", " – ", " — ", " | ")
+
+
+def strip_source_suffix(title: str, source_name: str | None) -> str:
+    """`title` without the " - <source>" Google News appends ("ETF Wins Approval - CoinDesk")."""
+    name = " ".join((source_name or "").split())
+    if not name:
+        return title
+    folded, folded_name = title.casefold(), name.casefold()
+    for separator in _SUFFIX_SEPARATORS:
+        if folded.endswith(separator + folded_name):
+            stripped = title[: len(title) - len(separator) - len(name)].rstrip()
+            return stripped or title
+    return title
+
+
 def extract_attribution(
     content_html: str,
     *,
@@ -521,10 +698,29 @@ def extract_attribution(
         ):
             attribution = None
         return stripped, attribution
-    return content_html, _declared_attribution(
+    if content_html:
+        loose_tail = content_html[-_LOOSE_TAIL_CHARS:].lower()
+        loose_footers = (
+            _footers(content_html, _LOOSE_PATTERNS, _LOOSE_TRIGGER_WORDS)
+            if any(word in loose_tail for word in _LOOSE_TRIGGER_WORDS)
+            else iter(())
+        )
+        for loose in loose_footers:
+            attribution = _loose_attribution(loose, known_sources)
+            if attribution is None:
+                continue  # unresolvable: a caption or a mention, and the content stays as it was
+            stripped = _cut(content_html, loose.html_start, loose.html_end)
+            if _is_own_site(attribution.original_domain, attribution.original_source_id, link, known_sources):
+                return stripped, None
+            return stripped, attribution
+        embedded = _embedded_attribution(content_html, link=link, known_sources=known_sources)
+        if embedded is not None:
+            return content_html, embedded
+    declared = _declared_attribution(
         link=link,
         declared_source_url=declared_source_url,
         declared_source_name=declared_source_name,
         orig_link=orig_link,
         known_sources=known_sources,
     )
+    return content_html, declared or _redirect_attribution(link, known_sources)

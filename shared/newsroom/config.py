@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from newsroom.models import Category, Kind, Source, SourceRole
+from newsroom.models import Category, Kind, Rights, Source, SourceRole
 
 DEFAULT_PRICE_SYMBOLS = ("BTC", "ETH", "SOL", "BNB", "XRP", "DOGE")
 
@@ -59,6 +59,21 @@ class Settings:
     # only the local run and tests do, because their sample servers live on 127.0.0.1.
     allow_private_network: bool
     max_body_bytes: int
+    # Stories (and their listing entries) expire this many days after publication (TTL).
+    article_retention_days: int = 365
+    # -- polling politeness and fan-out (issue 4); every one has a default --
+    poll_default_minutes: int = 15
+    poll_min_minutes: int = 5
+    poll_max_minutes: int = 24 * 60
+    backoff_ceiling_minutes: int = 24 * 60
+    fetch_queue_url: str = ""  # the dispatcher's queue of due sources (fan-out)
+    fetch_batch_size: int = 10  # sources per SQS message batch handed to one worker
+    fulltext_max_pages: int = 10  # article pages fetched per source per poll (`full` sources)
+    # Second price provider, used when the first fails or disagrees: "coinbase" or "kraken".
+    price_fallback_provider: str = "coinbase"
+    price_fallback_base_url: str = "https://api.exchange.coinbase.com"
+    price_max_jump_pct: float = 50.0
+    price_jump_window_minutes: int = 30
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -88,6 +103,18 @@ class Settings:
             fetch_concurrency=max(1, _int(e.get("FETCH_CONCURRENCY"), 16)),
             allow_private_network=_flag(e.get("ALLOW_PRIVATE_NETWORK")),
             max_body_bytes=_int(e.get("MAX_BODY_BYTES"), 300_000),
+            article_retention_days=max(1, _int(e.get("ARTICLE_RETENTION_DAYS"), 365)),
+            poll_default_minutes=max(1, _int(e.get("POLL_DEFAULT_MINUTES"), 15)),
+            poll_min_minutes=max(1, _int(e.get("POLL_MIN_MINUTES"), 5)),
+            poll_max_minutes=max(1, _int(e.get("POLL_MAX_MINUTES"), 24 * 60)),
+            backoff_ceiling_minutes=max(1, _int(e.get("BACKOFF_CEILING_MINUTES"), 24 * 60)),
+            fetch_queue_url=e.get("FETCH_QUEUE_URL", ""),
+            fetch_batch_size=max(1, _int(e.get("FETCH_BATCH_SIZE"), 10)),
+            fulltext_max_pages=max(0, _int(e.get("FULLTEXT_MAX_PAGES"), 10)),
+            price_fallback_provider=e.get("PRICE_FALLBACK_PROVIDER", "coinbase").strip().lower(),
+            price_fallback_base_url=e.get("PRICE_FALLBACK_BASE_URL", "https://api.exchange.coinbase.com").rstrip("/"),
+            price_max_jump_pct=_float(e.get("PRICE_MAX_JUMP_PCT"), 50.0),
+            price_jump_window_minutes=max(1, _int(e.get("PRICE_JUMP_WINDOW_MINUTES"), 30)),
         )
 
 
@@ -110,7 +137,44 @@ def _source_from_json(raw: dict[str, Any]) -> Source:
         kind_hint=Kind(kind) if kind else None,
         aliases=tuple(str(a) for a in raw.get("aliases", ())),
         enabled=bool(raw.get("enabled", True)),
+        rights=Rights(raw.get("rights", Rights.EXCERPT)),
+        interval_minutes=int(raw["interval"]) if raw.get("interval") not in (None, "") else None,
+        boilerplate_xpaths=tuple(str(x) for x in raw.get("boilerplate_xpaths", ())),
+        boilerplate_patterns=tuple(str(x) for x in raw.get("boilerplate_patterns", ())),
     )
+
+
+def source_from_json(raw: dict[str, Any]) -> Source:
+    """A `Source` from the sources-file shape (also how the DynamoDB registry stores one)."""
+    return _source_from_json(raw)
+
+
+def source_to_json(source: Source) -> dict[str, Any]:
+    """The sources-file shape of `source` (what `_source_from_json` reads back), defaults left out."""
+    raw: dict[str, Any] = {
+        "id": source.id,
+        "name": source.name,
+        "feed_url": source.feed_url,
+        "homepage": source.homepage,
+        "role": source.role.value,
+        "rights": source.rights.value,
+        "enabled": source.enabled,
+    }
+    if source.category_hint is not None:
+        raw["category_hint"] = source.category_hint.value
+    if source.kind_hint is not None:
+        raw["kind_hint"] = source.kind_hint.value
+    if source.language:
+        raw["language"] = source.language
+    if source.aliases:
+        raw["aliases"] = list(source.aliases)
+    if source.interval_minutes is not None:
+        raw["interval"] = source.interval_minutes
+    if source.boilerplate_xpaths:
+        raw["boilerplate_xpaths"] = list(source.boilerplate_xpaths)
+    if source.boilerplate_patterns:
+        raw["boilerplate_patterns"] = list(source.boilerplate_patterns)
+    return raw
 
 
 def parse_sources(document: str) -> tuple[Source, ...]:

@@ -361,3 +361,65 @@ def first_image(html: str) -> str | None:
     except _FoundImage as found:
         return found.url
     return None
+
+
+# -- plain-text fields ----------------------------------------------------------------------------
+
+# "<" that starts a tag, an end tag, a comment, a declaration or a processing instruction.
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_PLAIN_TEXT_PASSES = 4
+
+
+class _VisibleText(HTMLParser):
+    """The text of a fragment, with elements that carry code or media dropped with their content."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in DROPPED_WITH_CONTENT:
+            self._hidden += 1
+        elif tag in _BLOCK_TAGS or tag == "br":
+            self.parts.append(" ")  # "<p>a</p><p>b</p>" reads "a b"; "Bit<b>coin</b>" stays one word
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in DROPPED_WITH_CONTENT:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def plain_text(value: str) -> str:
+    """A text field (title, byline, tag) that no reader can mistake for markup.
+
+    These fields are text by contract (JSON Feed `title`, Atom `type="text"`), yet RSS readers
+    commonly render an RSS title as HTML, and a feed that puts `<img onerror=…>` in a title is
+    attacking. Markup is reduced to its visible text, again while removing one tag re-forms
+    another (`<scr<script>ipt>`), and any `<` still able to open a tag is dropped. Text without
+    markup ("1 < 2", "AT&T") is returned as it was, whitespace collapsed.
+    """
+    text = value
+    for _ in range(_PLAIN_TEXT_PASSES):
+        if not _TAG_START.search(text):
+            break
+        parser = _VisibleText()
+        parser.feed(text)
+        parser.close()
+        text = "".join(parser.parts)
+    return " ".join(_TAG_START.sub("", text).split())
+
+
+# Characters a valid URL never holds raw (RFC 3986) that would end an HTML attribute or a tag.
+_URL_UNSAFE = re.compile(r"[\"'<>`\\\s]")
+
+
+def inert_url(url: str) -> str:
+    """`url` with every character that could break out of an attribute percent-encoded, as a
+    browser's URL parser would encode it; a well-formed URL comes back unchanged."""
+    return _URL_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), url.strip())

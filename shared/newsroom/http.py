@@ -11,8 +11,12 @@ Rules this module keeps, whoever calls it:
   hidden inside IPv6 (IPv4-mapped, NAT64, 6to4, Teredo) and the legacy numeric spellings the C
   resolver accepts ("2130706433", "0177.0.0.1", "0x7f.1"). The host is checked as urllib3 parses
   it, so the check and the connection cannot disagree about which host is meant. The resolver is
-  injectable; connecting to the validated address itself (closing the DNS-rebinding window) is
-  left to a later change.
+  injectable.
+- The host is resolved exactly once per hop and the connection goes to the *validated address*
+  (a connection pool per resolved IP, with the `Host` header and the TLS SNI/certificate name
+  set to the URL's host), so a DNS answer that changes between the check and the connect (DNS
+  rebinding) can never steer us to an internal address. Addresses are tried in resolver order
+  when one refuses the connection.
 - The body is capped at `max_bytes` *after* decompression, while streaming: decompression is
   bounded per chunk, so a gzip bomb costs at most the cap plus one chunk of memory.
 - Connect and read timeouts apply to each socket operation; `total_timeout` bounds the whole
@@ -32,7 +36,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urldefrag, urljoin
 
 import urllib3
@@ -163,6 +167,7 @@ def http_get(
     pool: urllib3.PoolManager | None = None,
     resolver: Resolver = resolve_host,
 ) -> HttpResult:
+    """GET `url` under `policy`; see the module docstring for the rules. Raises FetchError."""
     manager = pool if pool is not None else shared_pool()
     deadline = time.monotonic() + policy.total_timeout
     headers = _request_headers(policy, accept, etag, last_modified)
@@ -175,8 +180,8 @@ def http_get(
         if current in visited:
             raise FetchError("redirect-loop", f"redirect loop back to {current}", url=current)
         visited.add(current)
-        check_url(current, policy, resolver)
-        response = _send(manager, current, headers, policy, deadline)
+        addresses = check_url(current, policy, resolver)
+        response = _send(manager, current, addresses, headers, policy, deadline)
         try:
             status = response.status
             if status in REDIRECT_STATUSES:
@@ -220,8 +225,9 @@ def http_get(
     raise FetchError("too-many-redirects", f"more than {policy.max_redirects} redirects from {url}", url=current)
 
 
-def check_url(url: str, policy: FetchPolicy, resolver: Resolver = resolve_host) -> None:
-    """Raise FetchError unless `url` may be fetched under `policy` (scheme, then address)."""
+def check_url(url: str, policy: FetchPolicy, resolver: Resolver = resolve_host) -> list[IPAddress]:
+    """The addresses to connect to for `url`, each validated under `policy` (scheme, then
+    address); raises FetchError when the URL may not be fetched. Resolves at most once."""
     try:
         parsed = parse_url(url)
     except LocationValueError as exc:
@@ -231,8 +237,7 @@ def check_url(url: str, policy: FetchPolicy, resolver: Resolver = resolve_host) 
         raise FetchError("bad-scheme", f"only http and https are fetched, not {url!r}", url=url)
     if not parsed.host:
         raise FetchError("bad-url", f"no host in URL {url!r}", url=url)
-    if not policy.allow_private:
-        _check_host(parsed.host, url, resolver)
+    return _resolve_checked(parsed.host, url, resolver, check=not policy.allow_private)
 
 
 def is_forbidden_address(address: IPAddress) -> bool:
@@ -322,7 +327,7 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address
     return embedded
 
 
-def _check_host(host: str, url: str, resolver: Resolver) -> None:
+def _resolve_checked(host: str, url: str, resolver: Resolver, *, check: bool) -> list[IPAddress]:
     literal = parse_ip_literal(host)
     if literal is not None:
         addresses: list[IPAddress] = [literal]
@@ -340,8 +345,9 @@ def _check_host(host: str, url: str, resolver: Resolver) -> None:
             except ValueError as exc:
                 raise FetchError("blocked-address", f"{host} resolved to unreadable address {text!r}", url=url) from exc
     for address in addresses:
-        if is_forbidden_address(address):
+        if check and is_forbidden_address(address):
             raise FetchError("blocked-address", f"{host} is {address}, which is not a public address", url=url)
+    return addresses
 
 
 def _request_headers(policy: FetchPolicy, accept: str, etag: str | None, last_modified: str | None) -> dict[str, str]:
@@ -360,27 +366,50 @@ def _request_headers(policy: FetchPolicy, accept: str, etag: str | None, last_mo
 def _send(
     manager: urllib3.PoolManager,
     url: str,
+    addresses: list[IPAddress],
     headers: Mapping[str, str],
     policy: FetchPolicy,
     deadline: float,
 ) -> urllib3.BaseHTTPResponse:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise FetchError("timeout", f"gave up on {url}: total time limit reached", url=url)
-    timeout = urllib3.Timeout(connect=min(policy.connect_timeout, remaining), read=min(policy.read_timeout, remaining))
-    try:
-        return manager.request(
-            "GET",
-            url,
-            headers=dict(headers),
-            redirect=False,
-            retries=False,
-            preload_content=False,
-            decode_content=False,
-            timeout=timeout,
+    """Send the request to one of the validated `addresses`, never to a fresh DNS answer."""
+    parsed = parse_url(url)
+    scheme = (parsed.scheme or "http").lower()
+    host = parsed.host or ""
+    default_port = 443 if scheme == "https" else 80
+    port = parsed.port or default_port
+    host_header = host if parsed.port in (None, default_port) else f"{host}:{parsed.port}"
+    pool_kwargs: dict[str, Any] = {}
+    if scheme == "https" and parse_ip_literal(host) is None:
+        # SNI and certificate checks use the URL's name, not the address we dial.
+        pool_kwargs = {"server_hostname": host, "assert_hostname": host}
+    request_headers = {**headers, "Host": host_header}
+    last_error: FetchError | None = None
+    for address in addresses:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchError("timeout", f"gave up on {url}: total time limit reached", url=url)
+        timeout = urllib3.Timeout(
+            connect=min(policy.connect_timeout, remaining), read=min(policy.read_timeout, remaining)
         )
-    except (HTTPError, OSError) as exc:
-        raise _transport_error(exc, url) from exc
+        try:
+            pool = manager.connection_from_host(str(address), port=port, scheme=scheme, pool_kwargs=pool_kwargs)
+            return pool.urlopen(
+                "GET",
+                parsed.request_uri,
+                headers=request_headers,
+                redirect=False,
+                retries=False,
+                assert_same_host=False,
+                preload_content=False,
+                decode_content=False,
+                timeout=timeout,
+            )
+        except NewConnectionError as exc:
+            # This address refuses (an IPv6 answer on an IPv4-only host): try the next one.
+            last_error = _transport_error(exc, url)
+        except (HTTPError, OSError) as exc:
+            raise _transport_error(exc, url) from exc
+    raise last_error or FetchError("connection", f"no address to connect to for {url}", url=url)
 
 
 def _transport_error(exc: Exception, url: str) -> FetchError:

@@ -52,6 +52,13 @@ class SourceRole(StrEnum):
     AGGREGATOR = "aggregator"  # republishes others' stories
 
 
+class Rights(StrEnum):
+    """What a source lets us republish."""
+
+    FULL = "full"  # the whole article: its page may be fetched and the full text shown
+    EXCERPT = "excerpt"  # the feed's excerpt with a link only; never fetched beyond the feed
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """A feed we poll, as configured in the sources file."""
@@ -66,6 +73,12 @@ class Source:
     kind_hint: Kind | None = None  # e.g. a wire service whose items are press releases
     aliases: tuple[str, ...] = ()  # other names/domains the source is credited by
     enabled: bool = True
+    rights: Rights = Rights.EXCERPT
+    interval_minutes: int | None = None  # poll interval; None: the configured default
+    # Full-text boilerplate rules (only used for `Rights.FULL`): XPath expressions pruned from
+    # the article page before extraction, and regexes; a paragraph matching one is dropped.
+    boilerplate_xpaths: tuple[str, ...] = ()
+    boilerplate_patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +92,17 @@ class SourceState:
     last_success: datetime | None = None
     last_error: str | None = None
     consecutive_failures: int = 0
+    # Scheduling and health (see `schedule`): when the source is next due, and why not sooner.
+    next_poll: datetime | None = None
+    last_error_at: datetime | None = None
+    last_status: int | None = None  # HTTP status of the last answer, when there was one
+    # A 301/308 moved the feed: poll `feed_url` instead of the configured URL, as long as the
+    # configured URL is still `feed_url_for` (editing the source's URL discards the override).
+    feed_url: str | None = None
+    feed_url_for: str | None = None
+    # 410 Gone (or an operator) stopped polling; only an edit of the source re-enables it.
+    disabled: bool = False
+    disabled_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

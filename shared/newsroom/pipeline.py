@@ -7,25 +7,47 @@ pure modules (`feeds`, `process`, `prices`).
 from __future__ import annotations
 
 import logging
+import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsroom.codec import entry_to_message
+from newsroom.dedupe import claims_for, find_cluster
 from newsroom.feeds import FeedParseError, parse_feed
+from newsroom.fingerprint import fingerprint
 from newsroom.http import FetchError, FetchPolicy, http_get
-from newsroom.models import Price, RawEntry, Source, SourceState
-from newsroom.prices import PriceError, fetch_coingecko
+from newsroom.models import Article, Price, RawEntry, Source, SourceState
+from newsroom.prices import PriceError, PriceRules, choose_prices, fetch_coingecko, with_change_from_history
 from newsroom.process import Decision, Outcome, ProcessingContext, build_article, merge
+from newsroom.schedule import (
+    PollBounds,
+    after_failure,
+    after_success,
+    expires_zero,
+    feed_hint,
+    interval_for,
+    is_due,
+    parse_retry_after,
+)
 from newsroom.storage import ConflictError, Store
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_BOUNDS = PollBounds()
+# How far from exactly 24 h ago a stored price may be to stand in for "the price 24 h ago".
+HISTORY_TOLERANCE = timedelta(minutes=30)
+
 MAX_MESSAGE_BYTES = 240_000  # SQS allows 256 KiB; leave room for attributes and encoding
+MAX_BATCH_BYTES = 250_000  # ...and 256 KiB for a whole SendMessageBatch call
 MAX_ATTEMPTS = 6
+
+
+class UnknownSourceError(ValueError):
+    """An entry from a source that is not configured (fails the same way until it is added)."""
 
 
 # -- fetching ---------------------------------------------------------------------------------
@@ -34,9 +56,11 @@ MAX_ATTEMPTS = 6
 @dataclass(frozen=True, slots=True)
 class SourceReport:
     source_id: str
-    status: str  # "ok", "not-modified", "error"
+    status: str  # "ok", "not-modified", "error", "skipped" (not due or disabled)
     entries: int = 0
     error: str | None = None
+    parsed: bool = False  # whether a feed document was parsed (never for a 304)
+    fulltext_pages: int = 0
 
 
 def _fit_message(entry: RawEntry) -> str:
@@ -50,19 +74,42 @@ def _fit_message(entry: RawEntry) -> str:
 
 
 def send_entries(sqs: Any, queue_url: str, entries: Sequence[RawEntry]) -> int:
-    """One entry per message, ten per SendMessageBatch call; raises if SQS refuses any."""
+    """One entry per message, up to ten per SendMessageBatch call and never more than SQS's
+    per-call payload limit in one call; raises if SQS refuses any."""
+    bodies = [_fit_message(entry) for entry in entries]
     sent = 0
-    for start in range(0, len(entries), 10):
-        batch = entries[start : start + 10]
+    batch: list[str] = []
+    batch_bytes = 0
+
+    def flush() -> None:
+        nonlocal sent, batch, batch_bytes
+        if not batch:
+            return
         resp = sqs.send_message_batch(
             QueueUrl=queue_url,
-            Entries=[{"Id": str(i), "MessageBody": _fit_message(e)} for i, e in enumerate(batch)],
+            Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)],
         )
         failed = resp.get("Failed") or []
         if failed:
             raise RuntimeError(f"SQS refused {len(failed)} messages: {failed[0].get('Message')}")
         sent += len(batch)
+        batch, batch_bytes = [], 0
+
+    for body in bodies:
+        size = len(body.encode())
+        if len(batch) == 10 or batch_bytes + size > MAX_BATCH_BYTES:
+            flush()
+        batch.append(body)
+        batch_bytes += size
+    flush()
     return sent
+
+
+def effective_feed_url(source: Source, state: SourceState) -> str:
+    """Where to poll: the target of a permanent redirect, unless the source was edited since."""
+    if state.feed_url and state.feed_url_for == source.feed_url:
+        return state.feed_url
+    return source.feed_url
 
 
 def poll_source(
@@ -72,39 +119,88 @@ def poll_source(
     *,
     now: datetime,
     get: Callable[..., Any] = http_get,
+    bounds: PollBounds = DEFAULT_BOUNDS,
+    rng: random.Random | None = None,
 ) -> tuple[SourceState, list[RawEntry], SourceReport]:
-    """Fetch one source politely; never raises for the source's own faults."""
+    """Fetch one source politely; never raises for the source's own faults.
+
+    The returned state carries the next poll time (`schedule`), the validators to send next
+    time (dropped when the server says `Expires: 0`), a 301/308 target as the new feed URL
+    (302/307 change nothing), and `disabled` after 410 Gone.
+    """
+    interval = interval_for(source.interval_minutes, bounds)
+    # A stale override (the source's URL was edited since) is forgotten with its validators.
+    stale_override = state.feed_url is not None and state.feed_url_for != source.feed_url
+    base = replace(state, feed_url=None, feed_url_for=None, etag=None, last_modified=None) if stale_override else state
+    url = effective_feed_url(source, base)
+    parsed = None
     try:
-        result = get(source.feed_url, policy, etag=state.etag, last_modified=state.last_modified)
-        if result.not_modified:
-            new_state = replace(state, last_attempt=now, last_success=now, last_error=None, consecutive_failures=0)
-            return new_state, [], SourceReport(source.id, "not-modified")
-        parsed = parse_feed(
-            result.body,
-            source_id=source.id,
-            base_url=result.url,
-            fetched_at=now,
-            response_headers=result.headers,
-        )
+        result = get(url, policy, etag=base.etag, last_modified=base.last_modified)
+        if not result.not_modified:
+            parsed = parse_feed(
+                result.body,
+                source_id=source.id,
+                base_url=result.url,
+                fetched_at=now,
+                response_headers=result.headers,
+            )
     except (FetchError, FeedParseError) as exc:
-        reason = f"{getattr(exc, 'reason', 'parse-error')}: {exc}"[:500]
-        new_state = replace(
-            state,
-            last_attempt=now,
-            last_error=reason,
-            consecutive_failures=state.consecutive_failures + 1,
-        )
-        return new_state, [], SourceReport(source.id, "error", error=reason)
+        return _failed(source, base, exc, now=now, interval=interval, bounds=bounds, rng=rng)
+
+    keep_validators = not expires_zero(result.headers)
+    moved = result.permanent_redirect_to
     new_state = replace(
-        state,
-        etag=result.etag,
-        last_modified=result.last_modified,
+        base,
+        etag=result.etag if keep_validators else None,
+        last_modified=result.last_modified if keep_validators else None,
         last_attempt=now,
         last_success=now,
         last_error=None,
         consecutive_failures=0,
+        last_status=result.status,
+        next_poll=after_success(
+            now, interval, bounds, hint=feed_hint(result.headers, parsed.ttl_minutes if parsed else None)
+        ),
+        feed_url=moved if moved else base.feed_url,
+        feed_url_for=source.feed_url if moved else base.feed_url_for,
     )
-    return new_state, list(parsed.entries), SourceReport(source.id, "ok", entries=len(parsed.entries))
+    if parsed is None:
+        return new_state, [], SourceReport(source.id, "not-modified")
+    return new_state, list(parsed.entries), SourceReport(source.id, "ok", entries=len(parsed.entries), parsed=True)
+
+
+def _failed(
+    source: Source,
+    state: SourceState,
+    exc: FetchError | FeedParseError,
+    *,
+    now: datetime,
+    interval: timedelta,
+    bounds: PollBounds,
+    rng: random.Random | None,
+) -> tuple[SourceState, list[RawEntry], SourceReport]:
+    reason = f"{getattr(exc, 'reason', 'parse-error')}: {exc}"[:500]
+    failures = state.consecutive_failures + 1
+    status = exc.status if isinstance(exc, FetchError) else None
+    retry_after = None
+    if isinstance(exc, FetchError) and status in (429, 503):
+        retry_after = parse_retry_after(exc.retry_after, now)
+    new_state = replace(
+        state,
+        last_attempt=now,
+        last_error=reason,
+        last_error_at=now,
+        last_status=status if status is not None else state.last_status,
+        consecutive_failures=failures,
+        next_poll=after_failure(now, failures, interval, bounds, retry_after=retry_after, rng=rng),
+    )
+    if status == 410:
+        # Gone means gone: stop polling until someone edits or re-enables the source.
+        # `feed_url_for` remembers which configured URL went away, so an edit re-enables it.
+        new_state = replace(
+            new_state, disabled=True, disabled_reason=reason, next_poll=None, feed_url_for=source.feed_url
+        )
+    return new_state, [], SourceReport(source.id, "error", error=reason)
 
 
 def fetch_all(
@@ -117,26 +213,47 @@ def fetch_all(
     concurrency: int,
     now: datetime | None = None,
     get: Callable[..., Any] = http_get,
+    bounds: PollBounds = DEFAULT_BOUNDS,
+    only_due: bool = False,
+    enrich: Callable[[Source, list[RawEntry]], tuple[list[RawEntry], int]] | None = None,
 ) -> list[SourceReport]:
-    """Poll every enabled source concurrently; one failing source never stops the others."""
+    """Poll enabled sources concurrently; one failing source never stops the others.
+
+    Disabled sources (configured off, or 410 Gone) are skipped; with `only_due`, so are sources
+    whose next poll time has not come (the fan-out worker re-checks what the dispatcher decided,
+    so a duplicate SQS delivery does not poll twice). `enrich` adds full text before queueing.
+    """
     moment = now or datetime.now(UTC)
     enabled = [s for s in sources if s.enabled]
     states = store.get_source_states([s.id for s in enabled])
 
     def one(source: Source) -> SourceReport:
         previous = states.get(source.id, SourceState(source_id=source.id))
+        if previous.disabled and previous.feed_url_for in (None, source.feed_url):
+            return SourceReport(source.id, "skipped", error=previous.disabled_reason)
+        if previous.disabled:
+            # The source's URL was edited since it went away: give the new URL a chance.
+            previous = replace(previous, disabled=False, disabled_reason=None, next_poll=None, consecutive_failures=0)
+        if only_due and not is_due(previous, moment):
+            return SourceReport(source.id, "skipped")
         try:
-            new_state, entries, report = poll_source(source, previous, policy, now=moment, get=get)
+            new_state, entries, report = poll_source(source, previous, policy, now=moment, get=get, bounds=bounds)
+            if entries and enrich is not None:
+                entries, pages = enrich(source, entries)
+                report = replace(report, fulltext_pages=pages)
             if entries:
                 send_entries(sqs, queue_url, entries)
         except Exception as exc:  # a bug or AWS fault for this source is recorded, not fatal to the run
             logger.exception("source %s failed", source.id)
             reason = f"internal: {type(exc).__name__}: {exc}"[:500]
+            failures = previous.consecutive_failures + 1
             new_state = replace(
                 previous,
                 last_attempt=moment,
                 last_error=reason,
-                consecutive_failures=previous.consecutive_failures + 1,
+                last_error_at=moment,
+                consecutive_failures=failures,
+                next_poll=after_failure(moment, failures, interval_for(source.interval_minutes, bounds), bounds),
             )
             report = SourceReport(source.id, "error", error=reason)
         # A 304 changes only health fields: one small write, no parse, no message.
@@ -150,10 +267,20 @@ def fetch_all(
 # -- processing -------------------------------------------------------------------------------
 
 
+def _superseded(incoming: Article, stored: Article) -> bool:
+    """An older version of an entry we already corrected: a replayed or late-redelivered message.
+
+    A stored correction's `updated` is at least the time its entry was fetched (see `merge`), so
+    a version neither fetched nor dated after it is older news; applying it would undo the
+    correction. Ties go to what is stored, so replays cannot flip between two versions.
+    """
+    return max(incoming.updated, incoming.first_seen) <= stored.updated
+
+
 def ingest(entry: RawEntry, store: Store, ctx: ProcessingContext) -> Decision:
     """Store one entry exactly once, whatever order and however often it arrives."""
     if entry.source_id not in ctx.sources:
-        raise ValueError(f"entry from unknown source {entry.source_id!r}")
+        raise UnknownSourceError(f"entry from unknown source {entry.source_id!r}")
     incoming = build_article(entry, ctx)
     guid = (entry.source_id, entry.guid) if entry.guid else None
     if guid is not None:
@@ -161,18 +288,27 @@ def ingest(entry: RawEntry, store: Store, ctx: ProcessingContext) -> Decision:
         if claimed is not None and claimed != incoming.id:
             # Same entry (by GUID) under a new URL: it is still the story we stored.
             incoming = replace(incoming, id=claimed)
+    content_fingerprint = fingerprint(incoming.content_text)
     for _ in range(MAX_ATTEMPTS):
         existing = store.get_article(incoming.id)
+        claims = None
+        if existing is None:
+            # No story under this URL: a copy that names nothing is found by its content.
+            cluster = find_cluster(store, incoming, content_fingerprint, now=ctx.now)
+            existing = cluster.stored
+            claims = claims_for(cluster, incoming, existing.article.id if existing else incoming.id, ctx.now)
         try:
             if existing is None:
-                store.create_article(incoming, guid=guid)
+                store.create_article(incoming, guid=guid, claims=claims)
                 return Decision(Outcome.CREATED, incoming)
             decision = merge(existing.article, incoming, ctx.sources)
+            if decision.outcome is Outcome.UPDATED and _superseded(incoming, existing.article):
+                decision = Decision(Outcome.UNCHANGED, existing.article)
             if decision.outcome is Outcome.UNCHANGED:
                 if guid is not None and store.story_for_guid(*guid) is None:
                     store.claim_guid(guid[0], guid[1], existing.article.id)
                 return decision
-            store.replace_article(existing, decision.article, guid=guid)
+            store.replace_article(existing, decision.article, guid=guid, claims=claims)
             return decision
         except ConflictError:
             continue  # someone else wrote the story meanwhile: read it again and re-decide
@@ -187,14 +323,39 @@ def ingest_many(entries: Sequence[RawEntry], store: Store, ctx: ProcessingContex
 
 
 def refresh_prices(
-    store: Store, base_url: str, policy: FetchPolicy, *, symbols: Sequence[str], now: datetime | None = None
+    store: Store,
+    base_url: str,
+    policy: FetchPolicy,
+    *,
+    symbols: Sequence[str],
+    now: datetime | None = None,
+    fallback: Callable[[], Sequence[Price]] | None = None,
+    rules: PriceRules | None = None,
 ) -> list[Price]:
+    """Fetch, check and store prices; the second provider (`fallback`) is asked only when the
+    first fails, lacks a symbol or reports a jump that needs confirming (`prices.choose_prices`).
+    Nothing stored means the last good prices stay and age into `stale` on /prices."""
     moment = now or datetime.now(UTC)
+    primary: dict[str, Price] | None
     try:
-        prices = fetch_coingecko(base_url, policy, symbols=symbols, now=moment)
+        primary = {p.symbol: p for p in fetch_coingecko(base_url, policy, symbols=symbols, now=moment)}
     except (PriceError, FetchError) as exc:
-        # Keep the last good prices; /prices reports them as stale once they age.
-        logger.warning("price provider failed: %s", exc)
-        return []
-    store.put_prices(prices)
-    return list(prices)
+        logger.warning("primary price provider failed: %s", exc)
+        primary = None
+
+    def second() -> dict[str, Price]:
+        return {p.symbol: p for p in fallback()} if fallback is not None else {}
+
+    last_good = {p.symbol: p for p in store.get_prices()}
+    choice = choose_prices(symbols, primary, second, last_good, now=moment, rules=rules or PriceRules())
+    for note in choice.notes:
+        logger.info("prices: %s", note)
+    prices = [
+        with_change_from_history(p, store.price_near(p.pair, moment - timedelta(hours=24), HISTORY_TOLERANCE))
+        if p.change_24h_pct is None
+        else p
+        for p in choice.prices
+    ]
+    if prices:
+        store.put_prices(prices)
+    return prices

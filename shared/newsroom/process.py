@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from newsroom.attribution import extract_attribution
+from newsroom.attribution import extract_attribution, strip_source_suffix
 from newsroom.classify import categorize, coin_tags, detect_language, kind_of
+from newsroom.dedupe import prefer_incoming
 from newsroom.html import first_image, html_to_text, sanitize_html
 from newsroom.models import (
     Article,
@@ -24,7 +25,6 @@ from newsroom.models import (
     Image,
     RawEntry,
     Source,
-    SourceRole,
     utc,
 )
 from newsroom.text import content_hash, count_words, make_standfirst, reading_minutes
@@ -118,7 +118,9 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
     )
     body_html, truncated = _cap_body(sanitize_html(raw_html, base_url=entry.link), ctx.max_body_bytes)
     text = html_to_text(body_html)
-    title = " ".join(entry.title.split()) or make_standfirst(text, 120) or entry.link
+    # Google News appends " - <publisher>" to headlines it declares a <source> for.
+    title = strip_source_suffix(" ".join(entry.title.split()), entry.declared_source_name)
+    title = title or make_standfirst(text, 120) or entry.link
 
     own_url = canonical_url(entry.link)
     story_url = own_url
@@ -202,11 +204,6 @@ def _with_copy(copies: tuple[Copy, ...], copy: Copy) -> tuple[Copy, ...]:
     return (*copies, copy)[:MAX_COPIES]
 
 
-def _is_original(article: Article, sources: Mapping[str, Source]) -> bool:
-    source = sources.get(article.source_id)
-    return article.attribution is None and (source is None or source.role is SourceRole.ORIGINAL)
-
-
 def merge(existing: Article, incoming: Article, sources: Mapping[str, Source]) -> Decision:
     """What seeing `incoming` means for the stored story `existing` (same story id)."""
 
@@ -223,7 +220,8 @@ def merge(existing: Article, incoming: Article, sources: Mapping[str, Source]) -
             copies=existing.copies,
         )
         return Decision(Outcome.UPDATED, corrected)
-    if _is_original(incoming, sources) and not _is_original(existing, sources):
+    # Who is the original: an explicit marker, then the source's role, then the earlier date.
+    if prefer_incoming(existing, incoming, sources):
         promoted = keep(
             incoming,
             updated=max(incoming.updated, existing.updated),

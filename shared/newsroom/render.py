@@ -22,6 +22,7 @@ Rules:
   page, whose URL can change (re-canonicalised, or swapped for the original once attribution is
   learned), while the id never does, so readers never see a story twice. Atom uses the same id
   as `urn:newsroom:article:<id>`, an IRI that is stable for the same reason.
+- The lead image is Media RSS `media:content` in RSS and Atom alike, `image` in JSON Feed.
 - Dates: RSS uses RFC 822 (`email.utils.format_datetime`, GMT), Atom and JSON Feed RFC 3339 in
   UTC with `Z`. The channel/feed "updated" time is the newest article `updated`; an empty Atom
   feed, which still needs one, says 1970-01-01T00:00:00Z rather than read a clock.
@@ -60,7 +61,7 @@ _ATTRIBUTE_ESCAPES = {'"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
 _TEXT_ESCAPES = {"\r": "&#13;"}  # a raw CR would be normalised to LF by the reader
 
 # Fields of `article_json` that listings leave out: the body and the syndication history.
-_FULL_ONLY_FIELDS = frozenset({"content_html", "content_text", "copies"})
+FULL_ONLY_FIELDS = frozenset({"content_html", "content_text", "copies"})
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def article_json(a: Article) -> dict[str, Any]:
 
 def article_summary_json(a: Article) -> dict[str, Any]:
     """The article for listings: `article_json` without content_html, content_text and copies."""
-    return {key: value for key, value in article_json(a).items() if key not in _FULL_ONLY_FIELDS}
+    return {key: value for key, value in article_json(a).items() if key not in FULL_ONLY_FIELDS}
 
 
 # --- JSON Feed 1.1 ---------------------------------------------------------------------------
@@ -349,14 +350,24 @@ def _rss_item(a: Article) -> list[str]:
     lines.append(f"<content:encoded>{_cdata(feed_content_html(a))}</content:encoded>")
     lines.extend(_element("category", tag) for tag in tags(a))
     lines.append(_element("source", _source_title(a), url=_source_link(a)))
-    if a.image.url:
-        # The alt text is what describes the picture; the caption is only a fallback.
-        media_description = a.image.alt or a.image.caption or ""
-        lines.append(f"<media:content{_attrs({'url': a.image.url, 'medium': 'image'})}>")
-        if media_description:
-            lines.append(_element("media:description", media_description, type="plain"))
-        lines.append("</media:content>")
+    lines.extend(_media_content(a))
     lines.append("</item>")
+    return lines
+
+
+def _media_content(a: Article) -> list[str]:
+    """The lead image as Media RSS `media:content`, which RSS and Atom readers both understand.
+
+    Not an RSS `<enclosure>`: that needs the byte length, which we never fetch.
+    """
+    if not a.image.url:
+        return []
+    # The alt text is what describes the picture; the caption is only a fallback.
+    media_description = a.image.alt or a.image.caption or ""
+    lines = [f"<media:content{_attrs({'url': a.image.url, 'medium': 'image'})}>"]
+    if media_description:
+        lines.append(_element("media:description", media_description, type="plain"))
+    lines.append("</media:content>")
     return lines
 
 
@@ -419,6 +430,7 @@ def _atom_entry(a: Article) -> list[str]:
         lines.append(_element("summary", a.standfirst, type="text"))
     lines.append(_element("content", feed_content_html(a), type="html"))
     lines.extend(_empty("category", term=tag) for tag in tags(a))
+    lines.extend(_media_content(a))
     link = _source_link(a)
     lines.extend(
         [
@@ -438,7 +450,8 @@ def render_atom(meta: FeedMeta, articles: Sequence[Article]) -> str:
     updated = _newest_update(articles) or _EMPTY_FEED_UPDATED
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
-        f"<feed xmlns={_attr(ATOM_NS)}{_attrs({'xml:lang': language_tag(meta.language)})}>",
+        f"<feed xmlns={_attr(ATOM_NS)} xmlns:media={_attr(MEDIA_NS)}"
+        f"{_attrs({'xml:lang': language_tag(meta.language)})}>",
         _element("id", meta.feed_url),
         _element("title", meta.title, type="text"),
         _element("subtitle", meta.description, type="text"),

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from newsroom import runtime
-from newsroom.codec import entry_from_message
+from newsroom.codec import MessageError, entry_from_message
 from newsroom.config import Settings, load_sources, settings
+from newsroom.html import inert_url, plain_text
 from newsroom.http import FetchPolicy
-from newsroom.models import Price
-from newsroom.pipeline import SourceReport, fetch_all, ingest, refresh_prices
+from newsroom.models import Price, RawEntry
+from newsroom.pipeline import SourceReport, UnknownSourceError, fetch_all, ingest, refresh_prices
 from newsroom.process import Decision, ProcessingContext
+from newsroom.storage import Reject
+
+logger = logging.getLogger(__name__)
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# The processor's notion of "now" (clamping future dates, fingerprint TTLs, reject times). Tests
+# pin it so that two runs of the same input can be compared item for item.
+clock: Callable[[], datetime] = _wall_clock
 
 
 def fetch_policy(cfg: Settings) -> FetchPolicy:
@@ -20,6 +38,9 @@ def fetch_policy(cfg: Settings) -> FetchPolicy:
         read_timeout=cfg.fetch_read_timeout,
         max_bytes=cfg.fetch_max_bytes,
         allow_private=cfg.allow_private_network,
+        # A server that drips bytes resets the read timeout forever; the whole request gets
+        # connect + 2 reads (25 s by default), inside the price function's 30 s timeout.
+        total_timeout=cfg.fetch_connect_timeout + 2 * cfg.fetch_read_timeout,
     )
 
 
@@ -49,23 +70,103 @@ def summarize(reports: list[SourceReport]) -> dict[str, int]:
 
 def processing_context(now: datetime | None = None) -> ProcessingContext:
     cfg = settings()
+    from newsroom.fanout import known_sources  # the file plus sources added to the registry
+
     return ProcessingContext.build(
-        load_sources(),
+        known_sources(runtime.store()),
         site_name=cfg.site_name,
         desk_name=cfg.desk_name,
         editorial_image_base_url=cfg.editorial_image_base_url,
         max_body_bytes=cfg.max_body_bytes,
-        now=now or datetime.now(UTC),
+        now=now or clock(),
     )
 
 
 def process_message(body: str, ctx: ProcessingContext | None = None) -> Decision:
     """One queue message → one stored (or deduplicated) story. Raises on a poison message."""
-    return ingest(entry_from_message(body), runtime.store(), ctx or processing_context())
+    return ingest(text_fields_as_text(entry_from_message(body)), runtime.store(), ctx or processing_context())
+
+
+def text_fields_as_text(entry: RawEntry) -> RawEntry:
+    """The entry with its text fields reduced to text — markup in a title, byline or tag is an
+    attack or a feed bug, and some RSS readers would render it (see `html.plain_text`) — and its
+    URLs unable to break out of an attribute (`html.inert_url`)."""
+    return replace(
+        entry,
+        title=plain_text(entry.title),
+        author=plain_text(entry.author) if entry.author else entry.author,
+        tags=tuple(t for t in (plain_text(tag) for tag in entry.tags) if t),
+        declared_source_name=plain_text(entry.declared_source_name) if entry.declared_source_name else None,
+        link=inert_url(entry.link),
+        image_url=inert_url(entry.image_url) if entry.image_url else None,
+        declared_source_url=inert_url(entry.declared_source_url) if entry.declared_source_url else None,
+        orig_link=inert_url(entry.orig_link) if entry.orig_link else None,
+    )
+
+
+def describe_failure(
+    message_id: str, body: str, exc: BaseException, receive_count: int, now: datetime | None = None
+) -> Reject:
+    """The rejects record for a message that failed: what failed, and whether a replay can help."""
+    source_id = link = None
+    try:
+        data = json.loads(body)
+        if isinstance(data, dict):
+            source_id = str(data["source_id"])[:200] if data.get("source_id") else None
+            link = str(data["link"])[:2000] if data.get("link") else None
+    except ValueError:
+        pass  # not JSON at all: the reason says so
+    return Reject(
+        message_id=message_id,
+        reason=f"{type(exc).__name__}: {exc}",
+        error_type=type(exc).__name__,
+        # A malformed message or an entry from an unknown source fails the same way every time;
+        # anything else (AWS faults, lost races) may well pass on a replay.
+        permanent=isinstance(exc, MessageError | UnknownSourceError),
+        receive_count=receive_count,
+        failed_at=now or clock(),
+        source_id=source_id,
+        link=link,
+        body_sha256=hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest(),
+    )
+
+
+def record_reject(message_id: str, body: str, exc: BaseException, receive_count: int) -> None:
+    """Write why `message_id` failed (keyed `REJECT#<id>`); never masks the original failure."""
+    try:
+        runtime.rejects().put_reject(describe_failure(message_id, body, exc, receive_count))
+    except Exception:
+        logger.exception("could not record the reject of message %s", message_id)
+
+
+def clear_reject(message_id: str, receive_count: int) -> None:
+    """A message that failed before and now succeeded is no longer a reject.
+
+    Only a redelivered message (receive count above 1) can have a record, so a first delivery
+    costs nothing here; the table then holds exactly what one clean run would have written.
+    """
+    if receive_count > 1:
+        runtime.rejects().delete_reject(message_id)
 
 
 def fetch_prices(now: datetime | None = None) -> list[Price]:
+    from datetime import timedelta
+
+    from newsroom.prices import PriceRules, fetch_fallback
+
     cfg = settings()
+    moment = now or datetime.now(UTC)
+    policy = fetch_policy(cfg)
     return refresh_prices(
-        runtime.store(), cfg.price_api_base_url, fetch_policy(cfg), symbols=cfg.price_symbols, now=now
+        runtime.store(),
+        cfg.price_api_base_url,
+        policy,
+        symbols=cfg.price_symbols,
+        now=moment,
+        fallback=lambda: fetch_fallback(
+            cfg.price_fallback_provider, cfg.price_fallback_base_url, policy, symbols=cfg.price_symbols, now=moment
+        ),
+        rules=PriceRules(
+            max_jump_pct=cfg.price_max_jump_pct, jump_window=timedelta(minutes=cfg.price_jump_window_minutes)
+        ),
     )

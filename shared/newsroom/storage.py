@@ -7,9 +7,12 @@ Single table, no GSI needed; every request-path read is a GetItem, BatchGetItem 
 | story           | `ART#<id>`                  | `ART`                      | whole article document, `version`    |
 | listing entry   | `LIST#<listing>`            | `<published>#<id>`         | summary document (no body)           |
 | GUID claim      | `GUID#<source>#<sha(guid)>` | `GUID`                     | the story id the entry belongs to    |
-| source state    | `SOURCE#<id>`               | `STATE`                    | validators, health                   |
+| source state    | `SOURCE#<id>`               | `STATE`                    | validators, health, next poll        |
+| source registry | `SOURCES`                   | `<id>`                     | the source's settings, `origin`      |
+| seed marker     | `SOURCES#SEED`              | `SEED`                     | digest of the last seeded file       |
 | latest price    | `PRICES`                    | `<SYM>/<QUOTE>`            | the current price of each pair       |
 | price history   | `PRICEHIST#<SYM>/<QUOTE>`   | `<fetched ISO>`            | 24 h of prices (TTL `expires_at`)    |
+| reject          | `REJECT#<SQS message id>`   | `REJECT`                   | why that message failed (TTL 15 d)   |
 
 Listings are `all`, `cat#<category>`, `coin#<ticker>` and `src#<source id>`: one small entry per
 listing a story belongs to, so a page of any filter is one Query on one partition, newest
@@ -34,10 +37,15 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from newsroom.codec import article_from_doc, article_to_doc, price_from_doc, price_to_doc
-from newsroom.models import Article, Page, Price, SourceState, iso, parse_iso
+from newsroom.config import source_from_json, source_to_json
+from newsroom.models import Article, Page, Price, Source, SourceState, iso, parse_iso, utc
+from newsroom.retry import backoff_delays
 
 PRICE_HISTORY_TTL = timedelta(hours=26)
+DEFAULT_RETENTION = timedelta(days=365)  # ARTICLE_RETENTION_DAYS
 MAX_TRANSACT_ITEMS = 100
+# Cancellation reason codes that mean "throttled, try again" ("None": that item was fine).
+_THROTTLED_CANCELLATION = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "None", None})
 
 
 class CursorError(ValueError):
@@ -46,6 +54,34 @@ class CursorError(ValueError):
 
 class ConflictError(RuntimeError):
     """An optimistic write lost a race; the caller re-reads and decides again."""
+
+
+# Rejects outlive the dead-letter queue's 14-day retention by a day, then expire (TTL).
+REJECT_TTL = timedelta(days=15)
+REJECT_REASON_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """Why a queue message failed processing, keyed by its SQS message id (`REJECT#<id>`)."""
+
+    message_id: str
+    reason: str
+    error_type: str
+    permanent: bool  # replaying it unchanged cannot succeed (malformed, unknown source, ...)
+    receive_count: int
+    failed_at: datetime
+    source_id: str | None = None
+    link: str | None = None
+    body_sha256: str = ""
+
+
+class RejectLog(Protocol):
+    def put_reject(self, reject: Reject) -> None: ...
+
+    def get_reject(self, message_id: str) -> Reject | None: ...
+
+    def delete_reject(self, message_id: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,20 +104,64 @@ def guid_key(source_id: str, guid: str) -> str:
     return f"GUID#{source_id}#{hashlib.sha256(guid.encode()).hexdigest()[:32]}"
 
 
+# -- fingerprint index (near-duplicate candidates; see `fingerprint` and `dedupe`) ------------
+#
+# | item              | PK               | SK   | holds                                         |
+# |-------------------|------------------|------|-----------------------------------------------|
+# | fingerprint claim | `FP#m#<16 hex>`  | `FP` | story id holding that sketch value, TTL       |
+# | URL alias         | `FP#u#<url id>`  | `FP` | story id a merged copy's own URL id belongs to |
+#
+# One item per key (the first story to claim it while unexpired), so finding candidates is one
+# BatchGetItem of a fixed number of keys, whatever the table holds. Claims are written in the
+# story's own transaction, conditional on the key being free, expired or already this story's:
+# two processors racing on one story collide there, and the loser re-reads and merges.
+
+FINGERPRINT_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintClaims:
+    """Index keys a story claims in the transaction that writes it, valid `FINGERPRINT_WINDOW`."""
+
+    keys: tuple[str, ...]
+    now: datetime
+
+    @property
+    def expires_at(self) -> int:
+        return int((self.now + FINGERPRINT_WINDOW).timestamp())
+
+
+def fingerprint_item_key(key: str) -> dict[str, dict[str, str]]:
+    return {"PK": {"S": f"FP#{key}"}, "SK": {"S": "FP"}}
+
+
 class Store(Protocol):
     def get_article(self, article_id: str) -> StoredArticle | None: ...
+
+    def find_fingerprints(self, keys: Sequence[str], *, now: datetime) -> dict[str, str]: ...
 
     def get_articles(self, article_ids: Sequence[str]) -> list[Article]: ...
 
     def story_for_guid(self, source_id: str, guid: str) -> str | None: ...
 
-    def create_article(self, article: Article, *, guid: tuple[str, str] | None) -> None: ...
+    def create_article(
+        self, article: Article, *, guid: tuple[str, str] | None, claims: FingerprintClaims | None = None
+    ) -> None: ...
 
-    def replace_article(self, previous: StoredArticle, article: Article, *, guid: tuple[str, str] | None) -> None: ...
+    def replace_article(
+        self,
+        previous: StoredArticle,
+        article: Article,
+        *,
+        guid: tuple[str, str] | None,
+        claims: FingerprintClaims | None = None,
+    ) -> None: ...
 
     def claim_guid(self, source_id: str, guid: str, article_id: str) -> None: ...
 
-    def list_articles(self, listing: str, *, limit: int, cursor: str | None) -> Page[Article]: ...
+    def list_articles(
+        self, listing: str, *, limit: int, cursor: str | None, since: datetime | None = None
+    ) -> Page[Article]: ...
 
     def get_source_states(self, source_ids: Sequence[str]) -> dict[str, SourceState]: ...
 
@@ -90,6 +170,18 @@ class Store(Protocol):
     def put_prices(self, prices: Sequence[Price]) -> None: ...
 
     def get_prices(self) -> list[Price]: ...
+
+    def price_near(self, pair: str, moment: datetime, tolerance: timedelta) -> Price | None: ...
+
+    def list_sources(self) -> list[Source]: ...
+
+    def get_source(self, source_id: str) -> Source | None: ...
+
+    def put_source(self, source: Source, *, origin: str = "admin") -> None: ...
+
+    def seed_sources(self, sources: Sequence[Source]) -> int: ...
+
+    def count_source_articles(self, source_id: str) -> int: ...
 
 
 def _s(value: str) -> dict[str, str]:
@@ -126,10 +218,24 @@ class CursorCodec:
 class DynamoStore:
     """`Store` over a boto3 DynamoDB client (low-level, to keep items and costs explicit)."""
 
-    def __init__(self, client: Any, table_name: str, cursor_secret: bytes) -> None:
+    def __init__(
+        self, client: Any, table_name: str, cursor_secret: bytes, *, retention: timedelta = DEFAULT_RETENTION
+    ) -> None:
         self._db = client
         self._table = table_name
         self._cursors = CursorCodec(cursor_secret)
+        self._retention = retention
+
+    def _expires_at(self, article: Article) -> int:
+        """When a story and its listing entries expire: `retention` after publication. Listings are
+        sorted by publication, so expired entries are always the oldest, at a listing's end."""
+        return int((article.published + self._retention).timestamp())
+
+    @staticmethod
+    def _expired(item: dict[str, Any], now: float) -> bool:
+        # DynamoDB's TTL deletes expired items within a day or two; until then reads skip them.
+        expires = item.get("expires_at")
+        return expires is not None and int(expires["N"]) <= now
 
     # -- stories -----------------------------------------------------------------------------
 
@@ -140,7 +246,7 @@ class DynamoStore:
             ConsistentRead=True,
         )
         item = resp.get("Item")
-        if not item:
+        if not item or self._expired(item, time.time()):
             return None
         return StoredArticle(article_from_doc(json.loads(item["doc"]["S"])), int(item["version"]["N"]))
 
@@ -150,10 +256,12 @@ class DynamoStore:
         unique = list(dict.fromkeys(article_ids))
         for start in range(0, len(unique), 100):
             keys: list[dict[str, Any]] = [{"PK": _s(f"ART#{i}"), "SK": _s("ART")} for i in unique[start : start + 100]]
-            request: dict[str, Any] = {self._table: {"Keys": keys, "ProjectionExpression": "doc"}}
+            request: dict[str, Any] = {self._table: {"Keys": keys, "ProjectionExpression": "doc, expires_at"}}
             for attempt in range(8):
                 resp = self._db.batch_get_item(RequestItems=request)
                 for item in resp.get("Responses", {}).get(self._table, []):
+                    if self._expired(item, time.time()):
+                        continue
                     article = article_from_doc(json.loads(item["doc"]["S"]))
                     found[article.id] = article
                 request = resp.get("UnprocessedKeys") or {}
@@ -189,6 +297,7 @@ class DynamoStore:
             "SK": _s("ART"),
             "doc": _s(json.dumps(article_to_doc(article), ensure_ascii=False, separators=(",", ":"))),
             "version": {"N": str(version)},
+            "expires_at": {"N": str(self._expires_at(article))},
         }
 
     def _listing_puts(self, article: Article) -> list[dict[str, Any]]:
@@ -202,6 +311,7 @@ class DynamoStore:
                         "SK": _s(sort_key(article)),
                         "id": _s(article.id),
                         "doc": _s(summary),
+                        "expires_at": {"N": str(self._expires_at(article))},
                     },
                 }
             }
@@ -211,30 +321,48 @@ class DynamoStore:
     def _transact(self, items: list[dict[str, Any]]) -> None:
         if len(items) > MAX_TRANSACT_ITEMS:
             raise ValueError(f"a story touches {len(items)} items, over DynamoDB's transaction limit")
-        try:
-            self._db.transact_write_items(TransactItems=items)
-        except self._db.exceptions.TransactionCanceledException as exc:
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
-                raise ConflictError(f"story changed underneath us: {reasons}") from exc
-            raise
+        for _attempt in backoff_delays():
+            try:
+                self._db.transact_write_items(TransactItems=items)
+                return
+            except self._db.exceptions.TransactionCanceledException as exc:
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+                    raise ConflictError(f"story changed underneath us: {reasons}") from exc
+                # botocore retries a throttled call, but a transaction cancelled because one of
+                # its items was throttled comes back as a cancellation: retry it here, with backoff.
+                if not _THROTTLED_CANCELLATION.issuperset(reasons) or not set(reasons) - {"None", None}:
+                    raise
+        raise RuntimeError("DynamoDB kept throttling a transaction after retries")
 
-    def create_article(self, article: Article, *, guid: tuple[str, str] | None) -> None:
+    def create_article(
+        self, article: Article, *, guid: tuple[str, str] | None, claims: FingerprintClaims | None = None
+    ) -> None:
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._table,
                     "Item": self._story_item(article, 1),
-                    "ConditionExpression": "attribute_not_exists(PK)",
+                    # An expired story that TTL has not deleted yet counts as absent.
+                    "ConditionExpression": "attribute_not_exists(PK) OR expires_at <= :now",
+                    "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
                 }
             },
             *self._listing_puts(article),
         ]
         if guid is not None:
             items.append(self._guid_put(guid[0], guid[1], article.id))
+        items.extend(self._claim_puts(article.id, claims))
         self._transact(items)
 
-    def replace_article(self, previous: StoredArticle, article: Article, *, guid: tuple[str, str] | None) -> None:
+    def replace_article(
+        self,
+        previous: StoredArticle,
+        article: Article,
+        *,
+        guid: tuple[str, str] | None,
+        claims: FingerprintClaims | None = None,
+    ) -> None:
         if previous.article.id != article.id:
             raise ValueError("replace_article keeps the story id")
         items: list[dict[str, Any]] = [
@@ -254,29 +382,50 @@ class DynamoStore:
             items.append({"Delete": {"TableName": self._table, "Key": {"PK": _s(f"LIST#{listing}"), "SK": _s(sk)}}})
         if guid is not None:
             items.append(self._guid_put(guid[0], guid[1], article.id))
+        items.extend(self._claim_puts(article.id, claims))
         self._transact(items)
 
     def claim_guid(self, source_id: str, guid: str, article_id: str) -> None:
         self._db.put_item(**self._guid_put(source_id, guid, article_id)["Put"])
 
-    def list_articles(self, listing: str, *, limit: int, cursor: str | None) -> Page[Article]:
+    def list_articles(
+        self, listing: str, *, limit: int, cursor: str | None, since: datetime | None = None
+    ) -> Page[Article]:
+        """One page of a listing, newest first: one Query, with `since` as a key condition.
+
+        SKs are `<published ISO>#<id>`, so "published at or after `since`" is `SK >= <since ISO>`
+        (no FilterExpression). A cursor is bound to its listing and `since`, because DynamoDB
+        refuses a start key outside the key condition. A page may come back short when Query
+        stops at 1 MB; its cursor then continues where it stopped.
+        """
+        # isoformat, not iso(): strftime writes year 999 as "999", which sorts after "2026".
+        lower = utc(since).isoformat(timespec="seconds").replace("+00:00", "Z") if since else None
+        scope = listing if lower is None else f"{listing}|since={lower}"
+        values: dict[str, Any] = {":pk": _s(f"LIST#{listing}")}
+        condition = "PK = :pk"
+        if lower is not None:
+            values[":since"] = _s(lower)
+            condition += " AND SK >= :since"
         query: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": _s(f"LIST#{listing}")},
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
             "Limit": limit,
         }
         if cursor:
             query["ExclusiveStartKey"] = {
                 "PK": _s(f"LIST#{listing}"),
-                "SK": _s(self._cursors.decode(listing, cursor)),
+                "SK": _s(self._cursors.decode(scope, cursor)),
             }
         resp = self._db.query(**query)
         items = resp.get("Items", [])
-        articles = tuple(article_from_doc(json.loads(item["doc"]["S"])) for item in items)
-        last = resp.get("LastEvaluatedKey")
-        next_cursor = self._cursors.encode(listing, last["SK"]["S"]) if last and articles else None
+        now = time.time()
+        live = [item for item in items if not self._expired(item, now)]
+        articles = tuple(article_from_doc(json.loads(item["doc"]["S"])) for item in live)
+        # Expired entries sort last (oldest first to expire): past the first one there is nothing live.
+        last = resp.get("LastEvaluatedKey") if len(live) == len(items) else None
+        next_cursor = self._cursors.encode(scope, last["SK"]["S"]) if last and articles else None
         return Page(items=articles, next_cursor=next_cursor)
 
     # -- sources -----------------------------------------------------------------------------
@@ -303,6 +452,76 @@ class DynamoStore:
 
     def put_source_state(self, state: SourceState) -> None:
         self._db.put_item(TableName=self._table, Item=_state_to_item(state))
+
+    # -- source registry ---------------------------------------------------------------------
+    # One partition `SOURCES` (SK = source id) holds every source, so the whole registry is one
+    # paginated Query (5,000 sources of ~0.5 KB = 3 pages), never a Scan. `origin` says who wrote
+    # the item: "file" (seeded from sources.json) or "admin" (the admin command); seeding never
+    # overwrites an admin edit.
+
+    def list_sources(self) -> list[Source]:
+        sources: list[Source] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": _s("SOURCES")},
+        }
+        while True:
+            resp = self._db.query(**query)
+            sources.extend(source_from_json(json.loads(item["doc"]["S"])) for item in resp.get("Items", []))
+            last = resp.get("LastEvaluatedKey")
+            if not last:
+                return sources
+            query["ExclusiveStartKey"] = last
+
+    def get_source(self, source_id: str) -> Source | None:
+        resp = self._db.get_item(TableName=self._table, Key={"PK": _s("SOURCES"), "SK": _s(source_id)})
+        item = resp.get("Item")
+        return source_from_json(json.loads(item["doc"]["S"])) if item else None
+
+    def put_source(self, source: Source, *, origin: str = "admin") -> None:
+        self._db.put_item(TableName=self._table, Item=_source_item(source, origin))
+
+    def seed_sources(self, sources: Sequence[Source]) -> int:
+        """Write the repo file's sources into the registry, unless already seeded from this very
+        file (a digest item makes the usual call one GetItem). Returns how many were written."""
+        digest = hashlib.sha256(json.dumps([source_to_json(s) for s in sources], sort_keys=True).encode()).hexdigest()
+        marker = {"PK": _s("SOURCES#SEED"), "SK": _s("SEED")}
+        seen = self._db.get_item(TableName=self._table, Key=marker).get("Item")
+        if seen and seen.get("digest", {}).get("S") == digest:
+            return 0
+        written = 0
+        for source in sources:
+            try:
+                self._db.put_item(
+                    TableName=self._table,
+                    Item=_source_item(source, "file"),
+                    ConditionExpression="attribute_not_exists(PK) OR origin = :file",
+                    ExpressionAttributeValues={":file": _s("file")},
+                )
+                written += 1
+            except self._db.exceptions.ConditionalCheckFailedException:
+                pass  # an operator changed this source; the file does not override them
+        self._db.put_item(TableName=self._table, Item={**marker, "digest": _s(digest)})
+        return written
+
+    def count_source_articles(self, source_id: str) -> int:
+        """Stories a source contributed, derived from its listing (a replay cannot inflate it):
+        a COUNT Query over `LIST#src#<id>`, paginated."""
+        total = 0
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": _s(f"LIST#src#{source_id}")},
+            "Select": "COUNT",
+        }
+        while True:
+            resp = self._db.query(**query)
+            total += int(resp.get("Count", 0))
+            last = resp.get("LastEvaluatedKey")
+            if not last:
+                return total
+            query["ExclusiveStartKey"] = last
 
     # -- prices ------------------------------------------------------------------------------
 
@@ -334,6 +553,23 @@ class DynamoStore:
         )
         return [price_from_doc(json.loads(item["doc"]["S"])) for item in resp.get("Items", [])]
 
+    def price_near(self, pair: str, moment: datetime, tolerance: timedelta) -> Price | None:
+        """The stored price of `pair` closest after `moment - tolerance` and no later than
+        `moment + tolerance` (one Query, at most one item): "the price 24 h ago" for a provider
+        that gives no 24 h change. History items expire after `PRICE_HISTORY_TTL`."""
+        resp = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :lo AND :hi",
+            ExpressionAttributeValues={
+                ":pk": _s(f"PRICEHIST#{pair}"),
+                ":lo": _s(iso(moment - tolerance)),
+                ":hi": _s(iso(moment + tolerance)),
+            },
+            Limit=1,
+        )
+        items = resp.get("Items", [])
+        return price_from_doc(json.loads(items[0]["doc"]["S"])) if items else None
+
     def _batch_write(self, requests: Iterable[dict[str, Any]]) -> None:
         pending = list(requests)
         while pending:
@@ -348,6 +584,116 @@ class DynamoStore:
             else:
                 raise RuntimeError("DynamoDB kept items unprocessed after retries")
 
+    # -- rejects: why a queue message failed (SQS cannot carry the reason to the DLQ) ---------
+
+    def put_reject(self, reject: Reject) -> None:
+        """Record (or overwrite with the latest attempt) why message `reject.message_id` failed."""
+        doc = {
+            "message_id": reject.message_id,
+            "reason": reject.reason[:REJECT_REASON_CHARS],
+            "error_type": reject.error_type,
+            "permanent": reject.permanent,
+            "receive_count": reject.receive_count,
+            "failed_at": iso(reject.failed_at),
+            "source_id": reject.source_id,
+            "link": reject.link,
+            "body_sha256": reject.body_sha256,
+        }
+        expires = int((reject.failed_at + REJECT_TTL).timestamp())
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "PK": _s(f"REJECT#{reject.message_id}"),
+                "SK": _s("REJECT"),
+                "doc": _s(json.dumps(doc, ensure_ascii=False, separators=(",", ":"))),
+                "expires_at": {"N": str(expires)},
+            },
+        )
+
+    def get_reject(self, message_id: str) -> Reject | None:
+        resp = self._db.get_item(
+            TableName=self._table,
+            Key={"PK": _s(f"REJECT#{message_id}"), "SK": _s("REJECT")},
+            ConsistentRead=True,
+        )
+        item = resp.get("Item")
+        if not item:
+            return None
+        doc = json.loads(item["doc"]["S"])
+        return Reject(
+            message_id=doc["message_id"],
+            reason=doc["reason"],
+            error_type=doc["error_type"],
+            permanent=bool(doc.get("permanent")),
+            receive_count=int(doc.get("receive_count", 0)),
+            failed_at=parse_iso(doc["failed_at"]),
+            source_id=doc.get("source_id"),
+            link=doc.get("link"),
+            body_sha256=doc.get("body_sha256", ""),
+        )
+
+    def delete_reject(self, message_id: str) -> None:
+        self._db.delete_item(TableName=self._table, Key={"PK": _s(f"REJECT#{message_id}"), "SK": _s("REJECT")})
+
+    # -- fingerprint index (near-duplicate candidates) ---------------------------------------
+
+    def find_fingerprints(self, keys: Sequence[str], *, now: datetime) -> dict[str, str]:
+        """key → story id for each key claimed and unexpired (TTL deletion is lazy: expired
+        items may still be read, so `expires_at` is compared here). One BatchGetItem per 100 keys."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(keys))
+        moment = int(now.timestamp())
+        for start in range(0, len(unique), 100):
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": [fingerprint_item_key(key) for key in unique[start : start + 100]],
+                    "ProjectionExpression": "PK, story_id, expires_at",
+                    # Strongly consistent: a claim written a moment ago by a racing processor is seen.
+                    "ConsistentRead": True,
+                }
+            }
+            for attempt in range(8):
+                resp = self._db.batch_get_item(RequestItems=request)
+                for item in resp.get("Responses", {}).get(self._table, []):
+                    if int(item["expires_at"]["N"]) > moment:
+                        found[item["PK"]["S"].removeprefix("FP#")] = item["story_id"]["S"]
+                request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+        return found
+
+    def _claim_puts(self, story_id: str, claims: FingerprintClaims | None) -> list[dict[str, Any]]:
+        if claims is None:
+            return []
+        return [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        **fingerprint_item_key(key),
+                        "story_id": _s(story_id),
+                        "expires_at": {"N": str(claims.expires_at)},
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK) OR expires_at <= :now OR story_id = :id",
+                    "ExpressionAttributeValues": {
+                        ":now": {"N": str(int(claims.now.timestamp()))},
+                        ":id": _s(story_id),
+                    },
+                }
+            }
+            for key in dict.fromkeys(claims.keys)
+        ]
+
+
+def _source_item(source: Source, origin: str) -> dict[str, Any]:
+    return {
+        "PK": _s("SOURCES"),
+        "SK": _s(source.id),
+        "doc": _s(json.dumps(source_to_json(source), ensure_ascii=False, sort_keys=True)),
+        "origin": _s(origin),
+    }
+
 
 def _state_to_item(state: SourceState) -> dict[str, Any]:
     doc = {
@@ -358,6 +704,13 @@ def _state_to_item(state: SourceState) -> dict[str, Any]:
         "last_success": iso(state.last_success) if state.last_success else None,
         "last_error": state.last_error,
         "consecutive_failures": state.consecutive_failures,
+        "next_poll": iso(state.next_poll) if state.next_poll else None,
+        "last_error_at": iso(state.last_error_at) if state.last_error_at else None,
+        "last_status": state.last_status,
+        "feed_url": state.feed_url,
+        "feed_url_for": state.feed_url_for,
+        "disabled": state.disabled,
+        "disabled_reason": state.disabled_reason,
     }
     return {"PK": _s(f"SOURCE#{state.source_id}"), "SK": _s("STATE"), "doc": _s(json.dumps(doc))}
 
@@ -376,4 +729,11 @@ def _state_from_item(item: dict[str, Any]) -> SourceState:
         last_success=when("last_success"),
         last_error=doc.get("last_error"),
         consecutive_failures=int(doc.get("consecutive_failures", 0)),
+        next_poll=when("next_poll"),
+        last_error_at=when("last_error_at"),
+        last_status=int(doc["last_status"]) if doc.get("last_status") is not None else None,
+        feed_url=doc.get("feed_url"),
+        feed_url_for=doc.get("feed_url_for"),
+        disabled=bool(doc.get("disabled", False)),
+        disabled_reason=doc.get("disabled_reason"),
     )

@@ -517,3 +517,215 @@ def test_footers_appended_to_real_feed_bodies_are_removed_leaving_the_body_intac
         assert attribution is not None
         # Without a footer, none of these real bodies claims to be a copy.
         assert extract(body) == (body, None)
+
+
+# --- more markers: republished, first appeared, truncation variants --------------------------------
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        '<p>Republished with permission from <a href="https://orig.news/a">Orig News</a>.</p>',
+        "<p><em>This article is republished from orig.news.</em></p>",
+        '<p>This story was reprinted with permission from <a href="https://orig.news/a">Orig News</a></p>',
+        '<p><a href="https://orig.news/a">Orig News</a>, republished with permission.</p>',
+        "<p>First published by orig.news and republished here with permission.</p>",
+    ],
+)
+def test_republished_with_permission_in_its_forms(footer: str) -> None:
+    content, attribution = extract(BODY + footer)
+    assert content == BODY.rstrip()
+    assert attribution is not None
+    assert attribution.marker == "republished"
+    assert attribution.original_domain == "orig.news"
+
+
+def test_a_sentence_ending_in_reprinted_with_permission_is_not_a_credit() -> None:
+    html = BODY + "<p>The bank said the quarterly figures in the filing were reprinted with permission</p>"
+    assert extract(html) == (html, None)
+
+
+def test_this_article_first_appeared_on() -> None:
+    content, attribution = extract(
+        BODY + '<p>This article first appeared on <a href="https://orig.news/z">Orig</a></p>'
+    )
+    assert content == BODY.rstrip()
+    assert attribution is not None
+    assert attribution.marker == "originally-published"
+    assert attribution.original_url == "https://orig.news/z"
+
+
+@pytest.mark.parametrize(
+    "glue",
+    ["Read MoreThe post", "Continue reading →The post", "…The post", "[&#8230;]The post", "Read more »The post"],
+)
+def test_truncation_variants_before_the_marker(glue: str) -> None:
+    html = f'<p>Excerpt of the story {glue} <a href="https://orig.news/a">A Story</a> appeared first on Orig News.</p>'
+    content, attribution = extract(html)
+    assert "appeared first" not in content
+    assert content.startswith("<p>Excerpt of the story")
+    assert attribution is not None
+    assert attribution.original_url == "https://orig.news/a"
+
+
+# --- loose markers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("footer", "domain", "source_id"),
+    [
+        ("<p>Source: coindesk.com</p>", "coindesk.com", "coindesk"),
+        ('<p>Source: <a href="https://www.coindesk.com/x">CoinDesk</a></p>', "coindesk.com", "coindesk"),
+        ("<p>Source: DeFi Liban</p>", "defiliban.io", "defiliban"),
+        ("<p>Via orig.news</p>", "orig.news", None),
+    ],
+)
+def test_loose_source_line_that_resolves_is_attribution(footer: str, domain: str, source_id: str | None) -> None:
+    content, attribution = extract(BODY + footer)
+    assert content == BODY.rstrip()
+    assert attribution is not None
+    assert attribution.marker == "source-line"
+    assert attribution.original_domain == domain
+    assert attribution.original_source_id == source_id
+
+
+def test_via_in_parentheses_ending_the_final_block() -> None:
+    body = "<p>Story.</p><p>The bank confirmed the plan on Monday (via CoinDesk).</p>"
+    content, attribution = extract(body)
+    assert content == "<p>Story.</p><p>The bank confirmed the plan on Monday.</p>"
+    assert attribution is not None
+    assert attribution.original_source_id == "coindesk"
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "<p>Source: CoinGecko data</p>",
+        '<p>Source: <a href="https://www.coingecko.com/">CoinGecko</a> data</p>',
+        "<p>Source: Reuters</p>",  # neither a domain nor one of our sources
+        "<p>Source: company filings, Bloomberg calculations</p>",
+        "<p>(via Twitter)</p>",
+    ],
+)
+def test_loose_markers_that_do_not_resolve_leave_the_content_alone(footer: str) -> None:
+    html = BODY + footer
+    assert extract(html) == (html, None)
+
+
+def test_loose_marker_only_counts_in_the_final_block() -> None:
+    html = "<p>Source: coindesk.com</p><p>The rest of the story follows here.</p>"
+    assert extract(html) == (html, None)
+    html = "<p>Data source: coindesk.com charts show the trend continuing.</p>"
+    assert extract(html) == (html, None)
+
+
+# --- declarations inside the content and in the feed -------------------------------------------------
+
+
+def test_canonical_link_inside_the_content_names_the_original() -> None:
+    html = '<link rel="canonical" href="https://www.coindesk.com/policy/x/?utm_source=a">' + BODY
+    content, attribution = extract(html)
+    assert content == html
+    assert attribution == Attribution(
+        original_url="https://www.coindesk.com/policy/x/",
+        original_domain="coindesk.com",
+        original_name=None,
+        original_source_id="coindesk",
+        marker="canonical-link",
+    )
+
+
+@pytest.mark.parametrize("name", ["syndication-source", "original-source"])
+def test_syndication_source_meta_inside_the_content(name: str) -> None:
+    html = f"<meta name='{name}' content='https://orig.news/story-1'>" + BODY
+    _, attribution = extract(html)
+    assert attribution is not None
+    assert attribution.marker == "syndication-source"
+    assert attribution.original_url == "https://orig.news/story-1"
+
+
+def test_canonical_link_to_the_copy_itself_is_not_attribution() -> None:
+    html = f'<link rel="canonical" href="{LINK}">' + BODY
+    assert extract(html) == (html, None)
+
+
+def test_dc_source_article_url_is_the_original_url() -> None:
+    _, attribution = extract(BODY, declared_source_url="https://orig.news/2025/12/11/story/")
+    assert attribution is not None
+    assert attribution.original_url == "https://orig.news/2025/12/11/story/"
+    assert attribution.original_domain == "orig.news"
+
+
+@pytest.mark.parametrize("url", ["https://www.coindesk.com", "https://www.coindesk.com/", "https://coindesk.com/feed/"])
+def test_channel_source_urls_give_only_the_domain(url: str) -> None:
+    _, attribution = extract(BODY, declared_source_url=url, declared_source_name="CoinDesk")
+    assert attribution is not None
+    assert attribution.original_url is None
+    assert attribution.original_source_id == "coindesk"
+
+
+def test_atom_source_parsed_from_a_feed_credits_the_publisher() -> None:
+    from datetime import UTC, datetime
+
+    from newsroom.feeds import parse_feed
+
+    atom = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Agg</title>
+    <entry><title>Story</title><link href="https://agg.example/a"/><id>urn:1</id>
+    <source><id>https://www.coindesk.com/feed</id><title>CoinDesk</title>
+    <link rel="alternate" href="https://www.coindesk.com/"/></source>
+    <content type="html">&lt;p&gt;Body&lt;/p&gt;</content></entry></feed>"""
+    entry = parse_feed(atom, source_id="agg", base_url="https://agg.example/", fetched_at=datetime.now(UTC)).entries[0]
+    _, attribution = extract(
+        entry.content_html,
+        link=entry.link,
+        declared_source_url=entry.declared_source_url,
+        declared_source_name=entry.declared_source_name,
+    )
+    assert attribution is not None
+    assert attribution.original_source_id == "coindesk"
+    assert attribution.original_domain == "coindesk.com"
+
+
+def test_google_redirect_link_resolves_to_the_publisher() -> None:
+    link = "https://www.google.com/url?rct=j&sa=t&url=https://orig.news/story%3Futm_source%3Dx&ct=ga"
+    _, attribution = extract(BODY, link=link)
+    assert attribution is not None
+    assert attribution.marker == "aggregator-redirect"
+    assert attribution.original_domain == "orig.news"
+    assert attribution.original_url == "https://orig.news/story"
+
+
+def test_real_google_alerts_entries_resolve_to_their_publishers() -> None:
+    entries = feedparser.parse(REAL_FEEDS / "google-alerts-feedjira.xml").entries
+    assert len(entries) == 20
+    domains = set()
+    for entry in entries:
+        _, attribution = extract(entry.get("content", [{}])[0].get("value", ""), link=entry.link)
+        assert attribution is not None and attribution.marker == "aggregator-redirect"
+        assert "google." not in attribution.original_domain
+        domains.add(attribution.original_domain)
+    assert len(domains) >= 10
+
+
+@pytest.mark.parametrize(
+    ("title", "name", "expected"),
+    [
+        ("SEC Clears DTCC Tokenization Pilot - CoinDesk", "CoinDesk", "SEC Clears DTCC Tokenization Pilot"),
+        ("SEC Clears Pilot – coindesk", "CoinDesk", "SEC Clears Pilot"),
+        ("SEC Clears Pilot - CoinDesk", None, "SEC Clears Pilot - CoinDesk"),
+        ("Jobs - The Block Research", "The Block", "Jobs - The Block Research"),
+        (" - CoinDesk", "CoinDesk", " - CoinDesk"),
+    ],
+)
+def test_google_news_title_suffix_is_removed(title: str, name: str | None, expected: str) -> None:
+    from newsroom.attribution import strip_source_suffix
+
+    assert strip_source_suffix(title, name) == expected
+
+
+def test_real_google_news_title_loses_its_source_suffix() -> None:
+    from newsroom.attribution import strip_source_suffix
+
+    entry = feedparser.parse(REAL_FEEDS / "google-news-be-fr-prof18-RSS-Parser.xml").entries[0]
+    assert entry.title.endswith(" - RTBF")
+    assert strip_source_suffix(entry.title, entry.source.get("title")) == entry.title[: -len(" - RTBF")]

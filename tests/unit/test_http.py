@@ -8,9 +8,11 @@ import socket
 import time
 import tracemalloc
 import zlib
+from pathlib import Path
 
 import pytest
 
+from newsroom import http as http_module
 from newsroom.http import (
     FetchError,
     FetchPolicy,
@@ -361,22 +363,123 @@ def test_resolution_failure_is_dns_error() -> None:
     assert caught.value.reason == "dns"
 
 
-def test_every_redirect_hop_is_validated(http_server: LocalHTTPServer) -> None:
-    # The resolver vouches for "localhost" (so the first hop reaches the local server), which
-    # then redirects to the metadata service and to a loopback literal: both must be refused.
-    def pretend_public(host: str) -> list[str]:
-        return ["93.184.216.34"]
+@pytest.fixture
+def loopback_is_public(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Treat exactly 127.0.0.1 as a public address, so a deployed-mode (PUBLIC_ONLY) fetch can
+    reach the local server; every other address keeps the real rule."""
+    real = http_module.is_forbidden_address
 
+    def patched(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        return False if address == ipaddress.ip_address("127.0.0.1") else real(address)
+
+    monkeypatch.setattr(http_module, "is_forbidden_address", patched)
+
+
+def test_every_redirect_hop_is_validated(http_server: LocalHTTPServer, loopback_is_public: None) -> None:
+    # "feeds.example.test" resolves to the (public, for this test) local server, which then
+    # redirects to the metadata service, to another loopback address and to a name that now
+    # resolves inside: each hop is validated again and refused before any connection.
+    answers = {"feeds.example.test": ["127.0.0.1"], "inside.example.test": ["10.0.0.7"]}
+
+    def resolver(host: str) -> list[str]:
+        return answers[host]
+
+    port = http_server.port
     http_server.route("/meta", Reply(status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}))
-    http_server.route("/loop", Reply(status=301, headers={"Location": http_server.url("/secret")}))
+    http_server.route("/loop", Reply(status=301, headers={"Location": f"http://127.0.0.2:{port}/secret"}))
+    http_server.route("/name", Reply(status=307, headers={"Location": f"http://inside.example.test:{port}/secret"}))
     http_server.route("/secret", Reply(body=b"internal"))
 
-    for path in ("/meta", "/loop"):
+    for path in ("/meta", "/loop", "/name"):
         with pytest.raises(FetchError) as caught:
-            http_get(f"http://localhost:{http_server.port}{path}", PUBLIC_ONLY, resolver=pretend_public)
+            http_get(f"http://feeds.example.test:{port}{path}", PUBLIC_ONLY, resolver=resolver)
         assert caught.value.reason == "blocked-address"
 
-    assert [request.path for request in http_server.requests] == ["/meta", "/loop"]
+    assert [request.path for request in http_server.requests] == ["/meta", "/loop", "/name"]
+
+
+def test_dns_rebinding_cannot_redirect_the_connection(
+    http_server: LocalHTTPServer, loopback_is_public: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The attacker's DNS answers a public address to the check and 169.254.169.254 to anyone
+    # asking after that. The fetch must resolve once and connect to the address it validated.
+    http_server.route("/feed", Reply(body=FEED))
+    asked: list[str] = []
+
+    def rebinding(host: str) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"] if len(asked) == 1 else ["169.254.169.254"]
+
+    system_lookups: list[str] = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def system_resolver(host: object, *args: object, **kwargs: object) -> object:
+        if isinstance(host, str) and parse_ip_literal(host) is None:
+            system_lookups.append(host)
+            return real_getaddrinfo("169.254.169.254", *args, **kwargs)  # type: ignore[arg-type]
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", system_resolver)
+    url = f"http://rebind.example.test:{http_server.port}/feed"
+
+    result = http_get(url, PUBLIC_ONLY, resolver=rebinding, pool=make_pool())
+
+    assert result.body == FEED
+    assert asked == ["rebind.example.test"]  # one resolution, the one that was validated
+    assert system_lookups == []  # urllib3 never resolved the name on its own
+    assert http_server.requests[0].headers["host"] == f"rebind.example.test:{http_server.port}"
+
+    # The next fetch resolves again, gets the internal answer and is refused before connecting.
+    with pytest.raises(FetchError) as caught:
+        http_get(url, PUBLIC_ONLY, resolver=rebinding, pool=make_pool())
+    assert caught.value.reason == "blocked-address"
+    assert len(http_server.requests) == 1
+
+
+def test_addresses_are_tried_in_order_when_one_refuses(http_server: LocalHTTPServer) -> None:
+    # "localhost" often answers ::1 first; a server listening on IPv4 only is still reached.
+    http_server.route("/feed", Reply(body=FEED))
+
+    result = http_get(
+        f"http://dual.example.test:{http_server.port}/feed", LOCAL, resolver=lambda host: ["::1", "127.0.0.1"]
+    )
+
+    assert result.body == FEED
+    assert http_server.requests[0].headers["host"] == f"dual.example.test:{http_server.port}"
+
+
+def test_default_port_is_left_out_of_the_host_header(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[dict[str, str]] = []
+
+    class FakePool:
+        def urlopen(self, method: str, url: str, headers: dict[str, str], **kwargs: object) -> object:
+            sent.append(headers)
+            raise http_module.NewConnectionError(None, "refused")  # type: ignore[arg-type]
+
+    class FakeManager:
+        def connection_from_host(self, host: str, port: int, scheme: str, pool_kwargs: dict[str, str]) -> FakePool:
+            sent.append({"dial": f"{scheme}://{host}:{port}", **pool_kwargs})
+            return FakePool()
+
+    with pytest.raises(FetchError):
+        http_get(
+            "https://news.example.test:443/rss",
+            PUBLIC_ONLY,
+            resolver=lambda host: ["93.184.216.34"],
+            pool=FakeManager(),  # type: ignore[arg-type]
+        )
+    dial, headers = sent
+    assert dial == {
+        "dial": "https://93.184.216.34:443",
+        "server_hostname": "news.example.test",
+        "assert_hostname": "news.example.test",
+    }
+    assert headers["Host"] == "news.example.test"
+
+
+def test_template_never_allows_private_networks() -> None:
+    template = (Path(__file__).resolve().parents[2] / "template.yaml").read_text(encoding="utf-8")
+    assert "ALLOW_PRIVATE_NETWORK" not in template
 
 
 @pytest.mark.parametrize("status", [404, 410, 500, 503])

@@ -1,16 +1,32 @@
-"""fetch_coingecko against a local server standing in for api.coingecko.com."""
+"""Price providers against local servers standing in for CoinGecko, Coinbase and Kraken; the
+rules that keep a wrong price off the ticker; 24 h history in moto."""
 
 from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import pytest
+from moto import mock_aws
 
+from devtools.template import create_table
 from newsroom.http import FetchPolicy
-from newsroom.prices import SYMBOL_TO_COINGECKO_ID, PriceError, fetch_coingecko
+from newsroom.models import Price
+from newsroom.pipeline import refresh_prices
+from newsroom.prices import (
+    SYMBOL_TO_COINGECKO_ID,
+    PriceError,
+    choose_prices,
+    fetch_coinbase,
+    fetch_coingecko,
+    fetch_kraken,
+    parse_coinbase_stats,
+)
+from newsroom.storage import DynamoStore
 from tests.httpserver import LocalHTTPServer, Reply, http_server_fixture  # noqa: F401
 
 LOCAL = FetchPolicy(connect_timeout=2.0, read_timeout=2.0, allow_private=True)
@@ -191,3 +207,209 @@ def test_symbol_mapping_covers_the_defaults() -> None:
         "XRP": "ripple",
         "DOGE": "dogecoin",
     }
+
+
+# -- second provider, sanity rules and history ----------------------------------------------------
+
+COINBASE_STATS = {
+    "BTC": {"open": "88000.00", "high": "91000", "low": "87000", "last": "90420.10", "volume": "1234.5"},
+    "ETH": {"open": "3200", "high": "3300", "low": "3000", "last": "3104.00", "volume": "9999"},
+    "SOL": {"open": "130", "last": "132.50"},
+    "XRP": {"open": "2.1", "last": "2.02"},
+    "DOGE": {"open": "0.14", "last": "0.1390"},
+}
+KRAKEN_TICKER = {
+    "error": [],
+    "result": {
+        # "o" is the open since UTC midnight: deliberately far from the 24 h value.
+        "XXBTZUSD": {"a": ["90410.0", "1", "1.0"], "c": ["90400.0", "0.01"], "o": "10000.0"},
+        "XETHZUSD": {"c": ["3100.5", "0.2"], "o": "3000"},
+        "XDGUSD": {"c": ["0.1388", "100"], "o": "0.1"},
+    },
+}
+
+
+def serve_coinbase(server: LocalHTTPServer, stats: dict[str, dict[str, str]] = COINBASE_STATS) -> str:
+    for symbol, document in stats.items():
+        server.route(f"/cb/products/{symbol}-USD/stats", json_reply(document))
+    return server.url("/cb")
+
+
+def test_coinbase_stats_give_price_and_24h_change_from_its_open(http_server: LocalHTTPServer) -> None:
+    prices = fetch_coinbase(serve_coinbase(http_server), LOCAL, now=NOW)
+
+    by_symbol = {p.symbol: p for p in prices}
+    assert set(by_symbol) == {"BTC", "ETH", "SOL", "XRP", "DOGE"}  # Coinbase does not list BNB
+    btc = by_symbol["BTC"]
+    assert (btc.price, btc.provider, btc.fetched_at) == (90420.10, "coinbase", NOW)
+    assert btc.change_24h_pct == pytest.approx((90420.10 / 88000 - 1) * 100)
+
+
+@pytest.mark.parametrize(
+    "stats",
+    [{"last": "0", "open": "1"}, {"last": "-3", "open": "1"}, {"last": "NaN", "open": "1"}, {"last": "abc"}, []],
+)
+def test_coinbase_garbage_is_not_a_price(stats: object) -> None:
+    assert parse_coinbase_stats(stats, symbol="BTC", fetched_at=NOW) is None
+
+
+def test_kraken_ticker_ignores_the_midnight_open(http_server: LocalHTTPServer) -> None:
+    http_server.route("/kr/0/public/Ticker", json_reply(KRAKEN_TICKER))
+
+    prices = fetch_kraken(http_server.url("/kr"), LOCAL, now=NOW)
+
+    assert [(p.symbol, p.price, p.provider, p.change_24h_pct) for p in prices] == [
+        ("BTC", 90400.0, "kraken", None),
+        ("ETH", 3100.5, "kraken", None),
+        ("DOGE", 0.1388, "kraken", None),
+    ]
+    assert "pair=XBTUSD,ETHUSD,SOLUSD,BNBUSD,XRPUSD,XDGUSD" in http_server.requests[0].path
+
+
+def price(
+    symbol: str, value: float, provider: str = "coingecko", at: datetime = NOW, change: float | None = 1.0
+) -> Price:
+    return Price(symbol, "USD", value, change, provider, None, at)
+
+
+def test_choose_prices_uses_the_primary_and_never_asks_the_fallback_when_it_is_sane() -> None:
+    def unused() -> dict[str, Price]:
+        raise AssertionError("the second provider must not be asked")
+
+    choice = choose_prices(("BTC",), {"BTC": price("BTC", 90_000)}, unused, {}, now=NOW)
+
+    assert [p.price for p in choice.prices] == [90_000]
+
+
+def test_choose_prices_falls_back_per_symbol() -> None:
+    choice = choose_prices(
+        ("BTC", "ETH"),
+        {"BTC": price("BTC", 90_000)},
+        lambda: {"ETH": price("ETH", 3_100, "coinbase")},
+        {},
+        now=NOW,
+    )
+
+    assert [(p.symbol, p.provider) for p in choice.prices] == [("BTC", "coingecko"), ("ETH", "coinbase")]
+
+
+def test_absurd_jump_needs_the_second_provider_to_agree() -> None:
+    last = {"BTC": price("BTC", 90_000, at=NOW - timedelta(minutes=5))}
+    crash = {"BTC": price("BTC", 9_000)}
+
+    unconfirmed = choose_prices(("BTC",), crash, lambda: {}, last, now=NOW)
+    confirmed = choose_prices(("BTC",), crash, lambda: {"BTC": price("BTC", 9_050, "coinbase")}, last, now=NOW)
+    contradicted = choose_prices(("BTC",), crash, lambda: {"BTC": price("BTC", 90_100, "coinbase")}, last, now=NOW)
+    # A jump from a value hours old is a market move, not a glitch: no confirmation needed.
+    old = {"BTC": price("BTC", 90_000, at=NOW - timedelta(hours=3))}
+    after_hours = choose_prices(("BTC",), crash, lambda: {}, old, now=NOW)
+
+    assert unconfirmed.prices == ()
+    assert "not confirmed" in unconfirmed.notes[0]
+    assert [(p.price, p.provider) for p in confirmed.prices] == [(9_000, "coingecko")]
+    assert [(p.price, p.provider) for p in contradicted.prices] == [(90_100, "coinbase")]
+    assert [p.price for p in after_hours.prices] == [9_000]
+
+
+def test_a_failing_fallback_does_not_cost_the_primary() -> None:
+    def broken() -> dict[str, Price]:
+        raise PriceError("timeout")
+
+    choice = choose_prices(("BTC", "ETH"), {"BTC": price("BTC", 90_000)}, broken, {}, now=NOW)
+
+    assert [p.symbol for p in choice.prices] == ["BTC"]
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+def test_zero_negative_and_non_finite_prices_are_never_chosen(bad: float) -> None:
+    choice = choose_prices(
+        ("BTC",), {"BTC": price("BTC", bad)}, lambda: {"BTC": price("BTC", bad, "coinbase")}, {}, now=NOW
+    )
+
+    assert choice.prices == ()
+
+
+@pytest.fixture
+def price_store() -> Iterator[DynamoStore]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "t")
+        yield DynamoStore(client, "t", b"secret")
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Reply(status=500),
+        Reply(status=429, headers={"Retry-After": "60"}),
+        Reply(body=b"<html>maintenance</html>"),
+        Reply(body=json.dumps({"bitcoin": {"usd": 0}}).encode()),
+        Reply(body=json.dumps(VALID).encode(), delay=3.0),
+    ],
+    ids=["500", "429", "garbage", "zero", "timeout"],
+)
+def test_refresh_uses_the_second_provider_when_the_first_fails(
+    http_server: LocalHTTPServer, price_store: DynamoStore, failure: Reply
+) -> None:
+    http_server.route(ROUTE, failure)
+    policy = FetchPolicy(connect_timeout=1.0, read_timeout=0.5, allow_private=True)
+    fallback_url = serve_coinbase(http_server)
+
+    stored = refresh_prices(
+        price_store,
+        base_url(http_server),
+        policy,
+        symbols=("BTC", "ETH"),
+        now=NOW,
+        fallback=lambda: fetch_coinbase(fallback_url, policy, symbols=("BTC", "ETH"), now=NOW),
+    )
+
+    assert [(p.symbol, p.provider) for p in stored] == [("BTC", "coinbase"), ("ETH", "coinbase")]
+    assert {p.pair: p.provider for p in price_store.get_prices()} == {"BTC/USD": "coinbase", "ETH/USD": "coinbase"}
+
+
+def test_refresh_rejects_an_unconfirmed_jump_and_keeps_the_last_good_price(
+    http_server: LocalHTTPServer, price_store: DynamoStore
+) -> None:
+    price_store.put_prices([price("BTC", 90_000, at=NOW - timedelta(minutes=5))])
+    http_server.route(ROUTE, json_reply({"bitcoin": {"usd": 900.0, "usd_24h_change": -99.0}}))
+
+    stored = refresh_prices(price_store, base_url(http_server), LOCAL, symbols=("BTC",), now=NOW, fallback=lambda: [])
+
+    assert stored == []
+    (kept,) = price_store.get_prices()
+    assert (kept.price, kept.fetched_at) == (90_000, NOW - timedelta(minutes=5))
+
+
+def test_24h_change_comes_from_history_when_the_provider_lacks_it(
+    http_server: LocalHTTPServer, price_store: DynamoStore
+) -> None:
+    price_store.put_prices([price("BTC", 80_000, at=NOW - timedelta(hours=24, minutes=4))])
+    price_store.put_prices([price("BTC", 89_000, at=NOW - timedelta(hours=1))])
+    http_server.route(ROUTE, Reply(status=503))
+    http_server.route("/kr/0/public/Ticker", json_reply(KRAKEN_TICKER))
+
+    stored = refresh_prices(
+        price_store,
+        base_url(http_server),
+        LOCAL,
+        symbols=("BTC",),
+        now=NOW,
+        fallback=lambda: fetch_kraken(http_server.url("/kr"), LOCAL, symbols=("BTC",), now=NOW),
+    )
+
+    (btc,) = stored
+    assert btc.provider == "kraken"
+    assert btc.change_24h_pct == pytest.approx((90_400 / 80_000 - 1) * 100)  # not from Kraken's midnight open
+    assert price_store.get_prices()[0].change_24h_pct == pytest.approx(13.0)
+
+
+def test_history_without_a_price_near_24h_ago_leaves_the_change_unknown(
+    http_server: LocalHTTPServer, price_store: DynamoStore
+) -> None:
+    price_store.put_prices([price("BTC", 89_000, at=NOW - timedelta(hours=3))])
+    http_server.route(ROUTE, json_reply({"bitcoin": {"usd": 90_000.0}}))
+
+    (btc,) = refresh_prices(price_store, base_url(http_server), LOCAL, symbols=("BTC",), now=NOW)
+
+    assert btc.change_24h_pct is None

@@ -1,0 +1,125 @@
+"""Manage the source registry (DynamoDB) from a terminal.
+
+    python -m devtools.sources_admin list
+    python -m devtools.sources_admin add --id coinjournal --name "CoinJournal" \\
+        --feed-url https://coinjournal.net/feed/ --homepage https://coinjournal.net --rights excerpt
+    python -m devtools.sources_admin disable coinjournal
+    python -m devtools.sources_admin enable coinjournal
+    python -m devtools.sources_admin import-opml subscriptions.opml
+    python -m devtools.sources_admin export-opml > sources.opml
+    python -m devtools.sources_admin seed          # (re)seed from the layer's sources file
+
+It talks to the table named by TABLE_NAME with the usual AWS credentials (AWS_ENDPOINT_URL
+points it at moto). Writes are marked `origin = admin`, so seeding from the repo file never
+overwrites them. Enabling a source also clears a 410 "gone" mark from its state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TextIO
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "shared") not in sys.path:
+    sys.path.insert(0, str(ROOT / "shared"))
+
+from newsroom import runtime  # noqa: E402
+from newsroom.config import load_sources  # noqa: E402
+from newsroom.models import Category, Rights, Source, SourceRole, SourceState, iso  # noqa: E402
+from newsroom.opml import from_opml, to_opml  # noqa: E402
+from newsroom.storage import Store  # noqa: E402
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sources_admin", description="Manage the newsroom's source registry.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="every source with its health")
+    add = commands.add_parser("add", help="add or replace a source")
+    add.add_argument("--id", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--feed-url", required=True)
+    add.add_argument("--homepage", default="")
+    add.add_argument("--role", choices=[r.value for r in SourceRole], default=SourceRole.ORIGINAL.value)
+    add.add_argument("--rights", choices=[r.value for r in Rights], default=Rights.EXCERPT.value)
+    add.add_argument("--interval", type=int, default=None, help="poll interval in minutes")
+    add.add_argument("--category", choices=[c.value for c in Category], default=None)
+    add.add_argument("--language", default=None)
+    add.add_argument("--alias", action="append", default=[], help="another name or domain it is credited by")
+    for name in ("disable", "enable"):
+        command = commands.add_parser(name, help=f"{name} a source")
+        command.add_argument("source_id")
+    importer = commands.add_parser("import-opml", help="add every feed of an OPML file")
+    importer.add_argument("file", type=Path)
+    commands.add_parser("export-opml", help="write the registry as OPML to stdout")
+    commands.add_parser("seed", help="seed the registry from the sources file")
+    return parser
+
+
+def main(argv: list[str] | None = None, *, store: Store | None = None, out: TextIO = sys.stdout) -> int:
+    args = _parser().parse_args(argv)
+    db = store or runtime.store()
+    if args.command == "list":
+        _list(db, out)
+    elif args.command == "add":
+        source = Source(
+            id=args.id,
+            name=args.name,
+            feed_url=args.feed_url,
+            homepage=args.homepage,
+            role=SourceRole(args.role),
+            rights=Rights(args.rights),
+            interval_minutes=args.interval,
+            category_hint=Category(args.category) if args.category else None,
+            language=args.language,
+            aliases=tuple(args.alias),
+        )
+        db.put_source(source, origin="admin")
+        print(f"added {source.id} ({source.rights.value}) {source.feed_url}", file=out)
+    elif args.command in ("disable", "enable"):
+        return _toggle(db, args.source_id, enabled=args.command == "enable", out=out)
+    elif args.command == "import-opml":
+        imported = from_opml(args.file.read_bytes())
+        for source in imported:
+            db.put_source(source, origin="admin")
+        print(f"imported {len(imported)} sources", file=out)
+    elif args.command == "export-opml":
+        out.write(to_opml(sorted(db.list_sources(), key=lambda s: s.id)))
+    elif args.command == "seed":
+        print(f"seeded {db.seed_sources(load_sources())} sources", file=out)
+    return 0
+
+
+def _toggle(db: Store, source_id: str, *, enabled: bool, out: TextIO) -> int:
+    source = db.get_source(source_id)
+    if source is None:
+        print(f"no source {source_id!r}", file=out)
+        return 1
+    db.put_source(replace(source, enabled=enabled), origin="admin")
+    if enabled:
+        state = db.get_source_states([source_id]).get(source_id)
+        if state is not None and state.disabled:
+            db.put_source_state(
+                replace(state, disabled=False, disabled_reason=None, next_poll=None, consecutive_failures=0)
+            )
+    print(f"{'enabled' if enabled else 'disabled'} {source_id}", file=out)
+    return 0
+
+
+def _list(db: Store, out: TextIO) -> None:
+    sources = sorted(db.list_sources(), key=lambda s: s.id)
+    states = db.get_source_states([s.id for s in sources])
+    print(f"{'id':<20} {'rights':<8} {'on':<3} {'next poll':<21} {'fails':>5}  last error", file=out)
+    for source in sources:
+        state = states.get(source.id) or SourceState(source.id)
+        on = "no" if not source.enabled or state.disabled else "yes"
+        next_poll = iso(state.next_poll) if state.next_poll else "-"
+        error = (state.last_error or "")[:60]
+        fails = state.consecutive_failures
+        print(f"{source.id:<20} {source.rights.value:<8} {on:<3} {next_poll:<21} {fails:>5}  {error}", file=out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,186 @@
+"""The local stack served over real HTTP on 127.0.0.1, and a headless Chromium to read it.
+
+`site` runs the bundled pipeline once for this package (moto for AWS with the table and queues from
+template.yaml, the sample feeds and price API on loopback, the real handlers), then serves
+the `ApiFunction` handler with the local run's HTTP front end. `browser` is Debian's chromium
+driven by Selenium through Debian's matching chromedriver.
+
+The browser, Java (for the Nu checker) and axe-core come from `scripts/install-browser-deps.sh`
+(`make test` runs it). When one is missing a test skips on a developer's machine and FAILS
+under CI=true, so CI can never pass by not running them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from devtools.lambda_local import drain_queue, invoke, load_event, load_handler_module
+from devtools.local_run import make_api_server
+from devtools.sample_server import SampleServer
+from devtools.template import create_resources
+from newsroom import runtime
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("NEWSROOM_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+AXE_JS = Path(
+    os.environ.get(
+        "AXE_CORE_JS",
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+        / "newsroom-browser/node_modules/axe-core/axe.min.js",
+    )
+)
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",  # root in a container has no user namespace for the sandbox
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,900",
+    # Every host but loopback resolves to nothing: a page can never reach the internet from a test.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+)
+
+
+def require(condition: bool, what: str) -> None:
+    """Skip locally, fail in CI: a CI run must never go green by not running the browser tests."""
+    if condition:
+        return
+    message = f"{what} is missing; run scripts/install-browser-deps.sh (as root for apt-get)"
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@dataclass
+class Site:
+    base_url: str
+
+    def get(self, path: str, accept: str = "text/html") -> tuple[int, dict[str, str], str]:
+        request = urllib.request.Request(f"{self.base_url}{path}", headers={"Accept": accept})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as resp:
+                return resp.status, dict(resp.headers), resp.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, dict(err.headers), err.read().decode()
+
+    def articles(self) -> list[dict[str, Any]]:
+        import json
+
+        _, _, body = self.get("/articles?limit=100", accept="application/json")
+        items: list[dict[str, Any]] = json.loads(body)["items"]
+        return items
+
+
+@pytest.fixture(scope="package")
+def site() -> Iterator[Site]:
+    with pytest.MonkeyPatch.context() as mp, mock_aws():
+        mp.delenv("AWS_ENDPOINT_URL", raising=False)
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        resources = create_resources(dynamodb, sqs)
+        samples = SampleServer().start()
+        tmp = Path(tempfile.mkdtemp(prefix="newsroom-pages-"))
+        try:
+            env = {
+                "TABLE_NAME": resources.table_name,
+                "QUEUE_URL": resources.queue_url,
+                "SOURCES_FILE": str(samples.sources_file(tmp / "sources.json")),
+                "PRICE_API_BASE_URL": f"{samples.base_url}/api/v3",
+                "ALLOW_PRIVATE_NETWORK": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "CURSOR_SECRET": "test-cursor-secret-0123456789",
+            }
+            for key, value in env.items():
+                mp.setenv(key, value)
+            runtime.reset()
+            fetched = invoke(load_handler_module("fetch_feeds"), load_event("fetch_feeds_schedule"))
+            assert fetched["entries"] > 0
+            report = drain_queue(sqs, resources.queue_url, resources.queue_arn, load_handler_module("process_articles"))
+            assert report.failed == 0
+            invoke(load_handler_module("fetch_prices"), load_event("fetch_prices_schedule"))
+            server = make_api_server(0, load_handler_module("api"))
+            server.RequestHandlerClass.log_message = lambda *args: None  # type: ignore[method-assign]
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            try:
+                yield Site(f"http://127.0.0.1:{server.server_address[1]}")
+            finally:
+                server.shutdown()
+                server.server_close()
+        finally:
+            samples.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+            runtime.reset()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    require(Path(CHROMIUM).exists(), f"chromium ({CHROMIUM})")
+    require(Path(CHROMEDRIVER).exists(), f"chromedriver ({CHROMEDRIVER})")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="newsroom-chromium-")
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    # Giving the driver's path keeps Selenium Manager (which would download drivers) out of it.
+    service = Service(executable_path=CHROMEDRIVER, log_output=subprocess.DEVNULL)
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    require(AXE_JS.is_file(), f"axe-core ({AXE_JS})")
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+def screenshot(driver: Any, path: Path) -> Path:
+    """The whole page, not just the viewport (Chromium's DevTools capture beyond the viewport)."""
+    import base64
+
+    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+    size = metrics["cssContentSize"]
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+        },
+    )
+    path.write_bytes(base64.b64decode(shot["data"]))
+    return path

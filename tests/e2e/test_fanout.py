@@ -1,0 +1,150 @@
+"""Fan-out end to end in moto: dispatcher → FetchQueue → fetch worker → ArticleQueue → processor.
+
+Queues come from template.yaml (FetchQueue's own settings included); feeds from the sample server.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.lambda_local import drain_queue, invoke, load_event, load_handler_module, sqs_event
+from devtools.template import _queue_attributes, load_template, resource_properties
+from newsroom import runtime
+from newsroom.config import load_sources
+from tests.e2e.conftest import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class FanOut:
+    stack: Stack
+    fetch_queue_url: str
+    fetch_queue_arn: str
+    dispatcher: Any
+
+    def dispatch(self) -> dict[str, int]:
+        return invoke(self.dispatcher, load_event("fetch_feeds_schedule"), "DispatchSourcesFunction")
+
+    def run_workers(self) -> Any:
+        return drain_queue(self.stack.sqs, self.fetch_queue_url, self.fetch_queue_arn, self.stack.fetch)
+
+    def fetch_messages(self) -> int:
+        attrs = self.stack.sqs.get_queue_attributes(
+            QueueUrl=self.fetch_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"])
+
+
+@pytest.fixture
+def fanout(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> FanOut:
+    arns: dict[str, str] = {}
+    urls: dict[str, str] = {}
+    for logical_id in ("FetchDeadLetterQueue", "FetchQueue"):
+        attributes = _queue_attributes(resource_properties(logical_id), arns)
+        urls[logical_id] = stack.sqs.create_queue(QueueName=f"newsroom-{logical_id}", Attributes=attributes)["QueueUrl"]
+        arns[logical_id] = stack.sqs.get_queue_attributes(QueueUrl=urls[logical_id], AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+    monkeypatch.setenv("FETCH_QUEUE_URL", urls["FetchQueue"])
+    runtime.reset()
+    return FanOut(stack, urls["FetchQueue"], arns["FetchQueue"], load_handler_module("dispatch_sources"))
+
+
+def test_dispatch_enqueues_due_sources_and_workers_poll_them(fanout: FanOut) -> None:
+    first = fanout.dispatch()
+
+    sources = load_sources()
+    assert first == {"sources": len(sources), "due": len(sources), "disabled": 0, "not_due": 0}
+    assert fanout.fetch_messages() == len(sources)  # one source per message
+
+    workers = fanout.run_workers()
+    assert workers.failed == 0
+    assert fanout.stack.queued() > 0  # entries, one per message, for the processor
+    processed = fanout.stack.drain()
+    assert processed.failed == 0
+
+    # Every source now has a next poll in the future: the next tick dispatches nothing.
+    second = fanout.dispatch()
+    assert second["due"] == 0
+    assert second["not_due"] == len(sources)
+    assert fanout.fetch_messages() == 0
+    states = runtime.store().get_source_states([s.id for s in sources])
+    assert all(state.next_poll is not None for state in states.values())
+    gone = states["gone-gazette"]
+    assert gone.consecutive_failures == 1 and gone.last_error and gone.last_error.startswith("http-404")
+
+
+def test_registry_is_seeded_from_the_file_once_and_admin_edits_survive(fanout: FanOut) -> None:
+    store = runtime.store()
+    fanout.dispatch()
+    registry = {s.id: s for s in store.list_sources()}
+    assert set(registry) == {s.id for s in load_sources()}
+
+    # An operator disables a source; the next dispatch neither re-seeds it nor queues it.
+    from dataclasses import replace
+
+    store.put_source(replace(registry["defiliban"], enabled=False), origin="admin")
+    assert store.seed_sources(load_sources()) == 0  # same file: one GetItem, nothing written
+    report = fanout.dispatch()
+    assert report["disabled"] == 1
+    assert store.get_source("defiliban") is not None
+    assert not store.get_source("defiliban").enabled  # type: ignore[union-attr]
+
+
+def test_a_duplicate_delivery_does_not_poll_twice(fanout: FanOut) -> None:
+    fanout.dispatch()
+    messages = fanout.stack.sqs.receive_message(QueueUrl=fanout.fetch_queue_url, MaxNumberOfMessages=10)["Messages"]
+    event = sqs_event(messages, fanout.fetch_queue_arn)
+
+    first = invoke(fanout.stack.fetch, event, "FetchFeedsFunction")
+    again = invoke(fanout.stack.fetch, event, "FetchFeedsFunction")  # SQS is at-least-once
+
+    assert first["ok"] + first["failed"] == len(messages)
+    assert again["ok"] == again["failed"] == again["entries"] == 0
+
+
+def test_an_unreadable_fetch_message_fails_alone(fanout: FanOut) -> None:
+    fanout.dispatch()
+    messages = fanout.stack.sqs.receive_message(QueueUrl=fanout.fetch_queue_url, MaxNumberOfMessages=10)["Messages"]
+    poison = {**messages[0], "MessageId": "poison-1", "Body": "{not json"}
+    event = sqs_event([*messages, poison], fanout.fetch_queue_arn)
+
+    result = invoke(fanout.stack.fetch, event, "FetchFeedsFunction")
+
+    assert result["batchItemFailures"] == [{"itemIdentifier": "poison-1"}]
+    assert result["ok"] >= 1
+
+
+def test_template_wires_the_dispatcher_the_queue_and_the_worker() -> None:
+    resources = load_template()["Resources"]
+    worker_events = resources["FetchFeedsFunction"]["Properties"]["Events"]
+    (event,) = worker_events.values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["FetchQueue", "Arn"]}
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    worker_timeout = resources["FetchFeedsFunction"]["Properties"]["Timeout"]
+    assert resources["FetchQueue"]["Properties"]["VisibilityTimeout"] >= 6 * worker_timeout
+    dispatcher = resources["DispatchSourcesFunction"]["Properties"]
+    assert dispatcher["Environment"]["Variables"]["FETCH_QUEUE_URL"] == {"Ref": "FetchQueue"}
+    assert dispatcher["Events"]["Schedule"]["Type"] == "Schedule"
+
+
+def test_dispatcher_imports_with_only_its_code_and_the_layer() -> None:
+    code = "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import app; assert callable(app.lambda_handler)"
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", code, str(ROOT / "functions" / "dispatch_sources"), str(ROOT / "shared")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+        env={"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true", "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
