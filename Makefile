@@ -54,6 +54,8 @@ build: sam
 # Offline: --lint runs cfn-lint on the template; no AWS account or network needed.
 validate: sam
 	$(SAM_ENV) $(SAM) validate --lint --region us-east-1
+	# arm64 deploys: every native layer dependency must exist as a cp313 manylinux aarch64 wheel.
+	$(BIN)/python scripts/check_arm64_wheels.py
 
 run: venv
 	$(BIN)/python -m devtools.local_run

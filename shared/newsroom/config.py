@@ -61,6 +61,12 @@ class Settings:
     max_body_bytes: int
     # Stories (and their listing entries) expire this many days after publication (TTL).
     article_retention_days: int = 365
+    # The site's disclaimer under every article page (the reference page's text by default).
+    disclaimer: str = (
+        "Disclaimer: This article is for informational purposes only and does not constitute financial "
+        "or investment advice. Cryptocurrency and digital asset markets carry significant risk. Always do "
+        "your own research before making decisions."
+    )
     # -- polling politeness and fan-out (issue 4); every one has a default --
     poll_default_minutes: int = 15
     poll_min_minutes: int = 5
@@ -104,6 +110,7 @@ class Settings:
             allow_private_network=_flag(e.get("ALLOW_PRIVATE_NETWORK")),
             max_body_bytes=_int(e.get("MAX_BODY_BYTES"), 300_000),
             article_retention_days=max(1, _int(e.get("ARTICLE_RETENTION_DAYS"), 365)),
+            **({"disclaimer": e["DISCLAIMER"]} if e.get("DISCLAIMER") else {}),
             poll_default_minutes=max(1, _int(e.get("POLL_DEFAULT_MINUTES"), 15)),
             poll_min_minutes=max(1, _int(e.get("POLL_MIN_MINUTES"), 5)),
             poll_max_minutes=max(1, _int(e.get("POLL_MAX_MINUTES"), 24 * 60)),

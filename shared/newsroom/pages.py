@@ -43,13 +43,6 @@ HTML = "text/html; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 PAGE_SIZE = 20
 MAX_SLUG_WORDS_CHARS = 80
-# The reference page's disclaimer. Configuration: `Settings.disclaimer` (env DISCLAIMER) wins
-# when the settings carry it; until then this is the text every page shows.
-DEFAULT_DISCLAIMER = (
-    "Disclaimer: This article is for informational purposes only and does not constitute financial "
-    "or investment advice. Cryptocurrency and digital asset markets carry significant risk. Always do "
-    "your own research before making decisions."
-)
 
 _SLUG = re.compile(r"^(?:[a-z0-9-]*-)?([0-9a-f]{20})$")
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -121,11 +114,6 @@ def base_url(event: BaseProxyEvent, config: Settings) -> str:
 
 
 # -- view data --------------------------------------------------------------------------------
-
-
-def _disclaimer(config: Settings) -> str:
-    configured = getattr(config, "disclaimer", None)
-    return str(configured) if configured else DEFAULT_DISCLAIMER
 
 
 def ticker_items(prices: list[Price], config: Settings) -> list[dict[str, str]]:
@@ -302,7 +290,7 @@ def article_page(article: Article, store: Store, config: Settings, event: BasePr
         # written by an older version or by hand can never put script into a page.
         body=Markup(sanitize_html(article.content_html)),  # noqa: S704 - the allow-list output is the markup
         body_truncated=article.body_truncated,
-        disclaimer=_disclaimer(config),
+        disclaimer=config.disclaimer,
         credit={"line": article.credit_line, "url": article.credit_url, "domain": article.credit_domain},
         copies=[{"name": c.source_name, "url": c.url} for c in article.copies],
         published_iso=iso(article.published),

@@ -207,9 +207,11 @@ def _with_copy(copies: tuple[Copy, ...], copy: Copy) -> tuple[Copy, ...]:
 def merge(existing: Article, incoming: Article, sources: Mapping[str, Source]) -> Decision:
     """What seeing `incoming` means for the stored story `existing` (same story id)."""
 
-    # Whatever happens, the story keeps its id, its place in the listings and when we first saw it.
+    # The story keeps its id and when we first saw it; its place in the listings moves only when a
+    # promoted original was published earlier than the copy that stood for it.
     def keep(article: Article, **changes: Any) -> Article:
-        return replace(article, id=existing.id, published=existing.published, first_seen=existing.first_seen, **changes)
+        changes.setdefault("published", existing.published)
+        return replace(article, id=existing.id, first_seen=existing.first_seen, **changes)
 
     if incoming.source_id == existing.source_id:
         if incoming.content_hash == existing.content_hash and incoming.url == existing.url:
@@ -224,6 +226,8 @@ def merge(existing: Article, incoming: Article, sources: Mapping[str, Source]) -
     if prefer_incoming(existing, incoming, sources):
         promoted = keep(
             incoming,
+            # The story dates from its original's publication, whichever copy we happened to see first.
+            published=min(incoming.published, existing.published),
             updated=max(incoming.updated, existing.updated),
             copies=_with_copy(
                 tuple(c for c in existing.copies if c.source_id != incoming.source_id), _as_copy(existing)

@@ -11,7 +11,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("function_dir", ["fetch_feeds", "fetch_prices", "process_articles", "api"])
+def _function_dirs() -> list[str]:
+    from devtools.template import load_template
+
+    resources = load_template()["Resources"].values()
+    return sorted(Path(r["Properties"]["CodeUri"]).name for r in resources if r["Type"] == "AWS::Serverless::Function")
+
+
+def test_every_function_folder_is_in_the_template() -> None:
+    on_disk = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists())
+    assert _function_dirs() == on_disk
+
+
+@pytest.mark.parametrize("function_dir", _function_dirs())
 def test_handler_imports_with_only_its_code_and_the_layer(function_dir: str) -> None:
     # -I: no PYTHONPATH, no user site, no script dir. The path is the function's folder (task root)
     # then the layer's content (/opt/python), as Lambda orders them.

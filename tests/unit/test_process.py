@@ -134,6 +134,7 @@ def test_original_keeps_the_credit_whichever_arrives_first(original_first: bool)
     assert story.source_id == "defiliban"
     assert story.attribution is None
     assert [c.source_id for c in story.copies] == ["cryptowire"]
-    assert story.published == first.published
+    # The story is dated by its original, whichever arrived first.
+    assert story.published == original.published
     # Seeing the copy again changes nothing.
     assert merge(story, copy, ctx().sources).outcome is Outcome.UNCHANGED
