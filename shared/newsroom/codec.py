@@ -137,6 +137,7 @@ def article_to_doc(article: Article, *, with_body: bool = True) -> dict[str, Any
             "marker": attribution.marker,
         },
         "body_truncated": article.body_truncated,
+        "excerpt_only": article.excerpt_only,
     }
     if with_body:
         doc["content_html"] = article.content_html
@@ -206,6 +207,7 @@ def article_from_doc(doc: dict[str, Any]) -> Article:
             for c in doc.get("copies", ())
         ),
         body_truncated=bool(doc.get("body_truncated")),
+        excerpt_only=bool(doc.get("excerpt_only")),
     )
 
 

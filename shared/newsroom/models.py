@@ -103,6 +103,15 @@ class SourceState:
     # 410 Gone (or an operator) stopped polling; only an edit of the source re-enables it.
     disabled: bool = False
     disabled_reason: str | None = None
+    # What saves the fetch path its writes and messages (see `pipeline.fetch_all`):
+    # `poll_interval_s` is the delay the last written success scheduled, so the polls after it
+    # fall on the grid next_poll + k * interval and an unchanged poll needs no write to move
+    # `next_poll`; `body_hash` is the last parsed 200's body digest (a 200 with the same body is
+    # a 304); `seen` holds 8-byte digests of recently queued entries (key and content), newest
+    # first, so only new or changed entries are queued again.
+    poll_interval_s: int | None = None
+    body_hash: str | None = None
+    seen: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +198,9 @@ class Article:
     attribution: Attribution | None = None
     copies: tuple[Copy, ...] = ()
     body_truncated: bool = False
+    # The source grants only an excerpt and a link: outputs show the standfirst, never the body
+    # (the body is still kept internally, for dedupe fingerprints).
+    excerpt_only: bool = False
 
     @property
     def credit_domain(self) -> str:

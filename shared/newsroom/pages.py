@@ -33,6 +33,7 @@ from newsroom.config import Settings, settings
 from newsroom.display import format_change, format_date, format_reading_time, format_usd
 from newsroom.html import sanitize_html
 from newsroom.models import Article, Category, Price, iso
+from newsroom.render import published_html
 from newsroom.storage import CursorError, Store
 
 if TYPE_CHECKING:
@@ -288,8 +289,9 @@ def article_page(article: Article, store: Store, config: Settings, event: BasePr
         },
         # Sanitized with nh3 when stored; sanitized again here (idempotent, ~30 µs) so an item
         # written by an older version or by hand can never put script into a page.
-        body=Markup(sanitize_html(article.content_html)),  # noqa: S704 - the allow-list output is the markup
+        body=Markup(sanitize_html(published_html(article))),  # noqa: S704 - the allow-list output is the markup
         body_truncated=article.body_truncated,
+        excerpt_only=article.excerpt_only,
         disclaimer=config.disclaimer,
         credit={"line": article.credit_line, "url": article.credit_url, "domain": article.credit_domain},
         copies=[{"name": c.source_name, "url": c.url} for c in article.copies],

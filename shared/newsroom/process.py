@@ -24,6 +24,7 @@ from newsroom.models import (
     Copy,
     Image,
     RawEntry,
+    Rights,
     Source,
     utc,
 )
@@ -171,6 +172,7 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
         content_hash=content_hash(f"{title}\n{text}"),
         attribution=attribution,
         body_truncated=truncated,
+        excerpt_only=source.rights is Rights.EXCERPT,
     )
 
 

@@ -91,15 +91,26 @@ def credit_html(a: Article) -> str:
     return f'<p><a href="{href}">{html.escape(a.credit_line, quote=False)}</a></p>'
 
 
+def published_html(a: Article) -> str:
+    """The body we may show: the whole article, or only the standfirst for an excerpt-only source."""
+    if a.excerpt_only:
+        return f"<p>{html.escape(a.standfirst)}</p>" if a.standfirst else ""
+    return a.content_html
+
+
+def published_text(a: Article) -> str:
+    return a.standfirst if a.excerpt_only else a.content_text
+
+
 def feed_content_html(a: Article) -> str:
     """The HTML body followed by the credit paragraph: what every feed format carries."""
-    body = a.content_html.rstrip()
+    body = published_html(a).rstrip()
     return f"{body}\n{credit_html(a)}" if body else credit_html(a)
 
 
 def feed_content_text(a: Article) -> str:
     """The plain-text body followed by the credit line on its own paragraph."""
-    body = a.content_text.rstrip()
+    body = published_text(a).rstrip()
     return f"{body}\n\n{a.credit_line}" if body else a.credit_line
 
 
@@ -187,13 +198,14 @@ def article_json(a: Article) -> dict[str, Any]:
             "caption": a.image.caption,
             "is_default": a.image.is_default,
         },
-        "content_html": a.content_html,
-        "content_text": a.content_text,
+        "content_html": published_html(a),
+        "content_text": published_text(a),
         "source": {"id": a.source_id, "name": a.source_name},
         "attribution": _attribution_json(a.attribution),
         "credit": {"line": a.credit_line, "domain": a.credit_domain, "url": a.credit_url},
         "copies": [_copy_json(c) for c in a.copies],
         "body_truncated": a.body_truncated,
+        "excerpt_only": a.excerpt_only,
     }
 
 
@@ -227,7 +239,7 @@ def _json_feed_item(a: Article) -> dict[str, Any]:
         item["external_url"] = a.attribution.original_url
     item["title"] = a.title
     item["content_html"] = feed_content_html(a)
-    if a.content_text.strip():
+    if published_text(a).strip():
         item["content_text"] = feed_content_text(a)
     if a.standfirst:
         item["summary"] = a.standfirst

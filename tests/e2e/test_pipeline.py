@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from typing import Any
 
@@ -202,3 +204,22 @@ def test_sample_sqs_event_stores_the_seed_story_once_crediting_its_original(stac
     story = body(stack.get(f"/articles/{items[0]['id']}"))
     assert story["credit"]["line"] == "Read original article on defiliban.io"
     assert [c["source_name"] for c in story["copies"]] == ["Crypto Wire Daily"]
+
+
+def test_excerpt_only_sources_are_shown_as_standfirst_and_link_everywhere(loaded: Stack) -> None:
+    # Crypto Wire Daily grants `excerpt` rights in the samples; its own story's second paragraph
+    # ("Bitcoin also edged higher…") must not be republished by any output.
+    story = by_title(loaded, "Dogecoin Jumps 5% as Meme Coins Lead Weekend Rebound")
+    assert story["excerpt_only"] is True
+    assert story["content_html"] == f"<p>{story['standfirst']}</p>"
+    assert "Bitcoin also edged higher" not in story["content_text"]
+    for path in ("/feed.json", "/feed.rss", "/feed.atom", f"/articles/{story['id']}"):
+        resp = loaded.get(path, {"Accept": "text/html"} if path.startswith("/articles/") else None)
+        raw = resp["body"] or ""
+        text = gzip.decompress(base64.b64decode(raw)).decode() if resp.get("isBase64Encoded") else raw
+        assert "Bitcoin also edged higher" not in text, path
+    page = loaded.get(f"/articles/{story['id']}", {"Accept": "text/html"})
+    assert "Read the full article on cryptowire.example" in page["body"]
+    seed = by_title(loaded, SEED_TITLE)
+    assert seed["excerpt_only"] is False
+    assert "HKMA" in seed["content_text"]
