@@ -96,6 +96,10 @@ def _article_schemas() -> dict[str, Any]:
             "items": _ref("Copy"),
         },
         "body_truncated": {"type": "boolean"},
+        "excerpt_only": {
+            "type": "boolean",
+            "description": "The source grants an excerpt and a link only: the body is the standfirst.",
+        },
     }
     summary = {name: value for name, value in properties.items() if name not in FULL_ONLY_FIELDS}
     return {
