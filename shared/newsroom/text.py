@@ -24,14 +24,17 @@ import re
 WORDS_PER_MINUTE = 150
 ELLIPSIS_ROOM = 3
 
-_HAS_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v\xa0]*\n")
+
+
+# A whole token (as `str.split` cuts them) of only non-alphanumeric characters: "—", "•", "$", "__".
+_NO_LETTER_OR_DIGIT_TOKEN = re.compile(r"(?<!\S)(?:[^\w\s]|_)+(?!\S)")
 
 
 def count_words(text: str) -> int:
     """Number of whitespace-separated tokens that contain a letter or a digit."""
-    search = _HAS_LETTER_OR_DIGIT.search
-    return sum(1 for token in text.split() if search(token))
+    # All tokens minus the punctuation-only ones: two C-level passes instead of a Python loop.
+    return len(text.split()) - len(_NO_LETTER_OR_DIGIT_TOKEN.findall(text))
 
 
 def reading_minutes(words: int) -> int:
