@@ -5,9 +5,11 @@ goes through every billed path once, counted by `devtools.counting`:
 
   fetch-new        a fetch round whose feeds answer 200 with entries (queued)
   process-new      the processor storing those entries
-  fetch-304        the next round: every feed answers 304 Not Modified
-  fetch-200-same   a round against feeds that ignore validators: 200, the same entries again
-  process-same     the processor seeing those entries again (exact duplicates)
+  fetch-304        the next round: every feed answers 304 Not Modified (no write expected)
+  fetch-200-same   validators forgotten: 200 with the same body, treated as a 304 (no parse, no write)
+  fetch-200-changed  validators and body hash forgotten: parsed, every entry already queued, so
+                   nothing queued and one state write per source
+  process-same     whatever those rounds queued (nothing expected)
   prices           one price refresh
   api-feeds        the three feed formats, served by the API function
 
@@ -66,8 +68,13 @@ FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, a proportional sh
 class Assumptions:
     # A mix of big outlets (30-50 a day) and blogs (1-3 a day); `--new-per-day` changes it.
     new_entries_per_source_day: float = 5.0
-    entries_per_feed: float = 20.0  # entries in one feed document
     share_ignoring_validators: float = 0.2  # sources that answer 200 with the same feed every time
+    share_changing_document: float = 0.05  # sources whose document changes every poll (a timestamp)
+    registry_bytes_per_source: int = 500  # a source's registry item
+    dispatch_seconds: float = 1.0  # one dispatcher tick (Query, BatchGetItem, SendMessageBatch)
+    # Lambda's SQS event source long-polls each queue with at least 5 pollers, 20 s waits: 3
+    # receives a minute each, billed even when empty.
+    idle_sqs_requests_per_queue: float = 5 * 3 * 60 * 24 * 30
     feed_latency_s: float = 0.3  # one real feed request over the internet (TLS, server time)
     fetch_concurrency: int = 16
     sources_per_fetch_invocation: int = 10  # the fan-out worker's SQS batch of sources
@@ -170,18 +177,36 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
             facts["fetch-new"] = call(fetch, schedule, "FetchFeedsFunction")
         with counts.during("process-new"):
             facts["process-new"] = drain()
+        states = [
+            item
+            for item in dynamodb.scan(TableName=resources.table_name)["Items"]
+            if item["PK"]["S"].startswith("SOURCE#")
+        ]
+
+        def rewrite_states(*drop: str) -> None:
+            # Setup, not counted: edit every source's stored state as the next round needs it.
+            # The failing sample source (404) is switched off, so a round's counts are those of
+            # healthy sources only (a failure costs a write per poll; see the assumptions).
+            for item in states:
+                doc = json.loads(item["doc"]["S"])
+                doc.update({key: None for key in drop})
+                if doc.get("consecutive_failures"):
+                    doc.update({"disabled": True, "disabled_reason": "left out of the cost run", "feed_url_for": None})
+                dynamodb.put_item(TableName=resources.table_name, Item={**item, "doc": {"S": json.dumps(doc)}})
+
+        rewrite_states()
+        facts["state_bytes"] = [item_size(i) for i in states if "seen" in i]
         with counts.during("fetch-304"):
             facts["fetch-304"] = call(fetch, schedule, "FetchFeedsFunction")
-        # Forget every source's validators: the feeds now look like servers that ignore them.
-        states = dynamodb.scan(
-            TableName=resources.table_name,
-            FilterExpression="begins_with(PK, :p)",
-            ExpressionAttributeValues={":p": {"S": "SOURCE#"}},
-        )["Items"]
-        for item in states:
-            dynamodb.delete_item(TableName=resources.table_name, Key={"PK": item["PK"], "SK": item["SK"]})
+
+        # Servers that ignore validators: the same body again, answered 200.
+        rewrite_states("etag", "last_modified")
         with counts.during("fetch-200-same"):
             facts["fetch-200-same"] = call(fetch, schedule, "FetchFeedsFunction")
+        # A document that changed with no entry changed (a new lastBuildDate): parsed, nothing queued.
+        rewrite_states("etag", "last_modified", "body_hash")
+        with counts.during("fetch-200-changed"):
+            facts["fetch-200-changed"] = call(fetch, schedule, "FetchFeedsFunction")
         with counts.during("process-same"):
             facts["process-same"] = drain()
         with counts.during("prices"):
@@ -204,9 +229,10 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
 
 
 def _small_item_ratio(items: list[dict[str, Any]]) -> float:
-    """Write units of a story as stored now (one transaction: every item counted twice) against the
-    same story written plainly with its document gzip-compressed and the listing entries as they are.
-    Measured on the stored stories; used for the "small items" design line."""
+    """Write units of a story as stored now (one transaction: every item counted twice) against
+    the same transaction with the story document gzip-compressed. Measured on the stored
+    stories; used for the "gzip story doc" line (the transaction stays: it is what makes a
+    story, its listing entries and its GUID claim change together)."""
     import gzip
 
     now_units = 0
@@ -222,7 +248,7 @@ def _small_item_ratio(items: list[dict[str, Any]]) -> float:
         else:
             continue
         now_units += 2 * max(1, math.ceil(size / 1024))
-        small_units += max(1, math.ceil(small / 1024))
+        small_units += 2 * max(1, math.ceil(small / 1024))
     return small_units / now_units if now_units else 1.0
 
 
@@ -292,37 +318,48 @@ def dollars(u: Unit) -> dict[str, float]:
 
 
 def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) -> dict[str, dict[str, float]]:
+    from devtools.counting import read_units, write_units
+
     memory = function_memory()
     fetch_mb = memory.get("FetchFeedsFunction", 512)
     process_mb = memory.get("ProcessArticlesFunction", 512)
     api_mb = memory.get("ApiFunction", 512)
     prices_mb = memory.get("FetchPricesFunction", 256)
+    dispatch_mb = memory.get("DispatchSourcesFunction", 256)
 
-    new = facts["fetch-new"]
-    ok_sources = max(1, new["ok"])
     entries_new = max(1, facts["process-new"])
-    entries_same = max(1, facts["process-same"])
-    per_feed_entries = new["entries"] / ok_sources  # measured entries per sample feed document
     io_per_poll = a.feed_latency_s / a.fetch_concurrency
 
+    # Per poll: the rounds poll every healthy sample source once in one invocation.
     poll_304 = _unit(counts, "fetch-304", max(1, facts["fetch-304"]["not_modified"]), fetch_mb, io_wait_s=io_per_poll)
-    poll_200 = _unit(counts, "fetch-200-same", ok_sources, fetch_mb, io_wait_s=io_per_poll)
-    # A 200 poll's queueing part grows with the feed's size: scale the SQS share to `entries_per_feed`.
-    poll_200.sqs_requests *= a.entries_per_feed / max(1.0, per_feed_entries)
+    polled_same = facts["fetch-200-same"]["not_modified"] + facts["fetch-200-same"]["ok"]
+    poll_same = _unit(counts, "fetch-200-same", max(1, polled_same), fetch_mb, io_wait_s=io_per_poll)
+    poll_changed = _unit(
+        counts, "fetch-200-changed", max(1, facts["fetch-200-changed"]["ok"]), fetch_mb, io_wait_s=io_per_poll
+    )
+    # The run polls every sample source in one invocation; a worker invocation polls a batch of
+    # `sources_per_fetch_invocation`. Its log bytes (one summary line and the platform's lines;
+    # a healthy source logs nothing) are per invocation, so they are spread over that batch.
+    for unit, phase in ((poll_304, "fetch-304"), (poll_same, "fetch-200-same"), (poll_changed, "fetch-200-changed")):
+        s = counts.summary(phase)
+        per_invocation = (s["log_bytes"] + LAMBDA_PLATFORM_LOG_BYTES * s["invocations"]) / max(1, s["invocations"])
+        unit.log_bytes = per_invocation / a.sources_per_fetch_invocation
+    # Queueing one new entry: a poll finds one new entry at a time, so one SendMessageBatch each.
+    queue_entry = Unit(sqs_requests=1.0)
     entry_new = _unit(counts, "process-new", entries_new, process_mb)
-    entry_same = _unit(counts, "process-same", entries_same, process_mb)
-    # The SQS event source's receives and deletes: one each per batch of 10.
-    for entry in (entry_new, entry_same):
-        entry.sqs_requests += 2 / 10
+    entry_new.sqs_requests += 2 / 10  # the SQS event source's receive and delete, per batch of 10
     price_run = _unit(counts, "prices", 1, prices_mb)
     feed_request = _unit(counts, "api-feeds", counts.invocations["api-feeds"], api_mb)
+    state_bytes = max(facts["state_bytes"] or [600])
+    state_write = Unit(write_units=write_units({"x": {"S": "x" * (state_bytes - 1)}}))
+    state_read = read_units(state_bytes, consistent=False)
 
     print("Measured in one local run (per unit; Lambda GB-s at this template's memory sizes):", file=out)
     rows = [
         ("poll answered 304", poll_304),
-        ("poll answered 200 (same feed)", poll_200),
+        ("poll 200, same body", poll_same),
+        ("poll 200, changed document", poll_changed),
         ("entry processed, new", entry_new),
-        ("entry processed, duplicate", entry_same),
         ("price refresh", price_run),
         ("feed request (API)", feed_request),
     ]
@@ -333,6 +370,13 @@ def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) ->
             f"{u.sqs_requests:>9.3f}{u.log_bytes:>8.0f}",
             file=out,
         )
+    queued_again = facts["process-same"]
+    print(
+        f"  entries queued again by the 304 / same-body / changed-document rounds: {queued_again}; "
+        f"source state item: {state_bytes} B at most ({state_write.write_units:.0f} WRU a write, "
+        f"{state_read:g} RRU an eventually consistent read)",
+        file=out,
+    )
     print(
         f"  stored: {facts['articles']} stories in {facts['table_bytes'] / 1024:.0f} KB of items "
         f"({facts['table_bytes'] / max(1, facts['articles']) / 1024:.1f} KB a story, all its items)",
@@ -344,11 +388,17 @@ def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) ->
     fixed = custom_metrics * PRICES["custom_metric"] + alarms * PRICES["alarm_metric"]
     results: dict[str, dict[str, float]] = {}
     print(
-        f"\nAssumed: {a.new_entries_per_source_day:g} new entries per source a day, {a.entries_per_feed:g} entries "
-        f"per feed, {a.share_ignoring_validators:.0%} of sources ignore validators (200 every poll), "
-        f"{a.feed_latency_s * 1000:.0f} ms per feed request at concurrency {a.fetch_concurrency}, "
-        f"{a.sources_per_fetch_invocation} sources per fetch invocation, {a.feed_requests / 1e6:g} M feed requests "
-        f"a month. Prices: us-east-1 on-demand, {PRICES_DATE}; no free tier subtracted.",
+        f"\nAssumed: {a.new_entries_per_source_day:g} new entries per source a day, each found by its own poll; "
+        f"{a.share_ignoring_validators:.0%} of sources ignore validators (200 with the same body) and "
+        f"{a.share_changing_document:.0%} change their document on every poll without a new entry (a "
+        f"timestamp in the feed); every healthy source's state written once an hour (last_success); no "
+        f"failing sources; {a.feed_latency_s * 1000:.0f} ms per feed request at concurrency "
+        f"{a.fetch_concurrency}; {a.sources_per_fetch_invocation} sources per fetch invocation; the dispatcher "
+        f"(not in the measured run) reads the registry (~{a.registry_bytes_per_source} B a source) and every "
+        f"state each tick, {a.dispatch_seconds:g} s at {dispatch_mb} MB; Lambda's SQS pollers make "
+        f"{a.idle_sqs_requests_per_queue / 1e3:.0f} k empty receives a month on each of the 2 queues; "
+        f"{a.feed_requests / 1e6:g} M feed requests a month. Prices: us-east-1 on-demand, {PRICES_DATE}; "
+        "no free tier subtracted.",
         file=out,
     )
     print(
@@ -365,47 +415,44 @@ def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) ->
         new_entries = sources * a.new_entries_per_source_day * 30
         polls_new = min(polls, new_entries)
         rest = polls - polls_new
-        polls_200_same = a.share_ignoring_validators * rest
-        polls_304 = rest - polls_200_same
-        prices_month = price_run.scaled(ROUNDS_PER_MONTH)
+        polls_changed = a.share_changing_document * rest
+        polls_same = a.share_ignoring_validators * rest
+        polls_304 = rest - polls_changed - polls_same
+        health_writes = sources * 30 * 24
+        # The fan-out: the dispatcher per tick (registry Query, one state read a source, the
+        # clock item: 1 RRU + 1 WRU, one SendMessageBatch per 10 due sources), the fetch queue's
+        # receives and deletes (one each per batch), and the pollers' empty receives.
+        dispatcher = Unit(
+            invocations=ROUNDS_PER_MONTH,
+            gb_seconds=ROUNDS_PER_MONTH * a.dispatch_seconds * dispatch_mb / 1024,
+            read_units=ROUNDS_PER_MONTH
+            * (
+                sources * state_read
+                + read_units(sources * a.registry_bytes_per_source, consistent=False)
+                + 1  # the clock, strongly consistent
+                + 0.5  # the sources file's seed marker
+            ),
+            write_units=ROUNDS_PER_MONTH,
+            sqs_requests=polls / 10 + 2 * polls / a.sources_per_fetch_invocation + 2 * a.idle_sqs_requests_per_queue,
+            log_bytes=ROUNDS_PER_MONTH * LAMBDA_PLATFORM_LOG_BYTES,
+        )
+        # Fetch invocations: a batch of sources each, not the run's one invocation for all samples.
         invocations_fix = Unit(invocations=polls / a.sources_per_fetch_invocation - polls * poll_304.invocations)
-
-        # As built: a 304 writes the source's state; any 200 queues every entry of the feed.
-        queued = (polls_new + polls_200_same) * a.entries_per_feed
-        built = (
+        pipeline = (
             poll_304.scaled(polls_304)
-            + poll_200.scaled(polls_new + polls_200_same)
+            + poll_same.scaled(polls_same)
+            + poll_changed.scaled(polls_changed + polls_new)
+            + queue_entry.scaled(new_entries)
             + entry_new.scaled(new_entries)
-            + entry_same.scaled(queued - new_entries)
-            + prices_month
+            + state_write.scaled(health_writes)
+            + price_run.scaled(ROUNDS_PER_MONTH)
+            + dispatcher
             + invocations_fix
         )
-        # What it would take: no write on a 304 (state written only when it changes), entries
-        # queued only when new or changed (the source state remembers recent entry keys and the
-        # body's hash, so a same-body 200 is treated like a 304).
-        lean_304 = Unit(
-            invocations=poll_304.invocations, gb_seconds=poll_304.gb_seconds, read_units=poll_304.read_units
-        )
-        lean_200 = poll_200.scaled(1)
-        lean_200.sqs_requests = poll_200.sqs_requests / a.entries_per_feed  # one new entry per such poll
-        lean = (
-            lean_304.scaled(polls_304 + polls_200_same)
-            + lean_200.scaled(polls_new)
-            + entry_new.scaled(new_entries)
-            + prices_month
-            + invocations_fix
-        )
-        # ...and small items: the story document gzip-compressed, written without a transaction
-        # (a conditional put, then the listing entries), so a write unit is not paid twice.
+        # Not built: the story document gzip-compressed, still written in one transaction.
         small_entry = entry_new.scaled(1)
         small_entry.write_units *= facts["write_ratio_small_items"]
-        small = (
-            lean_304.scaled(polls_304 + polls_200_same)
-            + lean_200.scaled(polls_new)
-            + small_entry.scaled(new_entries)
-            + prices_month
-            + invocations_fix
-        )
+        small = pipeline + entry_new.scaled(-new_entries) + small_entry.scaled(new_entries)
         api_lambda = feed_request.scaled(a.feed_requests)
         api_rest = a.feed_requests * PRICES["apigw_rest_request"]
         origin = 1 - a.cloudfront_hit_ratio
@@ -413,12 +460,12 @@ def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) ->
             a.feed_requests * PRICES["cloudfront_https_request"]
             + origin * a.feed_requests * (PRICES["apigw_rest_request"])
         )
-        for design, pipeline, api_unit, api_fee, cdn in (
-            ("as built, REST API direct", built, api_lambda, api_rest, 0.0),
-            ("lean writes + CloudFront", lean, api_lambda.scaled(origin), api_cdn, a.feed_requests),
-            ("lean + small items + CDN", small, api_lambda.scaled(origin), api_cdn, a.feed_requests),
+        for design, base, api_unit, api_fee, cdn in (
+            ("as built, REST API direct", pipeline, api_lambda, api_rest, 0.0),
+            ("as built + CloudFront", pipeline, api_lambda.scaled(origin), api_cdn, a.feed_requests),
+            ("+ gzip story doc + CDN", small, api_lambda.scaled(origin), api_cdn, a.feed_requests),
         ):
-            total_unit = pipeline + api_unit
+            total_unit = base + api_unit
             cost = dollars(total_unit)
             cost["API"] = api_fee
             cost["CW"] = fixed
@@ -430,6 +477,22 @@ def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) ->
                 f"{cost['Logs']:>7.2f}{cost['API']:>8.2f}{cost['CW']:>6.2f}{total:>9.2f}{free:>10.2f}",
                 file=out,
             )
+        if sources == 1_000:
+            results["1000:breakdown"] = _breakdown(
+                {
+                    "polls answered 304": poll_304.scaled(polls_304),
+                    "polls 200 same body": poll_same.scaled(polls_same),
+                    "polls 200 parsed (new entry or changed document)": poll_changed.scaled(polls_changed + polls_new),
+                    "queueing and processing new entries": queue_entry.scaled(new_entries)
+                    + entry_new.scaled(new_entries),
+                    "hourly health writes": state_write.scaled(health_writes),
+                    "dispatcher and fetch queue": dispatcher + invocations_fix,
+                    "prices": price_run.scaled(ROUNDS_PER_MONTH),
+                }
+            )
+    print("\nWhere the 1,000-source pipeline's money goes (before API, CloudWatch fixed costs):", file=out)
+    for label, amount in sorted(results["1000:breakdown"].items(), key=lambda kv: -kv[1]):
+        print(f"  {label:<50}${amount:>7.2f}", file=out)
     storage_gb = facts["table_bytes"] / max(1, facts["articles"]) * 1_000 * a.new_entries_per_source_day * 365 / 1e9
     print(
         f"\nStorage (not in the table): a year of 1,000 sources' stories is ~{storage_gb:.1f} GB of items "
@@ -439,6 +502,10 @@ def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) ->
         file=out,
     )
     return results
+
+
+def _breakdown(parts: dict[str, Unit]) -> dict[str, float]:
+    return {label: sum(dollars(u).values()) for label, u in parts.items()}
 
 
 def free_tier_total(
@@ -475,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
     results = model(counts, facts, assumptions, sys.stdout)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, sort_keys=True))
-    for design in ("as built, REST API direct", "lean + small items + CDN"):
+    for design in ("as built, REST API direct", "as built + CloudFront"):
         total = results.get(f"1000:{design}", {}).get("total", math.inf)
         free = results.get(f"1000:{design}", {}).get("total_after_free_tier", math.inf)
         print(

@@ -7,10 +7,17 @@
 
 - The registry is the `SOURCES` partition in DynamoDB, seeded from the repo's sources file
   (`seed_sources` skips the work when the file has not changed since the last seed).
-- The dispatcher enqueues only sources that are enabled, not disabled by a 410, and whose
-  `next_poll` has come (`schedule.is_due`). Each message carries the source's whole settings, so
-  a worker needs no registry read; a worker re-checks due-ness against the stored state, so a
-  duplicate delivery (SQS is at-least-once) or an overlapping dispatch never polls twice.
+- The dispatcher enqueues only sources that are enabled, not disabled by a 410, and due. A
+  healthy source's state is not written by an unchanged poll (`pipeline.fetch_all`), so its
+  stored `next_poll` goes stale; the state's `poll_interval_s` makes it a grid instead: the
+  source is due at next_poll + k * interval (k = 0, 1, ...), and a tick dispatches it when a
+  grid point fell in the time since the previous tick (the dispatch clock item, one read and one
+  write per tick). A failing source is due when its backoff `next_poll` has come, as before.
+- Each message carries the source's whole settings, so a worker needs no registry read; a worker
+  re-checks the stored state, so a duplicate delivery (SQS is at-least-once) after a poll that
+  wrote its state (new entries, failures, first polls) is skipped. A duplicate of a message
+  whose poll changed nothing polls once more: a conditional GET answered 304, the price of not
+  writing on every 304.
 - One source per message: a source whose message cannot be read fails alone (partial batch
   response) and lands in the fetch dead-letter queue after a few tries.
 """
@@ -31,7 +38,7 @@ from newsroom.config import Settings, load_sources, settings, source_from_json, 
 from newsroom.http import FetchPolicy, http_get
 from newsroom.models import RawEntry, Source, SourceState, iso
 from newsroom.pipeline import DEFAULT_BOUNDS, SourceReport, fetch_all
-from newsroom.schedule import PollBounds, is_due
+from newsroom.schedule import DUE_SLACK, PollBounds, is_due
 from newsroom.storage import Store
 
 Enricher = Callable[[Source, list[RawEntry]], tuple[list[RawEntry], int]]
@@ -55,16 +62,22 @@ def registry_sources(store: Store, seed: Sequence[Source] | None = None) -> list
     return list(store.list_sources())
 
 
-def due_sources(sources: Sequence[Source], states: dict[str, SourceState], now: datetime) -> DispatchReport:
+def due_sources(
+    sources: Sequence[Source], states: dict[str, SourceState], now: datetime, *, since: datetime | None = None
+) -> DispatchReport:
     """Counts for `select_due` (kept separate so the dispatcher can log them)."""
-    due = select_due(sources, states, now)
+    due = select_due(sources, states, now, since=since)
     disabled = sum(1 for s in sources if not s.enabled or _gone(s, states.get(s.id)))
     return DispatchReport(
         sources=len(sources), due=len(due), disabled=disabled, not_due=len(sources) - len(due) - disabled
     )
 
 
-def select_due(sources: Sequence[Source], states: dict[str, SourceState], now: datetime) -> list[Source]:
+def select_due(
+    sources: Sequence[Source], states: dict[str, SourceState], now: datetime, *, since: datetime | None = None
+) -> list[Source]:
+    """The sources to poll at this tick; `since` is when the previous tick ran (None: unknown,
+    so any source whose `next_poll` has passed is due)."""
     chosen = []
     for source in sources:
         state = states.get(source.id)
@@ -72,9 +85,32 @@ def select_due(sources: Sequence[Source], states: dict[str, SourceState], now: d
             continue
         if state is not None and state.disabled:
             state = None  # disabled for an URL the source no longer has: poll the new one now
-        if is_due(state, now):
+        if is_due(state, now) and on_grid(state, now, since):
             chosen.append(source)
     return chosen
+
+
+def on_grid(state: SourceState | None, now: datetime, since: datetime | None, slack: timedelta = DUE_SLACK) -> bool:
+    """For a healthy source whose `next_poll` has passed: whether a point of its grid
+    next_poll + k * poll_interval_s falls in this tick's window (since, now], both ends moved by
+    the tick slack as `is_due` does. Consecutive windows share their ends, so every grid point
+    is dispatched exactly once, however late or early EventBridge runs the ticks; a tick that
+    never ran only widens the next window."""
+    if (
+        state is None
+        or since is None
+        or state.next_poll is None
+        or not state.poll_interval_s
+        or state.consecutive_failures
+    ):
+        return True
+    start, end = since + slack, now + slack
+    first = state.next_poll
+    if first > start:
+        return first <= end
+    interval = timedelta(seconds=state.poll_interval_s)
+    steps = (start - first) // interval + 1  # the first grid point after `start`
+    return first + steps * interval <= end
 
 
 def _gone(source: Source, state: SourceState | None) -> bool:
@@ -96,9 +132,13 @@ def dispatch(
 ) -> DispatchReport:
     """Enqueue every due source, one per message, ten per SendMessageBatch."""
     registry = list(sources) if sources is not None else registry_sources(store)
+    since = store.get_dispatch_clock()
+    if since is not None and since >= now:
+        since = None  # a clock from the future (an overlapping or replayed tick): decide by next_poll
     states = store.get_source_states([s.id for s in registry])
-    report = due_sources(registry, states, now)
-    due = select_due(registry, states, now)
+    report = due_sources(registry, states, now, since=since)
+    due = select_due(registry, states, now, since=since)
+    refused = 0
     for start in range(0, len(due), 10):
         batch = due[start : start + 10]
         resp = sqs.send_message_batch(
@@ -107,8 +147,13 @@ def dispatch(
         )
         failed = resp.get("Failed") or []
         if failed:
-            # The next dispatch picks these up again: they are still due.
+            refused += len(failed)
             logger.error("SQS refused %d fetch messages: %s", len(failed), failed[0].get("Message"))
+    if not refused:
+        # With the clock left behind, the next tick's window covers this one again, so the
+        # refused sources are dispatched then (the others, polled now, are either skipped by the
+        # worker or polled once more: a 304).
+        store.put_dispatch_clock(now)
     return report
 
 

@@ -6,6 +6,7 @@ pure modules (`feeds`, `process`, `prices`).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 from collections import Counter
@@ -45,6 +46,16 @@ MAX_MESSAGE_BYTES = 240_000  # SQS allows 256 KiB; leave room for attributes and
 MAX_BATCH_BYTES = 250_000  # ...and 256 KiB for a whole SendMessageBatch call
 MAX_ATTEMPTS = 6
 
+# The fetch path's savings (see `fetch_all`).
+SEEN_MAX = 300  # digests kept per source at most: 2.4 KB, the state item stays under 4 KB
+SEEN_MIN = 50  # ...and at least this many, so an entry that drops out and comes back is known
+DIGEST_BYTES = 8  # per entry: blake2b-32 of its name + blake2b-32 of its content
+_HALF = DIGEST_BYTES // 2
+# An unchanged poll writes nothing, so `last_success`/`last_attempt` (GET /sources) lag by at
+# most this much for a healthy source; a failure is always written at once.
+HEALTH_REFRESH = timedelta(hours=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 class UnknownSourceError(ValueError):
     """An entry from a source that is not configured (fails the same way until it is added)."""
@@ -61,6 +72,45 @@ class SourceReport:
     error: str | None = None
     parsed: bool = False  # whether a feed document was parsed (never for a 304)
     fulltext_pages: int = 0
+    unchanged: int = 0  # entries in the document skipped because they were queued before
+    state_written: bool = False  # whether this poll wrote the source's state
+
+
+def entry_digest(entry: RawEntry) -> bytes:
+    """8 bytes for an entry: 4 naming it (GUID, else link) and 4 for its content, i.e. the queue
+    message minus the fetch time, so any change the processor could see (title, body, link,
+    dates, tags...) is a new content half. Kept per name, the latest version wins, so a
+    correction *and* a correction undone are both queued. A new entry is skipped only if both
+    halves collide with one remembered entry (~2^-64 per entry and remembered entry)."""
+    message = entry_to_message(replace(entry, fetched_at=_EPOCH))
+    name = hashlib.blake2b(f"{entry.guid or ''}\n{entry.link}".encode(), digest_size=_HALF).digest()
+    return name + hashlib.blake2b(message.encode(), digest_size=_HALF).digest()
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=DIGEST_BYTES).hexdigest()
+
+
+def fresh_entries(entries: Sequence[RawEntry], seen: bytes) -> tuple[list[RawEntry], bytes]:
+    """The entries that are new or changed since they were last queued, and the digests to
+    remember once they are: this document's (in order, up to SEEN_MAX), then older ones whose
+    name is not in the document, up to max(SEEN_MIN, 2 x the document's entries)."""
+    records = [seen[i : i + DIGEST_BYTES] for i in range(0, len(seen), DIGEST_BYTES)]
+    latest: dict[bytes, bytes] = {}
+    for record in reversed(records):  # newest first in `seen`: the first record of a name wins
+        latest[record[:_HALF]] = record[_HALF:]
+    fresh: list[RawEntry] = []
+    current: dict[bytes, bytes] = {}
+    for entry in entries:
+        digest = entry_digest(entry)
+        name, content = digest[:_HALF], digest[_HALF:]
+        if latest.get(name) != content and current.get(name) != content:
+            fresh.append(entry)
+        current.setdefault(name, content)
+    keep = min(SEEN_MAX, max(SEEN_MIN, 2 * len(current)))
+    merged = [name + content for name, content in current.items()]
+    merged.extend(r for r in records if r[:_HALF] not in current)
+    return fresh, b"".join(merged[:keep])
 
 
 def _fit_message(entry: RawEntry) -> str:
@@ -134,9 +184,14 @@ def poll_source(
     base = replace(state, feed_url=None, feed_url_for=None, etag=None, last_modified=None) if stale_override else state
     url = effective_feed_url(source, base)
     parsed = None
+    body_hash = base.body_hash
     try:
         result = get(url, policy, etag=base.etag, last_modified=base.last_modified)
         if not result.not_modified:
+            body_hash = body_digest(result.body)
+        # A 200 with the very body we parsed last time (a server that ignores validators) is
+        # a 304: no parse, no entries. The hash is of the bytes as received (decompressed).
+        if not result.not_modified and body_hash != base.body_hash:
             parsed = parse_feed(
                 result.body,
                 source_id=source.id,
@@ -163,6 +218,7 @@ def poll_source(
         ),
         feed_url=moved if moved else base.feed_url,
         feed_url_for=source.feed_url if moved else base.feed_url_for,
+        body_hash=body_hash,
     )
     if parsed is None:
         return new_state, [], SourceReport(source.id, "not-modified")
@@ -228,7 +284,8 @@ def fetch_all(
     states = store.get_source_states([s.id for s in enabled])
 
     def one(source: Source) -> SourceReport:
-        previous = states.get(source.id, SourceState(source_id=source.id))
+        stored = states.get(source.id)
+        previous = stored or SourceState(source_id=source.id)
         if previous.disabled and previous.feed_url_for in (None, source.feed_url):
             return SourceReport(source.id, "skipped", error=previous.disabled_reason)
         if previous.disabled:
@@ -238,6 +295,14 @@ def fetch_all(
             return SourceReport(source.id, "skipped")
         try:
             new_state, entries, report = poll_source(source, previous, policy, now=moment, get=get, bounds=bounds)
+            if report.status != "error":
+                new_state = _scheduled(new_state, moment)
+            if entries:
+                # Only new or changed entries travel: an unchanged one was queued before.
+                fresh, seen = fresh_entries(entries, previous.seen)
+                report = replace(report, entries=len(fresh), unchanged=len(entries) - len(fresh))
+                new_state = replace(new_state, seen=seen)
+                entries = fresh
             if entries and enrich is not None:
                 entries, pages = enrich(source, entries)
                 report = replace(report, fulltext_pages=pages)
@@ -247,6 +312,8 @@ def fetch_all(
             logger.exception("source %s failed", source.id)
             reason = f"internal: {type(exc).__name__}: {exc}"[:500]
             failures = previous.consecutive_failures + 1
+            # Built from `previous`: the body hash and digests stay as they were, so whatever
+            # was not sent is found new (and sent) on the next poll.
             new_state = replace(
                 previous,
                 last_attempt=moment,
@@ -256,12 +323,56 @@ def fetch_all(
                 next_poll=after_failure(moment, failures, interval_for(source.interval_minutes, bounds), bounds),
             )
             report = SourceReport(source.id, "error", error=reason)
-        # A 304 changes only health fields: one small write, no parse, no message.
-        store.put_source_state(new_state)
+        # Written only after SendMessageBatch succeeded (a crash before this line re-sends the
+        # entries next time; the processor is idempotent), and only when something material
+        # changed: an unchanged 304 or same-body 200 writes nothing.
+        if _worth_writing(stored, new_state):
+            store.put_source_state(new_state)
+            report = replace(report, state_written=True)
         return report
 
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(enabled) or 1))) as pool:
         return list(pool.map(one, enabled))
+
+
+def _scheduled(state: SourceState, now: datetime) -> SourceState:
+    """A success's state with the delay it scheduled remembered (whole minutes, so a feed's hint
+    that wobbles by seconds does not count as a change): together with `next_poll` it gives the
+    dispatcher every later poll time, so unchanged polls need not write (`fanout.select_due`)."""
+    if state.next_poll is None:
+        return state
+    minutes = max(1, round((state.next_poll - now).total_seconds() / 60))
+    return replace(state, poll_interval_s=minutes * 60)
+
+
+# Fields an unchanged poll may leave stale in the stored state: the health times (refreshed
+# every HEALTH_REFRESH), the status (200 vs 304 of the same document), the next poll (the grid
+# `next_poll + k * poll_interval_s` already predicts it) and validators: a 304 says the stored ones
+# still work, and a server that changes its ETag on every same-body 200 would otherwise cost a
+# write per poll. A new document (body hash) writes them with it.
+_DEFERRABLE: dict[str, Any] = {
+    "last_attempt": None,
+    "last_success": None,
+    "last_status": None,
+    "next_poll": None,
+    "etag": None,
+    "last_modified": None,
+}
+
+
+def _worth_writing(stored: SourceState | None, new: SourceState) -> bool:
+    """Whether a poll's state must be written: always for a new source, a failure, a recovery,
+    a new document (body hash, digests), a move, a changed interval or disabling;
+    for a healthy unchanged poll only once `last_success` is HEALTH_REFRESH old."""
+    if stored is None or new.consecutive_failures or new.last_error:
+        return True
+    if replace(stored, **_DEFERRABLE) != replace(new, **_DEFERRABLE):
+        return True
+    if stored.poll_interval_s is None or stored.next_poll is None:
+        return True  # a state written before the grid existed: write it once with the grid
+    return new.last_success is not None and (
+        stored.last_success is None or new.last_success - stored.last_success >= HEALTH_REFRESH
+    )
 
 
 # -- processing -------------------------------------------------------------------------------

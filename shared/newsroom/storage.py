@@ -167,6 +167,10 @@ class Store(Protocol):
 
     def put_source_state(self, state: SourceState) -> None: ...
 
+    def get_dispatch_clock(self) -> datetime | None: ...
+
+    def put_dispatch_clock(self, moment: datetime) -> None: ...
+
     def put_prices(self, prices: Sequence[Price]) -> None: ...
 
     def get_prices(self) -> list[Price]: ...
@@ -453,6 +457,30 @@ class DynamoStore:
     def put_source_state(self, state: SourceState) -> None:
         self._db.put_item(TableName=self._table, Item=_state_to_item(state))
 
+    # The dispatcher's clock: when its last tick ended. The next tick considers the polls that
+    # fell due since then, so ticks partition time whatever EventBridge's jitter (see
+    # `fanout.select_due`). One small item: one read and one write per tick.
+
+    def get_dispatch_clock(self) -> datetime | None:
+        resp = self._db.get_item(
+            TableName=self._table, Key={"PK": _s("DISPATCH"), "SK": _s("CLOCK")}, ConsistentRead=True
+        )
+        item = resp.get("Item")
+        return parse_iso(item["at"]["S"]) if item else None
+
+    def put_dispatch_clock(self, moment: datetime) -> None:
+        """Move the clock to `moment`, never backwards (an overlapping, older tick loses)."""
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={"PK": _s("DISPATCH"), "SK": _s("CLOCK"), "at": _s(iso(moment))},
+                ConditionExpression="attribute_not_exists(PK) OR #at < :at",
+                ExpressionAttributeNames={"#at": "at"},
+                ExpressionAttributeValues={":at": _s(iso(moment))},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return  # a later tick already moved it
+
     # -- source registry ---------------------------------------------------------------------
     # One partition `SOURCES` (SK = source id) holds every source, so the whole registry is one
     # paginated Query (5,000 sources of ~0.5 KB = 3 pages), never a Scan. `origin` says who wrote
@@ -711,8 +739,16 @@ def _state_to_item(state: SourceState) -> dict[str, Any]:
         "feed_url_for": state.feed_url_for,
         "disabled": state.disabled,
         "disabled_reason": state.disabled_reason,
+        "poll_interval_s": state.poll_interval_s,
+        "body_hash": state.body_hash,
     }
-    return {"PK": _s(f"SOURCE#{state.source_id}"), "SK": _s("STATE"), "doc": _s(json.dumps(doc))}
+    item: dict[str, Any] = {"PK": _s(f"SOURCE#{state.source_id}"), "SK": _s("STATE"), "doc": _s(json.dumps(doc))}
+    if state.seen:
+        # Raw bytes (8 per entry), not base64 in the JSON: a third smaller, and DynamoDB bills
+        # a write per started KB. ~0.5 KB of doc + 8 B × up to 300 digests keeps the item under
+        # 4 KB, so the dispatcher's eventually consistent read of it stays half a read unit.
+        item["seen"] = {"B": state.seen}
+    return item
 
 
 def _state_from_item(item: dict[str, Any]) -> SourceState:
@@ -736,4 +772,7 @@ def _state_from_item(item: dict[str, Any]) -> SourceState:
         feed_url_for=doc.get("feed_url_for"),
         disabled=bool(doc.get("disabled", False)),
         disabled_reason=doc.get("disabled_reason"),
+        poll_interval_s=int(doc["poll_interval_s"]) if doc.get("poll_interval_s") is not None else None,
+        body_hash=doc.get("body_hash"),
+        seen=bytes(item["seen"]["B"]) if "seen" in item else b"",
     )

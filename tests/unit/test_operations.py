@@ -215,7 +215,7 @@ def test_make_cost_measures_a_run_and_prints_every_scale(tmp_path: Path) -> None
     figures = json.loads(out.read_text())
     for sources in (100, 1000, 10000):
         built = figures[f"{sources}:as built, REST API direct"]
-        lean = figures[f"{sources}:lean + small items + CDN"]
+        lean = figures[f"{sources}:+ gzip story doc + CDN"]
         assert 0 < lean["total"] < built["total"]
         assert built["DynamoDB"] > 0 and built["Lambda"] > 0 and built["SQS"] > 0
     # More sources cost more: the model scales with what was measured.
