@@ -3,17 +3,24 @@
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import service
+from newsroom import observability, service
+from newsroom.process import Outcome
 
 logger = Logger()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
+OUTCOME_METRICS = {
+    Outcome.CREATED: "ArticlesCreated",
+    Outcome.UPDATED: "ArticlesUpdated",
+    Outcome.UNCHANGED: "ExactDuplicates",
+    Outcome.COPY_ATTACHED: "CopiesAttributed",
+    Outcome.ORIGINAL_PROMOTED: "OriginalsPromoted",
+}
 
 
 def record_handler(record: SQSRecord) -> str:
@@ -24,25 +31,31 @@ def record_handler(record: SQSRecord) -> str:
         # SQS cannot carry the reason to the dead-letter queue: keep it under the message id,
         # then fail this record alone (it is reported in batchItemFailures and retried).
         service.record_reject(record.message_id, record.body, exc, receive_count)
-        metrics.add_metric("Articles-rejected", MetricUnit.Count, 1)
+        observability.count(metrics, "EntriesRejected", 1)
         logger.warning(
             "entry rejected",
             extra={"message_id": record.message_id, "receive_count": receive_count, "error": str(exc)[:500]},
         )
         raise
     service.clear_reject(record.message_id, receive_count)
-    metrics.add_metric(f"Articles-{decision.outcome.value}", MetricUnit.Count, 1)
+    outcome = decision.outcome.value
+    if decision.outcome is not Outcome.UNCHANGED:
+        # Feeds the "no article stored for N hours" alarm.
+        observability.count(metrics, "ArticlesStored", 1)
+    observability.count(metrics, OUTCOME_METRICS[decision.outcome], 1, detailed=True)
     logger.info(
         "entry processed",
         extra={
             "message_id": record.message_id,
             "article_id": decision.article.id,
-            "outcome": decision.outcome.value,
+            "source_id": decision.article.source_id,
+            "outcome": outcome,
         },
     )
-    return decision.outcome.value
+    return outcome
 
 
+@observability.capture_lambda_handler
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
