@@ -14,7 +14,7 @@ Faults, all drawn from one seed (`--seed`):
 - DynamoDB throttling (both exception codes), transactions cancelled for throttling, and batch
   calls leaving UnprocessedItems/UnprocessedKeys (`devtools.faults.AwsFaults`);
 - processors that die before a write (`SimulatedCrash`), so their whole batch comes back;
-- at-least-once delivery: some queued messages are sent a second time;
+- at-least-once delivery: one processed message in ten is sent again (a repeat of that entry);
 - poison messages (malformed, unknown source), which must end in the dead-letter queue with a
   rejects record.
 
@@ -36,6 +36,7 @@ import hashlib
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -117,6 +118,7 @@ class World:
     stories: dict[tuple[int, int], Story] = field(default_factory=dict)
     # aggregator → stories it republished, with the round it did so
     republished: dict[int, dict[tuple[int, int], int]] = field(default_factory=dict)
+    published: dict[int, int] = field(default_factory=dict)  # site → its last story number
     round: int = 0
 
     def source_ids(self) -> list[str]:
@@ -128,7 +130,7 @@ class World:
         changes: Counter[str] = Counter()
         for site in range(self.originals):
             for _ in range(self.per_round):
-                number = sum(1 for key in self.stories if key[0] == site)
+                number = self.published[site] = self.published.get(site, -1) + 1
                 words = [self.rng.choice(WORDS) for _ in range(120)] + [f"s{site}n{number}w{i}" for i in range(6)]
                 self.rng.shuffle(words)
                 self.stories[(site, number)] = Story(site, number, round_no, words=words)
@@ -280,6 +282,7 @@ class FeedServer:
 @dataclass
 class Ledger:
     sent: set[str] = field(default_factory=set)  # message ids queued (fetcher, duplicates, poison)
+    received: set[str] = field(default_factory=set)  # message ids the processors were handed
     outcomes: dict[str, str] = field(default_factory=dict)  # message id → first completed outcome
     deliveries: int = 0
     invocations: int = 0
@@ -360,6 +363,7 @@ def drain(
         with ledger.lock:
             ledger.invocations += 1
             ledger.deliveries += len(messages)
+            ledger.received.update(m["MessageId"] for m in messages)
             ledger.crashed_invocations += crashed
             ledger.failed_records += len(back) if not crashed else 0
             dupes = [m["Body"] for m in done if rng.random() < duplicate_rate]
@@ -457,17 +461,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--originals", type=int, default=85)
     parser.add_argument("--aggregators", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=5, help="fetch rounds with faults (one clean round follows)")
-    parser.add_argument("--per-round", type=int, default=8, help="stories each original publishes per round")
+    parser.add_argument("--per-round", type=int, default=20, help="stories each original publishes per round")
     parser.add_argument("--processors", type=int, default=2)
     parser.add_argument("--poison", type=int, default=25)
+    parser.add_argument("--serve-moto", type=Path, help=argparse.SUPPRESS)  # the moto child process
     args = parser.parse_args(argv)
+    if args.serve_moto:
+        serve_moto(args.serve_moto)
+        return 0
     started = time.monotonic()
     # Powertools writes a JSON log line per warning and an EMF blob per 100 metrics: 10,000+
     # entries would bury the ledger. The handlers are loaded after this, so they bind to the sink.
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the whole run
     rng = random.Random(args.seed)  # noqa: S311 - seeded, reproducible faults, not security
+    workdir = Path(tempfile.mkdtemp(prefix="newsroom-soak-"))
 
-    from devtools.local_run import start_moto
     from devtools.template import create_resources
 
     os.environ.update(
@@ -482,10 +490,8 @@ def main(argv: list[str] | None = None) -> int:
             "POWERTOOLS_METRICS_NAMESPACE": "NewsroomSoak",
         }
     )
-    serialize_moto_dynamodb()
-    fast_moto_transactions()
     scale_botocore_backoff(0.1)
-    endpoint = start_moto()
+    moto_process, endpoint = start_moto_process(workdir)
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     import boto3
 
@@ -495,7 +501,6 @@ def main(argv: list[str] | None = None) -> int:
 
     world = World(args.originals, args.aggregators, args.rounds, args.per_round, child(rng))
     feeds = FeedServer(world, child(rng), fault_rate=0.06, hang_seconds=3.0)
-    workdir = Path(tempfile.mkdtemp(prefix="newsroom-soak-"))
     sources = [
         {
             "id": sid,
@@ -555,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
             plant_poison(runtime.sqs(), resources.queue_url, args.poison)
             ledger.planted_poison += args.poison
         threads = []
-        duplicate_rate = 0.0 if last else 0.02
+        duplicate_rate = 0.0 if last else 0.1
         for module in processors:
             own = child(rng)
 
@@ -577,6 +582,26 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(ledger.sent)} messages so far, {time.monotonic() - started:.0f} s"
         )
     feeds.stop()
+    try:
+        return report(args, ledger, world, carried, feeds, aws_faults, crash, resources, dynamodb, sqs, started)
+    finally:
+        moto_process.terminate()
+        moto_process.wait(timeout=10)
+
+
+def report(
+    args: argparse.Namespace,
+    ledger: Ledger,
+    world: World,
+    carried: dict[tuple[int, int], set[str]],
+    feeds: FeedServer,
+    aws_faults: AwsFaults,
+    crash: CrashBeforeTransactions,
+    resources: Any,
+    dynamodb: Any,
+    sqs: Any,
+    started: float,
+) -> int:
 
     # The dead-letter queue and the rejects.
     dead = read_all(sqs, resources.dead_letter_queue_url)
@@ -591,8 +616,13 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = Counter(ledger.outcomes.values())
     dead_ids = {m["MessageId"] for m in dead}
     accounted = set(ledger.outcomes) | dead_ids
-    lost_messages = ledger.sent - accounted
-    entries_in = len(ledger.sent)
+    # A send that botocore retried after an error can have landed the first time too: the queue
+    # then holds a message whose id the sender never saw (SQS's own at-least-once). Every
+    # message that was on the queue is an entry in.
+    queued = ledger.sent | ledger.received
+    resent = len(queued - ledger.sent)
+    lost_messages = queued - accounted
+    entries_in = len(queued)
     created = outcomes.get("created", 0)
     updated = outcomes.get("updated", 0)
     unchanged = outcomes.get("unchanged", 0)
@@ -608,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
     say("ledger")
     say(
         f"  entries in                      {entries_in:>7}  ({ledger.planted_duplicates} planted redeliveries, "
-        f"{ledger.planted_poison} poison messages included)"
+        f"{resent} duplicated by retried sends, {ledger.planted_poison} poison messages included)"
     )
     say(f"  new articles                    {created:>7}")
     say(f"  updates                         {updated:>7}")
@@ -632,6 +662,13 @@ def main(argv: list[str] | None = None) -> int:
     say(f"  stories with stale text         {store['stale']:>7}")
     say(f"  stories with wrong copies       {store['wrong_copies']:>7}  ({store['copies']} copies listed)")
     say(f"  listing doubles / missing       {store['listing_doubles']:>3} / {store['listing_missing']}")
+    say("")
+    failing = {
+        doc["source_id"]: doc.get("last_error")
+        for doc in (json.loads(i["doc"]["S"]) for i in items if i["PK"]["S"].startswith("SOURCE#"))
+        if doc.get("consecutive_failures")
+    }
+    say(f"  sources failing at the end     {len(failing):>7}  {dict(list(failing.items())[:4]) or ''}")
     say("")
     say("faults injected")
     say(f"  feed servers                    {dict(feeds.fault_counts)}")
@@ -686,6 +723,39 @@ def read_all(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
         for message in batch:
             seen[message["MessageId"]] = message
     return list(seen.values())
+
+
+def start_moto_process(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """moto in its own process, so the AWS stand-in and the handlers do not share one GIL."""
+    port_file = workdir / "moto-port"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtools.soak", "--serve-moto", str(port_file)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not port_file.exists() or not port_file.read_text().strip():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("moto server did not start")
+        time.sleep(0.1)
+    return process, f"http://127.0.0.1:{port_file.read_text().strip()}"
+
+
+def serve_moto(port_file: Path) -> None:
+    """The child process: moto in server mode with the soak's two patches, until terminated."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    serialize_moto_dynamodb()
+    fast_moto_transactions()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    _host, port = server.get_host_and_port()
+    port_file.write_text(str(port))
+    threading.Event().wait()
 
 
 def serialize_moto_dynamodb() -> None:
