@@ -21,6 +21,7 @@ measurements behind each function's MemorySize and Timeout.
 
 from __future__ import annotations
 
+import copy
 import importlib.metadata
 import json
 import os
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from devtools.template import load_template as load_cfn_template
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_PACKAGES = ("boto3",)  # with their dependencies: what the Lambda python3.13 runtime provides
@@ -211,30 +212,9 @@ def runtime_packages(cache: Path, roots: Sequence[str] = RUNTIME_PACKAGES) -> Pa
 # -- the built template ----------------------------------------------------------------------------
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """Keeps CloudFormation's short-form tags (!Ref, !Sub, !If, ...) as their long-form dicts."""
-
-
-def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt" and isinstance(value, str):
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
-
-
 def load_template(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        return dict(yaml.load(handle, Loader=_CfnLoader))  # noqa: S506 - a SafeLoader subclass
+    """A (built) template with CloudFormation's short-form tags kept, via the one shared loader."""
+    return copy.deepcopy(load_cfn_template(path))
 
 
 @dataclass
