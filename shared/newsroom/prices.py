@@ -84,6 +84,18 @@ def coingecko_id(symbol: str) -> str:
         raise ValueError(f"no CoinGecko id known for symbol {symbol!r}") from None
 
 
+def _get_json(url: str, policy: FetchPolicy, *, pool: urllib3.PoolManager | None, provider: str) -> object:
+    """One provider request, decoded: every failure, of the fetch or of the JSON, is a PriceError."""
+    try:
+        result = http_get(url, policy, accept="application/json", pool=pool)
+    except FetchError as exc:
+        raise PriceError(exc.reason, str(exc), retry_after=exc.retry_after) from exc
+    try:
+        return json.loads(result.body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise PriceError("not-json", f"{provider} answered with something that is not JSON: {exc}") from exc
+
+
 def fetch_coingecko(
     base_url: str,
     policy: FetchPolicy,
@@ -93,14 +105,7 @@ def fetch_coingecko(
     pool: urllib3.PoolManager | None = None,
 ) -> tuple[Price, ...]:
     url = coingecko_url(base_url, symbols)  # unknown symbols fail here, before any request
-    try:
-        result = http_get(url, policy, accept="application/json", pool=pool)
-    except FetchError as exc:
-        raise PriceError(exc.reason, str(exc), retry_after=exc.retry_after) from exc
-    try:
-        document = json.loads(result.body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise PriceError("not-json", f"CoinGecko answered with something that is not JSON: {exc}") from exc
+    document = _get_json(url, policy, pool=pool, provider="CoinGecko")
     return parse_coingecko(document, symbols=symbols, fetched_at=now)
 
 
@@ -185,9 +190,8 @@ def fetch_coinbase(
     def one(symbol: str) -> Price | None:
         url = f"{base_url.rstrip('/')}/products/{symbol.upper()}-USD/stats"
         try:
-            result = http_get(url, policy, accept="application/json", pool=pool)
-            document = json.loads(result.body)
-        except (FetchError, ValueError, UnicodeDecodeError, RecursionError) as exc:
+            document = _get_json(url, policy, pool=pool, provider="Coinbase")
+        except PriceError as exc:
             logger.info("coinbase %s: %s", symbol, exc)
             return None
         return parse_coinbase_stats(document, symbol=symbol, fetched_at=now)
@@ -228,16 +232,8 @@ def fetch_kraken(
     pool: urllib3.PoolManager | None = None,
 ) -> tuple[Price, ...]:
     pairs = ",".join(SYMBOL_TO_KRAKEN_PAIR[s.upper()] for s in symbols if s.upper() in SYMBOL_TO_KRAKEN_PAIR)
-    try:
-        result = http_get(
-            f"{base_url.rstrip('/')}/0/public/Ticker?pair={pairs}", policy, accept="application/json", pool=pool
-        )
-    except FetchError as exc:
-        raise PriceError(exc.reason, str(exc), retry_after=exc.retry_after) from exc
-    try:
-        document = json.loads(result.body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise PriceError("not-json", f"Kraken answered with something that is not JSON: {exc}") from exc
+    url = f"{base_url.rstrip('/')}/0/public/Ticker?pair={pairs}"
+    document = _get_json(url, policy, pool=pool, provider="Kraken")
     return parse_kraken(document, symbols=symbols, fetched_at=now)
 
 
