@@ -154,7 +154,7 @@ def main() -> None:
             dynamodb = boto3.client("dynamodb", region_name="us-east-1")
             sqs = boto3.client("sqs", region_name="us-east-1")
             resources = create_resources(dynamodb, sqs, prefix="bench")
-            fetch_queue = sqs.create_queue(QueueName="bench-FetchQueue")["QueueUrl"]
+            fetch_queue = resources.fetch_queue_url
             store = DynamoStore(dynamodb, resources.table_name, b"bench")
             sources = []
             for i in range(SOURCES):

@@ -458,13 +458,11 @@ class ArtifactStack:
         self.dynamodb = boto3.client("dynamodb", endpoint_url=self.endpoint, **creds)
         self.sqs = boto3.client("sqs", endpoint_url=self.endpoint, **creds)
         prefix = f"artifact{uuid.uuid4().hex[:6]}"
-        self.resources = create_resources(self.dynamodb, self.sqs, prefix=prefix)
-        # The dispatcher's queue of due sources (and its dead-letter queue), when the template has them.
-        self.fetch_queue_url = self.sqs.create_queue(QueueName=f"{prefix}-FetchQueue")["QueueUrl"]
-        self.fetch_queue_arn = self.sqs.get_queue_attributes(
-            QueueUrl=self.fetch_queue_url, AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
-        fetch_dlq_url = self.sqs.create_queue(QueueName=f"{prefix}-FetchDeadLetterQueue")["QueueUrl"]
+        self.s3 = boto3.client("s3", endpoint_url=self.endpoint, **creds)
+        self.resources = create_resources(self.dynamodb, self.sqs, prefix=prefix, s3=self.s3)
+        self.fetch_queue_url = self.resources.fetch_queue_url
+        self.fetch_queue_arn = self.resources.fetch_queue_arn
+        fetch_dlq_url = self.sqs.get_queue_url(QueueName=f"{prefix}-FetchDeadLetterQueue")["QueueUrl"]
         self.samples = SampleServer().start()
         self.sources_file = self.samples.sources_file(self.workdir / "sources.json")
         self.xray = UdpSink()
@@ -485,6 +483,7 @@ class ArtifactStack:
                 "ArticleDeadLetterQueue": self.resources.dead_letter_queue_url,
                 "FetchQueue": self.fetch_queue_url,
                 "FetchDeadLetterQueue": fetch_dlq_url,
+                "EntryBucket": self.resources.entry_bucket,
             },
         )
         for logical_id in functions(template):

@@ -62,6 +62,9 @@ class LocalResources:
     queue_url: str
     queue_arn: str
     dead_letter_queue_url: str
+    fetch_queue_url: str
+    fetch_queue_arn: str
+    entry_bucket: str = ""  # only when `create_resources` was given an S3 client
 
 
 def create_table(dynamodb: Any, table_name: str) -> None:
@@ -102,21 +105,49 @@ def _queue_attributes(props: dict[str, Any], arns: dict[str, str]) -> dict[str, 
     return attributes
 
 
-def create_resources(dynamodb: Any, sqs: Any, prefix: str = "newsroom") -> LocalResources:
+def create_resources(dynamodb: Any, sqs: Any, prefix: str = "newsroom", *, s3: Any = None) -> LocalResources:
+    """The table, both queues with their dead-letter queues and (given an S3 client) the entry
+    bucket, each from its resource properties in template.yaml."""
     table_name = f"{prefix}-NewsTable"
     create_table(dynamodb, table_name)
     arns: dict[str, str] = {}
     urls: dict[str, str] = {}
-    for logical_id in ("ArticleDeadLetterQueue", "ArticleQueue"):
+    for logical_id in ("ArticleDeadLetterQueue", "ArticleQueue", "FetchDeadLetterQueue", "FetchQueue"):
         props = resource_properties(logical_id)
         url = sqs.create_queue(QueueName=f"{prefix}-{logical_id}", Attributes=_queue_attributes(props, arns))[
             "QueueUrl"
         ]
         urls[logical_id] = url
         arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bucket = ""
+    if s3 is not None:
+        bucket = create_entry_bucket(s3, f"{prefix}-entrybucket".lower())
     return LocalResources(
         table_name=table_name,
         queue_url=urls["ArticleQueue"],
         queue_arn=arns["ArticleQueue"],
         dead_letter_queue_url=urls["ArticleDeadLetterQueue"],
+        fetch_queue_url=urls["FetchQueue"],
+        fetch_queue_arn=arns["FetchQueue"],
+        entry_bucket=bucket,
     )
+
+
+def create_entry_bucket(s3: Any, name: str) -> str:
+    """The entry bucket with template.yaml's lifecycle rules (what moto can model of it)."""
+    props = resource_properties("EntryBucket")
+    s3.create_bucket(Bucket=name)
+    rules = []
+    for rule in props["LifecycleConfiguration"]["Rules"]:
+        converted: dict[str, Any] = {
+            "ID": rule["Id"],
+            "Status": rule["Status"],
+            "Filter": {"Prefix": rule.get("Prefix", "")},
+        }
+        if "ExpirationInDays" in rule:
+            converted["Expiration"] = {"Days": rule["ExpirationInDays"]}
+        if "AbortIncompleteMultipartUpload" in rule:
+            converted["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+        rules.append(converted)
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+    return name

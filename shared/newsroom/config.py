@@ -80,6 +80,8 @@ class Settings:
     price_fallback_base_url: str = "https://api.exchange.coinbase.com"
     price_max_jump_pct: float = 50.0
     price_jump_window_minutes: int = 30
+    # Where an entry too big for a queue message is stored (claim check, see `claimcheck`).
+    entry_bucket: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -122,6 +124,7 @@ class Settings:
             price_fallback_base_url=e.get("PRICE_FALLBACK_BASE_URL", "https://api.exchange.coinbase.com").rstrip("/"),
             price_max_jump_pct=_float(e.get("PRICE_MAX_JUMP_PCT"), 50.0),
             price_jump_window_minutes=max(1, _int(e.get("PRICE_JUMP_WINDOW_MINUTES"), 30)),
+            entry_bucket=e.get("ENTRY_BUCKET", ""),
         )
 
 

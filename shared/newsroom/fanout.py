@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsroom import runtime
+from newsroom.claimcheck import EntryBucket
 from newsroom.config import Settings, load_sources, settings, source_from_json, source_to_json
 from newsroom.http import FetchPolicy, http_get
 from newsroom.models import RawEntry, Source, SourceState, iso
@@ -214,6 +215,7 @@ def poll_dispatched(
     bounds: PollBounds = DEFAULT_BOUNDS,
     get: Callable[..., Any] = http_get,
     enrich: Enricher | None = None,
+    bucket: EntryBucket | None = None,
 ) -> WorkerResult:
     """Poll the sources a batch of fetch messages names, concurrently, due ones only."""
     sources: dict[str, Source] = {}
@@ -238,6 +240,7 @@ def poll_dispatched(
         bounds=bounds,
         only_due=True,
         enrich=enrich,
+        bucket=bucket,
     )
     return WorkerResult(tuple(reports), tuple(bad))
 
@@ -277,4 +280,5 @@ def fetch_dispatched(bodies: Sequence[str], now: datetime | None = None) -> Work
         now=now or datetime.now(UTC),
         bounds=poll_bounds(cfg),
         enrich=make_enricher(store, policy, max_pages=cfg.fulltext_max_pages),
+        bucket=runtime.entry_bucket(),
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from newsroom.claimcheck import MAX_MESSAGE_BYTES, EntryBucket
 from newsroom.codec import entry_to_message
 from newsroom.dedupe import claims_for, find_cluster
 from newsroom.feeds import FeedParseError, parse_feed
@@ -42,7 +43,6 @@ DEFAULT_BOUNDS = PollBounds()
 # How far from exactly 24 h ago a stored price may be to stand in for "the price 24 h ago".
 HISTORY_TOLERANCE = timedelta(minutes=30)
 
-MAX_MESSAGE_BYTES = 240_000  # SQS allows 256 KiB; leave room for attributes and encoding
 MAX_BATCH_BYTES = 250_000  # ...and 256 KiB for a whole SendMessageBatch call
 MAX_ATTEMPTS = 6
 
@@ -113,20 +113,27 @@ def fresh_entries(entries: Sequence[RawEntry], seen: bytes) -> tuple[list[RawEnt
     return fresh, b"".join(merged[:keep])
 
 
-def _fit_message(entry: RawEntry) -> str:
+def entry_message(entry: RawEntry, bucket: EntryBucket | None = None) -> str:
+    """The queue message for `entry`: the entry itself, or a claim check when it is too big
+    for a message (see `claimcheck`)."""
     body = entry_to_message(entry)
     if len(body.encode()) <= MAX_MESSAGE_BYTES:
         return body
-    # An enormous entry still travels: its HTML is cut here and capped again, cleanly, when stored.
+    if bucket is not None:
+        return bucket.check_in(body, source_id=entry.source_id, link=entry.link)
+    # No bucket to hold it: the entry still travels, its HTML cut here and capped again,
+    # cleanly, when stored.
+    logger.warning("entry %s is %d bytes and no entry bucket is configured: its HTML is cut", entry.link, len(body))
     keep = MAX_MESSAGE_BYTES // 2
     trimmed = replace(entry, content_html=entry.content_html[:keep], summary_html=entry.summary_html[: keep // 4])
     return entry_to_message(trimmed)
 
 
-def send_entries(sqs: Any, queue_url: str, entries: Sequence[RawEntry]) -> int:
+def send_entries(sqs: Any, queue_url: str, entries: Sequence[RawEntry], *, bucket: EntryBucket | None = None) -> int:
     """One entry per message, up to ten per SendMessageBatch call and never more than SQS's
-    per-call payload limit in one call; raises if SQS refuses any."""
-    bodies = [_fit_message(entry) for entry in entries]
+    per-call payload limit in one call; an entry too big for a message goes to `bucket` and
+    its message is a claim check. Raises if SQS (or S3) refuses any."""
+    bodies = [entry_message(entry, bucket) for entry in entries]
     sent = 0
     batch: list[str] = []
     batch_bytes = 0
@@ -272,6 +279,7 @@ def fetch_all(
     bounds: PollBounds = DEFAULT_BOUNDS,
     only_due: bool = False,
     enrich: Callable[[Source, list[RawEntry]], tuple[list[RawEntry], int]] | None = None,
+    bucket: EntryBucket | None = None,
 ) -> list[SourceReport]:
     """Poll enabled sources concurrently; one failing source never stops the others.
 
@@ -307,7 +315,7 @@ def fetch_all(
                 entries, pages = enrich(source, entries)
                 report = replace(report, fulltext_pages=pages)
             if entries:
-                send_entries(sqs, queue_url, entries)
+                send_entries(sqs, queue_url, entries, bucket=bucket)
         except Exception as exc:  # a bug or AWS fault for this source is recorded, not fatal to the run
             logger.exception("source %s failed", source.id)
             reason = f"internal: {type(exc).__name__}: {exc}"[:500]

@@ -106,6 +106,20 @@ def _cap_body(html: str, limit: int) -> tuple[str, bool]:
     return sanitize_html(cut), True
 
 
+def _capped_body(html: str, limit: int) -> tuple[str, str, bool]:
+    """The body and its text, together at most `limit` bytes: the story item stores both, and
+    must stay under DynamoDB's 400 KB. The HTML is cut in proportion until the pair fits."""
+    body, truncated = _cap_body(html, limit)
+    text = html_to_text(body)
+    for _ in range(4):  # the text shrinks with the HTML; a cut or two settles it
+        html_bytes, text_bytes = len(body.encode()), len(text.encode())
+        if html_bytes + text_bytes <= limit:
+            break
+        body, _ = _cap_body(body, max(1, limit * html_bytes // (html_bytes + text_bytes) - 64))
+        text, truncated = html_to_text(body), True
+    return body, text, truncated
+
+
 def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
     source = ctx.sources[entry.source_id]
     raw_html = entry.content_html if len(entry.content_html) >= len(entry.summary_html) else entry.summary_html
@@ -117,8 +131,7 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
         orig_link=entry.orig_link,
         known_sources=ctx.known_sites,
     )
-    body_html, truncated = _cap_body(sanitize_html(raw_html, base_url=entry.link), ctx.max_body_bytes)
-    text = html_to_text(body_html)
+    body_html, text, truncated = _capped_body(sanitize_html(raw_html, base_url=entry.link), ctx.max_body_bytes)
     # Google News appends " - <publisher>" to headlines it declares a <source> for.
     title = strip_source_suffix(" ".join(entry.title.split()), entry.declared_source_name)
     title = title or make_standfirst(text, 120) or entry.link

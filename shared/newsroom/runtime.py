@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from newsroom.claimcheck import EntryBucket
 from newsroom.config import load_sources, settings
 from newsroom.storage import DynamoStore, RejectLog, Store
 
@@ -49,6 +50,20 @@ def sqs() -> Any:
 
 
 @cache
+def s3() -> Any:
+    import boto3
+
+    return boto3.client("s3", config=client_config())
+
+
+@cache
+def entry_bucket() -> EntryBucket | None:
+    """Where oversize entries go (`claimcheck`); None when the stack has no entry bucket."""
+    name = settings().entry_bucket
+    return EntryBucket(s3(), name) if name else None
+
+
+@cache
 def store() -> Store:
     s = settings()
     return DynamoStore(dynamodb(), s.table_name, s.cursor_secret, retention=timedelta(days=s.article_retention_days))
@@ -61,5 +76,5 @@ def rejects() -> RejectLog:
 
 
 def reset() -> None:
-    for cached in (dynamodb, sqs, store, rejects, settings, load_sources):
+    for cached in (dynamodb, sqs, s3, entry_bucket, store, rejects, settings, load_sources):
         cached.cache_clear()

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from newsroom import runtime
+from newsroom.claimcheck import claim_in
 from newsroom.codec import MessageError, entry_from_message
 from newsroom.config import Settings, load_sources, settings
 from newsroom.html import inert_url, plain_text
@@ -54,6 +55,7 @@ def fetch_feeds(now: datetime | None = None) -> list[SourceReport]:
         fetch_policy(cfg),
         concurrency=cfg.fetch_concurrency,
         now=now,
+        bucket=runtime.entry_bucket(),
     )
 
 
@@ -84,7 +86,19 @@ def processing_context(now: datetime | None = None) -> ProcessingContext:
 
 def process_message(body: str, ctx: ProcessingContext | None = None) -> Decision:
     """One queue message → one stored (or deduplicated) story. Raises on a poison message."""
-    return ingest(text_fields_as_text(entry_from_message(body)), runtime.store(), ctx or processing_context())
+    return ingest(text_fields_as_text(entry_from_message(redeem(body))), runtime.store(), ctx or processing_context())
+
+
+def redeem(body: str) -> str:
+    """The entry message itself: `body`, or what its claim check points to in the entry bucket."""
+    claim = claim_in(body)
+    if claim is None:
+        return body
+    bucket = runtime.entry_bucket()
+    if bucket is None or bucket.bucket != claim.bucket:
+        configured = bucket.bucket if bucket else None
+        raise MessageError(f"claim check for bucket {claim.bucket!r}, but this stack's entry bucket is {configured!r}")
+    return bucket.redeem(claim)
 
 
 def text_fields_as_text(entry: RawEntry) -> RawEntry:

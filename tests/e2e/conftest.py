@@ -24,6 +24,7 @@ class Stack:
     samples: SampleServer
     dynamodb: Any
     sqs: Any
+    s3: Any
     fetch: ModuleType
     process: ModuleType
     prices: ModuleType
@@ -59,12 +60,15 @@ def stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Stack]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         sqs = boto3.client("sqs", region_name="us-east-1")
-        resources = create_resources(dynamodb, sqs)
+        s3 = boto3.client("s3", region_name="us-east-1")
+        resources = create_resources(dynamodb, sqs, s3=s3)
         samples = SampleServer().start()
         try:
             env = {
                 "TABLE_NAME": resources.table_name,
                 "QUEUE_URL": resources.queue_url,
+                "FETCH_QUEUE_URL": resources.fetch_queue_url,
+                "ENTRY_BUCKET": resources.entry_bucket,
                 "SOURCES_FILE": str(samples.sources_file(tmp_path / "sources.json")),
                 "PRICE_API_BASE_URL": f"{samples.base_url}/api/v3",
                 "ALLOW_PRIVATE_NETWORK": "true",
@@ -79,6 +83,7 @@ def stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Stack]:
                 samples=samples,
                 dynamodb=dynamodb,
                 sqs=sqs,
+                s3=s3,
                 fetch=load_handler_module("fetch_feeds"),
                 process=load_handler_module("process_articles"),
                 prices=load_handler_module("fetch_prices"),

@@ -221,3 +221,37 @@ def test_make_cost_measures_a_run_and_prints_every_scale(tmp_path: Path) -> None
     # More sources cost more: the model scales with what was measured.
     assert figures["10000:as built, REST API direct"]["total"] > figures["100:as built, REST API direct"]["total"]
     assert "poll answered 304" in result.stdout and "entry processed, new" in result.stdout
+
+
+def _s3_statements(function: str) -> list[dict[str, Any]]:
+    policies = TEMPLATE["Resources"][function]["Properties"].get("Policies", [])
+    statements = [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])]
+    return [s for s in statements if any(str(a).startswith("s3:") for a in _as_list(s["Action"]))]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_entry_bucket_is_private_outlives_every_message_and_is_reached_least_privilege() -> None:
+    resources = TEMPLATE["Resources"]
+    bucket = resources["EntryBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    [expiry] = [r for r in bucket["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r]
+    assert expiry["Prefix"] == "entries/"
+    longest_message_life = max(
+        int(resources[q]["Properties"]["MessageRetentionPeriod"]) for q in ("ArticleQueue", "ArticleDeadLetterQueue")
+    )
+    assert expiry["ExpirationInDays"] * 86_400 > longest_message_life  # a DLQ replay still finds its entry
+    [deny] = resources["EntryBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+    # The fetch worker only writes entries, the processor only reads them; nobody else touches S3.
+    allowed = {name: _s3_statements(name) for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    assert [s["Action"] for s in allowed.pop("FetchFeedsFunction")] == ["s3:PutObject"]
+    assert [s["Action"] for s in allowed.pop("ProcessArticlesFunction")] == ["s3:GetObject"]
+    assert not any(allowed.values())
+    for name in ("FetchFeedsFunction", "ProcessArticlesFunction"):
+        [statement] = _s3_statements(name)
+        assert statement["Resource"] == {"Fn::Sub": "${EntryBucket.Arn}/entries/*"}
+        assert resources[name]["Properties"]["Environment"]["Variables"]["ENTRY_BUCKET"] == {"Ref": "EntryBucket"}

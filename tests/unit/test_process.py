@@ -138,3 +138,17 @@ def test_original_keeps_the_credit_whichever_arrives_first(original_first: bool)
     assert story.published == original.published
     # Seeing the copy again changes nothing.
     assert merge(story, copy, ctx().sources).outcome is Outcome.UNCHANGED
+
+
+def test_a_huge_body_is_cut_so_html_and_text_together_fit_the_item() -> None:
+    from newsroom.process import _capped_body
+
+    html = "".join(f"<p>Paragraph {i} about bitcoin &amp; ether, with <b>bold</b> words.</p>" for i in range(8_000))
+    body, text, truncated = _capped_body(html, 300_000)
+    assert truncated
+    assert len(body.encode()) + len(text.encode()) <= 300_000
+    assert len(body.encode()) > 150_000  # cut in proportion, not to a sliver
+    assert body.endswith("</p>") and text.startswith("Paragraph 0 about bitcoin & ether")
+
+    small = "<p>Short.</p>"
+    assert _capped_body(small, 300_000) == (small, "Short.", False)
