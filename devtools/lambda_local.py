@@ -129,12 +129,20 @@ class DrainReport:
     batches: int = 0
     processed: int = 0
     failed: int = 0
+    results: list[Any] = field(default_factory=list)  # what each invocation returned
 
 
 def drain_queue(
-    sqs: Any, queue_url: str, queue_arn: str, process_module: ModuleType, *, max_rounds: int = 1000
+    sqs: Any,
+    queue_url: str,
+    queue_arn: str,
+    process_module: ModuleType,
+    *,
+    max_rounds: int = 1000,
+    function_name: str = "ProcessArticlesFunction",
 ) -> DrainReport:
-    """Feed queued messages to the processor in batches of ten, as the SQS event source does.
+    """Feed queued messages to a handler (the processor by default) in batches of ten, as the
+    SQS event source does.
 
     Messages the handler reports in `batchItemFailures` stay on the queue (and, after the queue's
     maxReceiveCount, move to the dead-letter queue); the rest are deleted.
@@ -151,7 +159,8 @@ def drain_queue(
         messages = resp.get("Messages", [])
         if not messages:
             break
-        result = invoke(process_module, sqs_event(messages, queue_arn), "ProcessArticlesFunction")
+        result = invoke(process_module, sqs_event(messages, queue_arn), function_name)
+        report.results.append(result)
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):

@@ -1,8 +1,8 @@
 """`make run`: the whole pipeline on this machine, no AWS account and no internet.
 
-moto (server mode) stands in for DynamoDB and SQS, created from template.yaml; a local server
+moto (server mode) stands in for DynamoDB, SQS and S3, created from template.yaml; a local server
 stands in for the feeds and the price API. The real handlers run with real event shapes:
-fetch → queue → process → store, then the API is served on http://127.0.0.1:3000 (PORT
+dispatch → fetch queue → fetch → article queue → process → store, then the API is served on http://127.0.0.1:3000 (PORT
 changes it), each request turned into an API Gateway proxy event as `sam local start-api` does.
 
 `--sources FILE` polls a real sources file instead (needs internet; private addresses stay refused).
@@ -36,6 +36,10 @@ from devtools.template import create_resources, function_environment  # noqa: E4
 
 def say(message: str) -> None:
     print(message, flush=True)
+
+
+def batches(n: int) -> str:
+    return f"{n} SQS batch" + ("" if n == 1 else "es")
 
 
 def start_moto() -> str:
@@ -118,8 +122,11 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool) -> dict[str,
     configure_environment(endpoint, {})
     dynamodb = boto3.client("dynamodb")
     sqs = boto3.client("sqs")
-    resources = create_resources(dynamodb, sqs)
-    say(f"2. created from template.yaml: table {resources.table_name}, queue + dead-letter queue")
+    resources = create_resources(dynamodb, sqs, s3=boto3.client("s3"))
+    say(
+        f"2. created from template.yaml: table {resources.table_name}, the fetch and article queues with "
+        f"their dead-letter queues, entry bucket {resources.entry_bucket}"
+    )
 
     samples = SampleServer().start()
     tmp = Path(tempfile.mkdtemp(prefix="newsroom-"))
@@ -133,43 +140,62 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool) -> dict[str,
         {
             "TABLE_NAME": resources.table_name,
             "QUEUE_URL": resources.queue_url,
+            "FETCH_QUEUE_URL": resources.fetch_queue_url,
+            "ENTRY_BUCKET": resources.entry_bucket,
             "SOURCES_FILE": str(sources_file),
             "PRICE_API_BASE_URL": f"{samples.base_url}/api/v3"
             if allow_private
             else os.environ.get("PRICE_API_BASE_URL", "https://api.coingecko.com/api/v3"),
             "ALLOW_PRIVATE_NETWORK": "true" if allow_private else "false",
+            # The sample stories' article pages live on public hosts (defiliban.io...), which the
+            # embedded run must not reach; tests/unit/test_fulltext.py fetches local pages instead.
+            **({"FULLTEXT_MAX_PAGES": "0"} if allow_private else {}),
         },
     )
     from newsroom import runtime
 
     runtime.reset()
+    dispatcher = load_handler_module("dispatch_sources")
     fetch = load_handler_module("fetch_feeds")
     process = load_handler_module("process_articles")
     prices = load_handler_module("fetch_prices")
     api = load_handler_module("api")
 
-    summary = invoke(fetch, load_event("fetch_feeds_schedule"), "FetchFeedsFunction")
+    tick = invoke(dispatcher, load_event("dispatch_sources_schedule"), "DispatchSourcesFunction")
     say(
-        f"4. FetchFeedsFunction: {summary['sources']} sources, {summary['entries']} entries queued, "
-        f"{summary['not_modified']} not modified, {summary['failed']} failed"
+        f"4. DispatchSourcesFunction: {tick['due']} of {tick['sources']} sources due, one fetch message each "
+        f"({tick['disabled']} disabled)"
     )
-    from newsroom.config import load_sources
+    polled = drain_queue(
+        sqs, resources.fetch_queue_url, resources.fetch_queue_arn, fetch, function_name="FetchFeedsFunction"
+    )
+    totals = {key: sum(r[key] for r in polled.results) for key in ("sources", "entries", "not_modified", "failed")}
+    say(
+        f"5. FetchFeedsFunction: {batches(polled.batches)} from the fetch queue, {totals['sources']} sources "
+        f"polled, {totals['entries']} entries queued, {totals['failed']} failed"
+    )
+    from newsroom.fanout import known_sources
 
-    for state in runtime.store().get_source_states([s.id for s in load_sources()]).values():
+    states = runtime.store().get_source_states([s.id for s in known_sources(runtime.store())])
+    for state in states.values():
         if state.last_error:
-            say(f"   - {state.source_id}: failed and recorded ({state.last_error})")
+            say(f"   - {state.source_id}: failed and recorded ({state.last_error}); retried with backoff")
     drained = drain_queue(sqs, resources.queue_url, resources.queue_arn, process)
     say(
-        f"5. ProcessArticlesFunction: {drained.processed} entries in {drained.batches} SQS batches, "
+        f"6. ProcessArticlesFunction: {drained.processed} entries in {batches(drained.batches)}, "
         f"{drained.failed} failed"
     )
-    again = invoke(fetch, load_event("fetch_feeds_schedule"), "FetchFeedsFunction")
+    again = invoke(dispatcher, load_event("dispatch_sources_schedule"), "DispatchSourcesFunction")
+    next_polls = sorted(s.next_poll for s in states.values() if s.next_poll and not s.last_error)
+    when = f"; next poll {next_polls[0]:%H:%M} UTC" if next_polls else ""
+    say(f"7. the next dispatcher tick: {again['due']} of {again['sources']} sources due{when}")
+    forced = invoke(fetch, load_event("fetch_feeds_schedule"), "FetchFeedsFunction")
     say(
-        f"6. second fetch round: {again['not_modified']} of {again['sources']} sources answered 304 Not Modified, "
-        f"{again['entries']} entries queued"
+        f"8. FetchFeedsFunction on a schedule event polls every source now: {forced['not_modified']} of "
+        f"{forced['sources']} answered 304 Not Modified, {forced['entries']} entries queued"
     )
     priced = invoke(prices, load_event("fetch_prices_schedule"), "FetchPricesFunction")
-    say(f"7. FetchPricesFunction: {priced['stored']} pairs stored ({', '.join(priced['pairs'])})")
+    say(f"9. FetchPricesFunction: {priced['stored']} pairs stored ({', '.join(priced['pairs'])})")
     return {"api": api, "resources": resources}
 
 
@@ -184,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     from newsroom import runtime
 
     page = runtime.store().list_articles("all", limit=100, cursor=None)
-    say(f"8. {len(page.items)} stories stored, one per story:")
+    say(f"10. {len(page.items)} stories stored, one per story:")
     stories = runtime.store().get_articles([a.id for a in page.items])
     for article in stories:
         copies = f"; also published by {', '.join(c.source_name for c in article.copies)}" if article.copies else ""

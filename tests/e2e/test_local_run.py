@@ -44,6 +44,11 @@ def test_local_run_serves_deduped_attributed_feeds_and_the_ticker() -> None:
         text = "".join(output)
         assert "Ctrl-C to stop" in text, text
         assert "6 stories stored" in text
+        # The deployed path: the dispatcher queues the due sources, workers poll them from SQS.
+        assert "DispatchSourcesFunction: 4 of 4 sources due" in text
+        assert "4 sources polled, 8 entries queued, 1 failed" in text
+        assert "the next dispatcher tick: 0 of 4 sources due" in text
+        assert "3 of 4 answered 304 Not Modified, 0 entries queued" in text
         assert "Read original article on defiliban.io; also published by Crypto Wire Daily" in text
         base = f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(f"{base}/articles?limit=100", timeout=10) as resp:
