@@ -335,7 +335,13 @@ def fetch_all(
         # entries next time; the processor is idempotent), and only when something material
         # changed: an unchanged 304 or same-body 200 writes nothing.
         if _worth_writing(stored, new_state):
-            store.put_source_state(new_state)
+            try:
+                store.put_source_state(new_state)
+            except Exception as exc:  # still failing after the client's retries: this source only
+                logger.exception("state of source %s not written", source.id)
+                # Its entries (if any) were sent; with the old state kept, the next poll finds
+                # them again and the processor drops the repeats. The other sources go on.
+                return replace(report, status="error", error=f"internal: state not written: {type(exc).__name__}")
             report = replace(report, state_written=True)
         return report
 

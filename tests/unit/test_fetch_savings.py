@@ -304,3 +304,28 @@ def test_state_round_trips_with_digests(store: CountingStore) -> None:
     store.put_source_state(state)
     assert store.get_source_states(["pub"]) == {"pub": state}
     assert json.loads(store.state_item("pub")["doc"]["S"])["poll_interval_s"] == 900
+
+
+def test_a_state_write_that_keeps_failing_fails_that_source_only(
+    http_server: LocalHTTPServer, store: CountingStore, feed: Feed
+) -> None:
+    from botocore.exceptions import ClientError
+
+    class OneStateUnwritable(CountingStore):
+        def put_source_state(self, state: SourceState) -> None:
+            if state.source_id == "pub":
+                raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem")
+            super().put_source_state(state)
+
+    flaky = OneStateUnwritable(store._db, store._table, b"secret")
+    other = Source(id="other", name="Other", feed_url=http_server.url("/feed"))
+    sqs = RecordingSQS()
+    reports = {
+        r.source_id: r for r in fetch_all([src(http_server), other], flaky, sqs, "q", LOCAL, concurrency=2, now=NOW)
+    }
+    assert reports["pub"].status == "error" and "state not written" in (reports["pub"].error or "")
+    assert reports["other"].status == "ok" and reports["other"].state_written
+    assert len(sqs.bodies) == 40  # both sources' entries were sent before the state writes
+    # The failed source kept its old (empty) state, so its next poll queues its entries again.
+    again = {r.source_id: r for r in fetch_all([src(http_server)], store, sqs, "q", LOCAL, concurrency=1, now=NOW)}
+    assert again["pub"].entries == 20
