@@ -26,7 +26,7 @@ if str(ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(ROOT / "shared"))
 
 from newsroom.api import PROBLEM_JSON, ROUTES, Param, RouteSpec  # noqa: E402
-from newsroom.models import Category, Kind, SourceRole  # noqa: E402
+from newsroom.models import Category, Kind, Rights, SourceRole  # noqa: E402
 from newsroom.render import FULL_ONLY_FIELDS  # noqa: E402
 
 OUTPUT = ROOT / "functions" / "api" / "openapi.json"
@@ -174,11 +174,30 @@ def _other_schemas() -> dict[str, Any]:
         ),
         "SourceHealth": _object(
             {
-                "status": {"type": "string", "enum": ["ok", "failing", "unknown"]},
+                "status": {
+                    "type": "string",
+                    "enum": ["ok", "failing", "unknown", "disabled"],
+                    "description": "unknown: never polled yet; disabled: never polled again (see disabled_reason).",
+                },
                 "last_attempt": NULLABLE_DATE_TIME,
                 "last_success": NULLABLE_DATE_TIME,
-                "last_error": NULLABLE_STRING,
+                "last_error": {**NULLABLE_STRING, "description": "The last failure's reason, such as http-404."},
+                "last_error_at": NULLABLE_DATE_TIME,
+                "last_status": {
+                    "type": ["integer", "null"],
+                    "minimum": 100,
+                    "maximum": 599,
+                    "description": "HTTP status of the last answer, when there was one.",
+                },
                 "consecutive_failures": {"type": "integer", "minimum": 0},
+                "next_poll": {
+                    **NULLABLE_DATE_TIME,
+                    "description": (
+                        "When the source is polled next (to within a dispatcher tick), never before the"
+                        " response's time; null when it is disabled."
+                    ),
+                },
+                "disabled_reason": NULLABLE_STRING,
             }
         ),
         "Source": _object(
@@ -186,12 +205,37 @@ def _other_schemas() -> dict[str, Any]:
                 "id": STRING,
                 "name": STRING,
                 "homepage": STRING,
-                "role": {"type": "string", "enum": [r.value for r in SourceRole]},
+                "kind": {
+                    "type": "string",
+                    "enum": [r.value for r in SourceRole],
+                    "description": "An original publisher, or an aggregator that republishes others.",
+                },
+                "role": {"type": "string", "enum": [r.value for r in SourceRole], "description": "Same as kind."},
+                "rights": {
+                    "type": "string",
+                    "enum": [r.value for r in Rights],
+                    "description": "What we may republish: the full text, or an excerpt with a link.",
+                },
                 "enabled": {"type": "boolean"},
+                "articles": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "Stories listed under this source (`?source=<id>`), counted from that listing: a"
+                        " replayed entry never counts twice, and a copy merged into another source's"
+                        " story counts for the story's source."
+                    ),
+                },
                 "health": _ref("SourceHealth"),
             }
         ),
-        "Sources": _object({"items": {"type": "array", "items": _ref("Source")}}),
+        "Sources": _object(
+            {
+                "items": {"type": "array", "items": _ref("Source")},
+                "next_cursor": {**NULLABLE_STRING, "description": "Pass as `cursor` for the next page."},
+                "next_url": NULLABLE_STRING,
+            }
+        ),
     }
 
 

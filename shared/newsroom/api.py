@@ -19,7 +19,8 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -34,7 +35,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from newsroom import pages
 from newsroom.config import Settings, load_sources, settings
 from newsroom.display import price_display
-from newsroom.models import Article, Category, iso
+from newsroom.models import Article, Category, Source, SourceState, iso, utc
 from newsroom.render import (
     FeedMeta,
     article_json,
@@ -43,13 +44,20 @@ from newsroom.render import (
     render_json_feed,
     render_rss,
 )
-from newsroom.storage import CursorError, Store
+from newsroom.storage import CursorCodec, CursorError, Store
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
+SOURCES_DEFAULT_LIMIT = 50
+# COUNT Queries of one /sources page run this many at a time: enough to hide DynamoDB's
+# per-request latency, few enough not to burst a table's read capacity.
+COUNT_WORKERS = 8
+# The scope signed into /sources cursors; no article listing has this name, so a cursor of one
+# cannot be replayed on the other.
+SOURCES_CURSOR_SCOPE = "/sources"
 COIN_PATTERN = "^[A-Za-z0-9]{2,10}$"
 ARTICLE_ID_PATTERN = "^[0-9a-f]{20}$"
 SOURCE_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -279,11 +287,31 @@ ROUTES: tuple[RouteSpec, ...] = (
         "/sources",
         "sources",
         "Sources and their health",
-        "Each configured source with its polling health (last success, last error, consecutive"
-        " failures). Story counts are not included.",
+        "Every source we follow (the sources file and the registry), by id: name, homepage, kind"
+        " (`original` publisher or `aggregator`), republishing right, the stories it contributed"
+        " (those listed under `?source=<id>`, counted from that listing, so a replayed entry never"
+        " counts twice and a copy merged into another source's story counts for that source) and"
+        " its polling health: last success, last error with its reason and time, consecutive"
+        " failures, and when it is polled next (null when disabled). One BatchGetItem for the"
+        " page's states plus one COUNT Query per source on the page.",
         "application/json",
         "Sources",
         60,
+        (
+            Param(
+                "limit",
+                f"Sources per page, 1 to {MAX_LIMIT}.",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": SOURCES_DEFAULT_LIMIT},
+            ),
+            Param(
+                "cursor",
+                'Opaque cursor from a previous page\'s `next_cursor` (or `Link: rel="next"`). A tampered'
+                " or foreign cursor is a 400.",
+                {"type": "string", "minLength": 1, "maxLength": 512},
+            ),
+        ),
+        paged=True,
+        bad_request=True,
         tags=("meta",),
     ),
 )
@@ -418,16 +446,27 @@ class Api:
                 raise bad_request("coin must be a ticker of 2 to 10 letters or digits, such as BTC")
             return f"coin#{coin.lower()}"
         if source:
-            known = {s.id for s in load_sources()}
-            if not _SOURCE_ID.match(source) or source not in known:
+            # The file's sources need no registry read; only another id looks in the registry.
+            known = _SOURCE_ID.match(source) and (
+                any(s.id == source for s in load_sources()) or any(s.id == source for s in self._known_sources())
+            )
+            if not known:
                 raise bad_request(f"unknown source {source[:40]!r}; GET /sources lists them")
             return f"src#{source}"
         return "all"
 
-    def _limit(self) -> int:
+    def _known_sources(self) -> tuple[Source, ...]:
+        """The sources file merged with the registry (cached per process for a minute)."""
+        # Imported here: `fanout` brings the fetch path (feedparser, urllib3: ~90 ms) that the
+        # cold start of the other routes does without.
+        from newsroom.fanout import known_sources
+
+        return known_sources(self.store)
+
+    def _limit(self, default: int = DEFAULT_LIMIT) -> int:
         raw = self._query("limit")
         if raw is None:
-            return DEFAULT_LIMIT
+            return default
         if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
             raise bad_request(f"limit must be a whole number from 1 to {MAX_LIMIT}")
         return int(raw)
@@ -636,33 +675,112 @@ class Api:
         return Body(json.dumps(body))
 
     def sources(self) -> Body:
-        configured = load_sources()
-        states = self.store.get_source_states([s.id for s in configured])
-        items = []
-        for source in configured:
-            state = states.get(source.id)
-            failures = state.consecutive_failures if state else 0
-            if state is None or (state.last_success is None and state.last_error is None):
-                status = "unknown"
-            else:
-                status = "failing" if failures else "ok"
-            items.append(
-                {
-                    "id": source.id,
-                    "name": source.name,
-                    "homepage": source.homepage,
-                    "role": source.role.value,
-                    "enabled": source.enabled,
-                    "health": {
-                        "status": status,
-                        "last_attempt": iso(state.last_attempt) if state and state.last_attempt else None,
-                        "last_success": iso(state.last_success) if state and state.last_success else None,
-                        "last_error": state.last_error if state else None,
-                        "consecutive_failures": failures,
-                    },
-                }
-            )
-        return Body(json.dumps({"items": items}, ensure_ascii=False))
+        limit = self._limit(SOURCES_DEFAULT_LIMIT)
+        cursor = self._query("cursor")
+        codec = CursorCodec(self._config().cursor_secret)
+        after: str | None = None
+        if cursor:
+            try:
+                after = codec.decode(SOURCES_CURSOR_SCOPE, cursor)
+            except CursorError as exc:
+                raise bad_request(f"invalid cursor: {exc}") from exc
+        store = self.store
+        remaining = sorted((s for s in self._known_sources() if after is None or s.id > after), key=lambda s: s.id)
+        page = remaining[:limit]
+        next_cursor = codec.encode(SOURCES_CURSOR_SCOPE, page[-1].id) if len(remaining) > limit else None
+        ids = [s.id for s in page]
+        states = store.get_source_states(ids) if ids else {}
+        counts = _count_articles(store, ids)
+        now = datetime.now(UTC).replace(microsecond=0)
+        next_url = self._url_with("/sources", limit=self._query("limit"), cursor=next_cursor) if next_cursor else None
+        body = {
+            "items": [_source_json(s, states.get(s.id), counts[s.id], now) for s in page],
+            "next_cursor": next_cursor,
+            "next_url": next_url,
+        }
+        return Body(json.dumps(body, ensure_ascii=False), next_url=next_url)
+
+
+# --- /sources --------------------------------------------------------------------------------
+
+
+def _count_articles(store: Store, source_ids: Sequence[str]) -> dict[str, int]:
+    """Stories each source contributed: one COUNT Query (paginated) per source, a few at a time
+    (boto3 clients are thread-safe)."""
+    if not source_ids:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(COUNT_WORKERS, len(source_ids))) as pool:
+        return dict(zip(source_ids, pool.map(store.count_source_articles, source_ids), strict=True))
+
+
+def source_next_poll(source: Source, state: SourceState | None, now: datetime) -> datetime | None:
+    """When the dispatcher will next poll `source` (no earlier than `now`), or None when it never
+    will (disabled in its settings, or gone: a 410 for its current URL).
+
+    A healthy source's stored `next_poll` is not moved by an unchanged poll (no state write), so
+    once it has passed the source is polled on the grid next_poll + k * poll_interval_s
+    (`fanout.on_grid`): the answer is the first grid point at or after `now`. A source never
+    polled, failing past its backoff, or without a grid is due at the next tick: `now`. Ticks
+    run every few minutes, so the poll itself happens up to a tick around that time.
+    """
+    if not source.enabled:
+        return None
+    if state is not None and state.disabled:
+        # As `fanout.select_due`: disabled for the URL the source still has is gone; disabled
+        # for a URL it no longer has means the new URL is polled at the next tick.
+        return None if state.feed_url_for in (None, source.feed_url) else now
+    if state is None or state.next_poll is None:
+        return now
+    due = utc(state.next_poll)
+    if due >= now:
+        return due
+    if state.consecutive_failures or not state.poll_interval_s:
+        return now
+    interval = timedelta(seconds=state.poll_interval_s)
+    steps = -((due - now) // interval)  # ceil((now - due) / interval)
+    return due + steps * interval
+
+
+def _source_status(source: Source, state: SourceState | None, next_poll: datetime | None) -> str:
+    if next_poll is None:
+        return "disabled"
+    if state is None or (state.last_success is None and state.last_error is None):
+        return "unknown"
+    return "failing" if state.consecutive_failures else "ok"
+
+
+def _source_json(source: Source, state: SourceState | None, articles: int, now: datetime) -> dict[str, Any]:
+    next_poll = source_next_poll(source, state, now)
+    disabled_reason = None
+    if not source.enabled:
+        disabled_reason = "disabled in the source's settings"
+    elif next_poll is None and state is not None:
+        disabled_reason = state.disabled_reason or "disabled"
+
+    def when(moment: datetime | None) -> str | None:
+        return iso(moment) if moment is not None else None
+
+    return {
+        "id": source.id,
+        "name": source.name,
+        "homepage": source.homepage,
+        "kind": source.role.value,
+        "role": source.role.value,  # the field's first name, kept for existing clients
+        "rights": source.rights.value,
+        "enabled": source.enabled,
+        "articles": articles,
+        "health": {
+            "status": _source_status(source, state, next_poll),
+            "last_attempt": when(state.last_attempt) if state else None,
+            "last_success": when(state.last_success) if state else None,
+            "last_error": state.last_error if state else None,
+            "last_error_at": when(state.last_error_at) if state else None,
+            "last_status": state.last_status if state else None,
+            "consecutive_failures": state.consecutive_failures if state else 0,
+            "next_poll": when(next_poll),
+            "disabled_reason": disabled_reason,
+        },
+    }
 
 
 def build_resolver(

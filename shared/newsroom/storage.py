@@ -535,12 +535,18 @@ class DynamoStore:
 
     def count_source_articles(self, source_id: str) -> int:
         """Stories a source contributed, derived from its listing (a replay cannot inflate it):
-        a COUNT Query over `LIST#src#<id>`, paginated."""
+        a COUNT Query over `LIST#src#<id>`, paginated. Entries past their expiry that TTL has not
+        deleted yet are not counted, as the listing does not show them (a filter costs nothing
+        here: COUNT reads the whole partition anyway)."""
         total = 0
         query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": _s(f"LIST#src#{source_id}")},
+            "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
+            "ExpressionAttributeValues": {
+                ":pk": _s(f"LIST#src#{source_id}"),
+                ":now": {"N": str(int(time.time()))},
+            },
             "Select": "COUNT",
         }
         while True:

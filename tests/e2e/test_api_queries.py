@@ -5,6 +5,7 @@ for a feed's bodies), never a Scan or a FilterExpression; and pages that DynamoD
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -30,6 +31,7 @@ class CountingClient:
         self.calls: Counter[str] = Counter()
         self.queries: list[dict[str, Any]] = []
         self.query_page: int | None = None
+        self._lock = threading.Lock()  # /sources counts from a few threads at once
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
@@ -37,9 +39,10 @@ class CountingClient:
             return attr
 
         def call(**kwargs: Any) -> Any:
-            self.calls[name] += 1
-            if name == "query":
-                self.queries.append(kwargs)
+            with self._lock:
+                self.calls[name] += 1
+                if name == "query":
+                    self.queries.append(kwargs)
                 if self.query_page is not None and kwargs.get("Limit", 0) > self.query_page:
                     kwargs = {**kwargs, "Limit": self.query_page}
             return attr(**kwargs)
@@ -103,14 +106,38 @@ def test_other_routes_cost_one_call_or_none(
     assert _calls(counted, lambda: loaded.get(path)) == expected
 
 
-def test_sources_is_one_batch_get(loaded: Stack, counted: CountingClient) -> None:
-    assert _calls(counted, lambda: loaded.get("/sources")) == {"batch_get_item": 1}
+@pytest.mark.parametrize(("query", "page"), [("", 4), ("?limit=3", 3), ("?limit=1", 1)])
+def test_sources_is_one_batch_get_and_one_count_per_source(
+    loaded: Stack, counted: CountingClient, query: str, page: int
+) -> None:
+    # The first request also reads the registry (one Query), cached for a minute after that.
+    first = _calls(counted, lambda: loaded.get(f"/sources{query}"))
+    assert first == {"batch_get_item": 1, "query": page + 1}
+    assert _calls(counted, lambda: loaded.get(f"/sources{query}")) == {"batch_get_item": 1, "query": page}
+    counted_partitions = set()
+    for sent in counted.queries:
+        assert sent["Select"] == "COUNT" and "IndexName" not in sent
+        assert sent["KeyConditionExpression"] == "PK = :pk"
+        counted_partitions.add(sent["ExpressionAttributeValues"][":pk"]["S"])
+    ids = [s["id"] for s in json.loads(loaded.get(f"/sources{query}")["body"])["items"]]
+    assert counted_partitions == {f"LIST#src#{i}" for i in ids}
 
 
 def test_nothing_scans(loaded: Stack, counted: CountingClient) -> None:
     article_id = json.loads(loaded.get("/articles?limit=1")["body"])["items"][0]["id"]
-    for path in ("/", "/articles", f"/articles/{article_id}", "/feed.json", "/feed.rss", "/feed.atom", "/prices"):
+    paths = (
+        "/",
+        "/articles",
+        f"/articles/{article_id}",
+        "/feed.json",
+        "/feed.rss",
+        "/feed.atom",
+        "/prices",
+        "/sources",
+    )
+    for path in paths:
         loaded.get(path)
+    loaded.get("/sources")
     assert "scan" not in counted.calls
 
 
