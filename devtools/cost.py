@@ -180,7 +180,7 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
         states = [
             item
             for item in dynamodb.scan(TableName=resources.table_name)["Items"]
-            if item["PK"]["S"].startswith("SOURCE#")
+            if item["PK"]["S"].startswith("SOURCE#") and item["SK"]["S"] == "STATE"
         ]
 
         def rewrite_states(*drop: str) -> None:

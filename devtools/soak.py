@@ -431,7 +431,16 @@ def check_store(items: list[dict[str, Any]], world: World, seen: dict[tuple[int,
             stale += 1
     listing = [i for i in items if i["PK"]["S"] == "LIST#all"]
     listing_ids = Counter(i["id"]["S"] for i in listing)
+    # Each source's story count (kept by the story transactions) against the stories it holds.
+    kept = {
+        i["PK"]["S"].removeprefix("SOURCE#"): int(i["stories"]["N"])
+        for i in items
+        if i["PK"]["S"].startswith("SOURCE#") and i["SK"]["S"] == "STORIES"
+    }
+    credited = Counter(doc["source_id"] for doc in stories.values())
+    wrong_counts = sum(1 for source in set(kept) | set(credited) if kept.get(source, 0) != credited[source])
     return {
+        "wrong_counts": wrong_counts,
         "stories": len(stories),
         "expected": len(expected),
         "lost": lost,
@@ -673,10 +682,13 @@ def report(
     say(f"  stories with stale text         {store['stale']:>7}")
     say(f"  stories with wrong copies       {store['wrong_copies']:>7}  ({store['copies']} copies listed)")
     say(f"  listing doubles / missing       {store['listing_doubles']:>3} / {store['listing_missing']}")
+    say(f"  sources with a wrong story count {store['wrong_counts']:>6}")
     say("")
     failing = {
         doc["source_id"]: doc.get("last_error")
-        for doc in (json.loads(i["doc"]["S"]) for i in items if i["PK"]["S"].startswith("SOURCE#"))
+        for doc in (
+            json.loads(i["doc"]["S"]) for i in items if i["PK"]["S"].startswith("SOURCE#") and i["SK"]["S"] == "STATE"
+        )
         if doc.get("consecutive_failures")
     }
     say(f"  sources failing at the end     {len(failing):>7}  {dict(list(failing.items())[:4]) or ''}")
@@ -700,6 +712,7 @@ def report(
         "latest corrections stored": not store["stale"],
         "copies credited": not store["wrong_copies"],
         "listings exact": not store["listing_doubles"] and not store["listing_missing"],
+        "story counts exact": not store["wrong_counts"],
         "one creation per story": store["stories"] == created,
         "every poison message dead-lettered with a reason": with_record == rejected == args.poison,
         "at least 10,000 entries": entries_in >= 10_000,

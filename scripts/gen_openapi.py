@@ -221,9 +221,10 @@ def _other_schemas() -> dict[str, Any]:
                     "type": "integer",
                     "minimum": 0,
                     "description": (
-                        "Stories listed under this source (`?source=<id>`), counted from that listing: a"
-                        " replayed entry never counts twice, and a copy merged into another source's"
-                        " story counts for the story's source."
+                        "Stories credited to this source, as listed under `?source=<id>`: a copy merged"
+                        " into another source's story counts for the story's source. The count changes in"
+                        " the same transaction as the story, so a replayed entry never counts twice;"
+                        " stories past retention stay counted."
                     ),
                 },
                 "health": _ref("SourceHealth"),

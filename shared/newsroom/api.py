@@ -19,8 +19,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -52,9 +51,6 @@ PROBLEM_JSON = "application/problem+json"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
 SOURCES_DEFAULT_LIMIT = 50
-# COUNT Queries of one /sources page run this many at a time: enough to hide DynamoDB's
-# per-request latency, few enough not to burst a table's read capacity.
-COUNT_WORKERS = 8
 # The scope signed into /sources cursors; no article listing has this name, so a cursor of one
 # cannot be replayed on the other.
 SOURCES_CURSOR_SCOPE = "/sources"
@@ -289,11 +285,12 @@ ROUTES: tuple[RouteSpec, ...] = (
         "Sources and their health",
         "Every source we follow (the sources file and the registry), by id: name, homepage, kind"
         " (`original` publisher or `aggregator`), republishing right, the stories it contributed"
-        " (those listed under `?source=<id>`, counted from that listing, so a replayed entry never"
-        " counts twice and a copy merged into another source's story counts for that source) and"
+        " (the stories credited to it, as listed under `?source=<id>`: a copy merged into another"
+        " source's story counts for that source; the count changes in the same transaction as the"
+        " story, so a replayed entry never counts twice; stories past retention stay counted) and"
         " its polling health: last success, last error with its reason and time, consecutive"
-        " failures, and when it is polled next (null when disabled). One BatchGetItem for the"
-        " page's states plus one COUNT Query per source on the page.",
+        " failures, and when it is polled next (null when disabled). Two BatchGetItem calls per"
+        " page (states and counts), whatever the sources' story counts.",
         "application/json",
         "Sources",
         60,
@@ -690,7 +687,7 @@ class Api:
         next_cursor = codec.encode(SOURCES_CURSOR_SCOPE, page[-1].id) if len(remaining) > limit else None
         ids = [s.id for s in page]
         states = store.get_source_states(ids) if ids else {}
-        counts = _count_articles(store, ids)
+        counts = store.source_story_counts(ids) if ids else {}
         now = datetime.now(UTC).replace(microsecond=0)
         next_url = self._url_with("/sources", limit=self._query("limit"), cursor=next_cursor) if next_cursor else None
         body = {
@@ -702,15 +699,6 @@ class Api:
 
 
 # --- /sources --------------------------------------------------------------------------------
-
-
-def _count_articles(store: Store, source_ids: Sequence[str]) -> dict[str, int]:
-    """Stories each source contributed: one COUNT Query (paginated) per source, a few at a time
-    (boto3 clients are thread-safe)."""
-    if not source_ids:
-        return {}
-    with ThreadPoolExecutor(max_workers=min(COUNT_WORKERS, len(source_ids))) as pool:
-        return dict(zip(source_ids, pool.map(store.count_source_articles, source_ids), strict=True))
 
 
 def source_next_poll(source: Source, state: SourceState | None, now: datetime) -> datetime | None:

@@ -25,6 +25,7 @@ from newsroom.http import FetchError, FetchPolicy, http_get
 from newsroom.models import Article, Price, RawEntry, Source, SourceState
 from newsroom.prices import PriceError, PriceRules, choose_prices, fetch_coingecko, with_change_from_history
 from newsroom.process import Decision, Outcome, ProcessingContext, build_article, merge
+from newsroom.retry import backoff_delays
 from newsroom.schedule import (
     PollBounds,
     after_failure,
@@ -414,7 +415,9 @@ def ingest(entry: RawEntry, store: Store, ctx: ProcessingContext) -> Decision:
             # Same entry (by GUID) under a new URL: it is still the story we stored.
             incoming = replace(incoming, id=claimed)
     content_fingerprint = fingerprint(incoming.content_text)
-    for _ in range(MAX_ATTEMPTS):
+    # A conflict means another writer won (the same story, or a story of the same source: its
+    # count is in the transaction too); jittered backoff, so two processors do not collide again.
+    for _ in backoff_delays(MAX_ATTEMPTS, base=0.02, cap=0.5):
         existing = store.get_article(incoming.id)
         claims = None
         if existing is None:

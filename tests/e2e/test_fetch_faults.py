@@ -141,7 +141,7 @@ def source_states(stack: Stack) -> dict[str, dict[str, Any]]:
     return {
         i["PK"]["S"].removeprefix("SOURCE#"): json.loads(i["doc"]["S"])
         for i in items
-        if i["PK"]["S"].startswith("SOURCE#")
+        if i["PK"]["S"].startswith("SOURCE#") and i["SK"]["S"] == "STATE"
     }
 
 

@@ -103,3 +103,30 @@ def test_source_state_and_prices(store: DynamoStore) -> None:
     prices = [Price(s, "USD", 1.5, -0.5, "coingecko", T0, T0) for s in ("BTC", "ETH")]
     store.put_prices(prices)
     assert sorted(p.symbol for p in store.get_prices()) == ["BTC", "ETH"]
+
+
+def test_a_source_story_count_moves_with_the_story_and_ignores_replays(store: DynamoStore) -> None:
+    from dataclasses import replace
+
+    from newsroom.storage import ConflictError
+
+    copy_first = article(1, source_id="cryptowire")
+    store.create_article(copy_first, guid=None)
+    assert store.source_story_counts(["cryptowire", "defiliban", "nobody"]) == {
+        "cryptowire": 1,
+        "defiliban": 0,
+        "nobody": 0,
+    }
+    with pytest.raises(ConflictError):  # a replayed create loses its condition: nothing changes
+        store.create_article(copy_first, guid=None)
+    assert store.source_story_counts(["cryptowire"]) == {"cryptowire": 1}
+
+    stored = store.get_article(copy_first.id)
+    assert stored is not None
+    promoted = replace(copy_first, source_id="defiliban")  # the original arrived and took the credit
+    store.replace_article(stored, promoted, guid=None)
+    assert store.source_story_counts(["cryptowire", "defiliban"]) == {"cryptowire": 0, "defiliban": 1}
+    with pytest.raises(ConflictError):  # a stale replace (an old version) changes nothing either
+        store.replace_article(stored, promoted, guid=None)
+    assert store.source_story_counts(["cryptowire", "defiliban"]) == {"cryptowire": 0, "defiliban": 1}
+    assert store.count_source_articles("defiliban") == 1 and store.count_source_articles("cryptowire") == 0
