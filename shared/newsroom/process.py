@@ -17,7 +17,7 @@ from typing import Any
 from newsroom.attribution import extract_attribution, strip_source_suffix
 from newsroom.classify import categorize, coin_tags, detect_language, kind_of
 from newsroom.dedupe import prefer_incoming
-from newsroom.html import first_image, html_to_text, sanitize_html
+from newsroom.html import first_image, html_to_text, inert_url, plain_text, sanitize_html
 from newsroom.models import (
     Article,
     Category,
@@ -106,6 +106,23 @@ def _cap_body(html: str, limit: int) -> tuple[str, bool]:
     return sanitize_html(cut), True
 
 
+def text_fields_as_text(entry: RawEntry) -> RawEntry:
+    """The entry with its text fields reduced to text — markup in a title, byline or tag is an
+    attack or a feed bug, and some RSS readers would render it (see `html.plain_text`) — and its
+    URLs unable to break out of an attribute (`html.inert_url`)."""
+    return replace(
+        entry,
+        title=plain_text(entry.title),
+        author=plain_text(entry.author) if entry.author else entry.author,
+        tags=tuple(t for t in (plain_text(tag) for tag in entry.tags) if t),
+        declared_source_name=plain_text(entry.declared_source_name) if entry.declared_source_name else None,
+        link=inert_url(entry.link),
+        image_url=inert_url(entry.image_url) if entry.image_url else None,
+        declared_source_url=inert_url(entry.declared_source_url) if entry.declared_source_url else None,
+        orig_link=inert_url(entry.orig_link) if entry.orig_link else None,
+    )
+
+
 def _capped_body(html: str, limit: int) -> tuple[str, str, bool]:
     """The body and its text, together at most `limit` bytes: the story item stores both, and
     must stay under DynamoDB's 400 KB. The HTML is cut in proportion until the pair fits."""
@@ -121,6 +138,7 @@ def _capped_body(html: str, limit: int) -> tuple[str, str, bool]:
 
 
 def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
+    entry = text_fields_as_text(entry)
     source = ctx.sources[entry.source_id]
     raw_html = entry.content_html if len(entry.content_html) >= len(entry.summary_html) else entry.summary_html
     raw_html, attribution = extract_attribution(

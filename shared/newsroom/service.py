@@ -7,16 +7,14 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from newsroom import runtime
 from newsroom.claimcheck import claim_in
 from newsroom.codec import MessageError, entry_from_message
 from newsroom.config import Settings, load_sources, settings
-from newsroom.html import inert_url, plain_text
 from newsroom.http import FetchPolicy
-from newsroom.models import Price, RawEntry
+from newsroom.models import Price
 from newsroom.pipeline import SourceReport, UnknownSourceError, fetch_all, ingest, refresh_prices
 from newsroom.process import Decision, ProcessingContext
 from newsroom.storage import Reject
@@ -86,7 +84,7 @@ def processing_context(now: datetime | None = None) -> ProcessingContext:
 
 def process_message(body: str, ctx: ProcessingContext | None = None) -> Decision:
     """One queue message → one stored (or deduplicated) story. Raises on a poison message."""
-    return ingest(text_fields_as_text(entry_from_message(redeem(body))), runtime.store(), ctx or processing_context())
+    return ingest(entry_from_message(redeem(body)), runtime.store(), ctx or processing_context())
 
 
 def redeem(body: str) -> str:
@@ -99,23 +97,6 @@ def redeem(body: str) -> str:
         configured = bucket.bucket if bucket else None
         raise MessageError(f"claim check for bucket {claim.bucket!r}, but this stack's entry bucket is {configured!r}")
     return bucket.redeem(claim)
-
-
-def text_fields_as_text(entry: RawEntry) -> RawEntry:
-    """The entry with its text fields reduced to text — markup in a title, byline or tag is an
-    attack or a feed bug, and some RSS readers would render it (see `html.plain_text`) — and its
-    URLs unable to break out of an attribute (`html.inert_url`)."""
-    return replace(
-        entry,
-        title=plain_text(entry.title),
-        author=plain_text(entry.author) if entry.author else entry.author,
-        tags=tuple(t for t in (plain_text(tag) for tag in entry.tags) if t),
-        declared_source_name=plain_text(entry.declared_source_name) if entry.declared_source_name else None,
-        link=inert_url(entry.link),
-        image_url=inert_url(entry.image_url) if entry.image_url else None,
-        declared_source_url=inert_url(entry.declared_source_url) if entry.declared_source_url else None,
-        orig_link=inert_url(entry.orig_link) if entry.orig_link else None,
-    )
 
 
 def describe_failure(

@@ -152,3 +152,17 @@ def test_a_huge_body_is_cut_so_html_and_text_together_fit_the_item() -> None:
 
     small = "<p>Short.</p>"
     assert _capped_body(small, 300_000) == (small, "Short.", False)
+
+
+def test_build_article_reduces_text_fields_to_text_whatever_calls_it() -> None:
+    entry = replace(
+        sample("defiliban", "Hong Kong Expands"),
+        title='Bitcoin <script>alert(1)</script><img src=x onerror="alert(2)"> rallies',
+        author="<b>Jane</b> Doe",
+        tags=("<i>Policy</i>", "<script>x</script>"),
+    )
+    article = build_article(entry, ctx())
+    for text in (article.title, article.author or ""):
+        assert "<" not in text and "onerror" not in text
+    assert article.title.startswith("Bitcoin") and article.title.endswith("rallies")
+    assert article.author == "Jane Doe"
