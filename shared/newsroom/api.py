@@ -117,18 +117,26 @@ class RouteSpec:
 
 _FILTER_NOTE = "Use at most one of category, coin and source."
 
+
+def paging_params(noun: str, default: int, scope: str = "") -> tuple[Param, Param]:
+    """`limit` and `cursor`, as every paged route takes them."""
+    return (
+        Param(
+            "limit",
+            f"{noun} per page, 1 to {MAX_LIMIT}.",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": default},
+        ),
+        Param(
+            "cursor",
+            f'Opaque cursor from a previous page\'s `next_cursor` (or `Link: rel="next"`){scope}. A tampered'
+            " or foreign cursor is a 400.",
+            {"type": "string", "minLength": 1, "maxLength": 512},
+        ),
+    )
+
+
 LIST_PARAMS: tuple[Param, ...] = (
-    Param(
-        "limit",
-        f"Items per page, 1 to {MAX_LIMIT}.",
-        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-    ),
-    Param(
-        "cursor",
-        'Opaque cursor from a previous page\'s `next_cursor` (or `Link: rel="next"`), for the same'
-        " filters. A tampered or foreign cursor is a 400.",
-        {"type": "string", "minLength": 1, "maxLength": 512},
-    ),
+    *paging_params("Items", DEFAULT_LIMIT, ", for the same filters"),
     Param(
         "category",
         f"Only stories of this category (case-insensitive). {_FILTER_NOTE}",
@@ -294,19 +302,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         "application/json",
         "Sources",
         60,
-        (
-            Param(
-                "limit",
-                f"Sources per page, 1 to {MAX_LIMIT}.",
-                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": SOURCES_DEFAULT_LIMIT},
-            ),
-            Param(
-                "cursor",
-                'Opaque cursor from a previous page\'s `next_cursor` (or `Link: rel="next"`). A tampered'
-                " or foreign cursor is a 400.",
-                {"type": "string", "minLength": 1, "maxLength": 512},
-            ),
-        ),
+        paging_params("Sources", SOURCES_DEFAULT_LIMIT),
         paged=True,
         bad_request=True,
         tags=("meta",),
