@@ -71,6 +71,11 @@ def _article_schemas() -> dict[str, Any]:
         "published": DATE_TIME,
         "updated": {**DATE_TIME, "description": "Changes only when the story does."},
         "published_display": {**STRING, "description": 'Formatted as the page shows it: "May 31, 2026".'},
+        "published_estimated": {
+            "type": "boolean",
+            "description": "The feed gave no readable date (the time we first fetched the story stands in)"
+            " or a date in the future (clamped to when we processed it).",
+        },
         "reading_minutes": {"type": "integer", "minimum": 1},
         "reading_time": {**STRING, "description": '"4 min read".'},
         "word_count": {"type": "integer", "minimum": 0},

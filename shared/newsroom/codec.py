@@ -138,6 +138,7 @@ def article_to_doc(article: Article, *, with_body: bool = True) -> dict[str, Any
         },
         "body_truncated": article.body_truncated,
         "excerpt_only": article.excerpt_only,
+        "published_estimated": article.published_estimated,
     }
     if with_body:
         doc["content_html"] = article.content_html
@@ -208,6 +209,7 @@ def article_from_doc(doc: dict[str, Any]) -> Article:
         ),
         body_truncated=bool(doc.get("body_truncated")),
         excerpt_only=bool(doc.get("excerpt_only")),
+        published_estimated=bool(doc.get("published_estimated")),
     )
 
 

@@ -201,6 +201,9 @@ class Article:
     # The source grants only an excerpt and a link: outputs show the standfirst, never the body
     # (the body is still kept internally, for dedupe fingerprints).
     excerpt_only: bool = False
+    # `published` is not the feed's own: it gave no date we could read (the fetch time stands in)
+    # or one in the future (clamped to the time we processed it).
+    published_estimated: bool = False
 
     @property
     def credit_domain(self) -> str:

@@ -174,7 +174,8 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
         Image(url=image_url, alt=title, caption=None, is_default=False) if image_url else default_image(category, ctx)
     )
     words = count_words(text)
-    published = _clamp(entry.published or entry.updated, ctx, entry.fetched_at)
+    declared = entry.published or entry.updated
+    published = _clamp(declared, ctx, entry.fetched_at)
     updated = max(_clamp(entry.updated, ctx, published), published)
     author = " ".join((entry.author or "").split())
     return Article(
@@ -204,6 +205,7 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
         attribution=attribution,
         body_truncated=truncated,
         excerpt_only=source.rights is Rights.EXCERPT,
+        published_estimated=declared is None or published != utc(declared),
     )
 
 
@@ -244,6 +246,7 @@ def merge(existing: Article, incoming: Article, sources: Mapping[str, Source]) -
     # promoted original was published earlier than the copy that stood for it.
     def keep(article: Article, **changes: Any) -> Article:
         changes.setdefault("published", existing.published)
+        changes.setdefault("published_estimated", existing.published_estimated)
         return replace(article, id=existing.id, first_seen=existing.first_seen, **changes)
 
     if incoming.source_id == existing.source_id:
@@ -261,6 +264,7 @@ def merge(existing: Article, incoming: Article, sources: Mapping[str, Source]) -
             incoming,
             # The story dates from its original's publication, whichever copy we happened to see first.
             published=min(incoming.published, existing.published),
+            published_estimated=min((incoming, existing), key=lambda a: a.published).published_estimated,
             updated=max(incoming.updated, existing.updated),
             copies=_with_copy(
                 tuple(c for c in existing.copies if c.source_id != incoming.source_id), _as_copy(existing)

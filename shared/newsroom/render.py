@@ -188,6 +188,7 @@ def article_json(a: Article) -> dict[str, Any]:
         "published": iso(a.published),
         "updated": iso(a.updated),
         "published_display": format_date(a.published),
+        "published_estimated": a.published_estimated,
         "reading_minutes": a.reading_minutes,
         "reading_time": format_reading_time(a.reading_minutes),
         "word_count": a.word_count,

@@ -166,3 +166,23 @@ def test_build_article_reduces_text_fields_to_text_whatever_calls_it() -> None:
         assert "<" not in text and "onerror" not in text
     assert article.title.startswith("Bitcoin") and article.title.endswith("rallies")
     assert article.author == "Jane Doe"
+
+
+def test_a_date_the_feed_did_not_give_is_marked_estimated() -> None:
+    dated = sample("defiliban", "Hong Kong Expands")
+    assert not build_article(dated, ctx()).published_estimated
+
+    undated = replace(dated, published=None, updated=None, fetched_at=NOW - timedelta(minutes=3))
+    article = build_article(undated, ctx())
+    assert article.published == NOW - timedelta(minutes=3) and article.published_estimated
+
+    future = replace(dated, published=NOW + timedelta(days=30), updated=None)
+    clamped = build_article(future, ctx())
+    assert clamped.published == NOW and clamped.published_estimated
+
+    # A correction keeps the story's date and its flag; an original that took over brings its own.
+    stored = build_article(undated, ctx())
+    corrected = merge(
+        stored, build_article(replace(undated, title="Hong Kong Expands, corrected"), ctx()), {s.id: s for s in SOURCES}
+    ).article
+    assert corrected.published_estimated and corrected.published == stored.published
