@@ -175,6 +175,25 @@ def _other_schemas() -> dict[str, Any]:
             {
                 "items": {"type": "array", "items": _ref("Price")},
                 "stale_after_seconds": {"type": "integer", "minimum": 0},
+                "providers": {
+                    "type": "array",
+                    "description": (
+                        "Each price provider's health, as of the last time it was asked (the fallback is"
+                        " asked only when the first provider fails, lacks a pair or a jump needs confirming)."
+                    ),
+                    "items": _ref("PriceProvider"),
+                },
+            }
+        ),
+        "PriceProvider": _object(
+            {
+                "provider": STRING,
+                "status": {"type": "string", "enum": ["ok", "failing"]},
+                "last_attempt": DATE_TIME,
+                "last_success": NULLABLE_DATE_TIME,
+                "last_error": {**NULLABLE_STRING, "description": "The last failure's reason, such as http-429."},
+                "last_error_at": NULLABLE_DATE_TIME,
+                "consecutive_failures": {"type": "integer", "minimum": 0},
             }
         ),
         "SourceHealth": _object(

@@ -34,7 +34,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from newsroom import pages
 from newsroom.config import Settings, load_sources, settings
 from newsroom.display import price_display
-from newsroom.models import Article, Category, Source, SourceState, iso, utc
+from newsroom.models import Article, Category, ProviderHealth, Source, SourceState, iso, utc
 from newsroom.render import (
     FeedMeta,
     article_json,
@@ -641,7 +641,8 @@ class Api:
     def prices(self) -> Body:
         cfg = self._config()
         now = datetime.now(UTC)
-        by_symbol = {p.symbol: p for p in self.store.get_prices()}
+        prices, providers = self.store.get_price_board()
+        by_symbol = {p.symbol: p for p in prices}
         items = []
         for symbol in cfg.price_symbols:
             price = by_symbol.get(symbol)
@@ -664,7 +665,11 @@ class Api:
                     "stale": stale,
                 }
             )
-        body = {"items": items, "stale_after_seconds": cfg.price_stale_seconds}
+        body = {
+            "items": items,
+            "stale_after_seconds": cfg.price_stale_seconds,
+            "providers": [_provider_json(h) for _, h in sorted(providers.items())],
+        }
         return Body(json.dumps(body))
 
     def sources(self) -> Body:
@@ -695,6 +700,18 @@ class Api:
 
 
 # --- /sources --------------------------------------------------------------------------------
+
+
+def _provider_json(health: ProviderHealth) -> dict[str, Any]:
+    return {
+        "provider": health.provider,
+        "status": "failing" if health.consecutive_failures else "ok",
+        "last_attempt": iso(health.last_attempt),
+        "last_success": iso(health.last_success) if health.last_success else None,
+        "last_error": health.last_error,
+        "last_error_at": iso(health.last_error_at) if health.last_error_at else None,
+        "consecutive_failures": health.consecutive_failures,
+    }
 
 
 def source_next_poll(source: Source, state: SourceState | None, now: datetime) -> datetime | None:

@@ -241,6 +241,19 @@ class Price:
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderHealth:
+    """How a price provider answered the last time it was asked (it is asked only when needed:
+    the fallback when the first provider fails, lacks a symbol or needs a jump confirmed)."""
+
+    provider: str  # "coingecko", "coinbase", "kraken"
+    last_attempt: datetime
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_failures: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: tuple[T, ...]
     next_cursor: str | None

@@ -22,7 +22,7 @@ from newsroom.dedupe import claims_for, find_cluster
 from newsroom.feeds import FeedParseError, parse_feed
 from newsroom.fingerprint import fingerprint
 from newsroom.http import FetchError, FetchPolicy, http_get
-from newsroom.models import Article, Price, RawEntry, Source, SourceState
+from newsroom.models import Article, Price, ProviderHealth, RawEntry, Source, SourceState
 from newsroom.prices import PriceError, PriceRules, choose_prices, fetch_coingecko, with_change_from_history
 from newsroom.process import Decision, Outcome, ProcessingContext, build_article, merge
 from newsroom.retry import backoff_delays
@@ -458,24 +458,40 @@ def refresh_prices(
     symbols: Sequence[str],
     now: datetime | None = None,
     fallback: Callable[[], Sequence[Price]] | None = None,
+    fallback_name: str = "fallback",
     rules: PriceRules | None = None,
 ) -> list[Price]:
     """Fetch, check and store prices; the second provider (`fallback`) is asked only when the
     first fails, lacks a symbol or reports a jump that needs confirming (`prices.choose_prices`).
-    Nothing stored means the last good prices stay and age into `stale` on /prices."""
+    Nothing stored means the last good prices stay and age into `stale` on /prices. Each
+    provider asked has its health stored beside the prices (`/prices` shows it)."""
     moment = now or datetime.now(UTC)
+    # provider -> None when it answered usably, else the reason it did not
+    answered: dict[str, str | None] = {}
     primary: dict[str, Price] | None
     try:
         primary = {p.symbol: p for p in fetch_coingecko(base_url, policy, symbols=symbols, now=moment)}
+        answered[PRIMARY_PROVIDER] = None
     except (PriceError, FetchError) as exc:
         logger.warning("primary price provider failed: %s", exc)
+        answered[PRIMARY_PROVIDER] = _price_failure(exc)
         primary = None
 
     def second() -> dict[str, Price]:
-        return {p.symbol: p for p in fallback()} if fallback is not None else {}
+        if fallback is None:
+            return {}
+        try:
+            got = {p.symbol: p for p in fallback()}
+        except Exception as exc:  # choose_prices logs it and carries on with what it has
+            answered[fallback_name] = _price_failure(exc)
+            raise
+        answered[fallback_name] = None
+        return got
 
-    last_good = {p.symbol: p for p in store.get_prices()}
-    choice = choose_prices(symbols, primary, second, last_good, now=moment, rules=rules or PriceRules())
+    last_good, health = store.get_price_board()
+    choice = choose_prices(
+        symbols, primary, second, {p.symbol: p for p in last_good}, now=moment, rules=rules or PriceRules()
+    )
     for note in choice.notes:
         logger.info("prices: %s", note)
     prices = [
@@ -486,4 +502,35 @@ def refresh_prices(
     ]
     if prices:
         store.put_prices(prices)
+    store.put_provider_health([provider_health(health.get(n), n, why, moment) for n, why in answered.items()])
     return prices
+
+
+PRIMARY_PROVIDER = "coingecko"
+
+
+def _price_failure(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None) or type(exc).__name__
+    return f"{reason}: {exc}"[:300]
+
+
+def provider_health(
+    previous: ProviderHealth | None, provider: str, failure: str | None, now: datetime
+) -> ProviderHealth:
+    """A provider's health after it was asked at `now` and answered (failure None) or not."""
+    if failure is None:
+        return ProviderHealth(
+            provider,
+            last_attempt=now,
+            last_success=now,
+            last_error=previous.last_error if previous else None,
+            last_error_at=previous.last_error_at if previous else None,
+        )
+    return ProviderHealth(
+        provider,
+        last_attempt=now,
+        last_success=previous.last_success if previous else None,
+        last_error=failure,
+        last_error_at=now,
+        consecutive_failures=(previous.consecutive_failures if previous else 0) + 1,
+    )

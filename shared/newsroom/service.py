@@ -161,6 +161,7 @@ def fetch_prices(now: datetime | None = None) -> list[Price]:
         fallback=lambda: fetch_fallback(
             cfg.price_fallback_provider, cfg.price_fallback_base_url, policy, symbols=cfg.price_symbols, now=moment
         ),
+        fallback_name=cfg.price_fallback_provider,
         rules=PriceRules(
             max_jump_pct=cfg.price_max_jump_pct, jump_window=timedelta(minutes=cfg.price_jump_window_minutes)
         ),

@@ -38,10 +38,11 @@ from typing import Any, Protocol
 
 from newsroom.codec import article_from_doc, article_to_doc, price_from_doc, price_to_doc
 from newsroom.config import source_from_json, source_to_json
-from newsroom.models import Article, Page, Price, Source, SourceState, iso, parse_iso, utc
+from newsroom.models import Article, Page, Price, ProviderHealth, Source, SourceState, iso, parse_iso, utc
 from newsroom.retry import backoff_delays
 
 PRICE_HISTORY_TTL = timedelta(hours=26)
+PROVIDER_PREFIX = "PROVIDER#"  # provider health items, beside the prices in the PRICES partition
 DEFAULT_RETENTION = timedelta(days=365)  # ARTICLE_RETENTION_DAYS
 MAX_TRANSACT_ITEMS = 100
 # Cancellation reason codes that mean "throttled, try again" ("None": that item was fine).
@@ -174,6 +175,10 @@ class Store(Protocol):
     def put_prices(self, prices: Sequence[Price]) -> None: ...
 
     def get_prices(self) -> list[Price]: ...
+
+    def get_price_board(self) -> tuple[list[Price], dict[str, ProviderHealth]]: ...
+
+    def put_provider_health(self, health: Sequence[ProviderHealth]) -> None: ...
 
     def price_near(self, pair: str, moment: datetime, tolerance: timedelta) -> Price | None: ...
 
@@ -610,12 +615,40 @@ class DynamoStore:
         self._batch_write(requests)
 
     def get_prices(self) -> list[Price]:
+        return self.get_price_board()[0]
+
+    def get_price_board(self) -> tuple[list[Price], dict[str, ProviderHealth]]:
+        """The latest price of each pair and each provider's health: one Query of the `PRICES`
+        partition (SK = pair, or `PROVIDER#<name>`)."""
         resp = self._db.query(
             TableName=self._table,
             KeyConditionExpression="PK = :pk",
             ExpressionAttributeValues={":pk": _s("PRICES")},
         )
-        return [price_from_doc(json.loads(item["doc"]["S"])) for item in resp.get("Items", [])]
+        prices: list[Price] = []
+        providers: dict[str, ProviderHealth] = {}
+        for item in resp.get("Items", []):
+            doc = json.loads(item["doc"]["S"])
+            if item["SK"]["S"].startswith(PROVIDER_PREFIX):
+                health = _provider_from_doc(doc)
+                providers[health.provider] = health
+            else:
+                prices.append(price_from_doc(doc))
+        return prices, providers
+
+    def put_provider_health(self, health: Sequence[ProviderHealth]) -> None:
+        self._batch_write(
+            {
+                "PutRequest": {
+                    "Item": {
+                        "PK": _s("PRICES"),
+                        "SK": _s(f"{PROVIDER_PREFIX}{h.provider}"),
+                        "doc": _s(json.dumps(_provider_to_doc(h), separators=(",", ":"))),
+                    }
+                }
+            }
+            for h in health
+        )
 
     def price_near(self, pair: str, moment: datetime, tolerance: timedelta) -> Price | None:
         """The stored price of `pair` closest after `moment - tolerance` and no later than
@@ -811,4 +844,33 @@ def _state_from_item(item: dict[str, Any]) -> SourceState:
         poll_interval_s=int(doc["poll_interval_s"]) if doc.get("poll_interval_s") is not None else None,
         body_hash=doc.get("body_hash"),
         seen=bytes(item["seen"]["B"]) if "seen" in item else b"",
+    )
+
+
+def _provider_to_doc(health: ProviderHealth) -> dict[str, Any]:
+    def when(moment: datetime | None) -> str | None:
+        return iso(moment) if moment else None
+
+    return {
+        "provider": health.provider,
+        "last_attempt": iso(health.last_attempt),
+        "last_success": when(health.last_success),
+        "last_error": health.last_error,
+        "last_error_at": when(health.last_error_at),
+        "consecutive_failures": health.consecutive_failures,
+    }
+
+
+def _provider_from_doc(doc: dict[str, Any]) -> ProviderHealth:
+    def when(key: str) -> datetime | None:
+        value = doc.get(key)
+        return parse_iso(value) if value else None
+
+    return ProviderHealth(
+        provider=str(doc["provider"]),
+        last_attempt=parse_iso(doc["last_attempt"]),
+        last_success=when("last_success"),
+        last_error=doc.get("last_error"),
+        last_error_at=when("last_error_at"),
+        consecutive_failures=int(doc.get("consecutive_failures") or 0),
     )

@@ -393,6 +393,6 @@ def test_a_storage_failure_is_a_500_problem_not_a_crash(loaded: Stack, monkeypat
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("DynamoDB is down")
 
-    monkeypatch.setattr(runtime.store(), "get_prices", broken)
+    monkeypatch.setattr(runtime.store(), "get_price_board", broken)
     doc = problem(loaded.get("/prices"), 500)
     assert "DynamoDB" not in doc["detail"]

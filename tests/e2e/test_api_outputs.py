@@ -167,6 +167,10 @@ def test_prices_display_the_reference_ticker(loaded: Stack) -> None:
         ("DOGE/USD", "$0.18 +5.4%"),
     ]
     assert all(i["stale"] is False and i["provider"] == "coingecko" for i in items)
+    # Only the first provider was asked (it answered), and it says so.
+    [provider] = json.loads(loaded.get("/prices")["body"])["providers"]
+    assert provider["provider"] == "coingecko" and provider["status"] == "ok"
+    assert provider["last_success"] == provider["last_attempt"] and provider["consecutive_failures"] == 0
 
 
 def test_sample_api_events_run_through_the_handler(loaded: Stack) -> None:

@@ -413,3 +413,41 @@ def test_history_without_a_price_near_24h_ago_leaves_the_change_unknown(
     (btc,) = refresh_prices(price_store, base_url(http_server), LOCAL, symbols=("BTC",), now=NOW)
 
     assert btc.change_24h_pct is None
+
+
+def test_each_provider_asked_has_its_health_stored_beside_the_prices(
+    http_server: LocalHTTPServer, price_store: DynamoStore
+) -> None:
+    fallback_url = serve_coinbase(http_server)
+
+    def refresh(at: datetime) -> None:
+        refresh_prices(
+            price_store,
+            base_url(http_server),
+            LOCAL,
+            symbols=("BTC", "ETH"),
+            now=at,
+            fallback=lambda: fetch_coinbase(fallback_url, LOCAL, symbols=("BTC", "ETH"), now=at),
+            fallback_name="coinbase",
+        )
+
+    http_server.route(ROUTE, Reply(status=503))
+    refresh(NOW)
+    refresh(NOW + timedelta(minutes=5))
+    prices, health = price_store.get_price_board()
+    assert {p.provider for p in prices} == {"coinbase"}
+    down = health["coingecko"]
+    assert (down.consecutive_failures, down.last_success, down.last_error_at) == (2, None, NOW + timedelta(minutes=5))
+    assert down.last_error is not None and "503" in down.last_error
+    assert health["coinbase"].consecutive_failures == 0 and health["coinbase"].last_success == NOW + timedelta(
+        minutes=5
+    )
+
+    http_server.route(ROUTE, json_reply(VALID))
+    refresh(NOW + timedelta(minutes=10))
+    _, health = price_store.get_price_board()
+    back = health["coingecko"]
+    assert (back.consecutive_failures, back.last_success) == (0, NOW + timedelta(minutes=10))
+    assert back.last_error_at == NOW + timedelta(minutes=5)  # the last failure is still told
+    # The fallback was not needed this time, so it was not asked: its health is as it was.
+    assert health["coinbase"].last_attempt == NOW + timedelta(minutes=5)
