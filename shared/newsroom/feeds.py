@@ -80,6 +80,8 @@ def parse_feed(
     body = _tidy_prolog(body)
     headers = {name.lower(): value for name, value in (response_headers or {}).items()}
     headers.setdefault("content-type", "application/xml")
+    if not _is_wide(body):
+        body, headers["content-type"] = _narrow_declarations(body, headers["content-type"])
     # feedparser resolves <link> and xml:base against Content-Location; it has no other way in.
     headers["content-location"] = base_url
     try:
@@ -154,6 +156,23 @@ def _prolog(body: bytes) -> bytes:
 
 
 _WHITESPACE_RUN = re.compile(rb"[ \t\r\n]{2,}")
+_WIDE_ENCODING = rb"(?:utf-?16|utf-?32|ucs-?2|ucs-?4)[\w-]*"
+_DECLARED_WIDE = re.compile(rb"(<\?xml[^>]*?\bencoding\s*=\s*[\"'])" + _WIDE_ENCODING + rb"([\"'])", re.IGNORECASE)
+_CHARSET_WIDE = re.compile(r";\s*charset\s*=\s*[\"']?" + _WIDE_ENCODING.decode() + r"[\"']?", re.IGNORECASE)
+
+
+def _is_wide(body: bytes) -> bool:
+    """Whether the bytes can be UTF-16/32 at all: those have a BOM or a NUL in any ASCII character."""
+    return b"\x00" in body[:4] or body[:2] in (b"\xff\xfe", b"\xfe\xff")
+
+
+def _narrow_declarations(body: bytes, content_type: str) -> tuple[bytes, str]:
+    """A document that reads as ASCII bytes cannot be UTF-16 or UTF-32, whatever its XML
+    declaration or Content-Type says (a common CMS bug). Such a claim is dropped, so the parser
+    reads the bytes as they are (UTF-8, or its own fallbacks) instead of refusing the feed."""
+    head = body[:1024]
+    fixed = _DECLARED_WIDE.sub(rb"\1utf-8\2", head, count=1)
+    return fixed + body[1024:], _CHARSET_WIDE.sub("", content_type)
 
 
 def _tidy_prolog(body: bytes) -> bytes:

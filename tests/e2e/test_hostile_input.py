@@ -489,6 +489,10 @@ def test_hostile_document_is_handled_with_a_reason_in_bounded_memory(name: str) 
     if name in ("declared-utf16-is-utf8", "declared-utf8-is-latin1", "unknown-encoding", "invalid-dates"):
         # Recovered, with the problem recorded rather than silently swallowed.
         assert parsed.entries or parsed.bozo_reason, outcome
+    if name == "declared-utf16-is-utf8":
+        # Bytes that read as ASCII cannot be UTF-16: the claim is dropped and the text kept.
+        [entry] = parsed.entries
+        assert "Café Zürich €" in entry.summary_html + entry.content_html
     if name == "invalid-dates":
         # Every entry kept; what cannot be read as a date is no date (the processor then uses the
         # fetch time). feedparser reads "2026-02-30T25:61" leniently as 3 March and "9999…" as

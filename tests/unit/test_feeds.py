@@ -574,3 +574,42 @@ def test_whitespace_before_the_first_element_costs_linear_time() -> None:
 
     assert [entry.title for entry in parsed.entries] == ["a"]
     assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("declaration", "content_type"),
+    [
+        ('<?xml version="1.0" encoding="UTF-16"?>', "application/rss+xml"),
+        ("<?xml version='1.0' encoding='utf-32le'?>", "application/rss+xml"),
+        ('<?xml version="1.0"?>', 'application/rss+xml; charset="UTF-16"'),
+    ],
+    ids=["declared utf-16", "declared utf-32le", "charset header utf-16"],
+)
+def test_a_feed_that_claims_utf16_but_reads_as_ascii_bytes_is_read_as_utf8(declaration: str, content_type: str) -> None:
+    from datetime import UTC, datetime
+
+    body = (
+        f'{declaration}<rss version="2.0"><channel><title>t</title><item><title>Café Zürich €</title>'
+        "<link>https://a.example/1</link></item></channel></rss>"
+    ).encode()
+    parsed = parse_feed(
+        body,
+        source_id="x",
+        base_url="https://a.example/feed",
+        fetched_at=datetime(2026, 6, 1, tzinfo=UTC),
+        response_headers={"Content-Type": content_type},
+    )
+    assert [e.title for e in parsed.entries] == ["Café Zürich €"]
+
+
+def test_a_real_utf16_feed_is_still_read_as_utf16() -> None:
+    from datetime import UTC, datetime
+
+    body = (
+        '<?xml version="1.0" encoding="UTF-16"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>Café</title><link>https://a.example/1</link></item></channel></rss>"
+    ).encode("utf-16")
+    parsed = parse_feed(
+        body, source_id="x", base_url="https://a.example/feed", fetched_at=datetime(2026, 6, 1, tzinfo=UTC)
+    )
+    assert [e.title for e in parsed.entries] == ["Café"]
