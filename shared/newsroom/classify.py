@@ -61,12 +61,12 @@ _Prefix = tuple[tuple[str, bool], ...]
 _Options = set[tuple[_Prefix, bool]]
 
 
-def _sequence_options(items: Any, ignorecase: bool) -> _Options:
+def _sequence_options(items: Any, ignorecase: bool, limit: int = _PREFIX_CHARS) -> _Options:
     partial: _Options = {((), True)}
     for op, av in items:
         if not any(complete for _, complete in partial):
             break
-        options = _item_options(op, av, ignorecase)
+        options = _item_options(op, av, ignorecase, limit)
         extended: _Options = set()
         for prefix, complete in partial:
             if not complete:
@@ -74,12 +74,12 @@ def _sequence_options(items: Any, ignorecase: bool) -> _Options:
                 continue
             for more, more_complete in options:
                 joined = prefix + more
-                extended.add((joined[:_PREFIX_CHARS], more_complete and len(joined) < _PREFIX_CHARS))
+                extended.add((joined[:limit], more_complete and len(joined) < limit))
         partial = extended
     return partial
 
 
-def _item_options(op: Any, av: Any, ignorecase: bool) -> _Options:
+def _item_options(op: Any, av: Any, ignorecase: bool, limit: int) -> _Options:
     def chars(characters: Iterable[str]) -> _Options:
         return {(((ch.lower(), True),) if ignorecase else ((ch, False),), True) for ch in characters}
 
@@ -98,15 +98,15 @@ def _item_options(op: Any, av: Any, ignorecase: bool) -> _Options:
     if op is _sre.SUBPATTERN:
         _group, add_flags, del_flags, items = av
         scoped = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
-        return _sequence_options(items, scoped)
+        return _sequence_options(items, scoped, limit)
     if op is _sre.BRANCH:
         union: _Options = set()
         for items in av[1]:
-            union |= _sequence_options(items, ignorecase)
+            union |= _sequence_options(items, ignorecase, limit)
         return union
     if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
         low, high, items = av
-        once = _sequence_options(items, ignorecase)
+        once = _sequence_options(items, ignorecase, limit)
         if high != 1:  # after one repetition another may follow: the prefix stops there
             once = {(prefix, False) for prefix, _ in once}
         return once | {((), True)} if low == 0 else once
@@ -120,6 +120,61 @@ def _compatible(prefix: _Prefix, key: str) -> bool:
         if (actual.lower() if ignorecase else actual) != expected:
             return False
     return True
+
+
+# Word starts are screened in C before any Python runs: a run of [\w$] is looked at only when
+# its first `_CANDIDATE_CHARS` characters can begin some alternative (read, like the dispatch
+# keys, from the parsed alternatives) or when it starts with a non-ASCII letter. Most words
+# of an article begin no term, so most of them never reach the per-word Python code.
+_CANDIDATE_CHARS = 6
+_ASCII = tuple(map(chr, range(128)))
+_OTHER = ""  # stands for every non-ASCII character in a `_Classes` set
+# For each position of a prefix, the characters a text may have there.
+_Classes = tuple[frozenset[str], ...]
+
+
+def _prefix_classes(prefix: _Prefix) -> _Classes:
+    """For each position of `prefix`, the characters a text may have there for an alternative
+    with that prefix to match. A superset: after the first character a position also admits
+    any non-ASCII character (`re.IGNORECASE` folds K, ſ, ı, İ onto ASCII letters, and the
+    dispatch then keys on the first character alone), and a non-ASCII expected character ends
+    the prefix (anything may stand there). A non-ASCII first character is always admitted
+    anyway (it goes to `full`), so the first position holds ASCII characters only."""
+    classes: list[frozenset[str]] = []
+    for depth, (expected, ignorecase) in enumerate(prefix):
+        if not (len(expected) == 1 and expected.isascii()):
+            break
+        chars = {ch for ch in _ASCII if (ch.lower() if ignorecase else ch) == expected}
+        classes.append(frozenset(chars if depth == 0 else chars | {_OTHER}))
+    return tuple(classes)
+
+
+def _class_source(chars: Iterable[str]) -> str:
+    ordered = sorted(chars)
+    if len(ordered) == 1 and ordered[0] != _OTHER:
+        return re.escape(ordered[0])  # a literal: `re` tries a branch starting with one cheapest
+    non_ascii = "\\x80-\\U0010ffff" if _OTHER in ordered else ""
+    return "[" + "".join(re.escape(ch) for ch in ordered if ch != _OTHER) + non_ascii + "]"
+
+
+def _candidate_source(sequences: frozenset[_Classes], memo: dict[frozenset[_Classes], str]) -> str:
+    """A regex (for a lookahead) matching the text that starts like one of `sequences`. Built
+    as a deterministic trie, so `re` enters at most one branch per character, with characters
+    whose continuations are the same sharing one branch (so "[Tt]" not "T|t")."""
+    if () in sequences:
+        return ""  # a whole prefix ends here: whatever follows is admitted
+    cached = memo.get(sequences)
+    if cached is not None:
+        return cached
+    alphabet = sorted({ch for sequence in sequences for ch in sequence[0]})
+    by_rest: dict[str, list[str]] = {}
+    for ch in alphabet:
+        rest = frozenset(sequence[1:] for sequence in sequences if ch in sequence[0])
+        by_rest.setdefault(_candidate_source(rest, memo), []).append(ch)
+    branches = [_class_source(chars) + rest for rest, chars in by_rest.items()]
+    source = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    memo[sequences] = source
+    return source
 
 
 class _Dispatcher:
@@ -137,12 +192,21 @@ class _Dispatcher:
         self._prefix = prefix
         self._suffix = suffix
         self._prefixes: list[set[_Prefix]] = []
+        candidates: set[_Classes] = set()
         for _name, pattern in self._alternatives:
-            options = _sequence_options(_sre_parser.parse(pattern, flags), bool(flags & re.IGNORECASE))
+            parsed = _sre_parser.parse(pattern, flags)
+            options = _sequence_options(parsed, bool(flags & re.IGNORECASE))
             prefixes = {p for p, _ in options}
             if any(not p or not p[0][0].isascii() or not re.match(r"[\w$]", p[0][0]) for p in prefixes):
                 raise ValueError(f"an alternative must start with an ASCII word character or '$': {pattern}")
             self._prefixes.append(prefixes)
+            for candidate, _ in _sequence_options(parsed, bool(flags & re.IGNORECASE), _CANDIDATE_CHARS):
+                candidates.add(_prefix_classes(candidate))
+        # From `start`, skip the rest of a run begun before it, then every run that can begin no
+        # alternative and does not start with a non-ASCII letter: its end is the next run to try.
+        # Possessive: the runs are maximal, so nothing is gained by backtracking into them.
+        can_begin = _candidate_source(frozenset(candidates), {})
+        self._skip = re.compile(rf"(?:(?<=[\w$])[\w$]*+)?+[^\w$]*+(?:(?!{can_begin}|[^\W\x00-\x7f])[\w$]++[^\w$]*+)*+")
         self.full = self._compile(range(len(self._alternatives)))
         self._by_key: dict[str, re.Pattern[str] | None] = {}
         self._by_members: dict[tuple[int, ...], re.Pattern[str]] = {}
@@ -164,12 +228,17 @@ class _Dispatcher:
         return scanner
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        # The same matches as a loop over every run of [\w$] (skipping runs that start inside
+        # the last match), but only the runs `_skip` stops at get here: the others cannot
+        # begin a match, so leaving them out changes nothing.
         by_key = self._by_key
-        end = 0
-        for run in self._RUN.finditer(text):
-            start = run.start()
-            if start < end:
-                continue
+        skip = self._skip.match
+        length = len(text)
+        pos = 0
+        while True:
+            start = skip(text, pos).end()  # type: ignore[union-attr]  # everything in it is optional
+            if start >= length:
+                return
             key = text[start : start + _PREFIX_CHARS]
             if key.isascii():
                 scanner = by_key[key] if key in by_key else self._for_key(key)
@@ -178,12 +247,12 @@ class _Dispatcher:
                 scanner = by_key[key] if key in by_key else self._for_key(key)
             else:  # a non-ASCII letter may still case-fold to an ASCII one (K, ſ, İ, ı)
                 scanner = self.full
-            if scanner is None:
-                continue
-            match = scanner.match(text, start)
+            match = scanner.match(text, start) if scanner is not None else None
             if match is not None:
-                end = match.end()
+                pos = match.end()
                 yield match
+            else:
+                pos = start + 1  # inside this run: `_skip` goes on from its end
 
 
 # --------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -45,6 +46,7 @@ from urllib3.exceptions import (
     LocationValueError,
     NameResolutionError,
     NewConnectionError,
+    ProtocolError,
     SSLError,
 )
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
@@ -135,9 +137,39 @@ class FetchError(Exception):
         self.retry_after = retry_after
 
 
+class _ConnectionReuse(threading.local):
+    """Per thread: did the last connection taken from a pool come kept-alive, and must the next
+    one be new. Threads, because a fetch round polls its sources on a thread pool."""
+
+    reused: bool = False
+    fresh_only: bool = False
+
+
+_reuse = _ConnectionReuse()
+
+
+class _ReuseAwareMixin:
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        if _reuse.fresh_only and conn.sock is not None:
+            conn.close()  # reopened by the request, on a new socket
+        _reuse.reused = conn.sock is not None
+        return conn
+
+
+class _HTTPPool(_ReuseAwareMixin, urllib3.HTTPConnectionPool):
+    pass
+
+
+class _HTTPSPool(_ReuseAwareMixin, urllib3.HTTPSConnectionPool):
+    pass
+
+
 def make_pool() -> urllib3.PoolManager:
     """A connection pool for `http_get`; create one per process and reuse it across invocations."""
-    return urllib3.PoolManager(num_pools=32, maxsize=4, block=False, retries=False)
+    manager = urllib3.PoolManager(num_pools=32, maxsize=4, block=False, retries=False)
+    manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    return manager
 
 
 _shared_pool: urllib3.PoolManager | None = None
@@ -393,23 +425,41 @@ def _send(
         )
         try:
             pool = manager.connection_from_host(str(address), port=port, scheme=scheme, pool_kwargs=pool_kwargs)
-            return pool.urlopen(
-                "GET",
-                parsed.request_uri,
-                headers=request_headers,
-                redirect=False,
-                retries=False,
-                assert_same_host=False,
-                preload_content=False,
-                decode_content=False,
-                timeout=timeout,
-            )
+            try:
+                return _urlopen(pool, parsed.request_uri, request_headers, timeout)
+            except ProtocolError:
+                if not _reuse.reused:
+                    raise
+            # The kept-alive connection had been closed by the server, its FIN crossing our
+            # request: nothing was answered, so the GET goes once more on a new connection (what
+            # browsers and Go's net/http do). A fresh connection that fails is not retried.
+            _reuse.fresh_only = True
+            try:
+                return _urlopen(pool, parsed.request_uri, request_headers, timeout)
+            finally:
+                _reuse.fresh_only = False
         except NewConnectionError as exc:
             # This address refuses (an IPv6 answer on an IPv4-only host): try the next one.
             last_error = _transport_error(exc, url)
         except (HTTPError, OSError) as exc:
             raise _transport_error(exc, url) from exc
     raise last_error or FetchError("connection", f"no address to connect to for {url}", url=url)
+
+
+def _urlopen(
+    pool: urllib3.HTTPConnectionPool, request_uri: str, headers: Mapping[str, str], timeout: urllib3.Timeout
+) -> urllib3.BaseHTTPResponse:
+    return pool.urlopen(
+        "GET",
+        request_uri,
+        headers=headers,
+        redirect=False,
+        retries=False,
+        assert_same_host=False,
+        preload_content=False,
+        decode_content=False,
+        timeout=timeout,
+    )
 
 
 def _transport_error(exc: Exception, url: str) -> FetchError:

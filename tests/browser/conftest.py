@@ -23,15 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from devtools.lambda_local import drain_queue, invoke, load_event, load_handler_module
 from devtools.local_run import make_api_server
-from devtools.sample_server import SampleServer
-from devtools.template import create_resources
-from newsroom import runtime
+from devtools.stack import local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("NEWSROOM_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
@@ -92,26 +88,10 @@ class Site:
 
 @pytest.fixture(scope="package")
 def site() -> Iterator[Site]:
-    with pytest.MonkeyPatch.context() as mp, mock_aws():
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        resources = create_resources(dynamodb, sqs)
-        samples = SampleServer().start()
-        tmp = Path(tempfile.mkdtemp(prefix="newsroom-pages-"))
+    tmp = Path(tempfile.mkdtemp(prefix="newsroom-pages-"))
+    with pytest.MonkeyPatch.context() as mp, local_stack(mp.setenv, tmp) as stack:
+        resources, sqs = stack.resources, stack.sqs
         try:
-            env = {
-                "TABLE_NAME": resources.table_name,
-                "QUEUE_URL": resources.queue_url,
-                "SOURCES_FILE": str(samples.sources_file(tmp / "sources.json")),
-                "PRICE_API_BASE_URL": f"{samples.base_url}/api/v3",
-                "ALLOW_PRIVATE_NETWORK": "true",
-                "POWERTOOLS_METRICS_DISABLED": "true",
-                "CURSOR_SECRET": "test-cursor-secret-0123456789",
-            }
-            for key, value in env.items():
-                mp.setenv(key, value)
-            runtime.reset()
             fetched = invoke(load_handler_module("fetch_feeds"), load_event("fetch_feeds_schedule"))
             assert fetched["entries"] > 0
             report = drain_queue(sqs, resources.queue_url, resources.queue_arn, load_handler_module("process_articles"))
@@ -127,9 +107,7 @@ def site() -> Iterator[Site]:
                 server.shutdown()
                 server.server_close()
         finally:
-            samples.stop()
             shutil.rmtree(tmp, ignore_errors=True)
-            runtime.reset()
 
 
 @pytest.fixture(scope="session")

@@ -167,6 +167,7 @@ from newsroom import runtime
 
 class EmptyStore:
     def get_prices(self): return []
+    def get_price_board(self): return [], {}
     def list_articles(self, listing, *, limit, cursor, since=None): return Page((), None)
     def get_source_states(self, ids): return {}
 

@@ -8,14 +8,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from devtools.lambda_local import drain_queue, invoke, load_event, load_handler_module
 from devtools.sample_server import SampleServer
-from devtools.template import LocalResources, create_resources
-from newsroom import runtime
+from devtools.stack import local_stack
+from devtools.template import LocalResources
 
 
 @dataclass
@@ -56,42 +54,18 @@ class Stack:
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Stack]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        s3 = boto3.client("s3", region_name="us-east-1")
-        resources = create_resources(dynamodb, sqs, s3=s3)
-        samples = SampleServer().start()
-        try:
-            env = {
-                "TABLE_NAME": resources.table_name,
-                "QUEUE_URL": resources.queue_url,
-                "FETCH_QUEUE_URL": resources.fetch_queue_url,
-                "ENTRY_BUCKET": resources.entry_bucket,
-                "SOURCES_FILE": str(samples.sources_file(tmp_path / "sources.json")),
-                "PRICE_API_BASE_URL": f"{samples.base_url}/api/v3",
-                "ALLOW_PRIVATE_NETWORK": "true",
-                "POWERTOOLS_METRICS_DISABLED": "true",
-                "CURSOR_SECRET": "test-cursor-secret-0123456789",
-            }
-            for key, value in env.items():
-                monkeypatch.setenv(key, value)
-            runtime.reset()
-            yield Stack(
-                resources=resources,
-                samples=samples,
-                dynamodb=dynamodb,
-                sqs=sqs,
-                s3=s3,
-                fetch=load_handler_module("fetch_feeds"),
-                process=load_handler_module("process_articles"),
-                prices=load_handler_module("fetch_prices"),
-                api=load_handler_module("api"),
-            )
-        finally:
-            samples.stop()
-            runtime.reset()
+    with local_stack(monkeypatch.setenv, tmp_path) as base:
+        yield Stack(
+            resources=base.resources,
+            samples=base.samples,
+            dynamodb=base.dynamodb,
+            sqs=base.sqs,
+            s3=base.s3,
+            fetch=load_handler_module("fetch_feeds"),
+            process=load_handler_module("process_articles"),
+            prices=load_handler_module("fetch_prices"),
+            api=load_handler_module("api"),
+        )
 
 
 @pytest.fixture

@@ -128,7 +128,9 @@ def test_random_throttling_and_unprocessed_items_lose_nothing(stack: Stack, fast
     assert len(states) == 4
     invoke(stack.prices, load_event("fetch_prices_schedule"), "FetchPricesFunction")
     items = dump(stack.dynamodb, stack.resources.table_name)
-    assert len([i for i in items if i["PK"]["S"] == "PRICES"]) == 6
+    prices = [i for i in items if i["PK"]["S"] == "PRICES"]
+    assert len([i for i in prices if not i["SK"]["S"].startswith("PROVIDER#")]) == 6
+    assert {i["SK"]["S"] for i in prices if i["SK"]["S"].startswith("PROVIDER#")} == {"PROVIDER#coingecko"}
     assert len([i for i in items if i["PK"]["S"].startswith("PRICEHIST#")]) == 6
 
     # The run really was hostile: every kind of fault happened, and retries backed off.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import ipaddress
 import socket
+import struct
+import threading
 import time
 import tracemalloc
 import zlib
@@ -567,3 +569,80 @@ def test_public_address_passes_validation_and_then_connects() -> None:
     with pytest.raises(FetchError) as caught:
         http_get("http://93.184.216.34/", PUBLIC_ONLY, resolver=never_resolve)
     assert caught.value.reason == "connection"
+
+
+class _OneRequestPerConnection:
+    """Answers the first request on a connection with keep-alive implied, then closes the
+    connection when a second request arrives on it, unanswered: the race where a server's idle
+    timeout closes a kept-alive connection just as the client reuses it, made deterministic.
+    `reset=True` answers every request on a new connection with a TCP reset instead."""
+
+    def __init__(self, *, reset_fresh: bool = False) -> None:
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.reset_fresh = reset_fresh
+        self.connections = 0
+        self.answered = 0
+        self._threads: list[threading.Thread] = []
+        accept = threading.Thread(target=self._accept, daemon=True)
+        accept.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._sock.getsockname()[1]}/feed"
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _read_request(self, conn: socket.socket) -> bool:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return False
+            data += chunk
+        return True
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            if not self._read_request(conn):
+                return
+            if self.reset_fresh:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                return
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(FEED), FEED))
+            self.answered += 1
+            self._read_request(conn)  # the reuse: closed without an answer
+
+
+def test_a_kept_alive_connection_closed_under_the_request_is_retried_once_on_a_new_one() -> None:
+    server = _OneRequestPerConnection()
+    pool = make_pool()
+    try:
+        assert http_get(server.url, LOCAL, pool=pool).body == FEED
+        # The second GET takes the pooled connection (still open, so urllib3's check passes),
+        # the server closes it unanswered, and the GET goes again on a new connection.
+        assert http_get(server.url, LOCAL, pool=pool).body == FEED
+        assert server.connections == 2
+        assert server.answered == 2
+    finally:
+        server.close()
+
+
+def test_a_new_connection_reset_is_not_retried() -> None:
+    server = _OneRequestPerConnection(reset_fresh=True)
+    try:
+        with pytest.raises(FetchError) as caught:
+            http_get(server.url, LOCAL, pool=make_pool())
+        assert caught.value.reason == "connection"
+        assert server.connections == 1
+    finally:
+        server.close()
