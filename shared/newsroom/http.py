@@ -91,7 +91,7 @@ class FetchPolicy:
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
     max_bytes: int = 5 * 1024 * 1024
-    user_agent: str = "NewsroomBot/0.1 (+https://github.com/newsroom/backend)"
+    user_agent: str = "NewsroomBot/1.0 (+https://cryptocompass.example/crawler)"
     allow_private: bool = False
     max_redirects: int = 5
     total_timeout: float = 30.0

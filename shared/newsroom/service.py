@@ -37,6 +37,7 @@ def fetch_policy(cfg: Settings) -> FetchPolicy:
         read_timeout=cfg.fetch_read_timeout,
         max_bytes=cfg.fetch_max_bytes,
         allow_private=cfg.allow_private_network,
+        user_agent=cfg.user_agent,
         # A server that drips bytes resets the read timeout forever; the whole request gets
         # connect + 2 reads (25 s by default), inside the price function's 30 s timeout.
         total_timeout=cfg.fetch_connect_timeout + 2 * cfg.fetch_read_timeout,

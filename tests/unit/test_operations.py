@@ -255,3 +255,32 @@ def test_the_entry_bucket_is_private_outlives_every_message_and_is_reached_least
         [statement] = _s3_statements(name)
         assert statement["Resource"] == {"Fn::Sub": "${EntryBucket.Arn}/entries/*"}
         assert resources[name]["Properties"]["Environment"]["Variables"]["ENTRY_BUCKET"] == {"Ref": "EntryBucket"}
+
+
+@pytest.mark.parametrize(
+    ("env", "contact"),
+    [
+        ({"CRAWLER_CONTACT_URL": "https://news.example/bot"}, "https://news.example/bot"),
+        ({"SITE_URL": "https://news.example/"}, "https://news.example/crawler"),
+        # Not a URL, or one that would break the User-Agent's comment: the site's page instead.
+        (
+            {"CRAWLER_CONTACT_URL": "mailto:ops@news.example", "SITE_URL": "https://news.example"},
+            "https://news.example/crawler",
+        ),
+        (
+            {"CRAWLER_CONTACT_URL": "https://x.example/a (b)", "SITE_URL": "https://news.example"},
+            "https://news.example/crawler",
+        ),
+    ],
+)
+def test_every_fetch_names_the_operators_contact_page(env: dict[str, str], contact: str) -> None:
+    from newsroom.config import Settings
+    from newsroom.service import fetch_policy
+
+    policy = fetch_policy(Settings.from_env(env))
+    assert policy.user_agent == f"NewsroomBot/1.0 (+{contact})"
+
+
+def test_the_template_passes_the_contact_page_to_every_function() -> None:
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["CRAWLER_CONTACT_URL"] == {"Ref": "CrawlerContactUrl"}
