@@ -618,8 +618,8 @@ class _OneRequestPerConnection:
             if self.reset_fresh:
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 return
+            self.answered += 1  # before the answer, so the client never sees it uncounted
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(FEED), FEED))
-            self.answered += 1
             self._read_request(conn)  # the reuse: closed without an answer
 
 
