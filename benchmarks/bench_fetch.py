@@ -79,7 +79,7 @@ def _responder(index: int) -> Callable[[RecordedRequest], Reply]:
 
 
 @contextmanager
-def _moto_server(*, flat_send: bool) -> Iterator[str]:
+def _moto_server(*, flat_send: bool) -> Iterator[tuple[str, int]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -100,10 +100,22 @@ def _moto_server(*, flat_send: bool) -> Iterator[str]:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError("moto server did not start") from None
                 time.sleep(0.1)
-        yield endpoint
+        yield endpoint, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (Linux /proc; NaN elsewhere)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
 
 
 # -- one fetch worker (a warm Lambda execution environment) -------------------------------------
@@ -146,33 +158,42 @@ def _poll_batch(bodies: list[str], now: datetime) -> tuple[int, int]:
 
 
 def _round(
-    store: DynamoStore, sqs: Any, fetch_queue: str, workers: ProcessPoolExecutor, now: datetime
+    store: DynamoStore,
+    sqs: Any,
+    fetch_queue: str,
+    workers: ProcessPoolExecutor,
+    now: datetime,
+    cpu_of: dict[str, list[int]],
 ) -> dict[str, float]:
+    cpu_before = {name: _cpu_seconds(pids) for name, pids in cpu_of.items()}
     started = time.perf_counter()
     report = dispatch(store, sqs, fetch_queue, now=now, sources=store.list_sources())
     dispatched = time.perf_counter()
-    batches: list[list[str]] = []
+    # As Lambda's SQS event source mapping does, a batch is handed to a worker as soon as it is
+    # received, while the next one is being received.
+    pending = []
     while True:
         messages = sqs.receive_message(QueueUrl=fetch_queue, MaxNumberOfMessages=BATCH_SIZE).get("Messages", [])
         if not messages:
             break
-        batches.append([m["Body"] for m in messages])
+        pending.append(workers.submit(_poll_batch, [m["Body"] for m in messages], now))
         sqs.delete_message_batch(
             QueueUrl=fetch_queue,
             Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
         )
     received = time.perf_counter()
-    results = list(workers.map(_poll_batch, batches, [now] * len(batches)))
+    results = [future.result() for future in pending]
     finished = time.perf_counter()
     return {
         "due": report.due,
-        "batches": len(batches),
+        "batches": len(pending),
         "entries": sum(r[0] for r in results),
         "parses": sum(r[1] for r in results),
         "dispatch_s": dispatched - started,
         "receive_s": received - dispatched,
-        "workers_s": finished - received,
+        "workers_s": finished - dispatched,
         "round_s": finished - started,
+        **{f"{name}_cpu_s": _cpu_seconds(pids) - cpu_before[name] for name, pids in cpu_of.items()},
     }
 
 
@@ -203,7 +224,7 @@ Row = tuple[str, str, dict[str, float], int, int, "int | str"]
 def _run(*, flat_send: bool) -> list[Row]:
     moto_label = "O(1) send" if flat_send else "as shipped"
     rows: list[Row] = []
-    with _moto_server(flat_send=flat_send) as endpoint, LocalHTTPServer() as server:
+    with _moto_server(flat_send=flat_send) as (endpoint, moto_pid), LocalHTTPServer() as server:
         dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, **CREDENTIALS)
         sqs = boto3.client("sqs", endpoint_url=endpoint, **CREDENTIALS)
         resources = create_resources(dynamodb, sqs, prefix="bench")
@@ -229,11 +250,14 @@ def _run(*, flat_send: bool) -> list[Row]:
             initargs=(endpoint, resources.table_name, resources.queue_url),
         ) as workers:
             # Every worker process up and warm before the clock starts.
-            while len(set(workers.map(_warm, range(WORKERS * 4)))) < WORKERS:
-                pass
+            worker_pids: set[int] = set()
+            while len(worker_pids) < WORKERS:
+                worker_pids |= set(workers.map(_warm, range(WORKERS * 4)))
+            # The bench's own process holds the feed server and the dispatcher.
+            cpu_of = {"moto": [moto_pid], "workers": sorted(worker_pids), "bench": [os.getpid()]}
             for label, now in (("1: all 200", T0), ("2: all 304, 20 min later", T0 + timedelta(minutes=20))):
                 requests_before = len(server.requests)
-                stats = _round(store, sqs, resources.fetch_queue_url, workers, now)
+                stats = _round(store, sqs, resources.fetch_queue_url, workers, now, cpu_of)
                 queued = _queued(sqs, resources.queue_url)
                 if now == T0:
                     # Round 1's 500 new stories would cost minutes of moto CPU and are not in
@@ -254,8 +278,9 @@ def main() -> None:
         f"process; {os.cpu_count()} CPUs"
     )
     header = (
-        f"{'round':<26}{'moto SQS':>11}{'due':>5}{'GETs':>6}{'batches':>8}{'dispatch s':>11}{'workers s':>10}"
+        f"{'round':<26}{'moto SQS':>11}{'due':>5}{'GETs':>6}{'batches':>8}{'dispatch s':>11}{'fetch s':>10}"
         f"{'round s':>9}{'parses':>8}{'queue msgs':>11}{'article writes':>15}"
+        f"{'CPU s: moto':>12}{'workers':>8}{'bench':>6}"
     )
     print(header)
     for label, moto_label, stats, gets, queued, writes in rows:
@@ -263,9 +288,17 @@ def main() -> None:
             f"{label:<26}{moto_label:>11}{stats['due']:>5.0f}{gets:>6}{stats['batches']:>8.0f}"
             f"{stats['dispatch_s']:>11.2f}{stats['workers_s']:>10.2f}{stats['round_s']:>9.2f}{stats['parses']:>8.0f}"
             f"{queued:>11}{writes:>15}"
+            f"{stats['moto_cpu_s']:>12.2f}{stats['workers_cpu_s']:>8.2f}{stats['bench_cpu_s']:>6.2f}"
         )
-    print("round s = dispatch (registry + states read, SendMessageBatch) + receive + workers, wall clock;")
+    print(
+        "round s = dispatch (registry + states read, SendMessageBatch) + fetch (receiving the batches and the "
+        "workers polling them, overlapped), wall clock;"
+    )
     print("article writes = stories the real processor (`ingest`) wrote from the round's queued entries.")
+    print(
+        "CPU s = CPU time used during the round by the moto server, the ten workers, and the bench process "
+        "(feed server, dispatcher), on the machine's 2 cores: the round's own work is the workers' share."
+    )
     print(
         "moto SQS 'O(1) send': moto without its per-message walk of the whole queue on SendMessage "
         "(benchmarks/moto_server.py); real SQS has no such cost."
