@@ -284,3 +284,20 @@ def test_every_fetch_names_the_operators_contact_page(env: dict[str, str], conta
 def test_the_template_passes_the_contact_page_to_every_function() -> None:
     variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["CRAWLER_CONTACT_URL"] == {"Ref": "CrawlerContactUrl"}
+
+
+def test_the_layer_pins_its_whole_tree_at_the_locked_versions() -> None:
+    """`sam build` reads shared/requirements.txt alone: every package the layer pulls in must be
+    pinned there, at the version the tests ran with (scripts/pin_layer.py, run by `make lock`)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "scripts/pin_layer.py", "--check"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    layer = (ROOT / "shared" / "requirements.txt").read_text()
+    pins = [line for line in layer.splitlines() if line and not line.startswith("#")]
+    assert all("==" in line for line in pins), "an unpinned layer requirement"
+    for package in ("boto3==", "botocore==", "lxml_html_clean==", "charset-normalizer=="):
+        assert any(line.startswith(package) for line in pins), package
