@@ -181,7 +181,6 @@ def _round(
             QueueUrl=fetch_queue,
             Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
         )
-    received = time.perf_counter()
     results = [future.result() for future in pending]
     finished = time.perf_counter()
     return {
@@ -190,7 +189,6 @@ def _round(
         "entries": sum(r[0] for r in results),
         "parses": sum(r[1] for r in results),
         "dispatch_s": dispatched - started,
-        "receive_s": received - dispatched,
         "workers_s": finished - dispatched,
         "round_s": finished - started,
         **{f"{name}_cpu_s": _cpu_seconds(pids) - cpu_before[name] for name, pids in cpu_of.items()},

@@ -23,6 +23,9 @@ Rules this module keeps, whoever calls it:
   call, so a server that drips one byte per second cannot hold a Lambda invocation hostage.
 - Conditional GET: validators are sent when given, and a 304 comes back as `not_modified` with an
   empty body (keeping the validators we sent when the 304 does not repeat them).
+- A kept-alive connection that the server closed under our request (no answer at all) is
+  retried once on a new connection, as browsers and Go's net/http do; a failure on a new
+  connection is never retried, so a broken server is asked once per poll.
 - Every failure is a `FetchError` with a short machine `reason` ("timeout", "too-large",
   "http-404", "blocked-address", ...) and a readable message; nothing else escapes.
 """
@@ -425,6 +428,7 @@ def _send(
         )
         try:
             pool = manager.connection_from_host(str(address), port=port, scheme=scheme, pool_kwargs=pool_kwargs)
+            _reuse.reused = False  # set by the pool when it hands out a kept-alive connection
             try:
                 return _urlopen(pool, parsed.request_uri, request_headers, timeout)
             except ProtocolError:
