@@ -189,7 +189,7 @@ def _round(
         "entries": sum(r[0] for r in results),
         "parses": sum(r[1] for r in results),
         "dispatch_s": dispatched - started,
-        "workers_s": finished - dispatched,
+        "fetch_s": finished - dispatched,
         "round_s": finished - started,
         **{f"{name}_cpu_s": _cpu_seconds(pids) - cpu_before[name] for name, pids in cpu_of.items()},
     }
@@ -284,7 +284,7 @@ def main() -> None:
     for label, moto_label, stats, gets, queued, writes in rows:
         print(
             f"{label:<26}{moto_label:>11}{stats['due']:>5.0f}{gets:>6}{stats['batches']:>8.0f}"
-            f"{stats['dispatch_s']:>11.2f}{stats['workers_s']:>10.2f}{stats['round_s']:>9.2f}{stats['parses']:>8.0f}"
+            f"{stats['dispatch_s']:>11.2f}{stats['fetch_s']:>10.2f}{stats['round_s']:>9.2f}{stats['parses']:>8.0f}"
             f"{queued:>11}{writes:>15}"
             f"{stats['moto_cpu_s']:>12.2f}{stats['workers_cpu_s']:>8.2f}{stats['bench_cpu_s']:>6.2f}"
         )

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devtools.dependencies import closure
 from devtools.template import load_template as load_cfn_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,19 +176,7 @@ def runtime_packages(cache: Path, roots: Sequence[str] = RUNTIME_PACKAGES) -> Pa
     pinned in requirements-lock.txt), listed by their RECORD files, so the folder holds exactly
     those distributions and nothing else.
     """
-    names: list[str] = []
-    pending = list(roots)
-    while pending:
-        name = pending.pop()
-        key = re.sub(r"[-_.]+", "-", name).lower()
-        if key in names:
-            continue
-        names.append(key)
-        for requirement in importlib.metadata.requires(name) or []:
-            if "extra ==" in requirement:
-                continue
-            marker_free = requirement.split(";")[0]
-            pending.append(re.split(r"[\s<>=!~\[(]", marker_free.strip(), maxsplit=1)[0])
+    names = sorted(closure(roots))
     versions = sorted(f"{n}=={importlib.metadata.version(n)}" for n in names)
     target = cache / ("runtime-" + "-".join(v.replace("==", "_") for v in versions if v.startswith("boto3")))
     marker = target / ".complete"

@@ -82,12 +82,13 @@ class Settings:
     price_jump_window_minutes: int = 30
     # Where an entry too big for a queue message is stored (claim check, see `claimcheck`).
     entry_bucket: str = ""
-    # Who polls: every fetch's User-Agent names this page, so a publisher can reach the operator.
-    crawler_contact_url: str = "https://cryptocompass.example/crawler"
+    # Who polls: every fetch's User-Agent names this page, so a publisher can reach the operator
+    # (the site's `/crawler` page when none, or none usable, is configured).
+    crawler_contact_url: str | None = None
 
     @property
     def user_agent(self) -> str:
-        return f"NewsroomBot/1.0 (+{self.crawler_contact_url})"
+        return f"NewsroomBot/1.0 (+{self.crawler_contact_url or self.site_url + '/crawler'})"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -131,17 +132,17 @@ class Settings:
             price_max_jump_pct=_float(e.get("PRICE_MAX_JUMP_PCT"), 50.0),
             price_jump_window_minutes=max(1, _int(e.get("PRICE_JUMP_WINDOW_MINUTES"), 30)),
             entry_bucket=e.get("ENTRY_BUCKET", ""),
-            crawler_contact_url=_contact_url(e.get("CRAWLER_CONTACT_URL"), e.get("SITE_URL")),
+            crawler_contact_url=_contact_url(e.get("CRAWLER_CONTACT_URL")),
         )
 
 
-def _contact_url(value: str | None, site_url: str | None) -> str:
-    """The crawler's contact page: as configured when it is an http(s) URL that fits in a
-    User-Agent comment (no spaces or parentheses), else the site's `/crawler` page."""
+def _contact_url(value: str | None) -> str | None:
+    """The configured contact page when it is an http(s) URL that fits in a User-Agent comment
+    (no spaces or parentheses); None otherwise."""
     candidate = (value or "").strip()
     if candidate.startswith(("https://", "http://")) and not any(ch in candidate for ch in " ()\t\r\n"):
         return candidate
-    return (site_url or "https://cryptocompass.example").rstrip("/") + "/crawler"
+    return None
 
 
 @cache
