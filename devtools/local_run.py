@@ -114,7 +114,7 @@ def make_api_server(port: int, api_module: Any) -> ThreadingHTTPServer:
     return ThreadingHTTPServer(("127.0.0.1", port), Handler)
 
 
-def run_pipeline(sources_file: Path | None, *, allow_private: bool) -> dict[str, Any]:
+def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 3000) -> dict[str, Any]:
     import boto3
 
     endpoint = start_moto()
@@ -147,6 +147,9 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool) -> dict[str,
             if allow_private
             else os.environ.get("PRICE_API_BASE_URL", "https://api.coingecko.com/api/v3"),
             "ALLOW_PRIVATE_NETWORK": "true" if allow_private else "false",
+            # Links and redirects are built on this, never on the request's Host header; the
+            # local server is not API Gateway, so its address is configured like a custom domain.
+            "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}",
             # The sample stories' article pages live on public hosts (defiliban.io...), which the
             # embedded run must not reach; tests/unit/test_fulltext.py fetches local pages instead.
             **({"FULLTEXT_MAX_PAGES": "0"} if allow_private else {}),
@@ -206,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-serve", action="store_true", help="run the pipeline, print a summary and exit")
     args = parser.parse_args(argv)
 
-    state = run_pipeline(args.sources, allow_private=args.sources is None)
+    state = run_pipeline(args.sources, allow_private=args.sources is None, port=args.port)
     from newsroom import runtime
 
     page = runtime.store().list_articles("all", limit=100, cursor=None)

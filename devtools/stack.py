@@ -22,6 +22,7 @@ from devtools.sample_server import SampleServer
 from devtools.template import LocalResources, create_resources
 
 TEST_CURSOR_SECRET = "test-cursor-secret-0123456789"  # noqa: S105 - signs test cursors only
+LOCAL_API_URL = "http://127.0.0.1:3000"  # where tests and `make run` address the API
 
 
 @dataclass
@@ -60,6 +61,9 @@ def local_stack(setenv: Callable[[str, str], None], workdir: Path) -> Iterator[L
                     "ALLOW_PRIVATE_NETWORK": "true",
                     "POWERTOOLS_METRICS_DISABLED": "true",
                     "CURSOR_SECRET": TEST_CURSOR_SECRET,
+                    # The local API's address, configured as a deployment behind a custom domain
+                    # would be: links never come from the request's Host header.
+                    "PUBLIC_BASE_URL": LOCAL_API_URL,
                 }
                 for key, value in env.items():
                     setenv(key, value)

@@ -60,6 +60,8 @@ SOURCE_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _COIN = re.compile(COIN_PATTERN)
 _ARTICLE_ID = re.compile(ARTICLE_ID_PATTERN)
 _SOURCE_ID = re.compile(SOURCE_ID_PATTERN)
+_DIGITS = re.compile(r"[0-9]+")
+SINCE_MAX_LENGTH = 64
 # RFC 3339 `full-date` or `date-time` (§5.6), which is what JSON Schema's formats mean too.
 _SINCE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})"
@@ -156,7 +158,7 @@ LIST_PARAMS: tuple[Param, ...] = (
         "since",
         "Only stories published at or after this instant: an RFC 3339 date-time"
         " (2026-05-31T08:00:00Z) or a date (2026-05-31, meaning its midnight UTC).",
-        {"type": "string", "anyOf": [{"format": "date-time"}, {"format": "date"}], "maxLength": 64},
+        {"type": "string", "anyOf": [{"format": "date-time"}, {"format": "date"}], "maxLength": SINCE_MAX_LENGTH},
     ),
 )
 
@@ -349,22 +351,23 @@ def parse_since(raw: str) -> datetime:
     story published at 12:00:00. Leap second 60 reads as 59. Instants beyond datetime's range
     (year 1 with a positive offset, say) clamp to its ends rather than fail.
     """
-    match = _SINCE.match(raw)
+    match = _SINCE.match(raw) if len(raw) <= SINCE_MAX_LENGTH else None
     if not match:
         raise ValueError("not an RFC 3339 date-time or date")
     year, month, day, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
-    if hour is None:
-        return datetime(int(year), int(month), int(day), tzinfo=UTC)
     if int(off_h or 0) > 23 or int(off_m or 0) > 59:
         raise ValueError("time offset out of range")
-    sec = int(second)
-    if sec == 60:
-        sec = 59
-    naive = datetime(int(year), int(month), int(day), int(hour), int(minute), sec)
+    try:
+        if hour is None:
+            return datetime(int(year), int(month), int(day), tzinfo=UTC)
+        naive = datetime(int(year), int(month), int(day), int(hour), int(minute), 59 if second == "60" else int(second))
+    except ValueError:
+        # Our words, not datetime's: the client is told what is wrong in the API's terms.
+        raise ValueError("no such date or time of day") from None
     offset = timedelta(hours=int(off_h or 0), minutes=int(off_m or 0)) * (-1 if sign == "-" else 1)
     try:
         moment = naive - offset
-        if fraction and int(fraction[1:]):
+        if fraction and fraction.strip(".0"):  # any non-zero digit; never int() of a long fraction
             moment += timedelta(seconds=1)
     except OverflowError:
         moment = datetime.min if offset > timedelta(0) else datetime.max.replace(microsecond=0)
@@ -460,9 +463,15 @@ class Api:
         raw = self._query("limit")
         if raw is None:
             return default
-        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        # Length before int(): int() refuses strings of more than 4,300 digits (leading zeros
+        # count) with a ValueError that would be a 500 (sys.int_info.default_max_str_digits).
+        significant = raw.lstrip("0")
+        if not _DIGITS.fullmatch(raw) or len(significant) > len(str(MAX_LIMIT)):
             raise bad_request(f"limit must be a whole number from 1 to {MAX_LIMIT}")
-        return int(raw)
+        limit = int(significant or "0")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise bad_request(f"limit must be a whole number from 1 to {MAX_LIMIT}")
+        return limit
 
     def _since(self) -> datetime | None:
         raw = self._query("since")
@@ -487,15 +496,8 @@ class Api:
         return page.items, page.next_cursor
 
     def _base_url(self) -> str:
-        configured = self._config().public_base_url
-        if configured:
-            return configured
-        event = self.router.current_event
-        host = event.headers.get("host") or "localhost"
-        proto = event.headers.get("x-forwarded-proto") or "https"
-        context = event.raw_event.get("requestContext") or {}
-        stage = str(context.get("stage") or "") if host.endswith(".amazonaws.com") else ""
-        return f"{proto}://{host}" + (f"/{stage}" if stage else "")
+        # One rule for the API and the pages: configured, else API Gateway's requestContext.
+        return pages.base_url(self.router.current_event, self._config())
 
     def _url_with(self, path: str, **params: str | None) -> str:
         keep = {k: v for k, v in params.items() if v}
@@ -784,12 +786,66 @@ def _source_json(source: Source, state: SourceState | None, articles: int, now: 
     }
 
 
+# --- security headers ----------------------------------------------------------------------------
+
+# The pages hold no script, no inline style and no frames: one stylesheet from this origin
+# (`/static/site.css`), lead images over https (only https images are ever stored) and an inline
+# SVG whose colours are attributes, not styles. Anything else a page might be made to carry is
+# refused by the browser, and no other site may frame it (clickjacking).
+PAGE_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+# Every other answer is data: nothing in it may run or load, even when a browser opens it.
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+# On every response, errors and 304s included. A reader following a credit link tells the
+# publisher which site sent them, never which page or cursor.
+COMMON_SECURITY_HEADERS: Mapping[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+def with_security_headers(response: dict[str, Any]) -> dict[str, Any]:
+    """`response` (a proxy integration result) with the security headers added.
+
+    A 304 gets no CSP: its headers replace the cached response's (RFC 9111 §4.3.4), and the
+    cached page keeps the policy it came with. Headers a route set itself are left alone.
+    """
+    key = "multiValueHeaders" if "multiValueHeaders" in response else "headers"
+    headers = response.get(key) or {}
+    present = {name.lower(): name for name in headers}
+
+    def value_of(name: str) -> str:
+        value = headers.get(present.get(name.lower(), ""), "")
+        return str(value[-1] if isinstance(value, list) and value else value or "")
+
+    added = dict(COMMON_SECURITY_HEADERS)
+    if int(response.get("statusCode") or 200) != 304:
+        is_page = value_of("Content-Type").lower().startswith("text/html")
+        added["Content-Security-Policy"] = PAGE_CSP if is_page else DATA_CSP
+        added["X-Frame-Options"] = "DENY"
+    for name, value in added.items():
+        if name.lower() not in present:
+            headers[name] = [value] if key == "multiValueHeaders" else value
+    response[key] = headers
+    return response
+
+
+class _SecuredResolver(APIGatewayRestResolver):
+    """The REST resolver, adding the security headers to whatever it answers: routes, 404s,
+    CORS preflights and exception handlers' problems alike (middlewares miss the last)."""
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        return with_security_headers(super().resolve(event, context))
+
+
 def build_resolver(
     store_factory: Callable[[], Store],
     config: Callable[[], Settings] = settings,
     openapi_path: Path | None = None,
 ) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(
+    app = _SecuredResolver(
         cors=CORSConfig(allow_origin="*", max_age=600, expose_headers=["ETag", "Link", "Last-Modified"]),
         serializer=lambda obj: json.dumps(obj, ensure_ascii=False),
     )

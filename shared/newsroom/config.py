@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from newsroom.models import Category, Kind, Rights, Source, SourceRole
 
@@ -110,7 +111,7 @@ class Settings:
             editorial_image_base_url=e.get(
                 "EDITORIAL_IMAGE_BASE_URL", "https://cryptocompass.example/static/editorial"
             ).rstrip("/"),
-            public_base_url=(e.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            public_base_url=_base_url(e.get("PUBLIC_BASE_URL")),
             cursor_secret=e.get("CURSOR_SECRET", "local-development-cursor-key").encode(),
             fetch_connect_timeout=_float(e.get("FETCH_CONNECT_TIMEOUT"), 5.0),
             fetch_read_timeout=_float(e.get("FETCH_READ_TIMEOUT"), 10.0),
@@ -134,6 +135,35 @@ class Settings:
             entry_bucket=e.get("ENTRY_BUCKET", ""),
             crawler_contact_url=_contact_url(e.get("CRAWLER_CONTACT_URL")),
         )
+
+
+def _base_url(value: str | None) -> str | None:
+    """The configured public base URL without its trailing slash, when it is an absolute http(s)
+    URL with a host and nothing but a path after it; None (derive it per request) otherwise.
+
+    Links, the canonical link, `Link:` headers and redirects are built on it, so a value that
+    could turn them into another scheme or host (`javascript:`, `//host`, credentials, a query)
+    is refused rather than used.
+    """
+    candidate = (value or "").strip().rstrip("/")
+    try:
+        parts = urlsplit(candidate)
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if (
+        parts.scheme not in ("https", "http")
+        or not host
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+        or "//" in parts.path
+        or any(ch.isspace() or ch in "\"'<>\\`" for ch in candidate)
+        or (port is not None and not 0 < port < 65536)
+    ):
+        return None
+    return candidate
 
 
 def _contact_url(value: str | None) -> str | None:

@@ -103,15 +103,37 @@ def article_id_from_slug(slug: str) -> str | None:
     return match.group(1) if match else None
 
 
+# What API Gateway itself writes into `requestContext` (never what the client sent): the
+# domain the API was invoked on and the stage. An execute-api domain carries the stage as the
+# first path segment; a custom domain maps its own base path, which the event does not say, so
+# a deployment on one sets PUBLIC_BASE_URL. Stage names are letters, digits, `-` and `_`
+# (API Gateway's CreateStage); `$default` (HTTP APIs) has no path segment.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+_EXECUTE_API = re.compile(r"[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?")
+_STAGE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
 def base_url(event: BaseProxyEvent, config: Settings) -> str:
-    """The public base URL, as the JSON API computes it (stage prefix on execute-api hosts)."""
+    """The public base URL of the API and pages, for links, feed URLs and redirects.
+
+    PUBLIC_BASE_URL when configured; else the domain and stage API Gateway puts in
+    `requestContext` (REST API proxy events: "Set up Lambda proxy integrations in API Gateway",
+    input format; `$context.domainName` and `$context.stage`), over HTTPS, the only scheme API
+    Gateway serves. Never `Host` or `X-Forwarded-*`: a client sets those, and what they said
+    would be reflected into links and redirects that shared caches keep for everyone. With
+    neither (an event without a domain), links are root-relative: "" is the base.
+    """
     if config.public_base_url:
         return config.public_base_url
-    host = event.headers.get("host") or "localhost"
-    proto = event.headers.get("x-forwarded-proto") or "https"
-    context = event.raw_event.get("requestContext") or {}
-    stage = str(context.get("stage") or "") if host.endswith(".amazonaws.com") else ""
-    return f"{proto}://{host}" + (f"/{stage}" if stage else "")
+    context = event.raw_event.get("requestContext")
+    context = context if isinstance(context, dict) else {}
+    domain, stage = context.get("domainName"), context.get("stage")
+    if not isinstance(domain, str) or not _DOMAIN_NAME.fullmatch(domain):
+        return ""
+    if _EXECUTE_API.fullmatch(domain.lower()) and isinstance(stage, str) and _STAGE.fullmatch(stage):
+        return f"https://{domain.lower()}/{stage}"
+    return f"https://{domain.lower()}"
 
 
 # -- view data --------------------------------------------------------------------------------
@@ -141,7 +163,10 @@ class _Site:
     def __init__(self, config: Settings, event: BaseProxyEvent) -> None:
         self.config = config
         self.base = base_url(event, config)
-        self.prefix = urlsplit(self.base).path.rstrip("/")  # "/v1" behind an API Gateway stage
+        # "/v1" behind an API Gateway stage. One leading slash, always: a path that began "//"
+        # would make every root-relative link and redirect point at another host.
+        segments = urlsplit(self.base).path.strip("/")
+        self.prefix = "/" + segments if segments else ""
 
     def path(self, path: str) -> str:
         return f"{self.prefix}{path}"

@@ -45,6 +45,7 @@ PRICE_HISTORY_TTL = timedelta(hours=26)
 PROVIDER_PREFIX = "PROVIDER#"  # provider health items, beside the prices in the PRICES partition
 DEFAULT_RETENTION = timedelta(days=365)  # ARTICLE_RETENTION_DAYS
 MAX_TRANSACT_ITEMS = 100
+MAX_SORT_KEY_BYTES = 1024
 # Cancellation reason codes that mean "throttled, try again" ("None": that item was fine).
 _THROTTLED_CANCELLATION = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "None", None})
 
@@ -220,10 +221,27 @@ class CursorCodec:
         signature, payload = raw[:16], raw[16:]
         if len(signature) < 16 or not hmac.compare_digest(signature, self._sign(payload)):
             raise CursorError("cursor was not issued by this API or has been altered")
-        data = json.loads(payload)
-        if data.get("l") != listing:
+        # Signed is not well-formed: a key that leaked or was reused, or a cursor of an older
+        # release, can sign any payload. Its shape is checked before anything reads it.
+        try:
+            data = json.loads(payload)
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
+            raise CursorError("cursor payload is not JSON") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("l"), str) or not isinstance(data.get("k"), str):
+            raise CursorError("cursor payload is not a page position")
+        if data["l"] != listing:
             raise CursorError("cursor belongs to a different filter; start again without it")
-        return str(data["k"])
+        key: str = data["k"]
+        # DynamoDB refuses an empty key attribute and a sort key over 1,024 bytes ("Service,
+        # account, and table quotas in Amazon DynamoDB": partition and sort key lengths), and an
+        # ExclusiveStartKey it refuses would be a 500. A lone surrogate is no UTF-8 at all.
+        try:
+            size = len(key.encode("utf-8"))
+        except UnicodeEncodeError:
+            size = 0
+        if not 0 < size <= MAX_SORT_KEY_BYTES:
+            raise CursorError("cursor payload is not a page position")
+        return key
 
 
 class DynamoStore:

@@ -173,7 +173,13 @@ def test_prices_display_the_reference_ticker(loaded: Stack) -> None:
     assert provider["last_success"] == provider["last_attempt"] and provider["consecutive_failures"] == 0
 
 
-def test_sample_api_events_run_through_the_handler(loaded: Stack) -> None:
+def test_sample_api_events_run_through_the_handler(loaded: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As deployed on the execute-api domain: no PUBLIC_BASE_URL, so links come from the event's
+    # requestContext (domainName and stage), which the sample events carry as API Gateway sends it.
+    from newsroom.config import settings
+
+    monkeypatch.delenv("PUBLIC_BASE_URL")
+    settings.cache_clear()
     for name, status in [
         ("api_get_articles", 200),
         ("api_get_article", 404),
