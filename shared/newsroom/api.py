@@ -61,6 +61,7 @@ _COIN = re.compile(COIN_PATTERN)
 _ARTICLE_ID = re.compile(ARTICLE_ID_PATTERN)
 _SOURCE_ID = re.compile(SOURCE_ID_PATTERN)
 _DIGITS = re.compile(r"[0-9]+")
+MAX_LIMIT_CHARS = 8  # "00000020" still reads as 20; a longer string is not a page size
 SINCE_MAX_LENGTH = 64
 # RFC 3339 `full-date` or `date-time` (§5.6), which is what JSON Schema's formats mean too.
 _SINCE = re.compile(
@@ -466,7 +467,7 @@ class Api:
         # Length before int(): int() refuses strings of more than 4,300 digits (leading zeros
         # count) with a ValueError that would be a 500 (sys.int_info.default_max_str_digits).
         significant = raw.lstrip("0")
-        if not _DIGITS.fullmatch(raw) or len(significant) > len(str(MAX_LIMIT)):
+        if not _DIGITS.fullmatch(raw) or len(raw) > MAX_LIMIT_CHARS or len(significant) > len(str(MAX_LIMIT)):
             raise bad_request(f"limit must be a whole number from 1 to {MAX_LIMIT}")
         limit = int(significant or "0")
         if not 1 <= limit <= MAX_LIMIT:
