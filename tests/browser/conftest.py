@@ -28,6 +28,7 @@ import pytest
 from devtools.lambda_local import drain_queue, invoke, load_event, load_handler_module
 from devtools.local_run import make_api_server
 from devtools.stack import local_stack
+from newsroom.config import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("NEWSROOM_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
@@ -99,10 +100,14 @@ def site() -> Iterator[Site]:
             invoke(load_handler_module("fetch_prices"), load_event("fetch_prices_schedule"))
             server = make_api_server(0, load_handler_module("api"))
             server.RequestHandlerClass.log_message = lambda *args: None  # type: ignore[method-assign]
+            base_url = f"http://127.0.0.1:{server.server_address[1]}"
+            # Links are built on the configured public URL, never on the request's Host header.
+            mp.setenv("PUBLIC_BASE_URL", base_url)
+            settings.cache_clear()
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
             try:
-                yield Site(f"http://127.0.0.1:{server.server_address[1]}")
+                yield Site(base_url)
             finally:
                 server.shutdown()
                 server.server_close()
@@ -128,6 +133,8 @@ def browser() -> Iterator[Any]:
     profile = tempfile.mkdtemp(prefix="newsroom-chromium-")
     for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
+    # The console, for what the page logs itself (Content-Security-Policy violations among it).
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # Giving the driver's path keeps Selenium Manager (which would download drivers) out of it.
     service = Service(executable_path=CHROMEDRIVER, log_output=subprocess.DEVNULL)
     driver = webdriver.Chrome(options=options, service=service)
