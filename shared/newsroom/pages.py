@@ -118,11 +118,12 @@ def base_url(event: BaseProxyEvent, config: Settings) -> str:
     """The public base URL of the API and pages, for links, feed URLs and redirects.
 
     PUBLIC_BASE_URL when configured; else the domain and stage API Gateway puts in
-    `requestContext` (REST API proxy events: "Set up Lambda proxy integrations in API Gateway",
-    input format; `$context.domainName` and `$context.stage`), over HTTPS, the only scheme API
-    Gateway serves. Never `Host` or `X-Forwarded-*`: a client sets those, and what they said
-    would be reflected into links and redirects that shared caches keep for everyone. With
-    neither (an event without a domain), links are root-relative: "" is the base.
+    `requestContext` (the proxy integration's input format, https://docs.aws.amazon.com/apigateway/
+    latest/developerguide/set-up-lambda-proxy-integrations.html; `$context.domainName` is "the
+    full domain name used to invoke the API"), over HTTPS, the only scheme API Gateway serves.
+    Never `Host` or `X-Forwarded-*`: a client sets those, and what they said would be reflected
+    into links and redirects that shared caches keep for everyone. With neither (an event
+    without a domain), links are root-relative: "" is the base.
     """
     if config.public_base_url:
         return config.public_base_url

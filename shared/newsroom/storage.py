@@ -232,9 +232,9 @@ class CursorCodec:
         if data["l"] != listing:
             raise CursorError("cursor belongs to a different filter; start again without it")
         key: str = data["k"]
-        # DynamoDB refuses an empty key attribute and a sort key over 1,024 bytes ("Service,
-        # account, and table quotas in Amazon DynamoDB": partition and sort key lengths), and an
-        # ExclusiveStartKey it refuses would be a 500. A lone surrogate is no UTF-8 at all.
+        # A sort key value is 1 to 1,024 bytes ("Constraints in Amazon DynamoDB", partition and
+        # sort keys: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html),
+        # and an ExclusiveStartKey DynamoDB refuses would be a 500. A lone surrogate is no UTF-8.
         try:
             size = len(key.encode("utf-8"))
         except UnicodeEncodeError:
