@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from newsroom.models import Category, Kind, Rights, Source, SourceRole
+from newsroom.text import strip_bidi_controls
 
 DEFAULT_PRICE_SYMBOLS = ("BTC", "ETH", "SOL", "BNB", "XRP", "DOGE")
 
@@ -155,7 +156,8 @@ def _source_from_json(raw: dict[str, Any]) -> Source:
     kind = raw.get("kind_hint")
     return Source(
         id=str(raw["id"]),
-        name=str(raw["name"]),
+        # Names reach every output format; a direction override would make one read as another.
+        name=strip_bidi_controls(str(raw["name"])),
         feed_url=str(raw["feed_url"]),
         homepage=str(raw.get("homepage", "")),
         role=SourceRole(raw.get("role", SourceRole.ORIGINAL)),

@@ -28,7 +28,7 @@ from newsroom.models import (
     Source,
     utc,
 )
-from newsroom.text import content_hash, count_words, make_standfirst, reading_minutes
+from newsroom.text import content_hash, count_words, make_standfirst, reading_minutes, strip_bidi_controls
 from newsroom.urls import article_id, canonical_url, is_http_url, site_domain
 
 MAX_COINS = 8
@@ -106,16 +106,22 @@ def _cap_body(html: str, limit: int) -> tuple[str, bool]:
     return sanitize_html(cut), True
 
 
+def _one_line(value: str) -> str:
+    """A title, name or tag as plain text, without direction overrides (see `text`)."""
+    return plain_text(strip_bidi_controls(value))
+
+
 def text_fields_as_text(entry: RawEntry) -> RawEntry:
     """The entry with its text fields reduced to text — markup in a title, byline or tag is an
-    attack or a feed bug, and some RSS readers would render it (see `html.plain_text`) — and its
+    attack or a feed bug, and some RSS readers would render it (see `html.plain_text`), and a
+    direction override makes it read as something else (see `text`) — and its
     URLs unable to break out of an attribute (`html.inert_url`)."""
     return replace(
         entry,
-        title=plain_text(entry.title),
-        author=plain_text(entry.author) if entry.author else entry.author,
-        tags=tuple(t for t in (plain_text(tag) for tag in entry.tags) if t),
-        declared_source_name=plain_text(entry.declared_source_name) if entry.declared_source_name else None,
+        title=_one_line(entry.title),
+        author=_one_line(entry.author) if entry.author else entry.author,
+        tags=tuple(t for t in (_one_line(tag) for tag in entry.tags) if t),
+        declared_source_name=_one_line(entry.declared_source_name) if entry.declared_source_name else None,
         link=inert_url(entry.link),
         image_url=inert_url(entry.image_url) if entry.image_url else None,
         declared_source_url=inert_url(entry.declared_source_url) if entry.declared_source_url else None,
@@ -152,7 +158,7 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
     body_html, text, truncated = _capped_body(sanitize_html(raw_html, base_url=entry.link), ctx.max_body_bytes)
     # Google News appends " - <publisher>" to headlines it declares a <source> for.
     title = strip_source_suffix(" ".join(entry.title.split()), entry.declared_source_name)
-    title = title or make_standfirst(text, 120) or entry.link
+    title = title or strip_bidi_controls(make_standfirst(text, 120)) or entry.link
 
     own_url = canonical_url(entry.link)
     story_url = own_url

@@ -186,3 +186,18 @@ def test_a_date_the_feed_did_not_give_is_marked_estimated() -> None:
         stored, build_article(replace(undated, title="Hong Kong Expands, corrected"), ctx()), {s.id: s for s in SOURCES}
     ).article
     assert corrected.published_estimated and corrected.published == stored.published
+
+
+def test_direction_overrides_are_stripped_from_titles_names_and_tags() -> None:
+    entry = replace(
+        sample("defiliban", "Hong Kong Expands"),
+        title="Wallet \u202egnp.exe\u202c drains \U0001f468\u200d\U0001f469\u200d\U0001f467 funds",
+        author="\u2067Jane\u2069 Doe",
+        tags=("\u202dPolicy",),
+        declared_source_name=None,
+    )
+    article = build_article(entry, ctx())
+
+    assert article.title == "Wallet gnp.exe drains \U0001f468\u200d\U0001f469\u200d\U0001f467 funds"
+    assert article.author == "Jane Doe"
+    assert article.category.value == "Policy"
