@@ -18,6 +18,8 @@ Rules:
   prolog first and refuses any entity declaration ("hostile-xml"); the same check also runs
   inside feedparser, on the UTF-8 it parses, before either of its parsers, and its loose parser
   is handed no entities to expand.
+- A feed holding more than `EntryLimits.entries_per_feed` entries keeps its first ones (feeds
+  list newest first); the rest are counted in `entries_over_limit` and logged, never mapped.
 - Nothing else escapes: each entry is mapped on its own, and an entry that cannot be mapped (or
   has no usable http(s) link) is skipped and counted, never failing the feed.
 - Field values are the feed's own, decoded but unsanitized: `title` is plain text, `summary_html`
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import html
 import io
+import logging
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -40,8 +43,11 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
+from newsroom.config import settings
 from newsroom.models import RawEntry, utc
 from newsroom.xmlguard import HostileXml, check_xml
+
+logger = logging.getLogger(__name__)
 
 _HTTP_SCHEMES = frozenset({"http", "https"})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
@@ -57,6 +63,8 @@ class ParsedFeed:
     language: str | None
     bozo_reason: str | None  # why feedparser found the document imperfect, if it did
     skipped_entries: int = 0  # entries dropped: no usable link, or too broken to map
+    # Entries past `EntryLimits.entries_per_feed`, not mapped at all (the first ones are kept).
+    entries_over_limit: int = 0
     ttl_minutes: int | None = None  # RSS <ttl>: the feed asks not to be polled more often
 
 
@@ -75,7 +83,9 @@ def parse_feed(
     base_url: str,
     fetched_at: datetime,
     response_headers: Mapping[str, str] | None = None,
+    max_entries: int | None = None,
 ) -> ParsedFeed:
+    """`max_entries` defaults to the configured `EntryLimits.entries_per_feed`."""
     if not body.strip():
         raise FeedParseError("empty", "the document is empty")
     try:
@@ -106,6 +116,15 @@ def parse_feed(
     if not raw_entries and not parsed.get("version"):
         raise FeedParseError("not-a-feed", f"no feed found in the document ({bozo_reason or 'unknown format'})")
 
+    limit = settings().entry_limits.entries_per_feed if max_entries is None else max_entries
+    over_limit = max(0, len(raw_entries) - limit)
+    if over_limit:
+        # A feed of 10,000 items would otherwise queue 10,000 messages every poll.
+        logger.warning(
+            "feed cut to the entry limit",
+            extra={"source_id": source_id, "entries": len(raw_entries), "limit": limit},
+        )
+        raw_entries = raw_entries[:limit]
     feed = parsed.get("feed") or {}
     feed_language = _language(feed.get("language")) or _language(headers.get("content-language"))
     entries: list[RawEntry] = []
@@ -133,6 +152,7 @@ def parse_feed(
         bozo_reason=bozo_reason,
         skipped_entries=skipped,
         ttl_minutes=_ttl(feed.get("ttl")),
+        entries_over_limit=over_limit,
     )
 
 

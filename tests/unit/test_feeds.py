@@ -709,3 +709,25 @@ def test_feedparser_itself_never_expands_a_declared_entity() -> None:
     for name in ("ill-formed, loose parser", "comment with <a"):
         with pytest.raises(HostileXml):
             feedparser.parse(io.BytesIO(HOSTILE_BYPASSES[name].encode()))
+
+
+# -- entries per feed (issue 14) --------------------------------------------------------------
+
+
+def test_a_feed_of_10000_entries_keeps_only_the_configured_number() -> None:
+    from newsroom.config import DEFAULT_ENTRY_LIMITS
+
+    items = "".join(f"<item><title>Story {i}</title><link>https://pub.example/{i}</link></item>" for i in range(10_000))
+    document = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+
+    parsed = parse_text(document)
+
+    limit = DEFAULT_ENTRY_LIMITS.entries_per_feed
+    assert len(parsed.entries) == limit
+    assert parsed.entries_over_limit == 10_000 - limit
+    assert parsed.entries[0].title == "Story 0"  # the first ones, as the feed lists them
+
+    small = parse_feed(
+        document.encode(), source_id="x", base_url="https://pub.example/", fetched_at=FETCHED_AT, max_entries=5
+    )
+    assert (len(small.entries), small.entries_over_limit) == (5, 9_995)
