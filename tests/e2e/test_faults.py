@@ -217,7 +217,8 @@ def test_hostile_sizes_and_dates_are_stored_or_rejected_once_never_retried_into_
     huge_title = replace(first, title="Bitcoin " + "rallies again " * 400_000)
     year_one = replace(second, published=datetime(1, 1, 1, tzinfo=UTC), updated=None)
     unstorable = replace(third, link=third.link + "?" + "a" * 150_000, guid="g" * 150_000)
-    send_entries(stack.sqs, stack.resources.queue_url, [huge_title, year_one, unstorable], bucket=runtime.entry_bucket())
+    entries = [huge_title, year_one, unstorable]
+    send_entries(stack.sqs, stack.resources.queue_url, entries, bucket=runtime.entry_bucket())
 
     report = deliver(stack.sqs, stack.resources.queue_url, stack.resources.queue_arn, stack.process)
 
