@@ -109,3 +109,22 @@ def test_utf7_declarations_are_refused_where_feedparser_decodes_them() -> None:
         parse_feed(document, source_id="x", base_url="https://a.example/f", fetched_at=datetime(2026, 1, 1, tzinfo=UTC))
 
     assert caught.value.reason == "hostile-xml"
+
+
+def test_opml_from_outside_gets_the_same_pre_scan_in_any_encoding() -> None:
+    from devtools.backfill import opml_feeds
+    from newsroom.opml import OpmlError, from_opml
+
+    declared = (
+        '<!DOCTYPE opml [<!ENTITY a "'
+        + "x" * 1_000
+        + '">]><opml><body><outline xmlUrl="https://a.example/&a;"/></body></opml>'
+    )
+    for document in (declared.encode("utf-8"), declared.encode("utf-16")):
+        with pytest.raises(OpmlError, match="entity"):
+            from_opml(document)
+        with pytest.raises(HostileXml):
+            opml_feeds(document)
+    # A DOCTYPE without declarations is still refused by the importer, in UTF-16 as well.
+    with pytest.raises(OpmlError, match="DOCTYPE"):
+        from_opml("<!DOCTYPE opml><opml><body/></opml>".encode("utf-16"))
