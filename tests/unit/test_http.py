@@ -243,6 +243,57 @@ def test_the_total_time_limit_covers_a_status_line_and_headers_sent_a_byte_at_a_
     assert server.bytes_sent < 200
 
 
+class _TricklingTLSServer:
+    """Accepts, reads the ClientHello, then answers with the header of a 16 KB TLS handshake
+    record and trickles its body (`limit` bytes at most), a byte per `pause`: the handshake's
+    reads each succeed, so only the fetch's deadline can stop it."""
+
+    def __init__(self, pause: float, limit: int) -> None:
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.pause = pause
+        self.limit = limit
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self._sock.getsockname()[1]}/feed"
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self._sock.accept()
+        except OSError:
+            return
+        with conn:
+            try:
+                conn.recv(4096)
+                conn.sendall(b"\x16\x03\x03\x40\x00\x02")
+                for _ in range(self.limit):
+                    conn.sendall(b"\x00")
+                    time.sleep(self.pause)
+            except OSError:
+                return
+
+
+def test_the_total_time_limit_covers_a_tls_handshake_sent_a_byte_at_a_time() -> None:
+    # A guard, not a fix: CPython bounds the whole handshake by the socket timeout (one deadline
+    # for all its reads), and `_send` caps that timeout at what is left of the fetch.
+    server = _TricklingTLSServer(pause=0.02, limit=150)
+    policy = FetchPolicy(connect_timeout=1.0, read_timeout=1.0, total_timeout=0.3, allow_private=True)
+    try:
+        started = time.monotonic()
+        with pytest.raises(FetchError) as caught:
+            http_get(server.url, policy, pool=make_pool())
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+
+    assert caught.value.reason == "timeout"
+    assert elapsed < 1.0  # the trickle alone takes 3 s
+
+
 def test_permanent_redirect_is_followed_and_recorded(http_server: LocalHTTPServer) -> None:
     http_server.route("/old", Reply(status=301, headers={"Location": "/new"}))
     http_server.route("/new", Reply(body=FEED))
