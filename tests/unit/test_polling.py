@@ -173,6 +173,18 @@ def test_a_hostile_retry_after_keeps_the_status_and_a_bounded_delay(
     assert state.next_poll == NOW + BOUNDS.backoff_ceiling
 
 
+def test_a_feed_of_10000_entries_yields_at_most_the_configured_number(http_server: LocalHTTPServer) -> None:
+    # Issue 14: every entry of a 10,000-item feed used to become a queue message.
+    from newsroom.config import DEFAULT_ENTRY_LIMITS
+
+    http_server.route("/feed", Reply(body=rss(items=10_000)))
+
+    _, entries, report = poll(source(http_server))
+
+    assert report == "ok"
+    assert entries == DEFAULT_ENTRY_LIMITS.entries_per_feed
+
+
 def test_failures_back_off_exponentially_and_a_success_resets(http_server: LocalHTTPServer) -> None:
     healthy = {"ok": False}
     http_server.route("/feed", lambda request: Reply(body=rss()) if healthy["ok"] else Reply(status=500))

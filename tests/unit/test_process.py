@@ -251,7 +251,7 @@ def test_a_story_still_too_large_after_the_cuts_is_a_permanent_reject() -> None:
     assert reject.permanent and reject.error_type == "EntryRejected"
 
 
-def test_a_story_dated_year_1_is_stored_and_read_back(tmp_path: object) -> None:
+def test_a_story_dated_year_1_survives_its_stored_document() -> None:
     from newsroom.codec import article_from_doc, article_to_doc
 
     entry = replace(sample("defiliban", "Hong Kong Expands"), published=datetime(1, 1, 1, tzinfo=UTC), updated=None)
