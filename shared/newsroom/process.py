@@ -249,6 +249,13 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
         orig_link=entry.orig_link,
         known_sources=ctx.known_sites,
     )
+    if attribution is not None:
+        # A name read from a footer ("appeared first on …") is shown as the credit: same rule.
+        attribution = replace(
+            attribution,
+            original_name=strip_bidi_controls(attribution.original_name) if attribution.original_name else None,
+            original_domain=strip_bidi_controls(attribution.original_domain),
+        )
     body_html, text, truncated = _capped_body(sanitize_html(raw_html, base_url=entry.link), ctx.max_body_bytes)
     # Google News appends " - <publisher>" to headlines it declares a <source> for.
     title = strip_source_suffix(" ".join(entry.title.split()), entry.declared_source_name)

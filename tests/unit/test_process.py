@@ -259,3 +259,17 @@ def test_a_story_dated_year_1_survives_its_stored_document() -> None:
 
     assert article.published == datetime(1, 1, 1, tzinfo=UTC)
     assert article_from_doc(article_to_doc(article)) == article
+
+
+def test_direction_overrides_are_stripped_from_a_credit_read_from_the_footer() -> None:
+    entry = replace(
+        sample("cryptowire", "Dogecoin"),
+        summary_html="",
+        content_html="<p>Dogecoin rallies on heavy volume today, traders said on Sunday.</p>\n"
+        '<p>The post <a rel="nofollow" href="https://orig.news/doge/">Dogecoin rallies</a> appeared first on '
+        '<a rel="nofollow" href="https://www.orig.news">\u202eswen\u202c \u2067Orig\u2069</a>.</p>\n',
+    )
+    article = build_article(entry, ctx())
+
+    assert article.attribution is not None
+    assert article.attribution.original_name == "swen Orig"
