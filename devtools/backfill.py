@@ -34,6 +34,7 @@ from newsroom.feeds import FeedParseError, parse_feed
 from newsroom.fingerprint import Fingerprint, fingerprint
 from newsroom.models import Article, RawEntry, Source
 from newsroom.process import ProcessingContext, build_article
+from newsroom.xmlguard import check_xml
 
 FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf", ".feed")
 
@@ -68,6 +69,7 @@ def feed_files(paths: Sequence[Path]) -> Iterator[Path]:
 
 def opml_feeds(document: bytes) -> list[str]:
     """Every `xmlUrl` of an OPML subscription list, in document order, without repeats."""
+    check_xml(document)  # an OPML file from outside gets the feeds' XML pre-scan too
     root = ElementTree.fromstring(document)
     urls = [outline.get("xmlUrl", "").strip() for outline in root.iter("outline")]
     return list(dict.fromkeys(url for url in urls if url))

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newsroom import observability, service
-from newsroom.process import Outcome
+from newsroom.process import EntryRejected, Outcome
 
 logger = Logger()
 metrics = Metrics()
@@ -27,6 +27,16 @@ def record_handler(record: SQSRecord) -> str:
     receive_count = int(record.attributes.approximate_receive_count or 1)
     try:
         decision = service.process_message(record.body)
+    except EntryRejected as exc:
+        # Too large to store even after the input limits: every retry would fail the same way, so
+        # the reason is kept (REJECT#<message id>, permanent) and the message is not retried.
+        service.record_reject(record.message_id, record.body, exc, receive_count)
+        observability.count(metrics, "EntriesRejected", 1)
+        logger.warning(
+            "entry rejected permanently",
+            extra={"message_id": record.message_id, "reason": exc.reason, "error": str(exc)[:500]},
+        )
+        return "rejected"
     except Exception as exc:
         # SQS cannot carry the reason to the dead-letter queue: keep it under the message id,
         # then fail this record alone (it is reported in batchItemFailures and retried).

@@ -140,6 +140,8 @@ def article_to_doc(article: Article, *, with_body: bool = True) -> dict[str, Any
         "excerpt_only": article.excerpt_only,
         "published_estimated": article.published_estimated,
     }
+    if article.input_cuts:  # only when something was cut, so existing documents stay as they were
+        doc["input_cuts"] = list(article.input_cuts)
     if with_body:
         doc["content_html"] = article.content_html
         doc["content_text"] = article.content_text
@@ -210,6 +212,7 @@ def article_from_doc(doc: dict[str, Any]) -> Article:
         body_truncated=bool(doc.get("body_truncated")),
         excerpt_only=bool(doc.get("excerpt_only")),
         published_estimated=bool(doc.get("published_estimated")),
+        input_cuts=tuple(str(cut) for cut in doc.get("input_cuts", ())),
     )
 
 

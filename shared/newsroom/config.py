@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsroom.models import Category, Kind, Rights, Source, SourceRole
+from newsroom.text import strip_bidi_controls
 
 DEFAULT_PRICE_SYMBOLS = ("BTC", "ETH", "SOL", "BNB", "XRP", "DOGE")
 
@@ -36,6 +37,39 @@ def _float(value: str | None, default: float) -> float:
         return float(value) if value not in (None, "") else default
     except ValueError:
         return default
+
+
+# -- input limits on feed entries (issue 14) ---------------------------------------------------
+# What one entry may bring in, whoever wrote the feed. Each cut is recorded on the article
+# (`Article.input_cuts`) and logged; an entry whose story is still too large for a DynamoDB item
+# after every cut is a permanent reject (`process.EntryRejected`), never retried.
+
+
+@dataclass(frozen=True, slots=True)
+class EntryLimits:
+    title_chars: int = 500  # a headline; the longest real ones are about 300
+    summary_bytes: int = 1_000_000  # raw summary HTML (some feeds carry the whole article there)
+    content_bytes: int = 2_000_000  # raw content HTML, before sanitizing and the body cap
+    author_chars: int = 200
+    categories: int = 30  # feed categories/tags per entry
+    category_chars: int = 100
+    entries_per_feed: int = 300  # a feed with more is cut to its first ones (document order)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> EntryLimits:
+        defaults = cls()
+        return cls(
+            title_chars=max(20, _int(env.get("MAX_TITLE_CHARS"), defaults.title_chars)),
+            summary_bytes=max(1024, _int(env.get("MAX_SUMMARY_BYTES"), defaults.summary_bytes)),
+            content_bytes=max(1024, _int(env.get("MAX_CONTENT_BYTES"), defaults.content_bytes)),
+            author_chars=max(10, _int(env.get("MAX_AUTHOR_CHARS"), defaults.author_chars)),
+            categories=max(0, _int(env.get("MAX_CATEGORIES"), defaults.categories)),
+            category_chars=max(10, _int(env.get("MAX_CATEGORY_CHARS"), defaults.category_chars)),
+            entries_per_feed=max(1, _int(env.get("MAX_ENTRIES_PER_FEED"), defaults.entries_per_feed)),
+        )
+
+
+DEFAULT_ENTRY_LIMITS = EntryLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +120,7 @@ class Settings:
     # Who polls: every fetch's User-Agent names this page, so a publisher can reach the operator
     # (the site's `/crawler` page when none, or none usable, is configured).
     crawler_contact_url: str | None = None
+    entry_limits: EntryLimits = DEFAULT_ENTRY_LIMITS
 
     @property
     def user_agent(self) -> str:
@@ -134,6 +169,7 @@ class Settings:
             price_jump_window_minutes=max(1, _int(e.get("PRICE_JUMP_WINDOW_MINUTES"), 30)),
             entry_bucket=e.get("ENTRY_BUCKET", ""),
             crawler_contact_url=_contact_url(e.get("CRAWLER_CONTACT_URL")),
+            entry_limits=EntryLimits.from_env(e),
         )
 
 
@@ -185,7 +221,8 @@ def _source_from_json(raw: dict[str, Any]) -> Source:
     kind = raw.get("kind_hint")
     return Source(
         id=str(raw["id"]),
-        name=str(raw["name"]),
+        # Names reach every output format; a direction override would make one read as another.
+        name=strip_bidi_controls(str(raw["name"])),
         feed_url=str(raw["feed_url"]),
         homepage=str(raw.get("homepage", "")),
         role=SourceRole(raw.get("role", SourceRole.ORIGINAL)),

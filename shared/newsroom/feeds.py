@@ -12,11 +12,14 @@ Rules:
 - `FeedParseError` means "this is not a feed": nothing recognisable and no entries (an empty
   body, an HTML page, garbage). A valid feed with no items is not an error, and a feed that is
   only partly well-formed keeps whatever entries could be recovered, with `bozo_reason` set.
-- Hostile XML never expands: feedparser already drops external and nested entity declarations,
-  but it keeps "simple" internal entities, and expat then expands them (a 110 KB document with one
-  50 KB entity referenced 20,000 times costs 3 GB and 17 s). So the prolog is scanned first and a
-  document declaring an entity whose value is longer than `_MAX_ENTITY_VALUE` bytes is refused
-  ("hostile-xml"), which bounds expansion to about 10x the (already capped) document size.
+- Hostile XML never expands: feedparser keeps "simple" internal entities, and expat (or, when
+  expat gives up, feedparser's loose parser) expands them (a 110 KB document with one 50 KB
+  entity referenced 20,000 times cost 3 GB and 17 s). `xmlguard.check_xml` tokenizes the whole
+  prolog first and refuses any entity declaration ("hostile-xml"); the same check also runs
+  inside feedparser, on the UTF-8 it parses, before either of its parsers, and its loose parser
+  is handed no entities to expand.
+- A feed holding more than `EntryLimits.entries_per_feed` entries keeps its first ones (feeds
+  list newest first); the rest are counted in `entries_over_limit` and logged, never mapped.
 - Nothing else escapes: each entry is mapped on its own, and an entry that cannot be mapped (or
   has no usable http(s) link) is skipped and counted, never failing the feed.
 - Field values are the feed's own, decoded but unsanitized: `title` is plain text, `summary_html`
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import html
 import io
+import logging
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -39,7 +43,11 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
+from newsroom.config import settings
 from newsroom.models import RawEntry, utc
+from newsroom.xmlguard import HostileXml, check_xml
+
+logger = logging.getLogger(__name__)
 
 _HTTP_SCHEMES = frozenset({"http", "https"})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
@@ -55,6 +63,8 @@ class ParsedFeed:
     language: str | None
     bozo_reason: str | None  # why feedparser found the document imperfect, if it did
     skipped_entries: int = 0  # entries dropped: no usable link, or too broken to map
+    # Entries past `EntryLimits.entries_per_feed`, not mapped at all (the first ones are kept).
+    entries_over_limit: int = 0
     ttl_minutes: int | None = None  # RSS <ttl>: the feed asks not to be polled more often
 
 
@@ -73,11 +83,16 @@ def parse_feed(
     base_url: str,
     fetched_at: datetime,
     response_headers: Mapping[str, str] | None = None,
+    max_entries: int | None = None,
 ) -> ParsedFeed:
+    """`max_entries` defaults to the configured `EntryLimits.entries_per_feed`."""
     if not body.strip():
         raise FeedParseError("empty", "the document is empty")
-    _refuse_entity_bombs(body)
-    body = _tidy_prolog(body)
+    try:
+        first_element = check_xml(body)
+    except HostileXml as exc:
+        raise FeedParseError("hostile-xml", str(exc)) from None
+    body = _tidy_prolog(body, first_element)
     headers = {name.lower(): value for name, value in (response_headers or {}).items()}
     headers.setdefault("content-type", "application/xml")
     if not _is_wide(body):
@@ -91,6 +106,8 @@ def parse_feed(
             sanitize_html=False,
             resolve_relative_uris=False,
         )
+    except HostileXml as exc:  # what feedparser decoded differently from the bytes (e.g. UTF-7)
+        raise FeedParseError("hostile-xml", str(exc)) from None
     except Exception as exc:  # feedparser is robust, but a crash must stay this source's problem
         raise FeedParseError("parser-crashed", f"feedparser failed: {_describe(exc)}") from exc
 
@@ -99,6 +116,15 @@ def parse_feed(
     if not raw_entries and not parsed.get("version"):
         raise FeedParseError("not-a-feed", f"no feed found in the document ({bozo_reason or 'unknown format'})")
 
+    limit = settings().entry_limits.entries_per_feed if max_entries is None else max_entries
+    over_limit = max(0, len(raw_entries) - limit)
+    if over_limit:
+        # A feed of 10,000 items would otherwise queue 10,000 messages every poll.
+        logger.warning(
+            "feed cut to the entry limit",
+            extra={"source_id": source_id, "entries": len(raw_entries), "limit": limit},
+        )
+        raw_entries = raw_entries[:limit]
     feed = parsed.get("feed") or {}
     feed_language = _language(feed.get("language")) or _language(headers.get("content-language"))
     entries: list[RawEntry] = []
@@ -126,33 +152,25 @@ def parse_feed(
         bozo_reason=bozo_reason,
         skipped_entries=skipped,
         ttl_minutes=_ttl(feed.get("ttl")),
+        entries_over_limit=over_limit,
     )
 
 
-# A replacement text longer than this is not an abbreviation ("&copy;", "tag:example.com,") but an
-# amplifier. A reference is at least 3 bytes, so expansion stays below ~11x.
-_MAX_ENTITY_VALUE = 32
-_MAX_PROLOG_BYTES = 64 * 1024
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
-_ENTITY_DECLARATION = re.compile(
-    rb"<!ENTITY\s+(%\s+)?[^\s>]+\s+(?:\"([^\"]*)\"|'([^']*)'|(SYSTEM|PUBLIC)\b)", re.IGNORECASE
-)
 
 
-def _prolog(body: bytes) -> bytes:
-    """The part before the first element, as UTF-8-ish bytes even when the document is UTF-16/32."""
-    head = body[: _MAX_PROLOG_BYTES * 4]
-    if b"\x00" in head[:4] or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        for encoding in ("utf-32", "utf-16", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
-            try:
-                text = head.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-            if "<" in text:
-                head = text.encode("utf-8", "replace")
-                break
-    match = _FIRST_ELEMENT.search(head)
-    return head[: match.start()] if match else head[:_MAX_PROLOG_BYTES]
+def _guarded_replace_doctype(data: bytes) -> tuple[str | None, bytes, dict[str, str]]:
+    """feedparser's DOCTYPE rewrite, behind the guard: this is where feedparser has the document
+    as the UTF-8 it will parse, just before handing it to expat or to its loose fallback parser,
+    so every path through feedparser (in any encoding it can read) is checked here. The loose
+    parser expands whatever entities this returns; it is given none."""
+    check_xml(data)
+    version, rewritten, _entities = _feedparser_replace_doctype(data)
+    return version, rewritten, {}
+
+
+_feedparser_replace_doctype = feedparser.api.replace_doctype
+feedparser.api.replace_doctype = _guarded_replace_doctype
 
 
 _WHITESPACE_RUN = re.compile(rb"[ \t\r\n]{2,}")
@@ -175,34 +193,21 @@ def _narrow_declarations(body: bytes, content_type: str) -> tuple[bytes, str]:
     return fixed + body[1024:], _CHARSET_WIDE.sub("", content_type)
 
 
-def _tidy_prolog(body: bytes) -> bytes:
+def _tidy_prolog(body: bytes, first_element: int) -> bytes:
     """Collapse whitespace runs before the first element (insignificant in XML).
 
     feedparser's `replace_doctype` runs a MULTILINE `^\\s*<!ENTITY` over the prolog, which is
     quadratic in leading whitespace: 12 KB of newlines cost ~1 s, a 5 MB feed of them hours.
     Leading whitespace is dropped too, so an XML declaration that follows it still counts.
     """
-    match = _FIRST_ELEMENT.search(body)
-    end = match.start() if match else len(body)
+    if first_element < 0:  # an ill-formed prolog: up to what looks like an element
+        match = _FIRST_ELEMENT.search(body)
+        first_element = match.start() if match else len(body)
+    end = first_element
     head = body[:end]
-    if len(head) < 256 or b"\x00" in head[:4]:
+    if len(head) < 256 or _is_wide(body):
         return body
     return _WHITESPACE_RUN.sub(b"\n", head).lstrip() + body[end:]
-
-
-def _refuse_entity_bombs(body: bytes) -> None:
-    prolog = _prolog(body)
-    if b"<!ENTITY" not in prolog.upper():
-        return
-    for match in _ENTITY_DECLARATION.finditer(prolog):
-        value = match.group(2) if match.group(2) is not None else match.group(3)
-        if value is not None and len(value) > _MAX_ENTITY_VALUE:
-            raise FeedParseError(
-                "hostile-xml",
-                f"refused: the DOCTYPE declares an entity of {len(value)} bytes (entity expansion attack)",
-            )
-        if value is not None and b"&" in value and not re.fullmatch(rb"&#\w+;", value):
-            raise FeedParseError("hostile-xml", "refused: the DOCTYPE declares nested entities (billion laughs)")
 
 
 def _ttl(value: object) -> int | None:

@@ -19,8 +19,10 @@ Rules this module keeps, whoever calls it:
   when one refuses the connection.
 - The body is capped at `max_bytes` *after* decompression, while streaming: decompression is
   bounded per chunk, so a gzip bomb costs at most the cap plus one chunk of memory.
-- Connect and read timeouts apply to each socket operation; `total_timeout` bounds the whole
-  call, so a server that drips one byte per second cannot hold a Lambda invocation hostage.
+- Connect and read timeouts apply to each socket operation; `total_timeout` is one deadline
+  carried from the first connection to the last byte, through redirects, the status line and
+  headers as well as the body: every read waits at most for what is left of it, so a server that
+  drips one byte per second (headers included) cannot hold a Lambda invocation hostage.
 - Conditional GET: validators are sent when given, and a 304 comes back as `not_modified` with an
   empty body (keeping the validators we sent when the 304 does not repeat them).
 - A kept-alive connection that the server closed under our request (no answer at all) is
@@ -32,6 +34,8 @@ Rules this module keeps, whoever calls it:
 
 from __future__ import annotations
 
+import http.client
+import io
 import ipaddress
 import socket
 import threading
@@ -44,6 +48,7 @@ from typing import Any, Protocol
 from urllib.parse import urldefrag, urljoin
 
 import urllib3
+import urllib3.connection
 from urllib3.exceptions import (
     HTTPError,
     LocationValueError,
@@ -160,12 +165,68 @@ class _ReuseAwareMixin:
         return conn
 
 
+class _FetchClock(threading.local):
+    """Per thread: the deadline of the fetch in progress (monotonic seconds), None outside one."""
+
+    deadline: float | None = None
+
+
+_clock = _FetchClock()
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket as a response reads it, every read given what is left of the fetch's deadline.
+
+    A per-operation read timeout never fires on a server that sends one byte at a time, and
+    http.client reads the status line and headers in many small reads before urllib3 hands us a
+    response; so each read here waits at most min(read timeout, time left), and none starts once
+    the deadline has passed. Status line, headers and body are all read through this."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._raw = sock.makefile("rb", buffering=0)
+        self._deadline = deadline
+        self._read_timeout = sock.gettimeout()  # what urllib3 set for this request
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("total time limit reached")
+        self._sock.settimeout(remaining if self._read_timeout is None else min(self._read_timeout, remaining))
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        deadline = _clock.deadline
+        if deadline is not None:
+            self.fp.close()  # the plain reader http.client made; the socket stays open
+            self.fp = io.BufferedReader(_DeadlineReader(sock, deadline))
+
+
+class _DeadlineHTTPConnection(urllib3.connection.HTTPConnection):
+    response_class = _DeadlineResponse
+
+
+class _DeadlineHTTPSConnection(urllib3.connection.HTTPSConnection):
+    response_class = _DeadlineResponse
+
+
 class _HTTPPool(_ReuseAwareMixin, urllib3.HTTPConnectionPool):
-    pass
+    ConnectionCls = _DeadlineHTTPConnection
 
 
 class _HTTPSPool(_ReuseAwareMixin, urllib3.HTTPSConnectionPool):
-    pass
+    ConnectionCls = _DeadlineHTTPSConnection
 
 
 def make_pool() -> urllib3.PoolManager:
@@ -205,6 +266,23 @@ def http_get(
     """GET `url` under `policy`; see the module docstring for the rules. Raises FetchError."""
     manager = pool if pool is not None else shared_pool()
     deadline = time.monotonic() + policy.total_timeout
+    _clock.deadline = deadline
+    try:
+        return _get(manager, url, policy, deadline, etag, last_modified, accept, resolver)
+    finally:
+        _clock.deadline = None
+
+
+def _get(
+    manager: urllib3.PoolManager,
+    url: str,
+    policy: FetchPolicy,
+    deadline: float,
+    etag: str | None,
+    last_modified: str | None,
+    accept: str,
+    resolver: Resolver,
+) -> HttpResult:
     headers = _request_headers(policy, accept, etag, last_modified)
     current = _without_fragment(url.strip(), url)
     visited: set[str] = set()
@@ -509,7 +587,8 @@ def _status_error(response: urllib3.BaseHTTPResponse, url: str) -> FetchError:
     retry_after = response.headers.get("retry-after")
     message = f"HTTP {status} from {url}"
     if retry_after:
-        message += f" (Retry-After: {retry_after})"
+        shown = retry_after if len(retry_after) <= 64 else retry_after[:63] + "…"  # the server's, any length
+        message += f" (Retry-After: {shown})"
     return FetchError(f"http-{status}", message, url=url, status=status, retry_after=retry_after)
 
 

@@ -23,8 +23,12 @@ def utc(moment: datetime) -> datetime:
 
 
 def iso(moment: datetime) -> str:
-    """RFC 3339 / ISO 8601 in UTC with a `Z`, second precision: sorts as text."""
-    return utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 / ISO 8601 in UTC with a `Z`, second precision: sorts as text.
+
+    The year is always four digits: strftime's `%Y` writes year 1 as "1" on glibc, which neither
+    `parse_iso` reads back nor sorts before "2026" (listing sort keys are built from this)."""
+    m = utc(moment)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def parse_iso(text: str) -> datetime:
@@ -204,6 +208,8 @@ class Article:
     # `published` is not the feed's own: it gave no date we could read (the fetch time stands in)
     # or one in the future (clamped to the time we processed it).
     published_estimated: bool = False
+    # What the entry brought in beyond `config.EntryLimits` and was cut ("title", "tags", ...).
+    input_cuts: tuple[str, ...] = ()
 
     @property
     def credit_domain(self) -> str:

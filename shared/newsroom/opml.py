@@ -8,8 +8,10 @@ folder named like a category becomes the category hint), ids derived from the fe
 absent, and the `full`/`excerpt` right defaulting to `excerpt` (republishing needs an explicit
 yes).
 
-OPML is XML from outside, so a document with a DOCTYPE is refused before parsing: no OPML needs
-one, and that closes entity expansion and external entities at once.
+OPML is XML from outside, so it goes through the same pre-scan as feeds (`xmlguard.check_xml`:
+any entity declaration is refused) and a document with a DOCTYPE is refused before parsing, in
+any encoding: no OPML needs one. Names are plain text with bidirectional controls removed
+(`text.strip_bidi_controls`), so an imported name cannot reorder what a reader sees.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from email.utils import format_datetime
 from urllib.parse import urlsplit
 
 from newsroom.models import Category, Rights, Source, SourceRole
+from newsroom.text import strip_bidi_controls
+from newsroom.xmlguard import HostileXml, ascii_view, check_xml
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 _CATEGORIES = {c.value.lower(): c for c in Category}
@@ -66,8 +70,12 @@ def from_opml(document: bytes | str) -> list[Source]:
     data = document.encode("utf-8") if isinstance(document, str) else document
     if len(data) > MAX_OPML_BYTES:
         raise OpmlError(f"OPML over {MAX_OPML_BYTES} bytes")
-    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
-        raise OpmlError("OPML with a DOCTYPE or entity declarations is refused")
+    try:
+        check_xml(data)
+    except HostileXml as exc:
+        raise OpmlError(f"OPML with entity declarations is refused ({exc})") from None
+    if b"<!DOCTYPE" in ascii_view(data).upper():  # in UTF-16 too
+        raise OpmlError("OPML with a DOCTYPE is refused")
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
@@ -102,7 +110,7 @@ def _source(outline: ET.Element, folder: str | None) -> Source:
     parts = urlsplit(feed_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise OpmlError(f"outline has no http(s) xmlUrl: {feed_url!r}")
-    name = (outline.get("title") or outline.get("text") or parts.hostname).strip()
+    name = strip_bidi_controls(outline.get("title") or outline.get("text") or parts.hostname).strip()
     source_id = (outline.get("id") or "").strip() or _slug(parts.hostname.removeprefix("www."))
     category = outline.get("category") or folder or ""
     interval = (outline.get("interval") or "").strip()

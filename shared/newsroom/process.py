@@ -8,6 +8,8 @@ arriving after its copy. Neither touches AWS; `ingest` applies the decision thro
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -16,6 +18,8 @@ from typing import Any
 
 from newsroom.attribution import extract_attribution, strip_source_suffix
 from newsroom.classify import categorize, coin_tags, detect_language, kind_of
+from newsroom.codec import MessageError, article_to_doc
+from newsroom.config import DEFAULT_ENTRY_LIMITS, EntryLimits
 from newsroom.dedupe import prefer_incoming
 from newsroom.html import first_image, html_to_text, inert_url, plain_text, sanitize_html
 from newsroom.models import (
@@ -28,11 +32,34 @@ from newsroom.models import (
     Source,
     utc,
 )
-from newsroom.text import content_hash, count_words, make_standfirst, reading_minutes
+from newsroom.text import content_hash, count_words, make_standfirst, reading_minutes, strip_bidi_controls
 from newsroom.urls import article_id, canonical_url, is_http_url, site_domain
+
+logger = logging.getLogger(__name__)
 
 MAX_COINS = 8
 MAX_COPIES = 50
+# "The maximum item size in DynamoDB is 400 KB, which includes both attribute name binary length
+# (UTF-8 length) and attribute value lengths (again binary length)." (Amazon DynamoDB Developer
+# Guide, "Service, account, and table quotas in Amazon DynamoDB", Item size.)
+MAX_ITEM_BYTES = 400 * 1024
+# The story item's keys, `version`, `expires_at` and attribute names, beside its `doc`.
+STORY_ITEM_OVERHEAD_BYTES = 1024
+# A raw title, byline or tag is cut to this many times its limit before its markup is read, so
+# a 5 MB "title" costs no more to reduce than a long one.
+_RAW_TEXT_FACTOR = 8
+
+
+class EntryRejected(MessageError):
+    """An entry that can never be stored as it is, however often it is retried (its story is
+    larger than a DynamoDB item after every cut): a permanent reject. `reason` is short and
+    stable ("too-large")."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 # Dates a little ahead of our clock are clock skew; anything later is clamped so a feed cannot
 # pin an item to the top of every listing.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -47,6 +74,7 @@ class ProcessingContext:
     editorial_image_base_url: str
     max_body_bytes: int
     now: datetime
+    limits: EntryLimits = DEFAULT_ENTRY_LIMITS
 
     @classmethod
     def build(
@@ -58,6 +86,7 @@ class ProcessingContext:
         editorial_image_base_url: str,
         max_body_bytes: int,
         now: datetime,
+        limits: EntryLimits = DEFAULT_ENTRY_LIMITS,
     ) -> ProcessingContext:
         known: dict[str, str] = {}
         for source in sources:
@@ -76,6 +105,7 @@ class ProcessingContext:
             editorial_image_base_url=editorial_image_base_url,
             max_body_bytes=max_body_bytes,
             now=utc(now),
+            limits=limits,
         )
 
 
@@ -106,16 +136,22 @@ def _cap_body(html: str, limit: int) -> tuple[str, bool]:
     return sanitize_html(cut), True
 
 
+def _one_line(value: str) -> str:
+    """A title, name or tag as plain text, without direction overrides (see `text`)."""
+    return plain_text(strip_bidi_controls(value))
+
+
 def text_fields_as_text(entry: RawEntry) -> RawEntry:
     """The entry with its text fields reduced to text — markup in a title, byline or tag is an
-    attack or a feed bug, and some RSS readers would render it (see `html.plain_text`) — and its
+    attack or a feed bug, and some RSS readers would render it (see `html.plain_text`), and a
+    direction override makes it read as something else (see `text`) — and its
     URLs unable to break out of an attribute (`html.inert_url`)."""
     return replace(
         entry,
-        title=plain_text(entry.title),
-        author=plain_text(entry.author) if entry.author else entry.author,
-        tags=tuple(t for t in (plain_text(tag) for tag in entry.tags) if t),
-        declared_source_name=plain_text(entry.declared_source_name) if entry.declared_source_name else None,
+        title=_one_line(entry.title),
+        author=_one_line(entry.author) if entry.author else entry.author,
+        tags=tuple(t for t in (_one_line(tag) for tag in entry.tags) if t),
+        declared_source_name=_one_line(entry.declared_source_name) if entry.declared_source_name else None,
         link=inert_url(entry.link),
         image_url=inert_url(entry.image_url) if entry.image_url else None,
         declared_source_url=inert_url(entry.declared_source_url) if entry.declared_source_url else None,
@@ -137,8 +173,72 @@ def _capped_body(html: str, limit: int) -> tuple[str, str, bool]:
     return body, text, truncated
 
 
+def _cut_text(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters: cut at the last word boundary in its final fifth
+    (else hard), with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    room = text[: limit - 1]
+    boundary = room.rfind(" ")
+    if boundary >= limit * 4 // 5:
+        room = room[:boundary]
+    return room.rstrip(" ,;:") + "…"
+
+
+def _cut_html(html: str, limit: int) -> str:
+    """`html` in at most `limit` UTF-8 bytes, without a tag cut in half (the sanitizer closes
+    the elements left open)."""
+    encoded = html.encode("utf-8", "surrogatepass")
+    if len(encoded) <= limit:
+        return html
+    cut = encoded[:limit].decode("utf-8", errors="ignore")
+    return cut[: cut.rfind("<")] if cut.rfind("<") > cut.rfind(">") else cut
+
+
+def within_limits(entry: RawEntry, limits: EntryLimits) -> tuple[RawEntry, tuple[str, ...]]:
+    """The entry with its text fields made plain (`text_fields_as_text`) and cut to `limits`,
+    and the names of the fields that were cut."""
+    cuts: list[str] = []
+
+    def raw(value: str, limit: int) -> str:
+        return value[: limit * _RAW_TEXT_FACTOR]
+
+    tags = entry.tags
+    if len(tags) > limits.categories:
+        tags = tags[: limits.categories]
+        cuts.append("categories")
+    entry = text_fields_as_text(
+        replace(
+            entry,
+            title=raw(entry.title, limits.title_chars),
+            author=raw(entry.author, limits.author_chars) if entry.author else entry.author,
+            tags=tuple(raw(tag, limits.category_chars) for tag in tags),
+        )
+    )
+    title = _cut_text(entry.title, limits.title_chars)
+    author = _cut_text(entry.author, limits.author_chars) if entry.author else entry.author
+    tags = tuple(_cut_text(tag, limits.category_chars) for tag in entry.tags)
+    summary_html = _cut_html(entry.summary_html, limits.summary_bytes)
+    content_html = _cut_html(entry.content_html, limits.content_bytes)
+    for name, before, after in (
+        ("title", entry.title, title),
+        ("author", entry.author, author),
+        ("category-length", entry.tags, tags),
+        ("summary", entry.summary_html, summary_html),
+        ("content", entry.content_html, content_html),
+    ):
+        if before != after:
+            cuts.append(name)
+    if not cuts:
+        return entry, ()
+    return replace(
+        entry, title=title, author=author, tags=tags, summary_html=summary_html, content_html=content_html
+    ), tuple(cuts)
+
+
 def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
-    entry = text_fields_as_text(entry)
+    """The story for `entry`; raises `EntryRejected` when even the cut entry cannot be stored."""
+    entry, cuts = within_limits(entry, ctx.limits)
     source = ctx.sources[entry.source_id]
     raw_html = entry.content_html if len(entry.content_html) >= len(entry.summary_html) else entry.summary_html
     raw_html, attribution = extract_attribution(
@@ -149,10 +249,17 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
         orig_link=entry.orig_link,
         known_sources=ctx.known_sites,
     )
+    if attribution is not None:
+        # A name read from a footer ("appeared first on …") is shown as the credit: same rule.
+        attribution = replace(
+            attribution,
+            original_name=strip_bidi_controls(attribution.original_name) if attribution.original_name else None,
+            original_domain=strip_bidi_controls(attribution.original_domain),
+        )
     body_html, text, truncated = _capped_body(sanitize_html(raw_html, base_url=entry.link), ctx.max_body_bytes)
     # Google News appends " - <publisher>" to headlines it declares a <source> for.
     title = strip_source_suffix(" ".join(entry.title.split()), entry.declared_source_name)
-    title = title or make_standfirst(text, 120) or entry.link
+    title = title or strip_bidi_controls(make_standfirst(text, 120)) or entry.link
 
     own_url = canonical_url(entry.link)
     story_url = own_url
@@ -178,7 +285,14 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
     published = _clamp(declared, ctx, entry.fetched_at)
     updated = max(_clamp(entry.updated, ctx, published), published)
     author = " ".join((entry.author or "").split())
-    return Article(
+    if truncated:
+        cuts = (*cuts, "body")
+    if cuts:
+        logger.warning(
+            "entry cut to the input limits",
+            extra={"source_id": source.id, "link": entry.link[:300], "cuts": list(cuts)},
+        )
+    article = Article(
         id=article_id(story_url),
         canonical_url=story_url,
         url=entry.link,
@@ -206,7 +320,23 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
         body_truncated=truncated,
         excerpt_only=source.rights is Rights.EXCERPT,
         published_estimated=declared is None or published != utc(declared),
+        input_cuts=cuts,
     )
+    _refuse_if_unstorable(article)
+    return article
+
+
+def _refuse_if_unstorable(article: Article) -> None:
+    """A story too large for a DynamoDB item fails the same way on every retry: what is left
+    after the cuts is mostly URLs and identifiers (link, GUID, image), which are never cut."""
+    doc = json.dumps(article_to_doc(article), ensure_ascii=False, separators=(",", ":"))
+    size = len(doc.encode("utf-8", "surrogatepass")) + STORY_ITEM_OVERHEAD_BYTES
+    if size > MAX_ITEM_BYTES:
+        raise EntryRejected(
+            "too-large",
+            f"too-large: the story item would be {size} bytes after every input limit, over DynamoDB's "
+            f"{MAX_ITEM_BYTES}-byte item limit (cuts: {', '.join(article.input_cuts) or 'none'})",
+        )
 
 
 class Outcome(StrEnum):

@@ -54,22 +54,38 @@ def interval_for(minutes: int | None, bounds: PollBounds) -> timedelta:
     return bounds.clamp(timedelta(minutes=minutes))
 
 
+# Longer than any backoff ceiling (about three years): what a far-future Retry-After is worth.
+MAX_RETRY_AFTER = timedelta(seconds=10**8)
+_DELTA_SECONDS = re.compile(r"[0-9]+")
+
+
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
-    """`Retry-After` as a delay from `now`: delta-seconds or an HTTP date; None when unusable."""
+    """`Retry-After` as a delay from `now`: delta-seconds or an HTTP date, at most
+    `MAX_RETRY_AFTER`; None when unusable. Never raises: the value is the server's, and a
+    hostile one (thousands of digits, a date past `datetime.max` once moved to UTC) must not cost
+    the failure's status and delay."""
     if value is None:
         return None
     text = value.strip()
     if not text:
         return None
-    if text.isdigit():
-        return timedelta(seconds=min(int(text), 10**8))
+    if _DELTA_SECONDS.fullmatch(text):
+        digits = text.lstrip("0") or "0"
+        # Counting digits first keeps int() below Python's integer-string limit.
+        if len(digits) > 9:
+            return MAX_RETRY_AFTER
+        return min(timedelta(seconds=int(digits)), MAX_RETRY_AFTER)
     try:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if moment is None:  # pragma: no cover - older Pythons returned None instead of raising
         return None
-    return max(timedelta(0), utc(moment) - utc(now))
+    try:
+        delay = utc(moment) - utc(now)
+    except OverflowError:  # the date is beyond what a datetime holds in UTC, one way or the other
+        return MAX_RETRY_AFTER if moment.year > utc(now).year else timedelta(0)
+    return min(max(timedelta(0), delay), MAX_RETRY_AFTER)
 
 
 def max_age(headers: Mapping[str, str]) -> timedelta | None:

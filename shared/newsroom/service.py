@@ -80,6 +80,7 @@ def processing_context(now: datetime | None = None) -> ProcessingContext:
         editorial_image_base_url=cfg.editorial_image_base_url,
         max_body_bytes=cfg.max_body_bytes,
         now=now or clock(),
+        limits=cfg.entry_limits,
     )
 
 
@@ -116,7 +117,8 @@ def describe_failure(
         message_id=message_id,
         reason=f"{type(exc).__name__}: {exc}",
         error_type=type(exc).__name__,
-        # A malformed message or an entry from an unknown source fails the same way every time;
+        # A malformed message, an entry from an unknown source or one too large to store even after
+        # the input limits (`EntryRejected`, a MessageError) fails the same way every time;
         # anything else (AWS faults, lost races) may well pass on a replay.
         permanent=isinstance(exc, MessageError | UnknownSourceError),
         receive_count=receive_count,

@@ -11,6 +11,12 @@ Rules:
   is cut at the last word boundary that leaves room for a three-character ellipsis (the result is
   at most `limit - 3` characters, the ellipsis is left to the renderer), then trailing whitespace
   and a dangling comma are removed. A single word longer than that is cut hard.
+- Bidirectional embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069) are
+  removed from titles and names (`strip_bidi_controls`): in a one-line field they only serve to
+  make text read differently from what it is ("moc.elgoog" shown as "google.com"), and an
+  unterminated one reorders whatever a page or reader prints after it. Zero-width joiners
+  (U+200D) and the plain direction marks (U+200E, U+200F) stay: emoji sequences and several
+  scripts need the joiner, and marks cannot override anything.
 - The content hash is the SHA-256 (hex) of the text with all whitespace runs collapsed to one
   space and the ends stripped: re-flowing the same words does not count as a correction.
 """
@@ -65,6 +71,14 @@ def make_standfirst(text: str, limit: int = 200) -> str:
     if cut.endswith(","):
         cut = cut[:-1].rstrip()
     return cut
+
+
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def strip_bidi_controls(text: str) -> str:
+    """`text` without bidirectional embeddings, overrides and isolates (U+202A-E, U+2066-9)."""
+    return text.translate(_BIDI_CONTROLS)
 
 
 def content_hash(text: str) -> str:

@@ -197,3 +197,39 @@ def test_failed_record_then_success_leaves_no_reject(stack: Stack) -> None:
     state = dump(stack.dynamodb, stack.resources.table_name)
     assert not [i for i in state if i["PK"]["S"].startswith("REJECT#")]
     assert state == clean, diff_dumps(clean, state)
+
+
+# -- poison entries that were not poison (issue 14) ---------------------------------------------
+
+
+def test_hostile_sizes_and_dates_are_stored_or_rejected_once_never_retried_into_the_dlq(stack: Stack) -> None:
+    """Guards: `EntryLimits` applied in `build_article` (a 5 MB title is cut, not a 400 KB
+    DynamoDB item overflow retried five times), `iso` writing year 1 as "0001" (it read back as
+    an error forever), and `EntryRejected` being recorded as a permanent reject and acknowledged
+    instead of retried."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from newsroom.codec import entry_from_message
+    from newsroom.pipeline import send_entries
+
+    first, second, third = (entry_from_message(body) for body in sample_messages()[:3])
+    huge_title = replace(first, title="Bitcoin " + "rallies again " * 400_000)
+    year_one = replace(second, published=datetime(1, 1, 1, tzinfo=UTC), updated=None)
+    unstorable = replace(third, link=third.link + "?" + "a" * 150_000, guid="g" * 150_000)
+    entries = [huge_title, year_one, unstorable]
+    send_entries(stack.sqs, stack.resources.queue_url, entries, bucket=runtime.entry_bucket())
+
+    report = deliver(stack.sqs, stack.resources.queue_url, stack.resources.queue_arn, stack.process)
+
+    assert not report.failed and not report.died
+    assert sum(report.succeeded.values()) == 3
+    assert queue_messages(stack.sqs, stack.resources.dead_letter_queue_url) == []
+    docs = {json.loads(i["doc"]["S"])["url"]: json.loads(i["doc"]["S"]) for i in stories(stack)}
+    assert len(docs) == 2
+    assert docs[huge_title.link]["input_cuts"] == ["title"] and len(docs[huge_title.link]["title"]) <= 500
+    assert docs[year_one.link]["published"] == "0001-01-01T00:00:00Z"
+    rejects = [i for i in dump(stack.dynamodb, stack.resources.table_name) if i["PK"]["S"].startswith("REJECT#")]
+    assert len(rejects) == 1
+    reject = json.loads(rejects[0]["doc"]["S"])
+    assert reject["permanent"] and reject["error_type"] == "EntryRejected" and "too-large" in reject["reason"]

@@ -534,25 +534,46 @@ def test_external_entities_are_never_read_or_fetched(tmp_path: Path) -> None:
             ']>\n<rss version="2.0"><channel><title>t</title><item><title>&file;</title>'
             "<link>https://a.example/x</link><description>&web; &leak;</description></item></channel></rss>"
         )
-        parsed = parse_text(document)
+        # Issue 14: every entity declaration is refused now, external ones included; before,
+        # these were parsed with the entities dropped. Either way nothing is read or fetched.
+        with pytest.raises(FeedParseError) as caught:
+            parse_text(document)
 
-        flat = repr(parsed.entries)
-        assert [entry.link for entry in parsed.entries] == ["https://a.example/x"]
-        assert "TOP-SECRET-VALUE" not in flat
-        assert "FETCHED-VALUE" not in flat
+        assert caught.value.reason == "hostile-xml"
+        assert "TOP-SECRET-VALUE" not in str(caught.value)
         assert server.requests == []
 
 
-def test_short_internal_entities_still_parse() -> None:
+def test_an_external_dtd_on_the_doctype_is_never_fetched() -> None:
+    from tests.httpserver import LocalHTTPServer, Reply
+
+    with LocalHTTPServer() as server:
+        server.route("/rss.dtd", Reply(body=b"<!ENTITY leak 'FETCHED-VALUE'>"))
+        document = (
+            f'<?xml version="1.0"?>\n<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+            f'"{server.url("/rss.dtd")}">\n<rss version="0.91"><channel><title>t</title><item><title>a &leak;</title>'
+            "<link>https://a.example/x</link></item></channel></rss>"
+        )
+        parsed = parse_text(document)
+
+        assert [entry.link for entry in parsed.entries] == ["https://a.example/x"]
+        assert "FETCHED-VALUE" not in repr(parsed.entries)
+        assert server.requests == []
+
+
+def test_short_internal_entities_are_refused_too() -> None:
+    # Issue 14: short "abbreviation" entities used to be kept; no feed needs one, and each kept
+    # declaration was one more thing a guard had to judge, so every declaration is refused.
     document = (
         '<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY copy "&#169;">\n<!ENTITY site "Example News">\n]>\n'
         '<rss version="2.0"><channel><title>&site;</title><item><title>&copy; &site;</title>'
         "<link>https://a.example/x</link></item></channel></rss>"
     )
 
-    parsed = parse_text(document)
+    with pytest.raises(FeedParseError) as caught:
+        parse_text(document)
 
-    assert [entry.title for entry in parsed.entries] == ["© Example News"]
+    assert caught.value.reason == "hostile-xml"
 
 
 @pytest.mark.parametrize(("ttl", "expected"), [("60", 60), (" 30 ", 30), ("0", None), ("soon", None), ("99999", None)])
@@ -613,3 +634,100 @@ def test_a_real_utf16_feed_is_still_read_as_utf16() -> None:
         body, source_id="x", base_url="https://a.example/feed", fetched_at=datetime(2026, 6, 1, tzinfo=UTC)
     )
     assert [e.title for e in parsed.entries] == ["Café"]
+
+
+# -- hostile XML that a fixed-window or regex guard misses (issue 14) ---------------------------
+
+# One 10 KB entity referenced 2,000 times: 20 MB once expanded, from a document of about 320 KB.
+_BIG_ENTITY = '<!ENTITY a "' + "A" * 10_000 + '">'
+_EXPANDING_BODY = (
+    '<rss version="2.0"><channel><title>t</title><item><title>x</title><link>https://a.example/x</link>'
+    "<description>" + "&a;" * 2_000 + "</description></item></channel></rss>"
+)
+HOSTILE_BYPASSES = {
+    # The internal subset padded past any fixed scan window before the declaration.
+    "padded DOCTYPE": '<?xml version="1.0"?>\n<!DOCTYPE rss [' + " " * 300_000 + _BIG_ENTITY + "]>\n" + _EXPANDING_BODY,
+    # A comment holding "<a" looked like the first element to a regex, hiding what follows.
+    "comment with <a": '<?xml version="1.0"?>\n<!-- see <a href="x">here</a> -->\n<!DOCTYPE rss ['
+    + _BIG_ENTITY
+    + "]>\n"
+    + _EXPANDING_BODY,
+    # Padding inside a quoted system literal and a processing instruction, then the declaration.
+    "quoted and PI padding": '<?xml version="1.0"?>\n<?pad '
+    + "<b " * 40_000
+    + "?>\n<!DOCTYPE rss SYSTEM '"
+    + "<i>" * 30_000
+    + "' ["
+    + _BIG_ENTITY
+    + "]>\n"
+    + _EXPANDING_BODY,
+    # Ill-formed on purpose: expat gives up and feedparser's loose parser takes over.
+    "ill-formed, loose parser": '<!DOCTYPE rss [<!ENTITY a "'
+    + "A" * 10_000
+    + '">]>\n'
+    + _EXPANDING_BODY.replace("</channel></rss>", "<broken"),
+    # A short entity is no amplifier on its own, but nothing declared is expanded any more.
+    "short entity, many references": '<!DOCTYPE rss [<!ENTITY a "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA">]>\n'
+    + _EXPANDING_BODY.replace("&a;" * 2_000, "&a;" * 50_000),
+    "parameter entity reference": "<!DOCTYPE rss [ %remote; ]>\n" + _EXPANDING_BODY.replace("&a;", ""),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_BYPASSES))
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_hostile_xml_past_any_window_is_refused_in_bounded_memory(name: str, encoding: str) -> None:
+    import tracemalloc
+
+    document = HOSTILE_BYPASSES[name]
+    if encoding == "utf-16":
+        document = document.replace('<?xml version="1.0"?>', "")
+        document = '<?xml version="1.0" encoding="utf-16"?>' + document
+    body = document.encode(encoding)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FeedParseError) as caught:
+            parse_feed(body, source_id="evil", base_url="https://evil.example/feed", fetched_at=FETCHED_AT)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert caught.value.reason == "hostile-xml", caught.value
+    # Refused before any expansion: the peak is a few copies of the document, never the 20 MB
+    # (or, for 50,000 short references, 1.5 MB of text plus feedparser's per-entity overhead).
+    assert peak < 4 * len(body) + 2_000_000, peak
+
+
+def test_feedparser_itself_never_expands_a_declared_entity() -> None:
+    # Any caller of feedparser in this process gets the guard, not only parse_feed: the check
+    # sits where feedparser hands the document to the strict parser and to the loose fallback.
+    import io
+
+    import feedparser
+
+    from newsroom.xmlguard import HostileXml
+
+    for name in ("ill-formed, loose parser", "comment with <a"):
+        with pytest.raises(HostileXml):
+            feedparser.parse(io.BytesIO(HOSTILE_BYPASSES[name].encode()))
+
+
+# -- entries per feed (issue 14) --------------------------------------------------------------
+
+
+def test_a_feed_of_10000_entries_keeps_only_the_configured_number() -> None:
+    from newsroom.config import DEFAULT_ENTRY_LIMITS
+
+    items = "".join(f"<item><title>Story {i}</title><link>https://pub.example/{i}</link></item>" for i in range(10_000))
+    document = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+
+    parsed = parse_text(document)
+
+    limit = DEFAULT_ENTRY_LIMITS.entries_per_feed
+    assert len(parsed.entries) == limit
+    assert parsed.entries_over_limit == 10_000 - limit
+    assert parsed.entries[0].title == "Story 0"  # the first ones, as the feed lists them
+
+    small = parse_feed(
+        document.encode(), source_id="x", base_url="https://pub.example/", fetched_at=FETCHED_AT, max_entries=5
+    )
+    assert (len(small.entries), small.entries_over_limit) == (5, 9_995)

@@ -186,6 +186,114 @@ def test_dripping_body_hits_total_time_limit(http_server: LocalHTTPServer) -> No
     assert time.monotonic() - started < 2.0
 
 
+class _TricklingServer:
+    """Reads the request, then sends the status line and headers one byte at a time, with a
+    pause between bytes: each read is quick, so only a deadline that covers headers stops it."""
+
+    def __init__(self, pause: float) -> None:
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.pause = pause
+        self.bytes_sent = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._sock.getsockname()[1]}/feed"
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self._sock.accept()
+        except OSError:
+            return
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            head = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"p" * 400 + b"\r\nContent-Length: 0\r\n\r\n"
+            try:
+                for byte in head:
+                    conn.sendall(bytes([byte]))
+                    self.bytes_sent += 1
+                    time.sleep(self.pause)
+            except OSError:
+                return
+
+
+def test_the_total_time_limit_covers_a_status_line_and_headers_sent_a_byte_at_a_time() -> None:
+    # Issue 14: each header byte arrived well inside the read timeout, so a fetch was held for
+    # the whole trickle (74 s against a 25 s limit). One deadline runs from connect to last byte.
+    server = _TricklingServer(pause=0.02)
+    policy = FetchPolicy(connect_timeout=1.0, read_timeout=1.0, total_timeout=0.3, allow_private=True)
+    try:
+        started = time.monotonic()
+        with pytest.raises(FetchError) as caught:
+            http_get(server.url, policy, pool=make_pool())
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+
+    assert caught.value.reason == "timeout"
+    assert elapsed < 1.0  # the trickle alone takes 9 s
+    assert server.bytes_sent < 200
+
+
+class _TricklingTLSServer:
+    """Accepts, reads the ClientHello, then answers with the header of a 16 KB TLS handshake
+    record and trickles its body (`limit` bytes at most), a byte per `pause`: the handshake's
+    reads each succeed, so only the fetch's deadline can stop it."""
+
+    def __init__(self, pause: float, limit: int) -> None:
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.pause = pause
+        self.limit = limit
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self._sock.getsockname()[1]}/feed"
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self._sock.accept()
+        except OSError:
+            return
+        with conn:
+            try:
+                conn.recv(4096)
+                conn.sendall(b"\x16\x03\x03\x40\x00\x02")
+                for _ in range(self.limit):
+                    conn.sendall(b"\x00")
+                    time.sleep(self.pause)
+            except OSError:
+                return
+
+
+def test_the_total_time_limit_covers_a_tls_handshake_sent_a_byte_at_a_time() -> None:
+    # A guard, not a fix: CPython bounds the whole handshake by the socket timeout (one deadline
+    # for all its reads), and `_send` caps that timeout at what is left of the fetch.
+    server = _TricklingTLSServer(pause=0.02, limit=150)
+    policy = FetchPolicy(connect_timeout=1.0, read_timeout=1.0, total_timeout=0.3, allow_private=True)
+    try:
+        started = time.monotonic()
+        with pytest.raises(FetchError) as caught:
+            http_get(server.url, policy, pool=make_pool())
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+
+    assert caught.value.reason == "timeout"
+    assert elapsed < 1.0  # the trickle alone takes 3 s
+
+
 def test_permanent_redirect_is_followed_and_recorded(http_server: LocalHTTPServer) -> None:
     http_server.route("/old", Reply(status=301, headers={"Location": "/new"}))
     http_server.route("/new", Reply(body=FEED))

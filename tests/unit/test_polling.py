@@ -156,6 +156,35 @@ def test_rate_limits_honour_retry_after(
     assert state.consecutive_failures == 1
 
 
+@pytest.mark.parametrize(
+    "retry_after", ["9" * 5_000, "Fri, 31 Dec 9999 23:59:59 -1159"], ids=["5000 digits", "year 9999, odd offset"]
+)
+def test_a_hostile_retry_after_keeps_the_status_and_a_bounded_delay(
+    http_server: LocalHTTPServer, retry_after: str
+) -> None:
+    # Issue 14: these were recorded as "internal: ValueError" / "internal: OverflowError".
+    http_server.route("/feed", Reply(status=429, headers={"Retry-After": retry_after}))
+
+    state, _, report = poll(source(http_server))
+
+    assert report == "error"
+    assert state.last_status == 429
+    assert state.last_error is not None and state.last_error.startswith("http-429")
+    assert state.next_poll == NOW + BOUNDS.backoff_ceiling
+
+
+def test_a_feed_of_10000_entries_yields_at_most_the_configured_number(http_server: LocalHTTPServer) -> None:
+    # Issue 14: every entry of a 10,000-item feed used to become a queue message.
+    from newsroom.config import DEFAULT_ENTRY_LIMITS
+
+    http_server.route("/feed", Reply(body=rss(items=10_000)))
+
+    _, entries, report = poll(source(http_server))
+
+    assert report == "ok"
+    assert entries == DEFAULT_ENTRY_LIMITS.entries_per_feed
+
+
 def test_failures_back_off_exponentially_and_a_success_resets(http_server: LocalHTTPServer) -> None:
     healthy = {"ok": False}
     http_server.route("/feed", lambda request: Reply(body=rss()) if healthy["ok"] else Reply(status=500))

@@ -186,3 +186,90 @@ def test_a_date_the_feed_did_not_give_is_marked_estimated() -> None:
         stored, build_article(replace(undated, title="Hong Kong Expands, corrected"), ctx()), {s.id: s for s in SOURCES}
     ).article
     assert corrected.published_estimated and corrected.published == stored.published
+
+
+def test_direction_overrides_are_stripped_from_titles_names_and_tags() -> None:
+    entry = replace(
+        sample("defiliban", "Hong Kong Expands"),
+        title="Wallet \u202egnp.exe\u202c drains \U0001f468\u200d\U0001f469\u200d\U0001f467 funds",
+        author="\u2067Jane\u2069 Doe",
+        tags=("\u202dPolicy",),
+        declared_source_name=None,
+    )
+    article = build_article(entry, ctx())
+
+    assert article.title == "Wallet gnp.exe drains \U0001f468\u200d\U0001f469\u200d\U0001f467 funds"
+    assert article.author == "Jane Doe"
+    assert article.category.value == "Policy"
+
+
+# -- input limits (issue 14) ------------------------------------------------------------------
+
+
+def test_every_text_field_is_cut_to_its_limit_and_each_cut_is_recorded() -> None:
+    from newsroom.config import DEFAULT_ENTRY_LIMITS as LIMITS
+
+    entry = replace(
+        sample("defiliban", "Hong Kong Expands"),
+        title="Bitcoin " + "rallies again " * 400_000,  # 5 MB
+        author="<b>Jane</b> " + "Doe " * 10_000,
+        tags=tuple(f"tag{i} " + "x" * 500 for i in range(1_000)),
+        summary_html="<p>" + "word " * 400_000 + "</p>",
+        content_html="<p>" + "bitcoin moves " * 200_000 + "</p>",
+    )
+
+    article = build_article(entry, ctx())
+
+    assert len(article.title) <= LIMITS.title_chars and article.title.startswith("Bitcoin rallies again")
+    assert article.title.endswith("…")
+    assert len(article.author) <= LIMITS.author_chars and article.author.startswith("Jane Doe")
+    assert set(article.input_cuts) == {"title", "author", "categories", "category-length", "summary", "content", "body"}
+    assert article.body_truncated
+
+
+def test_an_ordinary_entry_records_no_cuts() -> None:
+    article = build_article(sample("defiliban", "Hong Kong Expands"), ctx())
+
+    assert article.input_cuts == ()
+
+
+def test_a_story_still_too_large_after_the_cuts_is_a_permanent_reject() -> None:
+    # URLs and identifiers are never cut; a 150 KB link (stored as url and canonical_url) and a
+    # 150 KB GUID make a story over DynamoDB's 400 KB item whatever the text limits do.
+    from newsroom.process import MAX_ITEM_BYTES, EntryRejected
+    from newsroom.service import describe_failure
+
+    path = "/" + "a" * 150_000
+    entry = replace(sample("defiliban", "Hong Kong Expands"), link="https://defiliban.io" + path, guid="g" * 150_000)
+
+    with pytest.raises(EntryRejected) as caught:
+        build_article(entry, ctx())
+
+    assert caught.value.reason == "too-large"
+    assert str(MAX_ITEM_BYTES) in str(caught.value)
+    reject = describe_failure("m-1", "{}", caught.value, receive_count=1, now=NOW)
+    assert reject.permanent and reject.error_type == "EntryRejected"
+
+
+def test_a_story_dated_year_1_survives_its_stored_document() -> None:
+    from newsroom.codec import article_from_doc, article_to_doc
+
+    entry = replace(sample("defiliban", "Hong Kong Expands"), published=datetime(1, 1, 1, tzinfo=UTC), updated=None)
+    article = build_article(entry, ctx())
+
+    assert article.published == datetime(1, 1, 1, tzinfo=UTC)
+    assert article_from_doc(article_to_doc(article)) == article
+
+
+def test_direction_overrides_are_stripped_from_a_credit_read_from_the_footer() -> None:
+    entry = replace(
+        sample("cryptowire", "Dogecoin"),
+        summary_html="",
+        content_html="<p>Dogecoin rallies on heavy volume today, traders said on Sunday.</p>\n"
+        '<p>The post <a rel="nofollow" href="https://orig.news/doge/">Dogecoin rallies</a> appeared first on '
+        '<a rel="nofollow" href="https://www.orig.news">\u202eswen\u202c \u2067Orig\u2069</a>.</p>\n',
+    )
+    article = build_article(entry, ctx())
+
+    assert article.attribution is not None
+    assert article.attribution.original_name == "swen Orig"

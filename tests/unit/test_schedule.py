@@ -41,7 +41,15 @@ BOUNDS = PollBounds(
         ("", None),
         (None, None),
         ("-5", None),
+        # Hostile or broken values (issue 14): bounded, never an exception.
+        ("9" * 5_000, timedelta(seconds=10**8)),  # past Python's 4,300-digit int() limit
+        ("00000000000000000000120", timedelta(seconds=120)),
+        ("\u00b2", None),  # a digit to str.isdigit, not to int()
+        ("Fri, 31 Dec 9999 23:59:59 -1159", timedelta(seconds=10**8)),  # past datetime.max in UTC
+        ("Fri, 31 Dec 9999 23:59:59 +0000", timedelta(seconds=10**8)),
+        ("Mon, 01 Jan 0001 00:00:00 +0100", timedelta(0)),  # before datetime.min in UTC
     ],
+    ids=lambda value: repr(value)[:40],
 )
 def test_retry_after_is_seconds_or_an_http_date(value: str | None, expected: timedelta | None) -> None:
     assert parse_retry_after(value, NOW) == expected

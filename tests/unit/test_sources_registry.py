@@ -154,3 +154,20 @@ def test_sources_file_declares_rights_and_intervals() -> None:
     for source in parse_sources(text):
         assert source.rights in (Rights.FULL, Rights.EXCERPT)
         assert source.interval_minutes is not None and source.interval_minutes >= 5
+
+
+def test_direction_overrides_are_stripped_from_source_names_from_every_origin() -> None:
+    from newsroom.config import source_from_json
+
+    configured = parse_sources(
+        '[{"id": "a", "name": "Good \\u202eswen\\u202c Daily", "feed_url": "https://a.example/f"}]'
+    )
+    registry = source_from_json(
+        {"id": "b", "name": "\u2066Block\u2069 \u200dLedger", "feed_url": "https://b.example/f"}
+    )
+    (imported,) = from_opml(
+        '<opml version="2.0"><body><outline text="\u202bThe\u202c Defiant" xmlUrl="https://c.example/f"/></body></opml>'
+    )
+
+    names = [configured[0].name, registry.name, imported.name]
+    assert names == ["Good swen Daily", "Block \u200dLedger", "The Defiant"]

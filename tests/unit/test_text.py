@@ -118,3 +118,19 @@ def test_content_hash_ignores_reflowing_but_not_edits() -> None:
     assert base != content_hash("Bitcoin rose 4% today.\n\nMore text.")
     assert len(base) == 64
     assert int(base, 16) >= 0
+
+
+# -- bidirectional controls (issue 14) ---------------------------------------------------------
+
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_bidirectional_controls_are_stripped_and_joiners_kept() -> None:
+    from newsroom.text import strip_bidi_controls
+
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji, held together by U+200D
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # U+200C is part of the word
+    assert strip_bidi_controls(f"{BIDI_CONTROLS}a\u202eb{family}{persian}\u200e\u200f") == (
+        f"ab{family}{persian}\u200e\u200f"
+    )
+    assert strip_bidi_controls("plain") == "plain"
