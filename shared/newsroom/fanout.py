@@ -201,6 +201,8 @@ def known_sources(store: Store | None, *, max_age: float = KNOWN_SOURCES_TTL_SEC
 class WorkerResult:
     reports: tuple[SourceReport, ...]  # one per distinct source named
     bad_messages: tuple[int, ...]  # indexes of messages that could not be read
+    # indexes of messages whose source must be polled again later (its state was not read)
+    retry_messages: tuple[int, ...] = ()
 
 
 def poll_dispatched(
@@ -220,6 +222,7 @@ def poll_dispatched(
     """Poll the sources a batch of fetch messages names, concurrently, due ones only."""
     sources: dict[str, Source] = {}
     bad: list[int] = []
+    indexes: dict[str, list[int]] = {}
     for index, body in enumerate(bodies):
         try:
             source = source_from_message(body)
@@ -228,6 +231,7 @@ def poll_dispatched(
             bad.append(index)
             continue
         sources.setdefault(source.id, source)  # a duplicate in one batch is polled once
+        indexes.setdefault(source.id, []).append(index)
     reports = fetch_all(
         list(sources.values()),
         store,
@@ -242,7 +246,8 @@ def poll_dispatched(
         enrich=enrich,
         bucket=bucket,
     )
-    return WorkerResult(tuple(reports), tuple(bad))
+    retry = sorted(i for r in reports if r.retry for i in indexes.get(r.source_id, ()))
+    return WorkerResult(tuple(reports), tuple(bad), tuple(retry))
 
 
 # -- wired to the process-wide clients (what the handlers call) ------------------------------------

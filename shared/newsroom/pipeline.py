@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from newsroom.batches import StoreIncomplete
 from newsroom.claimcheck import MAX_MESSAGE_BYTES, EntryBucket
 from newsroom.codec import entry_to_message
 from newsroom.dedupe import claims_for, find_cluster
@@ -75,6 +76,9 @@ class SourceReport:
     fulltext_pages: int = 0
     unchanged: int = 0  # entries in the document skipped because they were queued before
     state_written: bool = False  # whether this poll wrote the source's state
+    # The source's stored state could not be read (DynamoDB left it unprocessed): not polled,
+    # nothing written, and its fetch message is failed so SQS delivers it again.
+    retry: bool = False
 
 
 def entry_digest(entry: RawEntry) -> bytes:
@@ -290,9 +294,22 @@ def fetch_all(
     """
     moment = now or datetime.now(UTC)
     enabled = [s for s in sources if s.enabled]
-    states = store.get_source_states([s.id for s in enabled])
+    unread: frozenset[str] = frozenset()
+    try:
+        states = store.get_source_states([s.id for s in enabled])
+    except StoreIncomplete as exc:
+        # An unread state is not a new source: polled as one, a source gone (410) would be
+        # polled again and its validators, digests and `disabled` overwritten. Those sources
+        # fail for a retry; the others go on with the states that were read.
+        logger.warning("source states not read: %s", exc)
+        states = {k: v for k, v in exc.partial.items() if isinstance(v, SourceState)}
+        unread = frozenset(exc.missing)
 
     def one(source: Source) -> SourceReport:
+        if source.id in unread:
+            return SourceReport(
+                source.id, "error", error="internal: source state not read (DynamoDB left it unprocessed)", retry=True
+            )
         stored = states.get(source.id)
         previous = stored or SourceState(source_id=source.id)
         if previous.disabled and previous.feed_url_for in (None, source.feed_url):

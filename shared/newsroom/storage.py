@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from newsroom.batches import StoreIncomplete, batch_get, batch_write, key_name
 from newsroom.codec import article_from_doc, article_to_doc, price_from_doc, price_to_doc
 from newsroom.config import source_from_json, source_to_json
 from newsroom.models import Article, Page, Price, ProviderHealth, Source, SourceState, iso, parse_iso, utc
@@ -263,22 +264,15 @@ class DynamoStore:
 
     def get_articles(self, article_ids: Sequence[str]) -> list[Article]:
         """Stories by id, in the order asked, skipping ids that are gone (one BatchGetItem per 100)."""
+        keys = [{"PK": _s(f"ART#{i}"), "SK": _s("ART")} for i in article_ids]
+        # A story DynamoDB left unread raises StoreIncomplete: "gone" and "not read" differ.
+        items = batch_get(self._db, self._table, keys, projection="doc, expires_at")
+        now = time.time()
         found: dict[str, Article] = {}
-        unique = list(dict.fromkeys(article_ids))
-        for start in range(0, len(unique), 100):
-            keys: list[dict[str, Any]] = [{"PK": _s(f"ART#{i}"), "SK": _s("ART")} for i in unique[start : start + 100]]
-            request: dict[str, Any] = {self._table: {"Keys": keys, "ProjectionExpression": "doc, expires_at"}}
-            for attempt in range(8):
-                resp = self._db.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self._table, []):
-                    if self._expired(item, time.time()):
-                        continue
-                    article = article_from_doc(json.loads(item["doc"]["S"]))
-                    found[article.id] = article
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
+        for item in items:
+            if not self._expired(item, now):
+                article = article_from_doc(json.loads(item["doc"]["S"]))
+                found[article.id] = article
         return [found[i] for i in article_ids if i in found]
 
     def story_for_guid(self, source_id: str, guid: str) -> str | None:
@@ -357,7 +351,7 @@ class DynamoStore:
                 # its items was throttled comes back as a cancellation: retry it here, with backoff.
                 if not _THROTTLED_CANCELLATION.issuperset(reasons) or not set(reasons) - {"None", None}:
                     raise
-        raise RuntimeError("DynamoDB kept throttling a transaction after retries")
+        raise StoreIncomplete("TransactWriteItems", [_transact_item_name(item) for item in items])
 
     def create_article(
         self, article: Article, *, guid: tuple[str, str] | None, claims: FingerprintClaims | None = None
@@ -460,7 +454,19 @@ class DynamoStore:
     # -- sources -----------------------------------------------------------------------------
 
     def get_source_states(self, source_ids: Sequence[str]) -> dict[str, SourceState]:
-        states = (_state_from_item(item) for item in self._source_items(source_ids, "STATE"))
+        """The stored state of each source that has one. A state DynamoDB left unread raises
+        `StoreIncomplete` (missing: those source ids; partial: the states that were read),
+        because an absent state means "a new source" to every caller."""
+        try:
+            items = self._source_items(source_ids, "STATE")
+        except StoreIncomplete as exc:
+            read = (_state_from_item(item) for item in exc.partial.values())
+            raise StoreIncomplete(
+                exc.operation,
+                [name.split("|", 1)[0].removeprefix("SOURCE#") for name in exc.missing],
+                {state.source_id: state for state in read},
+            ) from exc
+        states = (_state_from_item(item) for item in items)
         return {state.source_id: state for state in states}
 
     def source_story_counts(self, source_ids: Sequence[str]) -> dict[str, int]:
@@ -472,22 +478,8 @@ class DynamoStore:
         return counts
 
     def _source_items(self, source_ids: Sequence[str], sort_key: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        unique = list(dict.fromkeys(source_ids))
-        for start in range(0, len(unique), 100):
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [{"PK": _s(f"SOURCE#{i}"), "SK": _s(sort_key)} for i in unique[start : start + 100]]
-                }
-            }
-            for attempt in range(8):
-                resp = self._db.batch_get_item(RequestItems=request)
-                items.extend(resp.get("Responses", {}).get(self._table, []))
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-        return items
+        keys = [{"PK": _s(f"SOURCE#{i}"), "SK": _s(sort_key)} for i in source_ids]
+        return batch_get(self._db, self._table, keys)
 
     def put_source_state(self, state: SourceState) -> None:
         self._db.put_item(TableName=self._table, Item=_state_to_item(state))
@@ -668,18 +660,7 @@ class DynamoStore:
         return price_from_doc(json.loads(items[0]["doc"]["S"])) if items else None
 
     def _batch_write(self, requests: Iterable[dict[str, Any]]) -> None:
-        pending = list(requests)
-        while pending:
-            chunk, pending = pending[:25], pending[25:]
-            unprocessed: dict[str, Any] = {self._table: chunk}
-            for attempt in range(8):
-                resp = self._db.batch_write_item(RequestItems=unprocessed)
-                unprocessed = resp.get("UnprocessedItems") or {}
-                if not unprocessed:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-            else:
-                raise RuntimeError("DynamoDB kept items unprocessed after retries")
+        batch_write(self._db, self._table, list(requests))
 
     # -- rejects: why a queue message failed (SQS cannot carry the reason to the DLQ) ---------
 
@@ -737,28 +718,21 @@ class DynamoStore:
     def find_fingerprints(self, keys: Sequence[str], *, now: datetime) -> dict[str, str]:
         """key → story id for each key claimed and unexpired (TTL deletion is lazy: expired
         items may still be read, so `expires_at` is compared here). One BatchGetItem per 100 keys."""
-        found: dict[str, str] = {}
-        unique = list(dict.fromkeys(keys))
         moment = int(now.timestamp())
-        for start in range(0, len(unique), 100):
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [fingerprint_item_key(key) for key in unique[start : start + 100]],
-                    "ProjectionExpression": "PK, story_id, expires_at",
-                    # Strongly consistent: a claim written a moment ago by a racing processor is seen.
-                    "ConsistentRead": True,
-                }
-            }
-            for attempt in range(8):
-                resp = self._db.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self._table, []):
-                    if int(item["expires_at"]["N"]) > moment:
-                        found[item["PK"]["S"].removeprefix("FP#")] = item["story_id"]["S"]
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-        return found
+        # Strongly consistent: a claim written a moment ago by a racing processor is seen. A key
+        # left unread raises StoreIncomplete: read as "unclaimed" it would miss a duplicate.
+        items = batch_get(
+            self._db,
+            self._table,
+            [fingerprint_item_key(key) for key in keys],
+            projection="story_id, expires_at",
+            consistent=True,
+        )
+        return {
+            item["PK"]["S"].removeprefix("FP#"): item["story_id"]["S"]
+            for item in items
+            if int(item["expires_at"]["N"]) > moment
+        }
 
     def _claim_puts(self, story_id: str, claims: FingerprintClaims | None) -> list[dict[str, Any]]:
         if claims is None:
@@ -781,6 +755,11 @@ class DynamoStore:
             }
             for key in dict.fromkeys(claims.keys)
         ]
+
+
+def _transact_item_name(item: dict[str, Any]) -> str:
+    action = next(iter(item.values()))
+    return key_name(action.get("Item") or action["Key"])
 
 
 def _source_item(source: Source, origin: str) -> dict[str, Any]:
