@@ -11,8 +11,10 @@ misbehave the way DynamoDB does under load, without touching the code under test
 - `BatchWriteItem` / `BatchGetItem` that leave part of the request in `UnprocessedItems` /
   `UnprocessedKeys` (the held-back part is never sent, so it must be sent again to exist);
   at random, or for good (`hold_keys`: the items it names are never processed, however often
-  they are sent; a request of nothing but such items is answered with
-  `ProvisionedThroughputExceededException`, as AWS answers a batch it could process none of:
+  they are sent, as a partition past its limits or an internal failure leaves them). A request of
+  nothing but such items comes back with all of them unprocessed, or, with `refuse_all_held`,
+  is refused with `ProvisionedThroughputExceededException`, as AWS refuses a batch it could
+  process none of for lack of throughput:
   https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html);
 - a crash: `SimulatedCrash` (a `BaseException`, so no `except Exception` swallows it, as a
   killed or timed-out Lambda is not caught either) before or after the N-th write call.
@@ -74,6 +76,7 @@ class AwsFaults:
         cancel_rate: float = 0.0,
         unprocessed_rate: float = 0.0,
         hold_keys: Callable[[str], bool] | None = None,
+        refuse_all_held: bool = False,
     ) -> None:
         self._random = random.Random(seed)  # noqa: S311 - seeded, reproducible faults, not security
         self._lock = threading.Lock()
@@ -81,6 +84,7 @@ class AwsFaults:
         self.cancel_rate = cancel_rate
         self.unprocessed_rate = unprocessed_rate
         self.hold_keys = hold_keys  # "PK|SK" -> whether that item stays unprocessed for good
+        self.refuse_all_held = refuse_all_held
         self.counts: Counter[str] = Counter()
         self.enabled = True
 
@@ -143,7 +147,7 @@ class AwsFaults:
         return self.enabled and self.hold_keys is not None and self.hold_keys(_entry_name(entry))
 
     def _all_held(self, request: Any) -> bool:
-        if not self.enabled or self.hold_keys is None:
+        if not self.enabled or self.hold_keys is None or not self.refuse_all_held:
             return False
         items = json.loads(request.body or b"{}").get("RequestItems") or {}
         entries = [e for r in items.values() for e in (r if isinstance(r, list) else r["Keys"])]
@@ -162,7 +166,10 @@ class AwsFaults:
                 back = [e for e in entries if self._held(e) or (randomly and self._random.random() < 0.5)]
             front = [e for e in entries if not any(e is b for b in back)]
             if not front and all(self._held(e) for e in entries):
-                front, back = entries, []  # sent whole: `_before_send` answers it with the error
+                if self.refuse_all_held:
+                    front, back = entries, []  # sent whole: `_before_send` refuses it
+                else:  # a call must ask for something: an absent item, whose read or delete is a no-op
+                    front = [_NOTHING_GET if isinstance(request, dict) else _NOTHING_DELETE]
             if not front:  # DynamoDB never leaves a whole request unprocessed without an error
                 first = next(e for e in back if not self._held(e))
                 front, back = [first], [e for e in back if e is not first]
@@ -253,6 +260,10 @@ def detach_all(client: Any, *handlers: Any) -> None:
             if hasattr(handler, "_hold_back"):
                 events.unregister(f"provide-client-params.dynamodb.{operation}", handler._hold_back)
                 events.unregister(f"after-call.dynamodb.{operation}", handler._report_held_back)
+
+
+_NOTHING_GET: dict[str, Any] = {"PK": {"S": "FAULTS#nothing"}, "SK": {"S": "nothing"}}
+_NOTHING_DELETE: dict[str, Any] = {"DeleteRequest": {"Key": _NOTHING_GET}}
 
 
 def _entry_name(entry: dict[str, Any]) -> str:
