@@ -31,7 +31,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -46,6 +46,9 @@ PRICE_HISTORY_TTL = timedelta(hours=26)
 PROVIDER_PREFIX = "PROVIDER#"  # provider health items, beside the prices in the PRICES partition
 DEFAULT_RETENTION = timedelta(days=365)  # ARTICLE_RETENTION_DAYS
 MAX_TRANSACT_ITEMS = 100
+# Queries one listing page may take to step over expired entries TTL has not deleted yet (TTL
+# deletes within a few days of expiry); a page that needs more comes back short, with a cursor.
+MAX_LISTING_QUERIES = 5
 # Cancellation reason codes that mean "throttled, try again" ("None": that item was fine).
 _THROTTLED_CANCELLATION = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "None", None})
 
@@ -90,6 +93,7 @@ class RejectLog(Protocol):
 class StoredArticle:
     article: Article
     version: int
+    expires_at: int | None = None  # epoch seconds, as stored (TTL); a replace never moves it earlier
 
 
 def listing_keys(article: Article) -> tuple[str, ...]:
@@ -231,17 +235,36 @@ class DynamoStore:
     """`Store` over a boto3 DynamoDB client (low-level, to keep items and costs explicit)."""
 
     def __init__(
-        self, client: Any, table_name: str, cursor_secret: bytes, *, retention: timedelta = DEFAULT_RETENTION
+        self,
+        client: Any,
+        table_name: str,
+        cursor_secret: bytes,
+        *,
+        retention: timedelta = DEFAULT_RETENTION,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._db = client
+        self._clock = clock  # epoch seconds: expiry checks and conditions (tests move it)
         self._table = table_name
         self._cursors = CursorCodec(cursor_secret)
         self._retention = retention
 
-    def _expires_at(self, article: Article) -> int:
-        """When a story and its listing entries expire: `retention` after publication. Listings are
-        sorted by publication, so expired entries are always the oldest, at a listing's end."""
-        return int((article.published + self._retention).timestamp())
+    def _expires_at(self, article: Article, *, at_least: int = 0) -> int:
+        """When a story and its listing entries expire: `retention` after the later of its
+        publication and when we first saw it, so an archive entry published years ago is kept
+        as long as a fresh one. Never earlier than `at_least` (see `create_article` and
+        `replace_article`). Expiry is not publication order: `list_articles` skips expired
+        entries wherever they sort."""
+        start = max(article.published, article.first_seen)
+        return max(int((start + self._retention).timestamp()), at_least)
+
+    def _creation_expiry(self, article: Article, now: float) -> int:
+        """A new story's expiry. First seen longer than `retention` ago (a message replayed that
+        late, a backfill given old fetch times), it would be stored already expired: unseen by
+        every read, and "created" again, counted again, by each redelivery. It is kept
+        `retention` from now instead."""
+        expires = self._expires_at(article)
+        return expires if expires > now else int(now + self._retention.total_seconds())
 
     @staticmethod
     def _expired(item: dict[str, Any], now: float) -> bool:
@@ -258,16 +281,17 @@ class DynamoStore:
             ConsistentRead=True,
         )
         item = resp.get("Item")
-        if not item or self._expired(item, time.time()):
+        if not item or self._expired(item, self._clock()):
             return None
-        return StoredArticle(article_from_doc(json.loads(item["doc"]["S"])), int(item["version"]["N"]))
+        expires = int(item["expires_at"]["N"]) if "expires_at" in item else None
+        return StoredArticle(article_from_doc(json.loads(item["doc"]["S"])), int(item["version"]["N"]), expires)
 
     def get_articles(self, article_ids: Sequence[str]) -> list[Article]:
         """Stories by id, in the order asked, skipping ids that are gone (one BatchGetItem per 100)."""
         keys = [{"PK": _s(f"ART#{i}"), "SK": _s("ART")} for i in article_ids]
         # A story DynamoDB left unread raises StoreIncomplete: "gone" and "not read" differ.
         items = batch_get(self._db, self._table, keys, projection="doc, expires_at")
-        now = time.time()
+        now = self._clock()
         found: dict[str, Article] = {}
         for item in items:
             if not self._expired(item, now):
@@ -296,16 +320,16 @@ class DynamoStore:
             }
         }
 
-    def _story_item(self, article: Article, version: int) -> dict[str, Any]:
+    def _story_item(self, article: Article, version: int, expires: int) -> dict[str, Any]:
         return {
             "PK": _s(f"ART#{article.id}"),
             "SK": _s("ART"),
             "doc": _s(json.dumps(article_to_doc(article), ensure_ascii=False, separators=(",", ":"))),
             "version": {"N": str(version)},
-            "expires_at": {"N": str(self._expires_at(article))},
+            "expires_at": {"N": str(expires)},
         }
 
-    def _listing_puts(self, article: Article) -> list[dict[str, Any]]:
+    def _listing_puts(self, article: Article, expires: int) -> list[dict[str, Any]]:
         summary = json.dumps(article_to_doc(article, with_body=False), ensure_ascii=False, separators=(",", ":"))
         return [
             {
@@ -316,7 +340,7 @@ class DynamoStore:
                         "SK": _s(sort_key(article)),
                         "id": _s(article.id),
                         "doc": _s(summary),
-                        "expires_at": {"N": str(self._expires_at(article))},
+                        "expires_at": {"N": str(expires)},
                     },
                 }
             }
@@ -356,17 +380,19 @@ class DynamoStore:
     def create_article(
         self, article: Article, *, guid: tuple[str, str] | None, claims: FingerprintClaims | None = None
     ) -> None:
+        now = self._clock()
+        expires = self._creation_expiry(article, now)
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": self._story_item(article, 1),
+                    "Item": self._story_item(article, 1, expires),
                     # An expired story that TTL has not deleted yet counts as absent.
                     "ConditionExpression": "attribute_not_exists(PK) OR expires_at <= :now",
-                    "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
+                    "ExpressionAttributeValues": {":now": {"N": str(int(now))}},
                 }
             },
-            *self._listing_puts(article),
+            *self._listing_puts(article, expires),
             self._story_count_update(article.source_id, 1),
         ]
         if guid is not None:
@@ -384,16 +410,19 @@ class DynamoStore:
     ) -> None:
         if previous.article.id != article.id:
             raise ValueError("replace_article keeps the story id")
+        # The story keeps the expiry it was created with (or a later one), so one a creation
+        # kept from being stored already expired does not expire on its first correction.
+        expires = self._expires_at(article, at_least=previous.expires_at or 0)
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": self._story_item(article, previous.version + 1),
+                    "Item": self._story_item(article, previous.version + 1, expires),
                     "ConditionExpression": "version = :v",
                     "ExpressionAttributeValues": {":v": {"N": str(previous.version)}},
                 }
             },
-            *self._listing_puts(article),
+            *self._listing_puts(article, expires),
         ]
         old_keys = {(listing, sort_key(previous.article)) for listing in listing_keys(previous.article)}
         new_keys = {(listing, sort_key(article)) for listing in listing_keys(article)}
@@ -418,8 +447,15 @@ class DynamoStore:
 
         SKs are `<published ISO>#<id>`, so "published at or after `since`" is `SK >= <since ISO>`
         (no FilterExpression). A cursor is bound to its listing and `since`, because DynamoDB
-        refuses a start key outside the key condition. A page may come back short when Query
-        stops at 1 MB; its cursor then continues where it stopped.
+        refuses a start key outside the key condition.
+
+        Expiry does not follow publication (an archive entry first seen today outlives last
+        month's news), so entries past their expiry that TTL has not deleted yet may sort
+        anywhere: they are skipped and the Query reads on past them, asking only for as many
+        entries as the page still lacks, until the page is full or the listing ends, at most
+        `MAX_LISTING_QUERIES` Queries. A page cut short by that bound or by Query's 1 MB (not
+        topped up) carries a cursor that continues where it stopped, so no live entry is ever
+        passed over.
         """
         # isoformat, not iso(): strftime writes year 999 as "999", which sorts after "2026".
         lower = utc(since).isoformat(timespec="seconds").replace("+00:00", "Z") if since else None
@@ -441,14 +477,21 @@ class DynamoStore:
                 "PK": _s(f"LIST#{listing}"),
                 "SK": _s(self._cursors.decode(scope, cursor)),
             }
-        resp = self._db.query(**query)
-        items = resp.get("Items", [])
-        now = time.time()
-        live = [item for item in items if not self._expired(item, now)]
+        now = self._clock()
+        live: list[dict[str, Any]] = []
+        last: dict[str, Any] | None = None
+        for _ in range(MAX_LISTING_QUERIES):
+            resp = self._db.query(**query)
+            items = resp.get("Items", [])
+            live.extend(item for item in items if not self._expired(item, now))
+            last = resp.get("LastEvaluatedKey")
+            # Cut short at 1 MB (fewer items than asked): served as it is, its cursor goes on.
+            if last is None or len(live) >= limit or len(items) < query["Limit"]:
+                break
+            query["ExclusiveStartKey"] = last
+            query["Limit"] = limit - len(live)
         articles = tuple(article_from_doc(json.loads(item["doc"]["S"])) for item in live)
-        # Expired entries sort last (oldest first to expire): past the first one there is nothing live.
-        last = resp.get("LastEvaluatedKey") if len(live) == len(items) else None
-        next_cursor = self._cursors.encode(scope, last["SK"]["S"]) if last and articles else None
+        next_cursor = self._cursors.encode(scope, last["SK"]["S"]) if last else None
         return Page(items=articles, next_cursor=next_cursor)
 
     # -- sources -----------------------------------------------------------------------------
@@ -572,7 +615,7 @@ class DynamoStore:
             "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
             "ExpressionAttributeValues": {
                 ":pk": _s(f"LIST#src#{source_id}"),
-                ":now": {"N": str(int(time.time()))},
+                ":now": {"N": str(int(self._clock()))},
             },
             "Select": "COUNT",
         }
