@@ -31,18 +31,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsroom import runtime
 from newsroom.claimcheck import EntryBucket
 from newsroom.config import Settings, load_sources, settings, source_from_json, source_to_json
 from newsroom.http import FetchPolicy, http_get
-from newsroom.models import RawEntry, Source, SourceState, iso
+from newsroom.models import Source, SourceState, iso
 from newsroom.pipeline import DEFAULT_BOUNDS, SourceReport, fetch_all
 from newsroom.schedule import DUE_SLACK, PollBounds, is_due
 from newsroom.storage import Store
 
-Enricher = Callable[[Source, list[RawEntry]], tuple[list[RawEntry], int]]
+if TYPE_CHECKING:
+    from newsroom.fulltext import Enricher
 
 logger = logging.getLogger(__name__)
 
