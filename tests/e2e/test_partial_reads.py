@@ -144,3 +144,21 @@ def test_the_sources_page_answers_503_rather_than_a_source_without_its_state(loa
     response = loaded.get("/sources")
     assert response["statusCode"] == 503
     assert {k.lower(): v for k, v in response["headers"].items()}["cache-control"] == "no-store"
+
+
+def test_the_dispatcher_fails_its_tick_and_leaves_its_clock(stack: Stack) -> None:
+    from newsroom.batches import StoreIncomplete
+    from newsroom.fanout import dispatch
+
+    store = runtime.store()
+    gone = next(s for s in load_sources() if s.id == "defiliban")
+    store.put_source_state(gone_state(gone.id, gone.feed_url))
+    store.put_dispatch_clock(NOW)
+    hold(lambda name: name == f"SOURCE#{gone.id}|STATE")
+    with pytest.raises(StoreIncomplete):
+        dispatch(store, stack.sqs, stack.resources.fetch_queue_url, now=NOW.replace(hour=10))
+    assert store.get_dispatch_clock() == NOW  # the next tick's window covers this one
+    attrs = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.resources.fetch_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attrs["ApproximateNumberOfMessages"] == "0"  # nothing dispatched, the gone source least of all
