@@ -10,6 +10,12 @@ misbehave the way DynamoDB does under load, without touching the code under test
   (`TransactionCanceledException` with a `ThrottlingError` reason), which botocore does not retry;
 - `BatchWriteItem` / `BatchGetItem` that leave part of the request in `UnprocessedItems` /
   `UnprocessedKeys` (the held-back part is never sent, so it must be sent again to exist);
+  at random, or for good (`hold_keys`: the items it names are never processed, however often
+  they are sent, as a partition past its limits or an internal failure leaves them). A request of
+  nothing but such items comes back with all of them unprocessed, or, with `refuse_all_held`,
+  is refused with `ProvisionedThroughputExceededException`, as AWS refuses a batch it could
+  process none of for lack of throughput:
+  https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html);
 - a crash: `SimulatedCrash` (a `BaseException`, so no `except Exception` swallows it, as a
   killed or timed-out Lambda is not caught either) before or after the N-th write call.
 
@@ -69,12 +75,16 @@ class AwsFaults:
         throttle_rate: float = 0.0,
         cancel_rate: float = 0.0,
         unprocessed_rate: float = 0.0,
+        hold_keys: Callable[[str], bool] | None = None,
+        refuse_all_held: bool = False,
     ) -> None:
         self._random = random.Random(seed)  # noqa: S311 - seeded, reproducible faults, not security
         self._lock = threading.Lock()
         self.throttle_rate = throttle_rate
         self.cancel_rate = cancel_rate
         self.unprocessed_rate = unprocessed_rate
+        self.hold_keys = hold_keys  # "PK|SK" -> whether that item stays unprocessed for good
+        self.refuse_all_held = refuse_all_held
         self.counts: Counter[str] = Counter()
         self.enabled = True
 
@@ -100,6 +110,14 @@ class AwsFaults:
 
     def _before_send(self, request: Any, event_name: str, **_kwargs: Any) -> AWSResponse | None:
         operation = _operation(event_name)
+        if operation in ("BatchGetItem", "BatchWriteItem") and self._all_held(request):
+            self._count("ProvisionedThroughputExceededException(all held)")
+            return _error_response(
+                request.url,
+                "ProvisionedThroughputExceededException",
+                "com.amazonaws.dynamodb.v20120810",
+                "The level of configured provisioned throughput for the table was exceeded.",
+            )
         if operation == "TransactWriteItems" and self._draw(self.cancel_rate):
             items = json.loads(request.body or b"{}").get("TransactItems") or [{}]
             reasons = [{"Code": "None"}] * len(items)
@@ -125,8 +143,19 @@ class AwsFaults:
 
     # -- UnprocessedItems / UnprocessedKeys -----------------------------------------------------
 
+    def _held(self, entry: dict[str, Any]) -> bool:
+        return self.enabled and self.hold_keys is not None and self.hold_keys(_entry_name(entry))
+
+    def _all_held(self, request: Any) -> bool:
+        if not self.enabled or self.hold_keys is None or not self.refuse_all_held:
+            return False
+        items = json.loads(request.body or b"{}").get("RequestItems") or {}
+        entries = [e for r in items.values() for e in (r if isinstance(r, list) else r["Keys"])]
+        return bool(entries) and all(self._held(e) for e in entries)
+
     def _hold_back(self, params: dict[str, Any], context: dict[str, Any], **_kwargs: Any) -> None:
-        if not self._draw(self.unprocessed_rate):
+        randomly = self._draw(self.unprocessed_rate)
+        if not randomly and self.hold_keys is None:
             return
         kept: dict[str, Any] = {}
         held: dict[str, Any] = {}
@@ -134,10 +163,16 @@ class AwsFaults:
             # BatchWriteItem: a list of requests; BatchGetItem: {"Keys": [...], projection...}
             entries = request if isinstance(request, list) else request["Keys"]
             with self._lock:
-                back = [e for e in entries if self._random.random() < 0.5]
+                back = [e for e in entries if self._held(e) or (randomly and self._random.random() < 0.5)]
             front = [e for e in entries if not any(e is b for b in back)]
+            if not front and all(self._held(e) for e in entries):
+                if self.refuse_all_held:
+                    front, back = entries, []  # sent whole: `_before_send` refuses it
+                else:  # a call must ask for something: an absent item, whose read or delete is a no-op
+                    front = [_NOTHING_GET if isinstance(request, dict) else _NOTHING_DELETE]
             if not front:  # DynamoDB never leaves a whole request unprocessed without an error
-                front, back = back[:1], back[1:]
+                first = next(e for e in back if not self._held(e))
+                front, back = [first], [e for e in back if e is not first]
             if isinstance(request, list):
                 kept[table], held[table] = front, back
             else:
@@ -225,6 +260,20 @@ def detach_all(client: Any, *handlers: Any) -> None:
             if hasattr(handler, "_hold_back"):
                 events.unregister(f"provide-client-params.dynamodb.{operation}", handler._hold_back)
                 events.unregister(f"after-call.dynamodb.{operation}", handler._report_held_back)
+
+
+_NOTHING_GET: dict[str, Any] = {"PK": {"S": "FAULTS#nothing"}, "SK": {"S": "nothing"}}
+_NOTHING_DELETE: dict[str, Any] = {"DeleteRequest": {"Key": _NOTHING_GET}}
+
+
+def _entry_name(entry: dict[str, Any]) -> str:
+    """ "PK|SK" of a BatchGetItem key or a BatchWriteItem put/delete request."""
+    key = entry
+    if "PutRequest" in entry:
+        key = entry["PutRequest"]["Item"]
+    elif "DeleteRequest" in entry:
+        key = entry["DeleteRequest"]["Key"]
+    return f"{key['PK']['S']}|{key['SK']['S']}"
 
 
 # -- table dumps ------------------------------------------------------------------------------

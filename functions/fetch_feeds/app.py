@@ -30,9 +30,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     else:
         result = fanout.fetch_dispatched([record["body"] for record in records])
         reports = list(result.reports)
-        # Only an unreadable message fails (and is retried, then dead-lettered); a source's own
-        # failure is recorded in its state and scheduled with backoff, not retried by SQS.
-        failures = [{"itemIdentifier": records[i]["messageId"]} for i in result.bad_messages]
+        # An unreadable message fails (and is retried, then dead-lettered), and so does one whose
+        # source's state DynamoDB left unread (polled later, never as a new source); a source's
+        # own failure is recorded in its state and scheduled with backoff, not retried by SQS.
+        failed = sorted({*result.bad_messages, *result.retry_messages})
+        failures = [{"itemIdentifier": records[i]["messageId"]} for i in failed]
     for report in reports:
         if report.error:
             logger.warning(

@@ -32,6 +32,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.router import Router
 
 from newsroom import pages
+from newsroom.batches import StoreIncomplete
 from newsroom.config import Settings, load_sources, settings
 from newsroom.display import price_display
 from newsroom.models import Article, Category, ProviderHealth, Source, SourceState, iso, utc
@@ -336,6 +337,9 @@ def problem_response(status: int, title: str, detail: str, instance: str | None 
         body=json.dumps(body),
         headers={"Cache-Control": "no-store", "Vary": "Origin"},
     )
+
+
+STORE_RETRY_AFTER_SECONDS = 2  # a throttled table usually recovers within a second or two
 
 
 def bad_request(detail: str) -> Problem:
@@ -858,6 +862,17 @@ def build_resolver(
     @app.exception_handler(Problem)
     def _problem(exc: Problem) -> Response:
         return problem_response(exc.status, exc.title, exc.detail, app.current_event.path)
+
+    @app.exception_handler(StoreIncomplete)
+    def _incomplete(exc: StoreIncomplete) -> Response:
+        # DynamoDB left part of a read undone after retries: a whole answer soon beats a partial
+        # one now (a source without its state, a feed item without its body). Never cached.
+        log.warning("partial read answering %s: %s", app.current_event.path, exc)
+        response = problem_response(
+            503, "Service Unavailable", "part of the answer could not be read; try again in a few seconds"
+        )
+        response.headers["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
+        return response
 
     @app.not_found
     def _not_found(exc: NotFoundError) -> Response:

@@ -31,18 +31,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsroom import runtime
 from newsroom.claimcheck import EntryBucket
 from newsroom.config import Settings, load_sources, settings, source_from_json, source_to_json
 from newsroom.http import FetchPolicy, http_get
-from newsroom.models import RawEntry, Source, SourceState, iso
+from newsroom.models import Source, SourceState, iso
 from newsroom.pipeline import DEFAULT_BOUNDS, SourceReport, fetch_all
 from newsroom.schedule import DUE_SLACK, PollBounds, is_due
 from newsroom.storage import Store
 
-Enricher = Callable[[Source, list[RawEntry]], tuple[list[RawEntry], int]]
+if TYPE_CHECKING:
+    from newsroom.fulltext import Enricher
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +202,8 @@ def known_sources(store: Store | None, *, max_age: float = KNOWN_SOURCES_TTL_SEC
 class WorkerResult:
     reports: tuple[SourceReport, ...]  # one per distinct source named
     bad_messages: tuple[int, ...]  # indexes of messages that could not be read
+    # indexes of messages whose source must be polled again later (its state was not read)
+    retry_messages: tuple[int, ...] = ()
 
 
 def poll_dispatched(
@@ -220,6 +223,7 @@ def poll_dispatched(
     """Poll the sources a batch of fetch messages names, concurrently, due ones only."""
     sources: dict[str, Source] = {}
     bad: list[int] = []
+    indexes: dict[str, list[int]] = {}
     for index, body in enumerate(bodies):
         try:
             source = source_from_message(body)
@@ -228,6 +232,7 @@ def poll_dispatched(
             bad.append(index)
             continue
         sources.setdefault(source.id, source)  # a duplicate in one batch is polled once
+        indexes.setdefault(source.id, []).append(index)
     reports = fetch_all(
         list(sources.values()),
         store,
@@ -242,7 +247,8 @@ def poll_dispatched(
         enrich=enrich,
         bucket=bucket,
     )
-    return WorkerResult(tuple(reports), tuple(bad))
+    retry = sorted(i for r in reports if r.retry for i in indexes.get(r.source_id, ()))
+    return WorkerResult(tuple(reports), tuple(bad), tuple(retry))
 
 
 # -- wired to the process-wide clients (what the handlers call) ------------------------------------

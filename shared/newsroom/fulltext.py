@@ -7,8 +7,11 @@ Rules:
   contact URL), timeouts, size cap after decompression, and SSRF rules (resolve once, validate,
   connect to the validated address, validate every redirect).
 - Only new entries are fetched: an entry whose GUID is already claimed by a stored story is not
-  fetched again, and at most `max_pages` pages per source per poll (the rest keep their feed
-  excerpt, and get their turn on the next poll when they are still new).
+  fetched again, and at most `max_pages` pages per source per poll. The rest are queued with
+  their feed excerpt at once and their full text is owed (`Enrichment.deferred`): the fetcher
+  remembers them as owed (`pipeline.fetch_all`), so the next poll offers them again, first in
+  line and whatever their GUID claim, and a page that gives more text replaces the excerpt
+  (the processor stores it as the source's correction).
 - trafilatura (pinned) extracts the main content as HTML (precision over recall, links, images
   and tables kept); per-source rules then strip the publisher's own boilerplate: XPath
   expressions pruned before extraction (newsletter boxes, "related" rails) and regexes matched
@@ -24,7 +27,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from newsroom.html import html_to_text, sanitize_html
@@ -115,27 +118,50 @@ def enrich_entry(
     return replace(entry, content_html=body)
 
 
+@dataclass(frozen=True, slots=True)
+class Enrichment:
+    """A poll's entries after full-text fetching, in the order given."""
+
+    entries: list[RawEntry]
+    pages: int  # article pages fetched
+    improved: frozenset[int] = frozenset()  # indexes of entries that got full text
+    deferred: frozenset[int] = frozenset()  # indexes past `max_pages`: full text owed to them
+
+
+Enricher = Callable[[Source, list[RawEntry], frozenset[int]], Enrichment]
+
+
 def make_enricher(
     store: Any,
     policy: FetchPolicy,
     *,
     max_pages: int,
     get: Callable[..., Any] = http_get,
-) -> Callable[[Source, list[RawEntry]], tuple[list[RawEntry], int]]:
-    """What `fetch_all(enrich=...)` calls with each polled source's entries; returns the entries
-    (some with full text) and how many pages were fetched."""
+) -> Enricher:
+    """What `fetch_all(enrich=...)` calls with each polled source's entries and the indexes of
+    those owed full text since an earlier poll (fetched first, even though their excerpt is
+    stored under their GUID by now)."""
 
-    def enrich(source: Source, entries: list[RawEntry]) -> tuple[list[RawEntry], int]:
+    def enrich(source: Source, entries: list[RawEntry], owed: frozenset[int] = frozenset()) -> Enrichment:
         if source.rights is not Rights.FULL or max_pages <= 0:
-            return entries, 0
+            return Enrichment(entries, 0)
+        out = list(entries)
         fetched = 0
-        out: list[RawEntry] = []
-        for entry in entries:
-            if fetched >= max_pages or (entry.guid and store.story_for_guid(source.id, entry.guid) is not None):
-                out.append(entry)
+        improved: set[int] = set()
+        deferred: set[int] = set()
+        in_line = sorted(range(len(entries)), key=lambda i: i not in owed)  # owed first, stable
+        for index in in_line:
+            entry = entries[index]
+            if index not in owed and entry.guid and store.story_for_guid(source.id, entry.guid) is not None:
+                continue
+            if fetched >= max_pages:
+                deferred.add(index)
                 continue
             fetched += 1
-            out.append(enrich_entry(entry, source, policy, get=get) or entry)
-        return out, fetched
+            better = enrich_entry(entry, source, policy, get=get)
+            if better is not None:
+                out[index] = better
+                improved.add(index)
+        return Enrichment(out, fetched, frozenset(improved), frozenset(deferred))
 
     return enrich

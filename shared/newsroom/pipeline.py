@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from newsroom.batches import StoreIncomplete
 from newsroom.claimcheck import MAX_MESSAGE_BYTES, EntryBucket
 from newsroom.codec import entry_to_message
 from newsroom.dedupe import claims_for, find_cluster
@@ -37,6 +38,9 @@ from newsroom.schedule import (
     parse_retry_after,
 )
 from newsroom.storage import ConflictError, Store
+
+if TYPE_CHECKING:
+    from newsroom.fulltext import Enricher
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +79,9 @@ class SourceReport:
     fulltext_pages: int = 0
     unchanged: int = 0  # entries in the document skipped because they were queued before
     state_written: bool = False  # whether this poll wrote the source's state
+    # The source's stored state could not be read (DynamoDB left it unprocessed): not polled,
+    # nothing written, and its fetch message is failed so SQS delivers it again.
+    retry: bool = False
 
 
 def entry_digest(entry: RawEntry) -> bytes:
@@ -112,6 +119,20 @@ def fresh_entries(entries: Sequence[RawEntry], seen: bytes) -> tuple[list[RawEnt
     merged = [name + content for name, content in current.items()]
     merged.extend(r for r in records if r[:_HALF] not in current)
     return fresh, b"".join(merged[:keep])
+
+
+def owed_digest(entry: RawEntry) -> bytes:
+    """What is remembered for an entry queued with its feed excerpt while its full text is owed
+    (`fulltext`'s page budget was spent): its name, and its content half inverted. The next poll
+    finds the entry changed (so offers it again) and, by this mark, owed."""
+    digest = entry_digest(entry)
+    return digest[:_HALF] + bytes(b ^ 0xFF for b in digest[_HALF:])
+
+
+def _with_owed(seen: bytes, owed: Sequence[RawEntry]) -> bytes:
+    marks = {d[:_HALF]: d for d in map(owed_digest, owed)}
+    records = [seen[i : i + DIGEST_BYTES] for i in range(0, len(seen), DIGEST_BYTES)]
+    return b"".join(marks.get(r[:_HALF], r) for r in records)
 
 
 def entry_message(entry: RawEntry, bucket: EntryBucket | None = None) -> str:
@@ -279,20 +300,36 @@ def fetch_all(
     get: Callable[..., Any] = http_get,
     bounds: PollBounds = DEFAULT_BOUNDS,
     only_due: bool = False,
-    enrich: Callable[[Source, list[RawEntry]], tuple[list[RawEntry], int]] | None = None,
+    enrich: Enricher | None = None,
     bucket: EntryBucket | None = None,
 ) -> list[SourceReport]:
     """Poll enabled sources concurrently; one failing source never stops the others.
 
     Disabled sources (configured off, or 410 Gone) are skipped; with `only_due`, so are sources
     whose next poll time has not come (the fan-out worker re-checks what the dispatcher decided,
-    so a duplicate SQS delivery does not poll twice). `enrich` adds full text before queueing.
+    so a duplicate SQS delivery does not poll twice). `enrich` adds full text before queueing;
+    entries it had no page budget for are queued with their excerpt and remembered as owed
+    (`owed_digest`), with neither validators nor body hash kept, so the next poll reads the
+    feed again and offers them first.
     """
     moment = now or datetime.now(UTC)
     enabled = [s for s in sources if s.enabled]
-    states = store.get_source_states([s.id for s in enabled])
+    unread: frozenset[str] = frozenset()
+    try:
+        states = store.get_source_states([s.id for s in enabled])
+    except StoreIncomplete as exc:
+        # An unread state is not a new source: polled as one, a source gone (410) would be
+        # polled again and its validators, digests and `disabled` overwritten. Those sources
+        # fail for a retry; the others go on with the states that were read.
+        logger.warning("source states not read: %s", exc)
+        states = {k: v for k, v in exc.partial.items() if isinstance(v, SourceState)}
+        unread = frozenset(exc.missing)
 
     def one(source: Source) -> SourceReport:
+        if source.id in unread:
+            return SourceReport(
+                source.id, "error", error="internal: source state not read (DynamoDB left it unprocessed)", retry=True
+            )
         stored = states.get(source.id)
         previous = stored or SourceState(source_id=source.id)
         if previous.disabled and previous.feed_url_for in (None, source.feed_url):
@@ -306,15 +343,29 @@ def fetch_all(
             new_state, entries, report = poll_source(source, previous, policy, now=moment, get=get, bounds=bounds)
             if report.status != "error":
                 new_state = _scheduled(new_state, moment)
+            owed: frozenset[int] = frozenset()
             if entries:
                 # Only new or changed entries travel: an unchanged one was queued before.
                 fresh, seen = fresh_entries(entries, previous.seen)
+                remembered = {previous.seen[i : i + DIGEST_BYTES] for i in range(0, len(previous.seen), DIGEST_BYTES)}
+                owed = frozenset(i for i, e in enumerate(fresh) if owed_digest(e) in remembered)
                 report = replace(report, entries=len(fresh), unchanged=len(entries) - len(fresh))
                 new_state = replace(new_state, seen=seen)
                 entries = fresh
             if entries and enrich is not None:
-                entries, pages = enrich(source, entries)
-                report = replace(report, fulltext_pages=pages)
+                enriched = enrich(source, entries, owed)
+                # An owed entry was queued with its excerpt before: it travels again only with
+                # its full text. One still without a page stays owed.
+                entries = [e for i, e in enumerate(enriched.entries) if i not in owed or i in enriched.improved]
+                report = replace(report, entries=len(entries), fulltext_pages=enriched.pages)
+                if enriched.deferred:
+                    new_state = replace(
+                        new_state,
+                        seen=_with_owed(new_state.seen, [enriched.entries[i] for i in sorted(enriched.deferred)]),
+                        etag=None,
+                        last_modified=None,
+                        body_hash=None,
+                    )
             if entries:
                 send_entries(sqs, queue_url, entries, bucket=bucket)
         except Exception as exc:  # a bug or AWS fault for this source is recorded, not fatal to the run

@@ -37,5 +37,16 @@ def backoff_delays(
     """
     for attempt in range(attempts):
         if attempt:
-            sleep(rand() * min(cap, base * 2 ** (attempt - 1)))
+            sleep(delay(attempt - 1, base=base, cap=cap, rand=rand))
         yield attempt
+
+
+def delay(
+    retry_number: int,
+    *,
+    base: float = DEFAULT_BASE,
+    cap: float = DEFAULT_CAP,
+    rand: Callable[[], float] = random.random,
+) -> float:
+    """The jittered wait before retry `retry_number` (0 for the first retry)."""
+    return rand() * min(cap, base * 2**retry_number)

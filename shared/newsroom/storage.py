@@ -31,11 +31,12 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from newsroom.batches import StoreIncomplete, batch_get, batch_write, key_name
 from newsroom.codec import article_from_doc, article_to_doc, price_from_doc, price_to_doc
 from newsroom.config import source_from_json, source_to_json
 from newsroom.models import Article, Page, Price, ProviderHealth, Source, SourceState, iso, parse_iso, utc
@@ -46,6 +47,9 @@ PROVIDER_PREFIX = "PROVIDER#"  # provider health items, beside the prices in the
 DEFAULT_RETENTION = timedelta(days=365)  # ARTICLE_RETENTION_DAYS
 MAX_TRANSACT_ITEMS = 100
 MAX_SORT_KEY_BYTES = 1024
+# Queries one listing page may take to step over expired entries TTL has not deleted yet (TTL
+# deletes within a few days of expiry); a page that needs more comes back short, with a cursor.
+MAX_LISTING_QUERIES = 5
 # Cancellation reason codes that mean "throttled, try again" ("None": that item was fine).
 _THROTTLED_CANCELLATION = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "None", None})
 
@@ -90,6 +94,7 @@ class RejectLog(Protocol):
 class StoredArticle:
     article: Article
     version: int
+    expires_at: int | None = None  # epoch seconds, as stored (TTL); a replace never moves it earlier
 
 
 def listing_keys(article: Article) -> tuple[str, ...]:
@@ -248,17 +253,36 @@ class DynamoStore:
     """`Store` over a boto3 DynamoDB client (low-level, to keep items and costs explicit)."""
 
     def __init__(
-        self, client: Any, table_name: str, cursor_secret: bytes, *, retention: timedelta = DEFAULT_RETENTION
+        self,
+        client: Any,
+        table_name: str,
+        cursor_secret: bytes,
+        *,
+        retention: timedelta = DEFAULT_RETENTION,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._db = client
+        self._clock = clock  # epoch seconds: expiry checks and conditions (tests move it)
         self._table = table_name
         self._cursors = CursorCodec(cursor_secret)
         self._retention = retention
 
-    def _expires_at(self, article: Article) -> int:
-        """When a story and its listing entries expire: `retention` after publication. Listings are
-        sorted by publication, so expired entries are always the oldest, at a listing's end."""
-        return int((article.published + self._retention).timestamp())
+    def _expires_at(self, article: Article, *, at_least: int = 0) -> int:
+        """When a story and its listing entries expire: `retention` after the later of its
+        publication and when we first saw it, so an archive entry published years ago is kept
+        as long as a fresh one. Never earlier than `at_least` (see `create_article` and
+        `replace_article`). Expiry is not publication order: `list_articles` skips expired
+        entries wherever they sort."""
+        start = max(article.published, article.first_seen)
+        return max(int((start + self._retention).timestamp()), at_least)
+
+    def _creation_expiry(self, article: Article, now: float) -> int:
+        """A new story's expiry. First seen longer than `retention` ago (a message replayed that
+        late, a backfill given old fetch times), it would be stored already expired: unseen by
+        every read, and "created" again, counted again, by each redelivery. It is kept
+        `retention` from now instead."""
+        expires = self._expires_at(article)
+        return expires if expires > now else int(now + self._retention.total_seconds())
 
     @staticmethod
     def _expired(item: dict[str, Any], now: float) -> bool:
@@ -275,28 +299,22 @@ class DynamoStore:
             ConsistentRead=True,
         )
         item = resp.get("Item")
-        if not item or self._expired(item, time.time()):
+        if not item or self._expired(item, self._clock()):
             return None
-        return StoredArticle(article_from_doc(json.loads(item["doc"]["S"])), int(item["version"]["N"]))
+        expires = int(item["expires_at"]["N"]) if "expires_at" in item else None
+        return StoredArticle(article_from_doc(json.loads(item["doc"]["S"])), int(item["version"]["N"]), expires)
 
     def get_articles(self, article_ids: Sequence[str]) -> list[Article]:
         """Stories by id, in the order asked, skipping ids that are gone (one BatchGetItem per 100)."""
+        keys = [{"PK": _s(f"ART#{i}"), "SK": _s("ART")} for i in article_ids]
+        # A story DynamoDB left unread raises StoreIncomplete: "gone" and "not read" differ.
+        items = batch_get(self._db, self._table, keys, projection="doc, expires_at")
+        now = self._clock()
         found: dict[str, Article] = {}
-        unique = list(dict.fromkeys(article_ids))
-        for start in range(0, len(unique), 100):
-            keys: list[dict[str, Any]] = [{"PK": _s(f"ART#{i}"), "SK": _s("ART")} for i in unique[start : start + 100]]
-            request: dict[str, Any] = {self._table: {"Keys": keys, "ProjectionExpression": "doc, expires_at"}}
-            for attempt in range(8):
-                resp = self._db.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self._table, []):
-                    if self._expired(item, time.time()):
-                        continue
-                    article = article_from_doc(json.loads(item["doc"]["S"]))
-                    found[article.id] = article
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
+        for item in items:
+            if not self._expired(item, now):
+                article = article_from_doc(json.loads(item["doc"]["S"]))
+                found[article.id] = article
         return [found[i] for i in article_ids if i in found]
 
     def story_for_guid(self, source_id: str, guid: str) -> str | None:
@@ -320,16 +338,16 @@ class DynamoStore:
             }
         }
 
-    def _story_item(self, article: Article, version: int) -> dict[str, Any]:
+    def _story_item(self, article: Article, version: int, expires: int) -> dict[str, Any]:
         return {
             "PK": _s(f"ART#{article.id}"),
             "SK": _s("ART"),
             "doc": _s(json.dumps(article_to_doc(article), ensure_ascii=False, separators=(",", ":"))),
             "version": {"N": str(version)},
-            "expires_at": {"N": str(self._expires_at(article))},
+            "expires_at": {"N": str(expires)},
         }
 
-    def _listing_puts(self, article: Article) -> list[dict[str, Any]]:
+    def _listing_puts(self, article: Article, expires: int) -> list[dict[str, Any]]:
         summary = json.dumps(article_to_doc(article, with_body=False), ensure_ascii=False, separators=(",", ":"))
         return [
             {
@@ -340,7 +358,7 @@ class DynamoStore:
                         "SK": _s(sort_key(article)),
                         "id": _s(article.id),
                         "doc": _s(summary),
-                        "expires_at": {"N": str(self._expires_at(article))},
+                        "expires_at": {"N": str(expires)},
                     },
                 }
             }
@@ -375,22 +393,24 @@ class DynamoStore:
                 # its items was throttled comes back as a cancellation: retry it here, with backoff.
                 if not _THROTTLED_CANCELLATION.issuperset(reasons) or not set(reasons) - {"None", None}:
                     raise
-        raise RuntimeError("DynamoDB kept throttling a transaction after retries")
+        raise StoreIncomplete("TransactWriteItems", [_transact_item_name(item) for item in items])
 
     def create_article(
         self, article: Article, *, guid: tuple[str, str] | None, claims: FingerprintClaims | None = None
     ) -> None:
+        now = self._clock()
+        expires = self._creation_expiry(article, now)
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": self._story_item(article, 1),
+                    "Item": self._story_item(article, 1, expires),
                     # An expired story that TTL has not deleted yet counts as absent.
                     "ConditionExpression": "attribute_not_exists(PK) OR expires_at <= :now",
-                    "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
+                    "ExpressionAttributeValues": {":now": {"N": str(int(now))}},
                 }
             },
-            *self._listing_puts(article),
+            *self._listing_puts(article, expires),
             self._story_count_update(article.source_id, 1),
         ]
         if guid is not None:
@@ -408,16 +428,19 @@ class DynamoStore:
     ) -> None:
         if previous.article.id != article.id:
             raise ValueError("replace_article keeps the story id")
+        # The story keeps the expiry it was created with (or a later one), so one a creation
+        # kept from being stored already expired does not expire on its first correction.
+        expires = self._expires_at(article, at_least=previous.expires_at or 0)
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": self._story_item(article, previous.version + 1),
+                    "Item": self._story_item(article, previous.version + 1, expires),
                     "ConditionExpression": "version = :v",
                     "ExpressionAttributeValues": {":v": {"N": str(previous.version)}},
                 }
             },
-            *self._listing_puts(article),
+            *self._listing_puts(article, expires),
         ]
         old_keys = {(listing, sort_key(previous.article)) for listing in listing_keys(previous.article)}
         new_keys = {(listing, sort_key(article)) for listing in listing_keys(article)}
@@ -442,8 +465,15 @@ class DynamoStore:
 
         SKs are `<published ISO>#<id>`, so "published at or after `since`" is `SK >= <since ISO>`
         (no FilterExpression). A cursor is bound to its listing and `since`, because DynamoDB
-        refuses a start key outside the key condition. A page may come back short when Query
-        stops at 1 MB; its cursor then continues where it stopped.
+        refuses a start key outside the key condition.
+
+        Expiry does not follow publication (an archive entry first seen today outlives last
+        month's news), so entries past their expiry that TTL has not deleted yet may sort
+        anywhere: they are skipped and the Query reads on past them, asking only for as many
+        entries as the page still lacks, until the page is full or the listing ends, at most
+        `MAX_LISTING_QUERIES` Queries. A page cut short by that bound or by Query's 1 MB (not
+        topped up) carries a cursor that continues where it stopped, so no live entry is ever
+        passed over.
         """
         # isoformat, not iso(): strftime writes year 999 as "999", which sorts after "2026".
         lower = utc(since).isoformat(timespec="seconds").replace("+00:00", "Z") if since else None
@@ -465,20 +495,39 @@ class DynamoStore:
                 "PK": _s(f"LIST#{listing}"),
                 "SK": _s(self._cursors.decode(scope, cursor)),
             }
-        resp = self._db.query(**query)
-        items = resp.get("Items", [])
-        now = time.time()
-        live = [item for item in items if not self._expired(item, now)]
+        now = self._clock()
+        live: list[dict[str, Any]] = []
+        last: dict[str, Any] | None = None
+        for _ in range(MAX_LISTING_QUERIES):
+            resp = self._db.query(**query)
+            items = resp.get("Items", [])
+            live.extend(item for item in items if not self._expired(item, now))
+            last = resp.get("LastEvaluatedKey")
+            # Cut short at 1 MB (fewer items than asked): served as it is, its cursor goes on.
+            if last is None or len(live) >= limit or len(items) < query["Limit"]:
+                break
+            query["ExclusiveStartKey"] = last
+            query["Limit"] = limit - len(live)
         articles = tuple(article_from_doc(json.loads(item["doc"]["S"])) for item in live)
-        # Expired entries sort last (oldest first to expire): past the first one there is nothing live.
-        last = resp.get("LastEvaluatedKey") if len(live) == len(items) else None
-        next_cursor = self._cursors.encode(scope, last["SK"]["S"]) if last and articles else None
+        next_cursor = self._cursors.encode(scope, last["SK"]["S"]) if last else None
         return Page(items=articles, next_cursor=next_cursor)
 
     # -- sources -----------------------------------------------------------------------------
 
     def get_source_states(self, source_ids: Sequence[str]) -> dict[str, SourceState]:
-        states = (_state_from_item(item) for item in self._source_items(source_ids, "STATE"))
+        """The stored state of each source that has one. A state DynamoDB left unread raises
+        `StoreIncomplete` (missing: those source ids; partial: the states that were read),
+        because an absent state means "a new source" to every caller."""
+        try:
+            items = self._source_items(source_ids, "STATE")
+        except StoreIncomplete as exc:
+            read = (_state_from_item(item) for item in exc.partial.values())
+            raise StoreIncomplete(
+                exc.operation,
+                [name.split("|", 1)[0].removeprefix("SOURCE#") for name in exc.missing],
+                {state.source_id: state for state in read},
+            ) from exc
+        states = (_state_from_item(item) for item in items)
         return {state.source_id: state for state in states}
 
     def source_story_counts(self, source_ids: Sequence[str]) -> dict[str, int]:
@@ -490,22 +539,8 @@ class DynamoStore:
         return counts
 
     def _source_items(self, source_ids: Sequence[str], sort_key: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        unique = list(dict.fromkeys(source_ids))
-        for start in range(0, len(unique), 100):
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [{"PK": _s(f"SOURCE#{i}"), "SK": _s(sort_key)} for i in unique[start : start + 100]]
-                }
-            }
-            for attempt in range(8):
-                resp = self._db.batch_get_item(RequestItems=request)
-                items.extend(resp.get("Responses", {}).get(self._table, []))
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-        return items
+        keys = [{"PK": _s(f"SOURCE#{i}"), "SK": _s(sort_key)} for i in source_ids]
+        return batch_get(self._db, self._table, keys)
 
     def put_source_state(self, state: SourceState) -> None:
         self._db.put_item(TableName=self._table, Item=_state_to_item(state))
@@ -598,7 +633,7 @@ class DynamoStore:
             "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
             "ExpressionAttributeValues": {
                 ":pk": _s(f"LIST#src#{source_id}"),
-                ":now": {"N": str(int(time.time()))},
+                ":now": {"N": str(int(self._clock()))},
             },
             "Select": "COUNT",
         }
@@ -686,18 +721,7 @@ class DynamoStore:
         return price_from_doc(json.loads(items[0]["doc"]["S"])) if items else None
 
     def _batch_write(self, requests: Iterable[dict[str, Any]]) -> None:
-        pending = list(requests)
-        while pending:
-            chunk, pending = pending[:25], pending[25:]
-            unprocessed: dict[str, Any] = {self._table: chunk}
-            for attempt in range(8):
-                resp = self._db.batch_write_item(RequestItems=unprocessed)
-                unprocessed = resp.get("UnprocessedItems") or {}
-                if not unprocessed:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-            else:
-                raise RuntimeError("DynamoDB kept items unprocessed after retries")
+        batch_write(self._db, self._table, list(requests))
 
     # -- rejects: why a queue message failed (SQS cannot carry the reason to the DLQ) ---------
 
@@ -755,28 +779,21 @@ class DynamoStore:
     def find_fingerprints(self, keys: Sequence[str], *, now: datetime) -> dict[str, str]:
         """key → story id for each key claimed and unexpired (TTL deletion is lazy: expired
         items may still be read, so `expires_at` is compared here). One BatchGetItem per 100 keys."""
-        found: dict[str, str] = {}
-        unique = list(dict.fromkeys(keys))
         moment = int(now.timestamp())
-        for start in range(0, len(unique), 100):
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [fingerprint_item_key(key) for key in unique[start : start + 100]],
-                    "ProjectionExpression": "PK, story_id, expires_at",
-                    # Strongly consistent: a claim written a moment ago by a racing processor is seen.
-                    "ConsistentRead": True,
-                }
-            }
-            for attempt in range(8):
-                resp = self._db.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self._table, []):
-                    if int(item["expires_at"]["N"]) > moment:
-                        found[item["PK"]["S"].removeprefix("FP#")] = item["story_id"]["S"]
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-        return found
+        # Strongly consistent: a claim written a moment ago by a racing processor is seen. A key
+        # left unread raises StoreIncomplete: read as "unclaimed" it would miss a duplicate.
+        items = batch_get(
+            self._db,
+            self._table,
+            [fingerprint_item_key(key) for key in keys],
+            projection="story_id, expires_at",
+            consistent=True,
+        )
+        return {
+            item["PK"]["S"].removeprefix("FP#"): item["story_id"]["S"]
+            for item in items
+            if int(item["expires_at"]["N"]) > moment
+        }
 
     def _claim_puts(self, story_id: str, claims: FingerprintClaims | None) -> list[dict[str, Any]]:
         if claims is None:
@@ -799,6 +816,11 @@ class DynamoStore:
             }
             for key in dict.fromkeys(claims.keys)
         ]
+
+
+def _transact_item_name(item: dict[str, Any]) -> str:
+    action = next(iter(item.values()))
+    return key_name(action.get("Item") or action["Key"])
 
 
 def _source_item(source: Source, origin: str) -> dict[str, Any]:

@@ -124,7 +124,8 @@ def test_excerpt_sources_are_never_fetched_beyond_the_feed(http_server: LocalHTT
     enrich = make_enricher(FakeStore(), LOCAL, max_pages=10)
     original = [entry(http_server.url("/a"))]
 
-    entries, pages = enrich(source(Rights.EXCERPT), original)
+    result = enrich(source(Rights.EXCERPT), original, frozenset())
+    entries, pages = result.entries, result.pages
 
     assert (entries, pages) == (original, 0)
     assert http_server.requests == []
@@ -136,7 +137,8 @@ def test_only_new_entries_are_fetched_and_at_most_max_pages(http_server: LocalHT
     store = FakeStore(claimed={("defiliban", "g0")})
     enrich = make_enricher(store, LOCAL, max_pages=2)
 
-    entries, pages = enrich(source(**RULES), [entry(http_server.url(f"/{n}"), guid=f"g{n}") for n in range(5)])
+    result = enrich(source(**RULES), [entry(http_server.url(f"/{n}"), guid=f"g{n}") for n in range(5)], frozenset())
+    entries, pages = result.entries, result.pages
 
     assert pages == 2
     assert sorted(r.path for r in http_server.requests) == ["/1", "/2"]  # g0 is already stored
@@ -241,3 +243,49 @@ class MemoryStates:
 
     def put_source_state(self, state: SourceState) -> None:
         self.states[state.source_id] = state
+
+
+def test_entries_past_max_pages_get_their_full_text_on_a_later_poll(http_server: LocalHTTPServer) -> None:
+    """Guards: `Enrichment.deferred`, `pipeline.owed_digest` and fetch_all forgetting validators
+    and body hash while full text is owed (the feed itself does not change between the polls)."""
+    from datetime import timedelta
+
+    from newsroom.codec import entry_from_message
+    from newsroom.pipeline import fetch_all
+
+    for n in range(3):
+        http_server.route(f"/article/{n}", Reply(body=article_page()))
+    items = "".join(
+        f"<item><title>Story {n}</title><link>{http_server.url(f'/article/{n}')}</link><guid>g{n}</guid>"
+        "<description>Hong Kong is accelerating its push [&#8230;]</description></item>"
+        for n in range(3)
+    )
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
+    http_server.route("/feed", Reply(body=feed, headers={"ETag": '"same"'}))
+    full = Source(id="full", name="Full", feed_url=http_server.url("/feed"), rights=Rights.FULL, **RULES)  # type: ignore[arg-type]
+    states, stored = MemoryStates(), FakeStore()
+    enrich = make_enricher(stored, LOCAL, max_pages=2)
+
+    def poll(at: datetime) -> dict[str, int]:
+        """One poll; returns link -> length of the queued HTML, and marks every entry stored."""
+        sqs = RecordingSQS()
+        fetch_all([full], states, sqs, "q", LOCAL, concurrency=1, now=at, enrich=enrich)  # type: ignore[arg-type]
+        queued = [entry_from_message(body) for body in sqs.bodies]
+        stored.claimed.update(("full", e.guid or "") for e in queued)  # the processor stored them
+        return {e.link.rsplit("/", 1)[1]: len(html.unescape(e.content_html)) for e in queued}
+
+    first = poll(NOW)
+    assert sorted(first) == ["0", "1", "2"]  # all queued at once...
+    assert [first[n] > 3000 for n in ("0", "1", "2")] == [True, True, False]  # ...the last as an excerpt
+
+    second = poll(NOW + timedelta(hours=1))
+    assert list(second) == ["2"] and second["2"] > 3000  # its turn came, although its GUID is stored
+    assert sorted(r.path for r in http_server.requests if r.path.startswith("/article/")) == [
+        "/article/0",
+        "/article/1",
+        "/article/2",
+    ]
+
+    third = poll(NOW + timedelta(hours=2))
+    assert third == {}  # nothing owed any more: nothing queued, no page fetched
+    assert len([r for r in http_server.requests if r.path.startswith("/article/")]) == 3

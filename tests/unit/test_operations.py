@@ -167,10 +167,13 @@ def short_store() -> Iterator[DynamoStore]:
 
 def test_expired_stories_are_invisible_to_every_read(short_store: DynamoStore) -> None:
     now = datetime.now(UTC)
-    fresh = article(1, published=now - timedelta(days=1), updated=now - timedelta(days=1))
-    old = article(2, published=now - timedelta(days=31), updated=now - timedelta(days=31))
+    day = timedelta(days=1)
+    fresh = article(1, published=now - day, updated=now - day, first_seen=now - day)
+    old = article(2, published=now - 20 * day, updated=now - 20 * day, first_seen=now - 20 * day)
     for a in (fresh, old):
         short_store.create_article(a, guid=None)
+    # Fifteen days on, the one first seen 20 days ago is past its 30 days; TTL has not run yet.
+    short_store._clock = lambda: (now + 15 * day).timestamp()
     assert short_store.get_article(old.id) is None
     assert short_store.get_article(fresh.id) is not None
     assert [a.id for a in short_store.get_articles([old.id, fresh.id])] == [fresh.id]

@@ -130,3 +130,63 @@ def test_a_source_story_count_moves_with_the_story_and_ignores_replays(store: Dy
         store.replace_article(stored, promoted, guid=None)
     assert store.source_story_counts(["cryptowire", "defiliban"]) == {"cryptowire": 0, "defiliban": 1}
     assert store.count_source_articles("defiliban") == 1 and store.count_source_articles("cryptowire") == 0
+
+
+# -- retention: counted from when we first saw an entry ---------------------------------------------
+
+
+@pytest.fixture
+def month_store() -> Iterator[DynamoStore]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "t")
+        yield DynamoStore(client, "t", b"secret", retention=timedelta(days=30))
+
+
+def _expiry(store: DynamoStore, a: Article) -> int:
+    item = store._db.get_item(TableName="t", Key={"PK": {"S": f"ART#{a.id}"}, "SK": {"S": "ART"}})["Item"]
+    return int(item["expires_at"]["N"])
+
+
+def test_an_archive_entry_expires_retention_after_first_seen_and_never_stored_expired(
+    month_store: DynamoStore,
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    day = timedelta(days=1)
+    archive = article(1, published=now - 700 * day, updated=now - 700 * day, first_seen=now - day)
+    month_store.create_article(archive, guid=None)
+    assert _expiry(month_store, archive) == int((now + 29 * day).timestamp())
+    assert month_store.get_article(archive.id) is not None
+
+    # First seen longer ago than the retention (a very late replay): kept `retention` from now.
+    replayed = article(2, published=now - 90 * day, updated=now - 90 * day, first_seen=now - 60 * day)
+    month_store.create_article(replayed, guid=None)
+    assert abs(_expiry(month_store, replayed) - int((now + 30 * day).timestamp())) <= 5
+    stored = month_store.get_article(replayed.id)
+    assert stored is not None
+    with pytest.raises(ConflictError):  # present, so a redelivery cannot create (and count) it again
+        month_store.create_article(replayed, guid=None)
+    assert month_store.source_story_counts(["defiliban"]) == {"defiliban": 2}
+
+    # A correction keeps that expiry rather than recomputing an expired one.
+    month_store.replace_article(stored, replace(replayed, title="Corrected"), guid=None)
+    assert abs(_expiry(month_store, replayed) - int((now + 30 * day).timestamp())) <= 5
+    assert [a.title for a in month_store.list_articles("all", limit=5, cursor=None).items] == ["Corrected", "Story 1"]
+
+
+def test_a_listing_page_reads_past_expired_entries_that_sort_before_live_ones(month_store: DynamoStore) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    day = timedelta(days=1)
+    # Newer by publication, so they sort first; first seen ten days ago, they expire first.
+    recent = [
+        article(n, published=now - 10 * day, updated=now - 10 * day, first_seen=now - 10 * day) for n in (10, 11, 12)
+    ]
+    archive = [article(n, published=now - 400 * day, updated=now - 400 * day, first_seen=now) for n in (1, 2)]
+    for a in (*recent, *archive):
+        month_store.create_article(a, guid=None)
+    month_store._clock = lambda: (now + 25 * day).timestamp()  # the recent ones expired; TTL not run
+
+    page = month_store.list_articles("all", limit=1, cursor=None)
+    assert [a.id for a in page.items] == [archive[1].id]
+    rest = month_store.list_articles("all", limit=5, cursor=page.next_cursor)
+    assert [a.id for a in rest.items] == [archive[0].id] and rest.next_cursor is None

@@ -1,0 +1,164 @@
+"""No partial result is silent: DynamoDB leaving keys in `UnprocessedKeys` for good.
+
+`AwsFaults(hold_keys=...)` keeps the items it names unprocessed however often they are asked
+for (the rest of each batch is answered), as a hot partition or a response past BatchGetItem's
+16 MB would. Each caller must treat "not read" as "not known", never as "absent":
+
+- the fetcher fails that source's message for a retry; its stored state (a 410 that disabled
+  it, its validators) is neither polled as a new source's nor overwritten;
+- the processor fails that message, which SQS delivers again; once the read goes through, the
+  copy is still found as a duplicate of its original;
+- the API answers 503 problem+json with Retry-After and no-store, never a feed item without
+  its body or a source without its state.
+
+Guards: `batches.batch_get` raising `StoreIncomplete`, `pipeline.fetch_all`'s unread-state
+branch, the fetch handler's failure of retry messages, and `api.build_resolver`'s handler.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from devtools.faults import AwsFaults, detach_all
+from devtools.lambda_local import invoke, sqs_event
+from newsroom import runtime
+from newsroom.codec import entry_from_message, entry_to_message
+from newsroom.config import load_sources
+from newsroom.fanout import source_message
+from newsroom.models import SourceState
+
+from .conftest import Stack
+from .reliability import fast_backoff, sample_messages  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("fast_backoff")
+
+NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
+
+
+def hold(predicate: Callable[[str], bool]) -> AwsFaults:
+    return AwsFaults(1, hold_keys=predicate).attach(runtime.dynamodb())
+
+
+def gone_state(source_id: str, feed_url: str) -> SourceState:
+    return SourceState(
+        source_id,
+        etag='"v7"',
+        last_modified="Sun, 31 May 2026 08:00:00 GMT",
+        last_attempt=NOW,
+        last_error="http-410: HTTP 410 Gone",
+        last_error_at=NOW,
+        consecutive_failures=1,
+        last_status=410,
+        feed_url_for=feed_url,
+        disabled=True,
+        disabled_reason="http-410: HTTP 410 Gone",
+        seen=b"\x01" * 16,
+    )
+
+
+def test_a_source_whose_state_is_left_unread_is_retried_and_stays_disabled(stack: Stack) -> None:
+    sources = {s.id: s for s in load_sources()}
+    gone, other = sources["defiliban"], sources["blockledger"]
+    store = runtime.store()
+    disabled = gone_state(gone.id, gone.feed_url)
+    store.put_source_state(disabled)
+    faults = hold(lambda name: name == f"SOURCE#{gone.id}|STATE")
+
+    # The fetch worker, given the disabled source (a stale or duplicate dispatch) and another.
+    messages = [
+        {"MessageId": "m-gone", "ReceiptHandle": "r1", "Body": source_message(gone, NOW)},
+        {"MessageId": "m-other", "ReceiptHandle": "r2", "Body": source_message(other, NOW)},
+    ]
+    result = invoke(stack.fetch, sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:fetch"), "FetchFeedsFunction")
+    assert result["batchItemFailures"] == [{"itemIdentifier": "m-gone"}]
+    assert result["ok"] == 1 and result["failed"] == 1
+
+    # A schedule event polls every source: the same source fails again, for a later round.
+    summary = stack.run_fetch()
+    assert summary["failed"] == 2  # that source, and the sample source that is 404
+    assert faults.counts["Unprocessed"] > 0
+
+    detach_all(runtime.dynamodb(), faults)
+    assert store.get_source_states([gone.id]) == {gone.id: disabled}  # not polled, not overwritten
+
+
+def test_a_copy_whose_fingerprints_are_left_unread_fails_then_is_found_as_a_duplicate(stack: Stack) -> None:
+    original = next(m for m in sample_messages() if json.loads(m)["source_id"] == "defiliban")
+    entry = entry_from_message(original)
+    # The same article under another site's URL, naming nothing: only its content finds it.
+    copy = replace(entry, source_id="blockledger", link="https://blockledger.example/news/copied", guid="copied")
+    first = invoke(
+        stack.process,
+        sqs_event([{"MessageId": "orig", "ReceiptHandle": "r", "Body": original}], stack.resources.queue_arn),
+        "ProcessArticlesFunction",
+    )
+    assert first == {"batchItemFailures": []}
+
+    faults = hold(lambda name: name.startswith("FP#m#"))  # the content sketch; the URL alias is read
+    event = sqs_event(
+        [{"MessageId": "copy", "ReceiptHandle": "r", "Body": entry_to_message(copy)}], stack.resources.queue_arn
+    )
+    with pytest.raises(Exception, match="unprocessed"):  # Powertools fails a batch whose every record failed
+        invoke(stack.process, event, "ProcessArticlesFunction")
+    reject = runtime.rejects().get_reject("copy")
+    assert reject is not None and reject.error_type == "StoreIncomplete" and not reject.permanent
+    assert faults.counts["Unprocessed"] > 0
+
+    detach_all(runtime.dynamodb(), faults)
+    again = invoke(stack.process, event, "ProcessArticlesFunction")  # SQS's redelivery
+    assert again == {"batchItemFailures": []}
+    items = json.loads(stack.get("/articles")["body"])["items"]
+    assert len(items) == 1, "the copy became a second story"
+    story = json.loads(stack.get(f"/articles/{items[0]['id']}")["body"])
+    assert [c["source_id"] for c in story["copies"]] == ["blockledger"]
+
+
+def test_the_api_answers_503_rather_than_a_feed_item_without_its_body(loaded: Stack) -> None:
+    items = json.loads(loaded.get("/articles")["body"])["items"]
+    assert len(items) > 1
+    held = items[1]["id"]
+    faults = hold(lambda name: name == f"ART#{held}|ART")
+
+    for path in ("/feed.json", "/feed.rss", "/feed.atom"):
+        response = loaded.get(path)
+        assert response["statusCode"] == 503, path
+        headers = {k.lower(): v for k, v in response["headers"].items()}
+        assert headers["content-type"] == "application/problem+json"
+        assert headers["cache-control"] == "no-store"
+        assert int(headers["retry-after"]) > 0
+        problem = json.loads(response["body"])
+        assert problem["status"] == 503 and problem["title"] == "Service Unavailable"
+
+    detach_all(runtime.dynamodb(), faults)
+    feed = json.loads(loaded.get("/feed.json")["body"])
+    assert all(item.get("content_html") for item in feed["items"])
+
+
+def test_the_sources_page_answers_503_rather_than_a_source_without_its_state(loaded: Stack) -> None:
+    hold(lambda name: name == "SOURCE#defiliban|STATE")
+    response = loaded.get("/sources")
+    assert response["statusCode"] == 503
+    assert {k.lower(): v for k, v in response["headers"].items()}["cache-control"] == "no-store"
+
+
+def test_the_dispatcher_fails_its_tick_and_leaves_its_clock(stack: Stack) -> None:
+    from newsroom.batches import StoreIncomplete
+    from newsroom.fanout import dispatch
+
+    store = runtime.store()
+    gone = next(s for s in load_sources() if s.id == "defiliban")
+    store.put_source_state(gone_state(gone.id, gone.feed_url))
+    store.put_dispatch_clock(NOW)
+    hold(lambda name: name == f"SOURCE#{gone.id}|STATE")
+    with pytest.raises(StoreIncomplete):
+        dispatch(store, stack.sqs, stack.resources.fetch_queue_url, now=NOW.replace(hour=10))
+    assert store.get_dispatch_clock() == NOW  # the next tick's window covers this one
+    attrs = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.resources.fetch_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attrs["ApproximateNumberOfMessages"] == "0"  # nothing dispatched, the gone source least of all
