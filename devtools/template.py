@@ -91,6 +91,7 @@ def _queue_attributes(props: dict[str, Any], arns: dict[str, str]) -> dict[str, 
         "MessageRetentionPeriod",
         "DelaySeconds",
         "ReceiveMessageWaitTimeSeconds",
+        "MaximumMessageSize",
     ):
         if key in props:
             attributes[key] = str(props[key])

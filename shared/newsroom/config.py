@@ -85,6 +85,10 @@ class Settings:
     # Who polls: every fetch's User-Agent names this page, so a publisher can reach the operator
     # (the site's `/crawler` page when none, or none usable, is configured).
     crawler_contact_url: str | None = None
+    # -- platform arithmetic and the cursor key (issue 13, points 1 and 7) --
+    # Seconds one source's full-text pages may take per poll (FULLTEXT_BUDGET_SECONDS, set by the
+    # template so the slowest batch fits the fetch worker's timeout).
+    fulltext_budget_seconds: float = 45.0
 
     @property
     def user_agent(self) -> str:
@@ -133,6 +137,8 @@ class Settings:
             price_jump_window_minutes=max(1, _int(e.get("PRICE_JUMP_WINDOW_MINUTES"), 30)),
             entry_bucket=e.get("ENTRY_BUCKET", ""),
             crawler_contact_url=_contact_url(e.get("CRAWLER_CONTACT_URL")),
+            # -- platform arithmetic and the cursor key (issue 13, points 1 and 7) --
+            fulltext_budget_seconds=max(0.0, _float(e.get("FULLTEXT_BUDGET_SECONDS"), 45.0)),
         )
 
 

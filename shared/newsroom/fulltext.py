@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -121,17 +122,29 @@ def make_enricher(
     *,
     max_pages: int,
     get: Callable[..., Any] = http_get,
+    budget_seconds: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Callable[[Source, list[RawEntry]], tuple[list[RawEntry], int]]:
     """What `fetch_all(enrich=...)` calls with each polled source's entries; returns the entries
-    (some with full text) and how many pages were fetched."""
+    (some with full text) and how many pages were fetched.
+
+    `budget_seconds` bounds one source's full-text fetching: a page is started only while a whole
+    page fetch (`policy.total_timeout`) still fits, so a source's poll never outlasts the fetch
+    worker's timeout however slow its pages are (the rest keep their excerpt)."""
 
     def enrich(source: Source, entries: list[RawEntry]) -> tuple[list[RawEntry], int]:
         if source.rights is not Rights.FULL or max_pages <= 0:
             return entries, 0
+        started = clock()
         fetched = 0
         out: list[RawEntry] = []
         for entry in entries:
-            if fetched >= max_pages or (entry.guid and store.story_for_guid(source.id, entry.guid) is not None):
+            out_of_time = budget_seconds is not None and clock() - started + policy.total_timeout > budget_seconds
+            if (
+                fetched >= max_pages
+                or out_of_time
+                or (entry.guid and store.story_for_guid(source.id, entry.guid) is not None)
+            ):
                 out.append(entry)
                 continue
             fetched += 1
