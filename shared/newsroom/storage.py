@@ -8,6 +8,7 @@ Single table, no GSI needed; every request-path read is a GetItem, BatchGetItem 
 | listing entry   | `LIST#<listing>`            | `<published>#<id>`         | summary document (no body)           |
 | GUID claim      | `GUID#<source>#<sha(guid)>` | `GUID`                     | the story id the entry belongs to    |
 | source state    | `SOURCE#<id>`               | `STATE`                    | validators, health, next poll        |
+| story count     | `COUNT#<id>`                | `STORIES`                  | stories credited to the source       |
 | source registry | `SOURCES`                   | `<id>`                     | the source's settings, `origin`      |
 | seed marker     | `SOURCES#SEED`              | `SEED`                     | digest of the last seeded file       |
 | latest price    | `PRICES`                    | `<SYM>/<QUOTE>`            | the current price of each pair       |
@@ -47,6 +48,45 @@ DEFAULT_RETENTION = timedelta(days=365)  # ARTICLE_RETENTION_DAYS
 MAX_TRANSACT_ITEMS = 100
 # Cancellation reason codes that mean "throttled, try again" ("None": that item was fine).
 _THROTTLED_CANCELLATION = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "None", None})
+
+
+# -- item families and who writes them ------------------------------------------------------------
+#
+# Each function's IAM role may touch only the partitions of the families it reads and writes:
+# template.yaml grants them as `dynamodb:LeadingKeys` patterns (IAM `StringLike`), and
+# tests/unit/test_iam_policies.py checks the two agree. A family is known by its partition key
+# alone, so two writers never share a partition: the story count lives under `COUNT#`, apart from
+# the fetcher's `SOURCE#` state.
+SOURCE_STATE_PREFIX = "SOURCE#"
+SOURCE_COUNT_PREFIX = "COUNT#"
+ITEM_FAMILIES: dict[str, str] = {  # family -> the IAM StringLike pattern of its partition keys
+    "story": "ART#*",
+    "listing": "LIST#*",
+    "guid-claim": "GUID#*",
+    "fingerprint": "FP#*",
+    "source-state": SOURCE_STATE_PREFIX + "*",
+    "story-count": SOURCE_COUNT_PREFIX + "*",
+    "registry": "SOURCES",
+    "seed-marker": "SOURCES#SEED",
+    "dispatch-clock": "DISPATCH",
+    "prices": "PRICES",  # latest prices and provider health
+    "price-history": "PRICEHIST#*",
+    "reject": "REJECT#*",
+}
+WRITES: dict[str, frozenset[str]] = {  # role -> the families it writes
+    "dispatcher": frozenset({"registry", "seed-marker", "dispatch-clock"}),
+    "fetcher": frozenset({"source-state"}),
+    "processor": frozenset({"story", "listing", "guid-claim", "fingerprint", "story-count", "reject"}),
+    "prices": frozenset({"prices", "price-history"}),
+    "api": frozenset(),
+}
+READS: dict[str, frozenset[str]] = {  # role -> the families it reads
+    "dispatcher": frozenset({"registry", "seed-marker", "dispatch-clock", "source-state"}),
+    "fetcher": frozenset({"source-state", "guid-claim"}),
+    "processor": frozenset({"story", "guid-claim", "fingerprint", "registry"}),
+    "prices": frozenset({"prices", "price-history"}),
+    "api": frozenset({"story", "listing", "source-state", "story-count", "registry", "prices"}),
+}
 
 
 class CursorError(ValueError):
@@ -336,7 +376,7 @@ class DynamoStore:
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": {"PK": _s(f"SOURCE#{source_id}"), "SK": _s("STORIES")},
+                "Key": {"PK": _s(f"{SOURCE_COUNT_PREFIX}{source_id}"), "SK": _s("STORIES")},
                 "UpdateExpression": "ADD stories :delta",
                 "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
             }
@@ -460,24 +500,24 @@ class DynamoStore:
     # -- sources -----------------------------------------------------------------------------
 
     def get_source_states(self, source_ids: Sequence[str]) -> dict[str, SourceState]:
-        states = (_state_from_item(item) for item in self._source_items(source_ids, "STATE"))
+        states = (_state_from_item(item) for item in self._source_items(source_ids, "STATE", SOURCE_STATE_PREFIX))
         return {state.source_id: state for state in states}
 
     def source_story_counts(self, source_ids: Sequence[str]) -> dict[str, int]:
         """Stories credited to each source (0 for none), kept by the story writes themselves (see
         `_story_count_update`): one BatchGetItem per 100 sources, whatever their story counts."""
         counts = dict.fromkeys(source_ids, 0)
-        for item in self._source_items(source_ids, "STORIES"):
-            counts[item["PK"]["S"].removeprefix("SOURCE#")] = int(item.get("stories", {}).get("N", "0"))
+        for item in self._source_items(source_ids, "STORIES", SOURCE_COUNT_PREFIX):
+            counts[item["PK"]["S"].removeprefix(SOURCE_COUNT_PREFIX)] = int(item.get("stories", {}).get("N", "0"))
         return counts
 
-    def _source_items(self, source_ids: Sequence[str], sort_key: str) -> list[dict[str, Any]]:
+    def _source_items(self, source_ids: Sequence[str], sort_key: str, prefix: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         unique = list(dict.fromkeys(source_ids))
         for start in range(0, len(unique), 100):
             request: dict[str, Any] = {
                 self._table: {
-                    "Keys": [{"PK": _s(f"SOURCE#{i}"), "SK": _s(sort_key)} for i in unique[start : start + 100]]
+                    "Keys": [{"PK": _s(f"{prefix}{i}"), "SK": _s(sort_key)} for i in unique[start : start + 100]]
                 }
             }
             for attempt in range(8):
