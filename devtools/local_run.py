@@ -33,7 +33,7 @@ from devtools.lambda_local import (  # noqa: E402
     load_handler_module,
 )
 from devtools.sample_server import SampleServer  # noqa: E402
-from devtools.template import create_resources, function_environment  # noqa: E402
+from devtools.template import create_cursor_secret, create_resources, function_environment  # noqa: E402
 
 
 def say(message: str) -> None:
@@ -131,9 +131,11 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool) -> dict[str,
     dynamodb = boto3.client("dynamodb")
     sqs = boto3.client("sqs")
     resources = create_resources(dynamodb, sqs, s3=boto3.client("s3"))
+    # The API reads its cursor key from (moto's) Secrets Manager, as deployed.
+    cursor_secret_arn = create_cursor_secret(boto3.client("secretsmanager"))
     say(
         f"2. created from template.yaml: table {resources.table_name}, the fetch and article queues with "
-        f"their dead-letter queues, entry bucket {resources.entry_bucket}"
+        f"their dead-letter queues, entry bucket {resources.entry_bucket}, the cursor key secret"
     )
 
     samples = SampleServer().start()
@@ -151,6 +153,7 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool) -> dict[str,
             "QUEUE_URL": resources.queue_url,
             "FETCH_QUEUE_URL": resources.fetch_queue_url,
             "ENTRY_BUCKET": resources.entry_bucket,
+            "CURSOR_SECRET_ARN": cursor_secret_arn,
             "SOURCES_FILE": str(sources_file),
             "PRICE_API_BASE_URL": f"{samples.base_url}/api/v3"
             if embedded

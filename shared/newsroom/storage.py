@@ -32,7 +32,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -242,10 +242,14 @@ def _s(value: str) -> dict[str, str]:
 class CursorCodec:
     """Opaque, tamper-evident cursors: the last key of a page, HMAC-signed with the stack's key."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes | Callable[[], bytes]) -> None:
+        # A callable is asked on first use: the key may live in Secrets Manager, and only a
+        # request that pages should pay for reading it.
         self._secret = secret
 
     def _sign(self, payload: bytes) -> bytes:
+        if callable(self._secret):
+            self._secret = self._secret()
         return hmac.new(self._secret, payload, hashlib.sha256).digest()[:16]
 
     def encode(self, listing: str, last_sort_key: str) -> str:
@@ -270,7 +274,12 @@ class DynamoStore:
     """`Store` over a boto3 DynamoDB client (low-level, to keep items and costs explicit)."""
 
     def __init__(
-        self, client: Any, table_name: str, cursor_secret: bytes, *, retention: timedelta = DEFAULT_RETENTION
+        self,
+        client: Any,
+        table_name: str,
+        cursor_secret: bytes | Callable[[], bytes],
+        *,
+        retention: timedelta = DEFAULT_RETENTION,
     ) -> None:
         self._db = client
         self._table = table_name
