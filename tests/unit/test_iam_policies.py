@@ -104,3 +104,28 @@ def test_the_fetcher_and_the_processor_no_longer_share_a_partition() -> None:
     assert allowed_by_template("ProcessArticlesFunction", "dynamodb:UpdateItem", "COUNT#defiliban")
     assert not allowed_by_template("ProcessArticlesFunction", "dynamodb:PutItem", "SOURCE#defiliban")
     assert not allowed_by_template("ProcessArticlesFunction", "dynamodb:UpdateItem", "SOURCE#defiliban")
+
+
+def test_counts_written_before_the_split_move_to_their_own_prefix_once() -> None:
+    """devtools.migrate_counts: the old `SOURCE#<id>/STORIES` count is added to `COUNT#<id>`
+    (which may already hold stories processed since the deploy) and removed; a rerun moves nothing."""
+    import boto3
+    from moto import mock_aws
+
+    from devtools.migrate_counts import migrate_counts
+    from devtools.template import create_table
+    from newsroom.storage import DynamoStore
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "t")
+        client.put_item(TableName="t", Item={"PK": {"S": "SOURCE#a"}, "SK": {"S": "STORIES"}, "stories": {"N": "7"}})
+        client.put_item(TableName="t", Item={"PK": {"S": "COUNT#a"}, "SK": {"S": "STORIES"}, "stories": {"N": "2"}})
+        client.put_item(TableName="t", Item={"PK": {"S": "SOURCE#b"}, "SK": {"S": "STORIES"}, "stories": {"N": "3"}})
+
+        assert migrate_counts(client, "t", ["a", "b", "c"]) == {"a": 7, "b": 3}
+        assert migrate_counts(client, "t", ["a", "b", "c"]) == {}
+
+        store = DynamoStore(client, "t", b"k")
+        assert store.source_story_counts(["a", "b", "c"]) == {"a": 9, "b": 3, "c": 0}
+        assert "Item" not in client.get_item(TableName="t", Key={"PK": {"S": "SOURCE#a"}, "SK": {"S": "STORIES"}})
