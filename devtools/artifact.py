@@ -430,7 +430,7 @@ class ArtifactStack:
         from moto.server import ThreadedMotoServer
 
         from devtools.sample_server import SampleServer
-        from devtools.template import create_resources
+        from devtools.template import create_cursor_secret, create_resources
 
         if self.built_template is None:
             if self.sam is None:
@@ -464,7 +464,6 @@ class ArtifactStack:
                 "Architecture": self.architecture,
                 "SourcesFile": str(self.sources_file),
                 "PriceApiBaseUrl": f"{self.samples.base_url}/api/v3",
-                "CursorSecret": "artifact-test-cursor-secret-0123456789",
             },
             resources={
                 "NewsTable": self.resources.table_name,
@@ -473,6 +472,9 @@ class ArtifactStack:
                 "FetchQueue": self.fetch_queue_url,
                 "FetchDeadLetterQueue": fetch_dlq_url,
                 "EntryBucket": self.resources.entry_bucket,
+                "CursorKeySecret": create_cursor_secret(
+                    boto3.client("secretsmanager", endpoint_url=self.endpoint, **creds), prefix
+                ),
             },
         )
         for logical_id in functions(template):

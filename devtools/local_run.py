@@ -6,6 +6,8 @@ dispatch → fetch queue → fetch → article queue → process → store, then
 changes it), each request turned into an API Gateway proxy event as `sam local start-api` does.
 
 `--sources FILE` polls a real sources file instead (needs internet; private addresses stay refused).
+`--sources FILE --allow-private-network` also reaches feeds on 127.0.0.1 and private networks
+(your own feed server), and says so at start; the deployed stack never does.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from devtools.lambda_local import (  # noqa: E402
     load_handler_module,
 )
 from devtools.sample_server import SampleServer  # noqa: E402
-from devtools.template import create_resources, function_environment  # noqa: E402
+from devtools.template import create_cursor_secret, create_resources, function_environment  # noqa: E402
 
 
 def say(message: str) -> None:
@@ -114,6 +116,12 @@ def make_api_server(port: int, api_module: Any) -> ThreadingHTTPServer:
     return ThreadingHTTPServer(("127.0.0.1", port), Handler)
 
 
+PRIVATE_NETWORK_WARNING = (
+    "!! --allow-private-network: the fetcher WILL contact loopback and private addresses "
+    "(127.0.0.1, 10/8, 192.168/16, ...), the SSRF guard is OFF for this run; the deployed stack never does this."
+)
+
+
 def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 3000) -> dict[str, Any]:
     import boto3
 
@@ -123,13 +131,16 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
     dynamodb = boto3.client("dynamodb")
     sqs = boto3.client("sqs")
     resources = create_resources(dynamodb, sqs, s3=boto3.client("s3"))
+    # The API reads its cursor key from (moto's) Secrets Manager, as deployed.
+    cursor_secret_arn = create_cursor_secret(boto3.client("secretsmanager"))
     say(
         f"2. created from template.yaml: table {resources.table_name}, the fetch and article queues with "
-        f"their dead-letter queues, entry bucket {resources.entry_bucket}"
+        f"their dead-letter queues, entry bucket {resources.entry_bucket}, the cursor key secret"
     )
 
     samples = SampleServer().start()
     tmp = Path(tempfile.mkdtemp(prefix="newsroom-"))
+    embedded = sources_file is None
     if sources_file is None:
         sources_file = samples.sources_file(tmp / "sources.json")
         say(f"3. sample feeds and price API on {samples.base_url}")
@@ -142,9 +153,10 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
             "QUEUE_URL": resources.queue_url,
             "FETCH_QUEUE_URL": resources.fetch_queue_url,
             "ENTRY_BUCKET": resources.entry_bucket,
+            "CURSOR_SECRET_ARN": cursor_secret_arn,
             "SOURCES_FILE": str(sources_file),
             "PRICE_API_BASE_URL": f"{samples.base_url}/api/v3"
-            if allow_private
+            if embedded
             else os.environ.get("PRICE_API_BASE_URL", "https://api.coingecko.com/api/v3"),
             "ALLOW_PRIVATE_NETWORK": "true" if allow_private else "false",
             # Links and redirects are built on this, never on the request's Host header; the
@@ -152,7 +164,7 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
             "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}",
             # The sample stories' article pages live on public hosts (defiliban.io...), which the
             # embedded run must not reach; tests/unit/test_fulltext.py fetches local pages instead.
-            **({"FULLTEXT_MAX_PAGES": "0"} if allow_private else {}),
+            **({"FULLTEXT_MAX_PAGES": "0"} if embedded else {}),
         },
     )
     from newsroom import runtime
@@ -207,9 +219,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sources", type=Path, help="a real sources file to poll (needs internet)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--no-serve", action="store_true", help="run the pipeline, print a summary and exit")
+    parser.add_argument(
+        "--allow-private-network",
+        action="store_true",
+        help="with --sources: also fetch feeds on 127.0.0.1 and private addresses (your own feed server)",
+    )
     args = parser.parse_args(argv)
+    if args.allow_private_network and args.sources is None:
+        parser.error("--allow-private-network goes with --sources (the bundled samples always run on 127.0.0.1)")
+    if args.allow_private_network:
+        say(PRIVATE_NETWORK_WARNING)
+        print(PRIVATE_NETWORK_WARNING, file=sys.stderr, flush=True)
 
-    state = run_pipeline(args.sources, allow_private=args.sources is None, port=args.port)
+    state = run_pipeline(args.sources, allow_private=args.sources is None or args.allow_private_network, port=args.port)
     from newsroom import runtime
 
     page = runtime.store().list_articles("all", limit=100, cursor=None)

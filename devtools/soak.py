@@ -433,9 +433,9 @@ def check_store(items: list[dict[str, Any]], world: World, seen: dict[tuple[int,
     listing_ids = Counter(i["id"]["S"] for i in listing)
     # Each source's story count (kept by the story transactions) against the stories it holds.
     kept = {
-        i["PK"]["S"].removeprefix("SOURCE#"): int(i["stories"]["N"])
+        i["PK"]["S"].removeprefix("COUNT#"): int(i["stories"]["N"])
         for i in items
-        if i["PK"]["S"].startswith("SOURCE#") and i["SK"]["S"] == "STORIES"
+        if i["PK"]["S"].startswith("COUNT#") and i["SK"]["S"] == "STORIES"
     }
     credited = Counter(doc["source_id"] for doc in stories.values())
     wrong_counts = sum(1 for source in set(kept) | set(credited) if kept.get(source, 0) != credited[source])

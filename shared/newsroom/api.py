@@ -682,7 +682,7 @@ class Api:
     def sources(self) -> Body:
         limit = self._limit(SOURCES_DEFAULT_LIMIT)
         cursor = self._query("cursor")
-        codec = CursorCodec(self._config().cursor_secret)
+        codec = CursorCodec(self._config().cursor_key)
         after: str | None = None
         if cursor:
             try:

@@ -121,6 +121,22 @@ class Settings:
     # (the site's `/crawler` page when none, or none usable, is configured).
     crawler_contact_url: str | None = None
     entry_limits: EntryLimits = DEFAULT_ENTRY_LIMITS
+    # -- platform arithmetic and the cursor key (issue 13, points 1 and 7) --
+    # Seconds one source's full-text pages may take per poll (FULLTEXT_BUDGET_SECONDS, set by the
+    # template so the slowest batch fits the fetch worker's timeout).
+    fulltext_budget_seconds: float = 45.0
+    # The secret (Secrets Manager ARN) holding the key that signs pagination cursors; the stack
+    # creates it (template.yaml `CursorKeySecret`) and sets this on the API function only. Unset
+    # (the local run, tests): `cursor_secret`, from CURSOR_SECRET or the local default.
+    cursor_secret_arn: str | None = None
+
+    def cursor_key(self) -> bytes:
+        """The key that signs pagination cursors, read from Secrets Manager once per execution
+        environment when `cursor_secret_arn` is set. Callers pass this method itself, unread,
+        so only a request that signs or checks a cursor pays for the read."""
+        if self.cursor_secret_arn:
+            return read_secret(self.cursor_secret_arn)
+        return self.cursor_secret
 
     @property
     def user_agent(self) -> str:
@@ -170,6 +186,9 @@ class Settings:
             entry_bucket=e.get("ENTRY_BUCKET", ""),
             crawler_contact_url=_contact_url(e.get("CRAWLER_CONTACT_URL")),
             entry_limits=EntryLimits.from_env(e),
+            # -- platform arithmetic and the cursor key (issue 13, points 1 and 7) --
+            fulltext_budget_seconds=max(0.0, _float(e.get("FULLTEXT_BUDGET_SECONDS"), 45.0)),
+            cursor_secret_arn=(e.get("CURSOR_SECRET_ARN") or "").strip() or None,
         )
 
 
@@ -214,6 +233,23 @@ def _contact_url(value: str | None) -> str | None:
 @cache
 def settings() -> Settings:
     return Settings.from_env()
+
+
+@cache
+def read_secret(secret_arn: str) -> bytes:
+    """A Secrets Manager secret's string, once per process (`runtime.reset()` forgets it).
+
+    The function's role may read exactly this secret (template.yaml); a failed read raises, so a
+    missing key never silently becomes a guessable default."""
+    import boto3
+
+    from newsroom.runtime import client_config  # runtime imports this module
+
+    client = boto3.client("secretsmanager", config=client_config())
+    value = client.get_secret_value(SecretId=secret_arn)["SecretString"]
+    if not value:
+        raise RuntimeError(f"secret {secret_arn} is empty")
+    return str(value).encode()
 
 
 def _source_from_json(raw: dict[str, Any]) -> Source:

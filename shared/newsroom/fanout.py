@@ -285,6 +285,8 @@ def fetch_dispatched(bodies: Sequence[str], now: datetime | None = None) -> Work
         concurrency=cfg.fetch_concurrency,
         now=now or datetime.now(UTC),
         bounds=poll_bounds(cfg),
-        enrich=make_enricher(store, policy, max_pages=cfg.fulltext_max_pages),
+        enrich=make_enricher(
+            store, policy, max_pages=cfg.fulltext_max_pages, budget_seconds=cfg.fulltext_budget_seconds
+        ),
         bucket=runtime.entry_bucket(),
     )

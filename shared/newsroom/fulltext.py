@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -137,14 +138,22 @@ def make_enricher(
     *,
     max_pages: int,
     get: Callable[..., Any] = http_get,
+    budget_seconds: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Enricher:
     """What `fetch_all(enrich=...)` calls with each polled source's entries and the indexes of
     those owed full text since an earlier poll (fetched first, even though their excerpt is
-    stored under their GUID by now)."""
+    stored under their GUID by now).
+
+    `budget_seconds` bounds one source's full-text fetching: a page is started only while a whole
+    page fetch (`policy.total_timeout`) still fits, so a source's poll never outlasts the fetch
+    worker's timeout however slow its pages are (the rest keep their excerpt and are owed full
+    text, like those past `max_pages`)."""
 
     def enrich(source: Source, entries: list[RawEntry], owed: frozenset[int] = frozenset()) -> Enrichment:
         if source.rights is not Rights.FULL or max_pages <= 0:
             return Enrichment(entries, 0)
+        started = clock()
         out = list(entries)
         fetched = 0
         improved: set[int] = set()
@@ -154,7 +163,8 @@ def make_enricher(
             entry = entries[index]
             if index not in owed and entry.guid and store.story_for_guid(source.id, entry.guid) is not None:
                 continue
-            if fetched >= max_pages:
+            out_of_time = budget_seconds is not None and clock() - started + policy.total_timeout > budget_seconds
+            if fetched >= max_pages or out_of_time:
                 deferred.add(index)
                 continue
             fetched += 1

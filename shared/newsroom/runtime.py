@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from newsroom.claimcheck import EntryBucket
-from newsroom.config import load_sources, settings
+from newsroom.config import load_sources, read_secret, settings
 from newsroom.storage import DynamoStore, RejectLog, Store
 
 
@@ -66,15 +66,15 @@ def entry_bucket() -> EntryBucket | None:
 @cache
 def store() -> Store:
     s = settings()
-    return DynamoStore(dynamodb(), s.table_name, s.cursor_secret, retention=timedelta(days=s.article_retention_days))
+    return DynamoStore(dynamodb(), s.table_name, s.cursor_key, retention=timedelta(days=s.article_retention_days))
 
 
 @cache
 def rejects() -> RejectLog:
     s = settings()
-    return DynamoStore(dynamodb(), s.table_name, s.cursor_secret)
+    return DynamoStore(dynamodb(), s.table_name, s.cursor_key)
 
 
 def reset() -> None:
-    for cached in (dynamodb, sqs, s3, entry_bucket, store, rejects, settings, load_sources):
+    for cached in (dynamodb, sqs, s3, entry_bucket, store, rejects, settings, load_sources, read_secret):
         cached.cache_clear()

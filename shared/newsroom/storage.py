@@ -8,6 +8,7 @@ Single table, no GSI needed; every request-path read is a GetItem, BatchGetItem 
 | listing entry   | `LIST#<listing>`            | `<published>#<id>`         | summary document (no body)           |
 | GUID claim      | `GUID#<source>#<sha(guid)>` | `GUID`                     | the story id the entry belongs to    |
 | source state    | `SOURCE#<id>`               | `STATE`                    | validators, health, next poll        |
+| story count     | `COUNT#<id>`                | `STORIES`                  | stories credited to the source       |
 | source registry | `SOURCES`                   | `<id>`                     | the source's settings, `origin`      |
 | seed marker     | `SOURCES#SEED`              | `SEED`                     | digest of the last seeded file       |
 | latest price    | `PRICES`                    | `<SYM>/<QUOTE>`            | the current price of each pair       |
@@ -52,6 +53,45 @@ MAX_SORT_KEY_BYTES = 1024
 MAX_LISTING_QUERIES = 5
 # Cancellation reason codes that mean "throttled, try again" ("None": that item was fine).
 _THROTTLED_CANCELLATION = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "None", None})
+
+
+# -- item families and who writes them ------------------------------------------------------------
+#
+# Each function's IAM role may touch only the partitions of the families it reads and writes:
+# template.yaml grants them as `dynamodb:LeadingKeys` patterns (IAM `StringLike`), and
+# tests/unit/test_iam_policies.py checks the two agree. A family is known by its partition key
+# alone, so two writers never share a partition: the story count lives under `COUNT#`, apart from
+# the fetcher's `SOURCE#` state.
+SOURCE_STATE_PREFIX = "SOURCE#"
+SOURCE_COUNT_PREFIX = "COUNT#"
+ITEM_FAMILIES: dict[str, str] = {  # family -> the IAM StringLike pattern of its partition keys
+    "story": "ART#*",
+    "listing": "LIST#*",
+    "guid-claim": "GUID#*",
+    "fingerprint": "FP#*",
+    "source-state": SOURCE_STATE_PREFIX + "*",
+    "story-count": SOURCE_COUNT_PREFIX + "*",
+    "registry": "SOURCES",
+    "seed-marker": "SOURCES#SEED",
+    "dispatch-clock": "DISPATCH",
+    "prices": "PRICES",  # latest prices and provider health
+    "price-history": "PRICEHIST#*",
+    "reject": "REJECT#*",
+}
+WRITES: dict[str, frozenset[str]] = {  # role -> the families it writes
+    "dispatcher": frozenset({"registry", "seed-marker", "dispatch-clock"}),
+    "fetcher": frozenset({"source-state"}),
+    "processor": frozenset({"story", "listing", "guid-claim", "fingerprint", "story-count", "reject"}),
+    "prices": frozenset({"prices", "price-history"}),
+    "api": frozenset(),
+}
+READS: dict[str, frozenset[str]] = {  # role -> the families it reads
+    "dispatcher": frozenset({"registry", "seed-marker", "dispatch-clock", "source-state"}),
+    "fetcher": frozenset({"source-state", "guid-claim"}),
+    "processor": frozenset({"story", "guid-claim", "fingerprint", "registry"}),
+    "prices": frozenset({"prices", "price-history"}),
+    "api": frozenset({"story", "listing", "source-state", "story-count", "registry", "prices"}),
+}
 
 
 class CursorError(ValueError):
@@ -208,10 +248,14 @@ def _s(value: str) -> dict[str, str]:
 class CursorCodec:
     """Opaque, tamper-evident cursors: the last key of a page, HMAC-signed with the stack's key."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes | Callable[[], bytes]) -> None:
+        # A callable is asked on first use: the key may live in Secrets Manager, and only a
+        # request that pages should pay for reading it.
         self._secret = secret
 
     def _sign(self, payload: bytes) -> bytes:
+        if callable(self._secret):
+            self._secret = self._secret()
         return hmac.new(self._secret, payload, hashlib.sha256).digest()[:16]
 
     def encode(self, listing: str, last_sort_key: str) -> str:
@@ -256,7 +300,7 @@ class DynamoStore:
         self,
         client: Any,
         table_name: str,
-        cursor_secret: bytes,
+        cursor_secret: bytes | Callable[[], bytes],
         *,
         retention: timedelta = DEFAULT_RETENTION,
         clock: Callable[[], float] = time.time,
@@ -372,7 +416,7 @@ class DynamoStore:
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": {"PK": _s(f"SOURCE#{source_id}"), "SK": _s("STORIES")},
+                "Key": {"PK": _s(f"{SOURCE_COUNT_PREFIX}{source_id}"), "SK": _s("STORIES")},
                 "UpdateExpression": "ADD stories :delta",
                 "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
             }
@@ -519,12 +563,12 @@ class DynamoStore:
         `StoreIncomplete` (missing: those source ids; partial: the states that were read),
         because an absent state means "a new source" to every caller."""
         try:
-            items = self._source_items(source_ids, "STATE")
+            items = self._source_items(source_ids, "STATE", SOURCE_STATE_PREFIX)
         except StoreIncomplete as exc:
             read = (_state_from_item(item) for item in exc.partial.values())
             raise StoreIncomplete(
                 exc.operation,
-                [name.split("|", 1)[0].removeprefix("SOURCE#") for name in exc.missing],
+                [name.split("|", 1)[0].removeprefix(SOURCE_STATE_PREFIX) for name in exc.missing],
                 {state.source_id: state for state in read},
             ) from exc
         states = (_state_from_item(item) for item in items)
@@ -534,12 +578,13 @@ class DynamoStore:
         """Stories credited to each source (0 for none), kept by the story writes themselves (see
         `_story_count_update`): one BatchGetItem per 100 sources, whatever their story counts."""
         counts = dict.fromkeys(source_ids, 0)
-        for item in self._source_items(source_ids, "STORIES"):
-            counts[item["PK"]["S"].removeprefix("SOURCE#")] = int(item.get("stories", {}).get("N", "0"))
+        for item in self._source_items(source_ids, "STORIES", SOURCE_COUNT_PREFIX):
+            counts[item["PK"]["S"].removeprefix(SOURCE_COUNT_PREFIX)] = int(item.get("stories", {}).get("N", "0"))
         return counts
 
-    def _source_items(self, source_ids: Sequence[str], sort_key: str) -> list[dict[str, Any]]:
-        keys = [{"PK": _s(f"SOURCE#{i}"), "SK": _s(sort_key)} for i in source_ids]
+    def _source_items(self, source_ids: Sequence[str], sort_key: str, prefix: str) -> list[dict[str, Any]]:
+        # BatchGetItem refuses a request that names one key twice.
+        keys = [{"PK": _s(f"{prefix}{i}"), "SK": _s(sort_key)} for i in dict.fromkeys(source_ids)]
         return batch_get(self._db, self._table, keys)
 
     def put_source_state(self, state: SourceState) -> None:

@@ -67,3 +67,76 @@ def test_local_run_serves_deduped_attributed_feeds_and_the_ticker() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _run_own_sources(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """`local_run --sources FILE --no-serve` against one feed served on 127.0.0.1 (the bundled
+    sample server stands in for the user's own feed server; prices too, so nothing leaves)."""
+    import os
+
+    from devtools.sample_server import SampleServer
+
+    samples = SampleServer().start()
+    try:
+        sources = tmp_path / "my-sources.json"
+        sources.write_text(
+            json.dumps(
+                [
+                    {
+                        "id": "myfeed",
+                        "name": "My Feed",
+                        "feed_url": f"{samples.base_url}/feeds/cryptowire.xml",
+                        "homepage": "https://my.example",
+                    }
+                ]
+            )
+        )
+        env = {
+            **os.environ,
+            "PRICE_API_BASE_URL": f"{samples.base_url}/api/v3",
+            "PRICE_FALLBACK_BASE_URL": samples.base_url,
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "devtools.local_run", "--sources", str(sources), "--no-serve", *flags],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        samples.stop()
+
+
+def test_own_feeds_on_loopback_are_read_with_allow_private_network_and_the_run_says_so(tmp_path: Path) -> None:
+    run = _run_own_sources(tmp_path, "--allow-private-network")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    first_line = run.stdout.splitlines()[0]
+    assert first_line.startswith("!! --allow-private-network") and "SSRF guard is OFF" in first_line
+    assert "--allow-private-network" in run.stderr  # loud on both streams
+    assert "1 sources polled, 3 entries queued, 0 failed" in run.stdout
+    assert "6 pairs stored" in run.stdout
+
+
+def test_own_feeds_on_loopback_stay_refused_without_the_flag(tmp_path: Path) -> None:
+    run = _run_own_sources(tmp_path)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "allow-private-network" not in run.stdout
+    assert "1 sources polled, 0 entries queued, 1 failed" in run.stdout
+    assert "myfeed: failed and recorded (blocked-address" in run.stdout
+
+
+def test_allow_private_network_without_sources_is_a_usage_error() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "devtools.local_run", "--allow-private-network", "--no-serve"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert "--allow-private-network goes with --sources" in run.stderr

@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from newsroom.fulltext import enrich_entry, extract_main_html, make_enricher
-from newsroom.http import FetchPolicy
+from newsroom.http import FetchPolicy, http_get
 from newsroom.models import RawEntry, Rights, Source, SourceState
 from newsroom.process import ProcessingContext, build_article
 from tests.httpserver import LocalHTTPServer, Reply, http_server_fixture  # noqa: F401
@@ -143,6 +144,29 @@ def test_only_new_entries_are_fetched_and_at_most_max_pages(http_server: LocalHT
     assert pages == 2
     assert sorted(r.path for r in http_server.requests) == ["/1", "/2"]  # g0 is already stored
     assert [len(e.content_html) > 1000 for e in entries] == [False, True, True, False, False]
+
+
+def test_full_text_stops_starting_pages_when_a_whole_page_no_longer_fits_the_budget(
+    http_server: LocalHTTPServer,
+) -> None:
+    """The fetch worker's timeout is sized for a feed plus this budget (template.yaml,
+    FULLTEXT_BUDGET_SECONDS); a page is started only while a whole page fetch still fits."""
+    for n in range(5):
+        http_server.route(f"/{n}", Reply(body=article_page()))
+    now = [0.0]
+
+    def slow_get(url: str, policy: FetchPolicy, **kwargs: Any) -> Any:
+        now[0] += 10.0  # every page takes ten seconds
+        return http_get(url, policy, **kwargs)
+
+    enrich = make_enricher(
+        FakeStore(), LOCAL, max_pages=10, get=slow_get, budget_seconds=LOCAL.total_timeout + 15, clock=lambda: now[0]
+    )
+    entries, pages = enrich(source(**RULES), [entry(http_server.url(f"/{n}"), guid=f"g{n}") for n in range(5)])
+
+    assert pages == 2
+    assert sorted(r.path for r in http_server.requests) == ["/0", "/1"]
+    assert [len(e.content_html) > 1000 for e in entries] == [True, True, False, False, False]
 
 
 @pytest.mark.parametrize(
