@@ -162,11 +162,13 @@ def test_full_text_stops_starting_pages_when_a_whole_page_no_longer_fits_the_bud
     enrich = make_enricher(
         FakeStore(), LOCAL, max_pages=10, get=slow_get, budget_seconds=LOCAL.total_timeout + 15, clock=lambda: now[0]
     )
-    entries, pages = enrich(source(**RULES), [entry(http_server.url(f"/{n}"), guid=f"g{n}") for n in range(5)])
+    result = enrich(source(**RULES), [entry(http_server.url(f"/{n}"), guid=f"g{n}") for n in range(5)])
 
-    assert pages == 2
+    assert result.pages == 2
     assert sorted(r.path for r in http_server.requests) == ["/0", "/1"]
-    assert [len(e.content_html) > 1000 for e in entries] == [True, True, False, False, False]
+    assert [len(e.content_html) > 1000 for e in result.entries] == [True, True, False, False, False]
+    # The rest are owed their full text, like entries past max_pages.
+    assert result.deferred == frozenset({2, 3, 4})
 
 
 @pytest.mark.parametrize(
