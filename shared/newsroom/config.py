@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from newsroom.html import plain_name
 from newsroom.models import Category, Kind, Rights, Source, SourceRole
 
 DEFAULT_PRICE_SYMBOLS = ("BTC", "ETH", "SOL", "BNB", "XRP", "DOGE")
@@ -153,9 +154,12 @@ def settings() -> Settings:
 def _source_from_json(raw: dict[str, Any]) -> Source:
     hint = raw.get("category_hint")
     kind = raw.get("kind_hint")
+    source_id = str(raw["id"])
     return Source(
-        id=str(raw["id"]),
-        name=str(raw["name"]),
+        id=source_id,
+        # Reaches every output as a text field (RSS <source>, Atom <title type="text">, JSON):
+        # plain text here, like a feed's own titles. A name that was only markup becomes the id.
+        name=plain_name(str(raw["name"])) or source_id,
         feed_url=str(raw["feed_url"]),
         homepage=str(raw.get("homepage", "")),
         role=SourceRole(raw.get("role", SourceRole.ORIGINAL)),

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import urlsplit
 
+from newsroom.html import plain_name
 from newsroom.models import Category, Rights, Source, SourceRole
 
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -102,7 +103,8 @@ def _source(outline: ET.Element, folder: str | None) -> Source:
     parts = urlsplit(feed_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise OpmlError(f"outline has no http(s) xmlUrl: {feed_url!r}")
-    name = (outline.get("title") or outline.get("text") or parts.hostname).strip()
+    # A text field in every output (see `html.plain_name`), whoever wrote the OPML.
+    name = plain_name(outline.get("title") or outline.get("text") or "") or parts.hostname
     source_id = (outline.get("id") or "").strip() or _slug(parts.hostname.removeprefix("www."))
     category = outline.get("category") or folder or ""
     interval = (outline.get("interval") or "").strip()

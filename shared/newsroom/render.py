@@ -13,6 +13,19 @@ Rules:
   (JSON Feed `external_url`, RSS `<source>`, Atom `<source>`).
 - `content_html` is trusted as sanitized upstream (processing); here it is only escaped or
   CDATA-wrapped for the container format, never re-sanitized or altered.
+- One escaping rule per format and field. Every value is either plain text (title, standfirst,
+  names, credit line) or sanitized HTML (the body), and every output field is either a text
+  field or an HTML field. Text into a text field gets the format's own escaping only (a JSON
+  string; XML character data): JSON `title`/`summary`/`content_text`, Atom `type="text"`
+  (plain text per RFC 4287 §3.1.1: `<script>` there is nine characters, not markup), RSS
+  `<title>`, `<category>`, `<dc:creator>`, `<source>`. Text into an HTML field is HTML-escaped
+  first (`_html_text`), then given the format's escaping: RSS `<description>` (item and channel;
+  RSS 2.0 lets it hold entity-encoded HTML and nearly every reader renders it, so a standfirst
+  reading "<script>" goes out as `&amp;lt;script&amp;gt;`), JSON Feed `content_html` and Atom
+  `type="html"` (the credit paragraph, an excerpt's standfirst). HTML into an HTML field is the
+  sanitized body, escaped or CDATA-wrapped once. The text fields that RSS readers render as
+  HTML regardless (title, category, creator, source name) are markup-free by construction:
+  `process.text_fields_as_text` for feed values, `config`/`opml` for source names.
 - XML is written by hand, not through ElementTree, because RSS readers expect the conventional
   prefixes (`content:`, `dc:`, `media:`, `atom:`) and `content:encoded` in CDATA. All user data
   goes through `_text`/`_attr`, which strip characters XML 1.0 forbids (control characters,
@@ -85,16 +98,21 @@ def tags(a: Article) -> list[str]:
     return list(dict.fromkeys([a.category.value, *a.coins]))
 
 
+def _html_text(text: str) -> str:
+    """Plain text made into HTML that displays exactly that text (for an HTML-typed field)."""
+    return html.escape(text, quote=False)
+
+
 def credit_html(a: Article) -> str:
     """The credit line as an HTML paragraph linking the credit URL."""
     href = html.escape(a.credit_url, quote=True)
-    return f'<p><a href="{href}">{html.escape(a.credit_line, quote=False)}</a></p>'
+    return f'<p><a href="{href}">{_html_text(a.credit_line)}</a></p>'
 
 
 def published_html(a: Article) -> str:
     """The body we may show: the whole article, or only the standfirst for an excerpt-only source."""
     if a.excerpt_only:
-        return f"<p>{html.escape(a.standfirst)}</p>" if a.standfirst else ""
+        return f"<p>{_html_text(a.standfirst)}</p>" if a.standfirst else ""
     return a.content_html
 
 
@@ -359,7 +377,8 @@ def _rss_item(a: Article) -> list[str]:
     author = _author_name(a)
     if author:
         lines.append(_element("dc:creator", author))
-    lines.append(_element("description", a.standfirst))
+    # An HTML field (see the module rules): the plain-text standfirst is HTML-escaped, then XML-escaped.
+    lines.append(_element("description", _html_text(a.standfirst)))
     lines.append(f"<content:encoded>{_cdata(feed_content_html(a))}</content:encoded>")
     lines.extend(_element("category", tag) for tag in tags(a))
     lines.append(_element("source", _source_title(a), url=_source_link(a)))
@@ -393,7 +412,7 @@ def render_rss(meta: FeedMeta, articles: Sequence[Article]) -> str:
         "<channel>",
         _element("title", meta.title),
         _element("link", meta.home_page_url),
-        _element("description", meta.description),
+        _element("description", _html_text(meta.description)),
     ]
     rss_language = language_tag(meta.language)
     if rss_language:

@@ -482,7 +482,10 @@ def test_rss_carries_what_the_spec_requires_and_round_trips_the_body(articles: l
     assert plain_source is not None
     assert plain_source.get("url") == "https://coindesk.com/"
     assert plain.findtext("title") == 'Q&A: "<ETF>" flows hit $1B'
-    assert plain.findtext("description") == "Spot bitcoin ETFs < took in > $1B & counting."
+    # <description> is an HTML field: the plain-text standfirst arrives HTML-escaped, so a reader
+    # rendering it shows the text itself ("<" and "&" included) rather than markup.
+    assert plain.findtext("description") == "Spot bitcoin ETFs &lt; took in &gt; $1B &amp; counting."
+    assert html.unescape(plain.findtext("description") or "") == articles[1].standfirst
     assert plain.findtext("dc:creator", namespaces=NS) == "Markets desk"
     assert plain.findtext("content:encoded", namespaces=NS) == _strip_illegal(feed_content_html(articles[1]))
     plain_media = plain.find("media:content", NS)
