@@ -8,9 +8,20 @@ Rules:
   so a front end never re-derives them. `article_summary_json` is the same object without the
   body and the copies, for listings.
 - Every feed item carries the credit line ("Read original article on <domain>") linking the
-  credit URL: appended to the HTML body as its own paragraph, to the plain-text body as its own
-  line, and in the JSON Feed `_newsroom` extension. Attributed items also name the original
-  (JSON Feed `external_url`, RSS `<source>`, Atom `<source>`).
+  credit URL (`attribution.credit`: the named site is the linked site, over http(s)): appended to
+  the HTML body as its own paragraph, to the plain-text body as its own line, and in the JSON
+  Feed `_newsroom` extension. An attributed item's JSON Feed `external_url` is the original's
+  URL when the credit links it.
+- Source elements describe the feed an item is credited to, as their specs define them: RSS 2.0
+  `<source url>` is "the URL of the source's XMLization" (its feed), the element's text the
+  channel's name; Atom `<source>` (RFC 4287 §4.2.11) carries that feed's metadata: `<id>` (the
+  feed URL, the identity we know it by), `<title type="text">`, `<updated>` and
+  `<link rel="self">` to the feed (plus `rel="alternate"` to its home page when known). Since we
+  do not keep the source feed's own `<updated>`, the entry's `updated` stands in: the source
+  feed changed at least then. The credited feed is the registered source of the original
+  (`attribution.original_source_id`) for an attributed item, else the item's own source. An
+  original that is not a registered source has no known feed, so its item has no `<source>`
+  at all: the credit stays in the body's credit paragraph, and `<link>` is the page we read.
 - `content_html` is trusted as sanitized upstream (processing); here it is only escaped or
   CDATA-wrapped for the container format, never re-sanitized or altered.
 - One escaping rule per format and field. Every value is either plain text (title, standfirst,
@@ -53,7 +64,8 @@ from email.utils import format_datetime
 from typing import Any
 
 from newsroom.display import format_date, format_reading_time
-from newsroom.models import Article, Attribution, Copy, iso, utc
+from newsroom.models import Article, Attribution, Copy, Source, iso, utc
+from newsroom.urls import is_http_url
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -88,6 +100,8 @@ class FeedMeta:
     language: str = "en"
     next_url: str | None = None
     icon: str | None = None
+    # The registered sources by id, for the items' source elements; None: the sources file.
+    sources: Mapping[str, Source] | None = None
 
 
 # --- shared pieces ---------------------------------------------------------------------------
@@ -149,18 +163,23 @@ def _author_name(a: Article) -> str:
     return a.author.strip() or a.desk.strip() or a.source_name.strip()
 
 
-def _source_link(a: Article) -> str:
-    # RSS <source url> and Atom <source><id> must be URLs. Every item names the publisher it is
-    # credited to: the original's URL for a held copy, else the publisher's home page.
-    if a.attribution is not None:
-        return a.attribution.original_url or f"https://{a.attribution.original_domain}/"
-    return f"https://{a.credit_domain}/"
+def credited_source(a: Article, sources: Mapping[str, Source]) -> Source | None:
+    """The registered source whose feed an item is credited to (module rules), or None when
+    the original is not one of our sources or the source has no http(s) feed URL."""
+    source_id = a.attribution.original_source_id if a.attribution is not None else a.source_id
+    source = sources.get(source_id) if source_id else None
+    if source is None or not is_http_url(source.feed_url):
+        return None
+    return source
 
 
-def _source_title(a: Article) -> str:
-    if a.attribution is not None:
-        return a.attribution.original_name or a.attribution.original_domain
-    return a.source_name or a.credit_domain
+def _feed_sources(meta: FeedMeta) -> Mapping[str, Source]:
+    if meta.sources is not None:
+        return meta.sources
+    # Imported here: the configured sources file is only read when a caller gave no registry.
+    from newsroom.config import load_sources
+
+    return {s.id: s for s in load_sources()}
 
 
 # --- API JSON --------------------------------------------------------------------------------
@@ -254,7 +273,7 @@ def _clean_json(value: Any) -> Any:
 
 def _json_feed_item(a: Article) -> dict[str, Any]:
     item: dict[str, Any] = {"id": a.id, "url": a.url}
-    if a.attribution is not None and a.attribution.original_url:
+    if a.attribution is not None and a.attribution.original_url and a.credit_url == a.attribution.original_url:
         item["external_url"] = a.attribution.original_url
     item["title"] = a.title
     item["content_html"] = feed_content_html(a)
@@ -366,7 +385,7 @@ def _rfc822(moment: datetime) -> str:
 # --- RSS 2.0 ---------------------------------------------------------------------------------
 
 
-def _rss_item(a: Article) -> list[str]:
+def _rss_item(a: Article, sources: Mapping[str, Source]) -> list[str]:
     lines = [
         "<item>",
         _element("title", a.title),
@@ -381,7 +400,9 @@ def _rss_item(a: Article) -> list[str]:
     lines.append(_element("description", _html_text(a.standfirst)))
     lines.append(f"<content:encoded>{_cdata(feed_content_html(a))}</content:encoded>")
     lines.extend(_element("category", tag) for tag in tags(a))
-    lines.append(_element("source", _source_title(a), url=_source_link(a)))
+    source = credited_source(a, sources)
+    if source is not None:
+        lines.append(_element("source", source.name, url=source.feed_url))
     lines.extend(_media_content(a))
     lines.append("</item>")
     return lines
@@ -433,8 +454,9 @@ def render_rss(meta: FeedMeta, articles: Sequence[Article]) -> str:
                 "</image>",
             ]
         )
+    sources = _feed_sources(meta)
     for a in articles:
-        lines.extend(_rss_item(a))
+        lines.extend(_rss_item(a, sources))
     lines.extend(["</channel>", "</rss>"])
     return "\n".join(lines) + "\n"
 
@@ -446,7 +468,24 @@ def atom_entry_id(a: Article) -> str:
     return f"{ATOM_ENTRY_ID_PREFIX}{a.id}"
 
 
-def _atom_entry(a: Article) -> list[str]:
+def _atom_source(a: Article, sources: Mapping[str, Source]) -> list[str]:
+    source = credited_source(a, sources)
+    if source is None:
+        return []
+    lines = [
+        "<source>",
+        _element("id", source.feed_url),
+        _element("title", source.name, type="text"),
+        _element("updated", iso(a.updated)),
+        _empty("link", rel="self", href=source.feed_url),
+    ]
+    if is_http_url(source.homepage):
+        lines.append(_empty("link", rel="alternate", type="text/html", href=source.homepage))
+    lines.append("</source>")
+    return lines
+
+
+def _atom_entry(a: Article, sources: Mapping[str, Source]) -> list[str]:
     lines = [
         f"<entry{_attrs({'xml:lang': language_tag(a.language)})}>",
         _element("id", atom_entry_id(a)),
@@ -463,16 +502,7 @@ def _atom_entry(a: Article) -> list[str]:
     lines.append(_element("content", feed_content_html(a), type="html"))
     lines.extend(_empty("category", term=tag) for tag in tags(a))
     lines.extend(_media_content(a))
-    link = _source_link(a)
-    lines.extend(
-        [
-            "<source>",
-            _element("id", link),
-            _element("title", _source_title(a), type="text"),
-            _empty("link", rel="alternate", href=link),
-            "</source>",
-        ]
-    )
+    lines.extend(_atom_source(a, sources))
     lines.append("</entry>")
     return lines
 
@@ -497,7 +527,8 @@ def render_atom(meta: FeedMeta, articles: Sequence[Article]) -> str:
         lines.append(_element("icon", meta.icon))
     # RFC 4287 §4.1.1: a feed needs an author unless every entry has one; the publication is.
     lines.append(f"<author>{_element('name', meta.title)}{_element('uri', meta.home_page_url)}</author>")
+    sources = _feed_sources(meta)
     for a in articles:
-        lines.extend(_atom_entry(a))
+        lines.extend(_atom_entry(a, sources))
     lines.append("</feed>")
     return "\n".join(lines) + "\n"
