@@ -55,7 +55,7 @@ there names no site. A footer link is the original's URL only when it is http(s)
 named site: "Read original article on coindesk.com" linking another site (or `javascript:`)
 keeps the name and drops the link, so the story is not keyed on a URL the footer's text denies.
 
-`credit` is the rule every output's credit line follows: the site it names and the link it
+`urls.credit` is the rule every output's credit line follows: the site it names and the link it
 carries are the same site, and the link is http(s) — the original's URL when it is on the
 original's site, else the original's home page when its name is a host name, else (an original
 known only by a name that is no host) the page the story was found on, named by its own domain.
@@ -73,7 +73,14 @@ from urllib.parse import urlsplit
 
 from newsroom.html import plain_text
 from newsroom.models import Attribution
-from newsroom.urls import canonical_url, is_http_url, resolve_aggregator_redirect, same_site, site_domain
+from newsroom.urls import (
+    canonical_url,
+    is_host_name,
+    is_http_url,
+    resolve_aggregator_redirect,
+    same_site,
+    site_domain,
+)
 
 MARKER_READ_ORIGINAL = "read-original-footer"
 MARKER_APPEARED_FIRST = "appeared-first"
@@ -739,23 +746,3 @@ def extract_attribution(
         known_sources=known_sources,
     )
     return content_html, declared or _redirect_attribution(link, known_sources)
-
-
-# A host name: dot-separated labels of letters, digits and inner hyphens (IDN labels too).
-_HOST_NAME = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_][\w-]{0,62}")
-
-
-def is_host_name(name: str) -> bool:
-    """Whether `name` is a host name ("coindesk.com"), not a publication's name ("The Block")."""
-    return bool(_HOST_NAME.fullmatch(name)) and "_" not in name
-
-
-def credit(page_url: str, attribution: Attribution | None) -> tuple[str, str]:
-    """(the site a credit line names, the http(s) URL it links): always one site (module rules)."""
-    if attribution is not None and is_host_name(attribution.original_domain):
-        domain = attribution.original_domain
-        url = attribution.original_url
-        if url and is_http_url(url) and same_site(site_domain(url), domain.lower()):
-            return domain, url
-        return domain, f"https://{domain}/"
-    return site_domain(page_url), page_url

@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from newsroom.html import plain_name
 from newsroom.models import Category, Kind, Rights, Source, SourceRole
 
 DEFAULT_PRICE_SYMBOLS = ("BTC", "ETH", "SOL", "BNB", "XRP", "DOGE")
@@ -152,6 +151,10 @@ def settings() -> Settings:
 
 
 def _source_from_json(raw: dict[str, Any]) -> Source:
+    # Imported here: the HTML module (nh3, html.parser: ~60 ms) is no cost of importing config,
+    # which the prices function does without ever reading a source.
+    from newsroom.html import plain_name
+
     hint = raw.get("category_hint")
     kind = raw.get("kind_hint")
     source_id = str(raw["id"])

@@ -208,14 +208,14 @@ class Article:
     @property
     def credit_domain(self) -> str:
         """The site the reader is sent to: the original publisher, else where we found it
-        (`attribution.credit`: the named site is always the linked site)."""
-        from newsroom.attribution import credit
+        (`urls.credit`: the named site is always the linked site)."""
+        from newsroom.urls import credit
 
         return credit(self.url, self.attribution)[0]
 
     @property
     def credit_url(self) -> str:
-        from newsroom.attribution import credit
+        from newsroom.urls import credit
 
         return credit(self.url, self.attribution)[1]
 

@@ -8,7 +8,7 @@ Rules:
   so a front end never re-derives them. `article_summary_json` is the same object without the
   body and the copies, for listings.
 - Every feed item carries the credit line ("Read original article on <domain>") linking the
-  credit URL (`attribution.credit`: the named site is the linked site, over http(s)): appended to
+  credit URL (`urls.credit`: the named site is the linked site, over http(s)): appended to
   the HTML body as its own paragraph, to the plain-text body as its own line, and in the JSON
   Feed `_newsroom` extension. An attributed item's JSON Feed `external_url` is the original's
   URL when the credit links it.

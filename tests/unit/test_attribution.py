@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 import feedparser
 import pytest
 
-from newsroom.attribution import credit, extract_attribution
+from newsroom.attribution import extract_attribution
 from newsroom.models import Attribution
-from newsroom.urls import same_site, site_domain
+from newsroom.urls import credit, same_site, site_domain
 from tests.unit.test_render import plain_article
 
 REAL_FEEDS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real-feeds"
