@@ -123,6 +123,15 @@ def credit_html(a: Article) -> str:
     return f'<p><a href="{href}">{_html_text(a.credit_line)}</a></p>'
 
 
+def original_article_url(a: Article) -> str:
+    """The URL of the article itself as first published: the original's, when the credit links
+    it (`urls.credit`), else the page we read. Never a home page: a credit that can only link
+    the original's home page still has this article's own page as its canonical address."""
+    if a.attribution is not None and a.attribution.original_url and a.credit_url == a.attribution.original_url:
+        return a.attribution.original_url
+    return a.url
+
+
 def published_html(a: Article) -> str:
     """The body we may show: the whole article, or only the standfirst for an excerpt-only source."""
     if a.excerpt_only:
@@ -273,8 +282,8 @@ def _clean_json(value: Any) -> Any:
 
 def _json_feed_item(a: Article) -> dict[str, Any]:
     item: dict[str, Any] = {"id": a.id, "url": a.url}
-    if a.attribution is not None and a.attribution.original_url and a.credit_url == a.attribution.original_url:
-        item["external_url"] = a.attribution.original_url
+    if original_article_url(a) != a.url:
+        item["external_url"] = original_article_url(a)
     item["title"] = a.title
     item["content_html"] = feed_content_html(a)
     if published_text(a).strip():

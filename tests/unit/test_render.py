@@ -34,6 +34,7 @@ from newsroom.render import (
     article_json,
     article_summary_json,
     feed_content_html,
+    original_article_url,
     render_atom,
     render_json_feed,
     render_rss,
@@ -685,3 +686,18 @@ def test_loose_language_declarations_are_normalised_or_dropped(schema: dict[str,
     assert "language" not in feed["items"][1]
     entries = ET.fromstring(render_atom(META, [underscored, malformed]).encode("utf-8")).findall("atom:entry", NS)
     assert [e.get("{http://www.w3.org/XML/1998/namespace}lang") for e in entries] == ["en-US", None]
+
+
+def test_the_original_article_url_is_never_a_home_page() -> None:
+    """The page's canonical link and JSON Feed `external_url`: the original article's URL when the
+    credit links it, else the page we read, even when the credit can only link a home page."""
+    reference = reference_article()
+    assert original_article_url(reference) == "https://defiliban.io/hong-kong-expands-digital-asset-ecosystem"
+    for attribution in (
+        Attribution(original_url=None, original_domain="theblock.co"),
+        Attribution(original_url="https://elsewhere.example/a", original_domain="theblock.co"),
+    ):
+        article = replace(reference, attribution=attribution)
+        assert article.credit_url == "https://theblock.co/"
+        assert original_article_url(article) == article.url
+        assert "external_url" not in json.loads(render_json_feed(META, [article]))["items"][0]
