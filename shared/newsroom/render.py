@@ -22,13 +22,15 @@ Rules:
   (`attribution.original_source_id`) for an attributed item, else the item's own source. An
   original that is not a registered source has no known feed, so its item has no `<source>`
   at all: the credit stays in the body's credit paragraph, and `<link>` is the page we read.
+  Nor has a source whose feed URL carries credentials (userinfo, or a query parameter named
+  like a key or token: some paid feeds authenticate in the URL), which no output may publish.
 - `content_html` is trusted as sanitized upstream (processing); here it is only escaped or
   CDATA-wrapped for the container format, never re-sanitized or altered.
 - One escaping rule per format and field. Every value is either plain text (title, standfirst,
   names, credit line) or sanitized HTML (the body), and every output field is either a text
   field or an HTML field. Text into a text field gets the format's own escaping only (a JSON
   string; XML character data): JSON `title`/`summary`/`content_text`, Atom `type="text"`
-  (plain text per RFC 4287 §3.1.1: `<script>` there is nine characters, not markup), RSS
+  (plain text per RFC 4287 §3.1.1: `<script>` there is eight characters, not markup), RSS
   `<title>`, `<category>`, `<dc:creator>`, `<source>`. Text into an HTML field is HTML-escaped
   first (`_html_text`), then given the format's escaping: RSS `<description>` (item and channel;
   RSS 2.0 lets it hold entity-encoded HTML and nearly every reader renders it, so a standfirst
@@ -62,6 +64,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from newsroom.display import format_date, format_reading_time
 from newsroom.models import Article, Attribution, Copy, Source, iso, utc
@@ -172,12 +175,41 @@ def _author_name(a: Article) -> str:
     return a.author.strip() or a.desk.strip() or a.source_name.strip()
 
 
+# Endings of query parameter names that authenticate a request rather than name a feed
+# ("apikey", "access_token", "X-Amz-Signature", "auth"), compared without "-" and "_".
+_CREDENTIAL_PARAMETER_ENDINGS = (
+    "key",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "signature",
+    "sig",
+    "auth",
+    "session",
+    "sid",
+)
+
+
+def publishable_feed_url(url: str) -> bool:
+    """Whether a source's feed URL may appear in our outputs: http(s), and no credentials in it."""
+    if not is_http_url(url):
+        return False
+    parts = urlsplit(url.strip())
+    if parts.username is not None or parts.password is not None:
+        return False
+    names = (
+        name.lower().replace("-", "").replace("_", "") for name, _ in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return not any(name.endswith(_CREDENTIAL_PARAMETER_ENDINGS) for name in names)
+
+
 def credited_source(a: Article, sources: Mapping[str, Source]) -> Source | None:
     """The registered source whose feed an item is credited to (module rules), or None when
-    the original is not one of our sources or the source has no http(s) feed URL."""
+    the original is not one of our sources or its feed URL may not be published."""
     source_id = a.attribution.original_source_id if a.attribution is not None else a.source_id
     source = sources.get(source_id) if source_id else None
-    if source is None or not is_http_url(source.feed_url):
+    if source is None or not publishable_feed_url(source.feed_url):
         return None
     return source
 

@@ -199,3 +199,29 @@ def test_source_elements_describe_the_registered_feed_or_are_absent() -> None:
     assert "https://defiliban.io/hong-kong-expands-digital-asset-ecosystem" in (
         rss_items[1].findtext("{http://purl.org/rss/1.0/modules/content/}encoded") or ""
     )
+
+
+@pytest.mark.parametrize(
+    "feed_url",
+    [
+        "https://user:pass@paid.example/feed.xml",
+        "https://paid.example/feed.xml?apikey=s3cret",
+        "https://paid.example/rss?access_token=s3cret&format=rss",
+        "https://paid.example/rss?sig=abc",
+        "ftp://paid.example/feed.xml",
+    ],
+)
+def test_a_feed_url_carrying_credentials_is_never_published(feed_url: str) -> None:
+    """Some paid feeds authenticate in the URL; `/sources` never shows feed URLs, and the source
+    elements must not either: such a source is treated as one with no publishable feed."""
+    meta = replace(META, sources={"coindesk": replace(COINDESK, feed_url=feed_url)})
+    for render in (render_rss, render_atom):
+        document = render(meta, [plain_article()])
+        assert "s3cret" not in document and "pass@" not in document and "<source" not in document
+
+
+def test_a_feed_url_with_an_ordinary_query_is_published() -> None:
+    feed_url = "https://news.example/rss?author=jane&category=markets&format=rss2"
+    meta = replace(META, sources={"coindesk": replace(COINDESK, feed_url=feed_url)})
+    item = ET.fromstring(render_rss(meta, [plain_article()])).find("channel/item/source")
+    assert item is not None and item.get("url") == feed_url
