@@ -577,6 +577,9 @@ class Api:
             feed_url=self._url_with(path, **self._filters()),
             description=f"{cfg.site_name}: crypto news, each story credited to its original publisher",
             next_url=self._next_url(path, next_cursor),
+            # Registry sources too, so a story from a source added by OPML or the admin command
+            # names its feed in <source> like one from the sources file.
+            sources={source.id: source for source in self._known_sources()},
         )
 
     def _feed_articles(self) -> tuple[tuple[Article, ...], str | None]:

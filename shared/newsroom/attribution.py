@@ -49,6 +49,16 @@ when the domain (or a parent domain) or the name is in `known_sources`.
 A marker naming the copy's own site (same domain or subdomain, or the same known source) is not
 attribution: the footer is still removed and None returned. Only the marker itself is removed
 from the HTML: an element left empty by the removal goes too, everything else stays as it was.
+
+The site named in a footer is plain text (`html.plain_text`): markup spelled out in entities
+there names no site. A footer link is the original's URL only when it is http(s) and on the
+named site: "Read original article on coindesk.com" linking another site (or `javascript:`)
+keeps the name and drops the link, so the story is not keyed on a URL the footer's text denies.
+
+`urls.credit` is the rule every output's credit line follows: the site it names and the link it
+carries are the same site, and the link is http(s) — the original's URL when it is on the
+original's site, else the original's home page when its name is a host name, else (an original
+known only by a name that is no host) the page the story was found on, named by its own domain.
 """
 
 from __future__ import annotations
@@ -61,8 +71,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from newsroom.html import plain_text
 from newsroom.models import Attribution
-from newsroom.urls import canonical_url, is_http_url, resolve_aggregator_redirect, same_site, site_domain
+from newsroom.urls import (
+    canonical_url,
+    is_host_name,
+    is_http_url,
+    resolve_aggregator_redirect,
+    same_site,
+    site_domain,
+)
 
 MARKER_READ_ORIGINAL = "read-original-footer"
 MARKER_APPEARED_FIRST = "appeared-first"
@@ -403,7 +421,9 @@ def _footers(
         # The last place a marker can start wins: a title may itself start like a marker.
         while (later := pattern.search(mapped.text, match.start("marker") + 1)) is not None:
             match = later
-        site = match.group("site").strip(_SITE_TRIM)
+        # The site is text a reader sees: entity-spelled markup there ("&lt;img onerror=…&gt;")
+        # is reduced to its text, which is usually nothing.
+        site = plain_text(match.group("site")).strip(_SITE_TRIM)
         if not site or _DATE_LIKE.match(site):
             continue
         if pattern is _REPUBLISHED_AFTER_SITE and len(site.split()) > _MAX_NAME_WORDS:
@@ -503,6 +523,8 @@ def _footer_attribution(footer: _Footer, known_sources: Mapping[str, str]) -> At
         domain = name
     if not domain:
         return None
+    if original_url and is_host_name(domain) and not same_site(site_domain(original_url), domain):
+        original_url = None  # the link goes elsewhere than the site the footer names
     return Attribution(
         original_url=original_url,
         original_domain=domain,

@@ -253,12 +253,19 @@ def read_secret(secret_arn: str) -> bytes:
 
 
 def _source_from_json(raw: dict[str, Any]) -> Source:
+    # Imported here: the HTML module (nh3, html.parser: ~60 ms) is no cost of importing config,
+    # which the prices function does without ever reading a source.
+    from newsroom.html import plain_name
+
     hint = raw.get("category_hint")
     kind = raw.get("kind_hint")
+    source_id = str(raw["id"])
     return Source(
-        id=str(raw["id"]),
-        # Names reach every output format; a direction override would make one read as another.
-        name=strip_bidi_controls(str(raw["name"])),
+        id=source_id,
+        # Reaches every output as a text field (RSS <source>, Atom <title type="text">, JSON):
+        # plain text here, like a feed's own titles, with no direction override that would make
+        # one name read as another. A name that was only markup becomes the id.
+        name=strip_bidi_controls(plain_name(str(raw["name"]))).strip() or source_id,
         feed_url=str(raw["feed_url"]),
         homepage=str(raw.get("homepage", "")),
         role=SourceRole(raw.get("role", SourceRole.ORIGINAL)),

@@ -423,3 +423,14 @@ def inert_url(url: str) -> str:
     """`url` with every character that could break out of an attribute percent-encoded, as a
     browser's URL parser would encode it; a well-formed URL comes back unchanged."""
     return _URL_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), url.strip())
+
+
+# Everything outside XML 1.0's Char production (§2.2): no format can carry these as text.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def plain_name(value: str) -> str:
+    """A name from configuration or an OPML import (a source's name) as a text field like a
+    title: markup reduced to its text (`plain_text`) and the characters XML 1.0 forbids removed,
+    so JSON, RSS, Atom and the pages all carry the same, inert string."""
+    return plain_text(_NOT_XML_CHAR.sub("", value))

@@ -213,18 +213,17 @@ class Article:
 
     @property
     def credit_domain(self) -> str:
-        """The site the reader is sent to: the original publisher, else where we found it."""
-        from newsroom.urls import site_domain
+        """The site the reader is sent to: the original publisher, else where we found it
+        (`urls.credit`: the named site is always the linked site)."""
+        from newsroom.urls import credit
 
-        if self.attribution is not None:
-            return self.attribution.original_domain
-        return site_domain(self.url)
+        return credit(self.url, self.attribution)[0]
 
     @property
     def credit_url(self) -> str:
-        if self.attribution is not None and self.attribution.original_url:
-            return self.attribution.original_url
-        return self.url
+        from newsroom.urls import credit
+
+        return credit(self.url, self.attribution)[1]
 
     @property
     def credit_line(self) -> str:

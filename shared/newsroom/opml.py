@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import urlsplit
 
+from newsroom.html import plain_name
 from newsroom.models import Category, Rights, Source, SourceRole
 from newsroom.text import strip_bidi_controls
 from newsroom.xmlguard import HostileXml, ascii_view, check_xml
@@ -110,7 +111,8 @@ def _source(outline: ET.Element, folder: str | None) -> Source:
     parts = urlsplit(feed_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise OpmlError(f"outline has no http(s) xmlUrl: {feed_url!r}")
-    name = strip_bidi_controls(outline.get("title") or outline.get("text") or parts.hostname).strip()
+    # A text field in every output (see `html.plain_name`), whoever wrote the OPML.
+    name = strip_bidi_controls(plain_name(outline.get("title") or outline.get("text") or "")).strip() or parts.hostname
     source_id = (outline.get("id") or "").strip() or _slug(parts.hostname.removeprefix("www."))
     category = outline.get("category") or folder or ""
     interval = (outline.get("interval") or "").strip()

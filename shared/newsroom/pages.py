@@ -33,7 +33,7 @@ from newsroom.config import Settings, settings
 from newsroom.display import format_change, format_date, format_reading_time, format_usd
 from newsroom.html import sanitize_html
 from newsroom.models import Article, Category, Price, iso
-from newsroom.render import published_html
+from newsroom.render import original_article_url, published_html
 from newsroom.storage import CursorError, Store
 
 if TYPE_CHECKING:
@@ -296,7 +296,7 @@ def article_page(article: Article, store: Store, config: Settings, event: BasePr
         page_title=f"{article.title} | {config.site_name}",
         description=article.standfirst,
         # The original publisher's URL: our copy must not compete with the story's source.
-        canonical_url=article.credit_url,
+        canonical_url=original_article_url(article),
         page_url=page_url,
         og_type="article",
         og_image=article.image.url,

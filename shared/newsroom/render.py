@@ -8,11 +8,37 @@ Rules:
   so a front end never re-derives them. `article_summary_json` is the same object without the
   body and the copies, for listings.
 - Every feed item carries the credit line ("Read original article on <domain>") linking the
-  credit URL: appended to the HTML body as its own paragraph, to the plain-text body as its own
-  line, and in the JSON Feed `_newsroom` extension. Attributed items also name the original
-  (JSON Feed `external_url`, RSS `<source>`, Atom `<source>`).
+  credit URL (`urls.credit`: the named site is the linked site, over http(s)): appended to
+  the HTML body as its own paragraph, to the plain-text body as its own line, and in the JSON
+  Feed `_newsroom` extension. An attributed item's JSON Feed `external_url` is the original's
+  URL when the credit links it.
+- Source elements describe the feed an item is credited to, as their specs define them: RSS 2.0
+  `<source url>` is "the URL of the source's XMLization" (its feed), the element's text the
+  channel's name; Atom `<source>` (RFC 4287 §4.2.11) carries that feed's metadata: `<id>` (the
+  feed URL, the identity we know it by), `<title type="text">`, `<updated>` and
+  `<link rel="self">` to the feed (plus `rel="alternate"` to its home page when known). Since we
+  do not keep the source feed's own `<updated>`, the entry's `updated` stands in: the source
+  feed changed at least then. The credited feed is the registered source of the original
+  (`attribution.original_source_id`) for an attributed item, else the item's own source. An
+  original that is not a registered source has no known feed, so its item has no `<source>`
+  at all: the credit stays in the body's credit paragraph, and `<link>` is the page we read.
+  Nor has a source whose feed URL carries credentials (userinfo, or a query parameter named
+  like a key or token: some paid feeds authenticate in the URL), which no output may publish.
 - `content_html` is trusted as sanitized upstream (processing); here it is only escaped or
   CDATA-wrapped for the container format, never re-sanitized or altered.
+- One escaping rule per format and field. Every value is either plain text (title, standfirst,
+  names, credit line) or sanitized HTML (the body), and every output field is either a text
+  field or an HTML field. Text into a text field gets the format's own escaping only (a JSON
+  string; XML character data): JSON `title`/`summary`/`content_text`, Atom `type="text"`
+  (plain text per RFC 4287 §3.1.1: `<script>` there is eight characters, not markup), RSS
+  `<title>`, `<category>`, `<dc:creator>`, `<source>`. Text into an HTML field is HTML-escaped
+  first (`_html_text`), then given the format's escaping: RSS `<description>` (item and channel;
+  RSS 2.0 lets it hold entity-encoded HTML and nearly every reader renders it, so a standfirst
+  reading "<script>" goes out as `&amp;lt;script&amp;gt;`), JSON Feed `content_html` and Atom
+  `type="html"` (the credit paragraph, an excerpt's standfirst). HTML into an HTML field is the
+  sanitized body, escaped or CDATA-wrapped once. The text fields that RSS readers render as
+  HTML regardless (title, category, creator, source name) are markup-free by construction:
+  `process.text_fields_as_text` for feed values, `config`/`opml` for source names.
 - XML is written by hand, not through ElementTree, because RSS readers expect the conventional
   prefixes (`content:`, `dc:`, `media:`, `atom:`) and `content:encoded` in CDATA. All user data
   goes through `_text`/`_attr`, which strip characters XML 1.0 forbids (control characters,
@@ -38,9 +64,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from newsroom.display import format_date, format_reading_time
-from newsroom.models import Article, Attribution, Copy, iso, utc
+from newsroom.models import Article, Attribution, Copy, Source, iso, utc
+from newsroom.urls import is_http_url
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -75,6 +103,8 @@ class FeedMeta:
     language: str = "en"
     next_url: str | None = None
     icon: str | None = None
+    # The registered sources by id, for the items' source elements; None: the sources file.
+    sources: Mapping[str, Source] | None = None
 
 
 # --- shared pieces ---------------------------------------------------------------------------
@@ -85,16 +115,30 @@ def tags(a: Article) -> list[str]:
     return list(dict.fromkeys([a.category.value, *a.coins]))
 
 
+def _html_text(text: str) -> str:
+    """Plain text made into HTML that displays exactly that text (for an HTML-typed field)."""
+    return html.escape(text, quote=False)
+
+
 def credit_html(a: Article) -> str:
     """The credit line as an HTML paragraph linking the credit URL."""
     href = html.escape(a.credit_url, quote=True)
-    return f'<p><a href="{href}">{html.escape(a.credit_line, quote=False)}</a></p>'
+    return f'<p><a href="{href}">{_html_text(a.credit_line)}</a></p>'
+
+
+def original_article_url(a: Article) -> str:
+    """The URL of the article itself as first published: the original's, when the credit links
+    it (`urls.credit`), else the page we read. Never a home page: a credit that can only link
+    the original's home page still has this article's own page as its canonical address."""
+    if a.attribution is not None and a.attribution.original_url and a.credit_url == a.attribution.original_url:
+        return a.attribution.original_url
+    return a.url
 
 
 def published_html(a: Article) -> str:
     """The body we may show: the whole article, or only the standfirst for an excerpt-only source."""
     if a.excerpt_only:
-        return f"<p>{html.escape(a.standfirst)}</p>" if a.standfirst else ""
+        return f"<p>{_html_text(a.standfirst)}</p>" if a.standfirst else ""
     return a.content_html
 
 
@@ -131,18 +175,52 @@ def _author_name(a: Article) -> str:
     return a.author.strip() or a.desk.strip() or a.source_name.strip()
 
 
-def _source_link(a: Article) -> str:
-    # RSS <source url> and Atom <source><id> must be URLs. Every item names the publisher it is
-    # credited to: the original's URL for a held copy, else the publisher's home page.
-    if a.attribution is not None:
-        return a.attribution.original_url or f"https://{a.attribution.original_domain}/"
-    return f"https://{a.credit_domain}/"
+# Endings of query parameter names that authenticate a request rather than name a feed
+# ("apikey", "access_token", "X-Amz-Signature", "auth"), compared without "-" and "_".
+_CREDENTIAL_PARAMETER_ENDINGS = (
+    "key",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "signature",
+    "sig",
+    "auth",
+    "session",
+    "sid",
+)
 
 
-def _source_title(a: Article) -> str:
-    if a.attribution is not None:
-        return a.attribution.original_name or a.attribution.original_domain
-    return a.source_name or a.credit_domain
+def publishable_feed_url(url: str) -> bool:
+    """Whether a source's feed URL may appear in our outputs: http(s), and no credentials in it."""
+    if not is_http_url(url):
+        return False
+    parts = urlsplit(url.strip())
+    if parts.username is not None or parts.password is not None:
+        return False
+    names = (
+        name.lower().replace("-", "").replace("_", "") for name, _ in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return not any(name.endswith(_CREDENTIAL_PARAMETER_ENDINGS) for name in names)
+
+
+def credited_source(a: Article, sources: Mapping[str, Source]) -> Source | None:
+    """The registered source whose feed an item is credited to (module rules), or None when
+    the original is not one of our sources or its feed URL may not be published."""
+    source_id = a.attribution.original_source_id if a.attribution is not None else a.source_id
+    source = sources.get(source_id) if source_id else None
+    if source is None or not publishable_feed_url(source.feed_url):
+        return None
+    return source
+
+
+def _feed_sources(meta: FeedMeta) -> Mapping[str, Source]:
+    if meta.sources is not None:
+        return meta.sources
+    # Imported here: the configured sources file is only read when a caller gave no registry.
+    from newsroom.config import load_sources
+
+    return {s.id: s for s in load_sources()}
 
 
 # --- API JSON --------------------------------------------------------------------------------
@@ -236,8 +314,8 @@ def _clean_json(value: Any) -> Any:
 
 def _json_feed_item(a: Article) -> dict[str, Any]:
     item: dict[str, Any] = {"id": a.id, "url": a.url}
-    if a.attribution is not None and a.attribution.original_url:
-        item["external_url"] = a.attribution.original_url
+    if original_article_url(a) != a.url:
+        item["external_url"] = original_article_url(a)
     item["title"] = a.title
     item["content_html"] = feed_content_html(a)
     if published_text(a).strip():
@@ -348,7 +426,7 @@ def _rfc822(moment: datetime) -> str:
 # --- RSS 2.0 ---------------------------------------------------------------------------------
 
 
-def _rss_item(a: Article) -> list[str]:
+def _rss_item(a: Article, sources: Mapping[str, Source]) -> list[str]:
     lines = [
         "<item>",
         _element("title", a.title),
@@ -359,10 +437,13 @@ def _rss_item(a: Article) -> list[str]:
     author = _author_name(a)
     if author:
         lines.append(_element("dc:creator", author))
-    lines.append(_element("description", a.standfirst))
+    # An HTML field (see the module rules): the plain-text standfirst is HTML-escaped, then XML-escaped.
+    lines.append(_element("description", _html_text(a.standfirst)))
     lines.append(f"<content:encoded>{_cdata(feed_content_html(a))}</content:encoded>")
     lines.extend(_element("category", tag) for tag in tags(a))
-    lines.append(_element("source", _source_title(a), url=_source_link(a)))
+    source = credited_source(a, sources)
+    if source is not None:
+        lines.append(_element("source", source.name, url=source.feed_url))
     lines.extend(_media_content(a))
     lines.append("</item>")
     return lines
@@ -393,7 +474,7 @@ def render_rss(meta: FeedMeta, articles: Sequence[Article]) -> str:
         "<channel>",
         _element("title", meta.title),
         _element("link", meta.home_page_url),
-        _element("description", meta.description),
+        _element("description", _html_text(meta.description)),
     ]
     rss_language = language_tag(meta.language)
     if rss_language:
@@ -414,8 +495,9 @@ def render_rss(meta: FeedMeta, articles: Sequence[Article]) -> str:
                 "</image>",
             ]
         )
+    sources = _feed_sources(meta)
     for a in articles:
-        lines.extend(_rss_item(a))
+        lines.extend(_rss_item(a, sources))
     lines.extend(["</channel>", "</rss>"])
     return "\n".join(lines) + "\n"
 
@@ -427,7 +509,24 @@ def atom_entry_id(a: Article) -> str:
     return f"{ATOM_ENTRY_ID_PREFIX}{a.id}"
 
 
-def _atom_entry(a: Article) -> list[str]:
+def _atom_source(a: Article, sources: Mapping[str, Source]) -> list[str]:
+    source = credited_source(a, sources)
+    if source is None:
+        return []
+    lines = [
+        "<source>",
+        _element("id", source.feed_url),
+        _element("title", source.name, type="text"),
+        _element("updated", iso(a.updated)),
+        _empty("link", rel="self", href=source.feed_url),
+    ]
+    if is_http_url(source.homepage):
+        lines.append(_empty("link", rel="alternate", type="text/html", href=source.homepage))
+    lines.append("</source>")
+    return lines
+
+
+def _atom_entry(a: Article, sources: Mapping[str, Source]) -> list[str]:
     lines = [
         f"<entry{_attrs({'xml:lang': language_tag(a.language)})}>",
         _element("id", atom_entry_id(a)),
@@ -444,16 +543,7 @@ def _atom_entry(a: Article) -> list[str]:
     lines.append(_element("content", feed_content_html(a), type="html"))
     lines.extend(_empty("category", term=tag) for tag in tags(a))
     lines.extend(_media_content(a))
-    link = _source_link(a)
-    lines.extend(
-        [
-            "<source>",
-            _element("id", link),
-            _element("title", _source_title(a), type="text"),
-            _empty("link", rel="alternate", href=link),
-            "</source>",
-        ]
-    )
+    lines.extend(_atom_source(a, sources))
     lines.append("</entry>")
     return lines
 
@@ -478,7 +568,8 @@ def render_atom(meta: FeedMeta, articles: Sequence[Article]) -> str:
         lines.append(_element("icon", meta.icon))
     # RFC 4287 §4.1.1: a feed needs an author unless every entry has one; the publication is.
     lines.append(f"<author>{_element('name', meta.title)}{_element('uri', meta.home_page_url)}</author>")
+    sources = _feed_sources(meta)
     for a in articles:
-        lines.extend(_atom_entry(a))
+        lines.extend(_atom_entry(a, sources))
     lines.append("</feed>")
     return "\n".join(lines) + "\n"

@@ -12,6 +12,7 @@ Rules:
   article count.
 - `site_domain` is the host without a leading `www.`, lower-cased: what a reader is told a story
   came from.
+- `credit` is the (site, link) pair of a credit line: always one site, always http(s).
 - `resolve_aggregator_redirect` unwraps Google's `/url?url=…` (or `?q=…`) redirect links, as found
   in Google Alerts feeds, so the article is keyed on the publisher's URL.
 
@@ -22,7 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from newsroom.models import Attribution
 
 ARTICLE_ID_LENGTH = 20
 
@@ -173,3 +178,25 @@ def resolve_aggregator_redirect(url: str) -> str:
         if target and is_http_url(target):
             return target
     return url
+
+
+# A host name: dot-separated labels of letters, digits and inner hyphens (IDN labels too).
+_HOST_NAME = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_][\w-]{0,62}")
+
+
+def is_host_name(name: str) -> bool:
+    """Whether `name` is a host name ("coindesk.com"), not a publication's name ("The Block")."""
+    return bool(_HOST_NAME.fullmatch(name)) and "_" not in name
+
+
+def credit(page_url: str, attribution: Attribution | None) -> tuple[str, str]:
+    """(the site a credit line names, the http(s) URL it links), always one site: the original's
+    URL when it is on the original's site, else the original's home page when its name is a host
+    name, else the page the story was found on (see `attribution`'s module rules)."""
+    if attribution is not None and is_host_name(attribution.original_domain):
+        domain = attribution.original_domain
+        url = attribution.original_url
+        if url and is_http_url(url) and same_site(site_domain(url), domain.lower()):
+            return domain, url
+        return domain, f"https://{domain}/"
+    return site_domain(page_url), page_url

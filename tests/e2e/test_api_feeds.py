@@ -7,6 +7,7 @@ request, dates in each format's own syntax, and validators that only move when a
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -19,6 +20,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from newsroom.config import load_sources
+from newsroom.models import Source
 from newsroom.render import FeedMeta, render_atom, render_json_feed, render_rss
 from tests.unit.test_render import plain_article, reference_article
 
@@ -57,6 +60,7 @@ def test_rss_items_as_served(loaded: Stack) -> None:
     assert self_link.get("href") == f"{BASE}/feed.rss?category=policy"
     assert self_link.get("type") == "application/rss+xml"
     assert RFC822.match(channel.findtext("lastBuildDate", ""))
+    registered = {s.id: s for s in load_sources()}
     for item in channel.findall("item"):
         guid = item.find("guid")
         assert guid is not None and guid.get("isPermaLink") == "false"
@@ -67,8 +71,16 @@ def test_rss_items_as_served(loaded: Stack) -> None:
         assert RFC822.match(pub_date), pub_date
         assert parsedate_to_datetime(pub_date).strftime("%Y-%m-%dT%H:%M:%SZ") == article["published"]
         assert [c.text for c in item.findall("category")] == [article["category"], *article["coins"]]
+        # <source> is the credited registered source's feed (RSS 2.0: "the URL of the source's
+        # XMLization"); an original that is no registered source has none.
         source = item.find("source")
-        assert source is not None and source.get("url", "").startswith("https://") and source.text
+        credited = registered.get(
+            article["attribution"]["original_source_id"] if article["attribution"] else article["source"]["id"]
+        )
+        if credited is None:
+            assert source is None
+        else:
+            assert source is not None and (source.get("url"), source.text) == (credited.feed_url, credited.name)
         media = item.find("media:content", NS)
         assert media is not None and media.get("url") == article["image"]["url"] and media.get("medium") == "image"
         assert article["credit"]["line"] in (item.findtext("content:encoded", namespaces=NS) or "")
@@ -84,6 +96,7 @@ def test_atom_entries_as_served(loaded: Stack) -> None:
     assert links["alternate"].get("type") == "text/html" and links["alternate"].get("href")
     entries = root.findall("atom:entry", NS)
     assert entries
+    registered = {s.id for s in load_sources()}
     updated = []
     for entry in entries:
         article = articles[(entry.findtext("atom:id", namespaces=NS) or "").rsplit(":", 1)[1]]
@@ -92,7 +105,8 @@ def test_atom_entries_as_served(loaded: Stack) -> None:
         assert entry.findtext("atom:updated", namespaces=NS) == article["updated"]
         assert entry.findtext("atom:published", namespaces=NS) == article["published"]
         assert RFC3339.match(article["updated"])
-        assert entry.find("atom:source/atom:id", NS) is not None
+        credited = article["attribution"]["original_source_id"] if article["attribution"] else article["source"]["id"]
+        assert (entry.find("atom:source/atom:id", NS) is not None) == (credited in registered)
         media = entry.find("media:content", NS)
         assert media is not None and media.get("url") == article["image"]["url"]
         updated.append(article["updated"])
@@ -185,7 +199,15 @@ def test_attributed_items_name_their_original_in_every_format() -> None:
     assert item["external_url"] == original_url and item["url"] == copy.url
     schema = json.loads((Path(__file__).parent.parent / "schemas" / "jsonfeed-1.1.schema.json").read_text())
     jsonschema.validate(json.loads(render_json_feed(meta, [copy])), schema)
+    # The original, defiliban.io, is no registered source: no feed is known, so no <source>; the
+    # credit paragraph links the original in both XML formats.
+    for document in (render_rss(meta, [copy]), render_atom(meta, [copy])):
+        assert "<source" not in document
+        assert f'<a href="{original_url}">Read original article on defiliban.io</a>' in html.unescape(document)
+    registered = Source(id="defiliban", name="DeFi Liban", feed_url="https://defiliban.io/feed/")
+    copy = replace(copy, attribution=replace(copy.attribution, original_source_id="defiliban"))
+    meta = replace(meta, sources={"defiliban": registered})
     rss_source = ET.fromstring(render_rss(meta, [copy])).find("channel/item/source")
-    assert rss_source is not None and rss_source.get("url") == original_url
+    assert rss_source is not None and (rss_source.get("url"), rss_source.text) == (registered.feed_url, "DeFi Liban")
     atom_source = ET.fromstring(render_atom(meta, [copy])).find("atom:entry/atom:source/atom:id", NS)
-    assert atom_source is not None and atom_source.text == original_url
+    assert atom_source is not None and atom_source.text == registered.feed_url

@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 
 from devtools.lambda_local import invoke, load_event
+from newsroom.config import load_sources
 
 from .conftest import Stack
 
@@ -65,9 +66,11 @@ def test_rss_has_required_elements_and_sources(loaded: Stack) -> None:
     assert not parsed.bozo, parsed.get("bozo_exception")
     solana = next(e for e in parsed.entries if e.title.startswith("Solana Validators"))
     assert "Read original article on blockledger.example" in solana.content[0].value
-    assert solana.source.href == "https://blockledger.example/"
+    # The original, Block Ledger, is a registered source: <source url> is its feed (RSS 2.0).
+    blockledger = next(s for s in load_sources() if s.id == "blockledger")
+    assert solana.source.href == blockledger.feed_url
     assert solana.source.title == "Block Ledger"
-    assert all(e.get("source", {}).get("href") for e in parsed.entries)
+    assert all(e.get("source", {}).get("href", "").endswith(".xml") for e in parsed.entries if "source" in e)
 
 
 def test_atom_is_valid_and_uses_stable_ids(loaded: Stack) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import feedparser
 import pytest
 
 from newsroom.attribution import extract_attribution
 from newsroom.models import Attribution
+from newsroom.urls import credit, same_site, site_domain
+from tests.unit.test_render import plain_article
 
 REAL_FEEDS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real-feeds"
 
@@ -729,3 +733,82 @@ def test_real_google_news_title_loses_its_source_suffix() -> None:
     entry = feedparser.parse(REAL_FEEDS / "google-news-be-fr-prof18-RSS-Parser.xml").entries[0]
     assert entry.title.endswith(" - RTBF")
     assert strip_source_suffix(entry.title, entry.source.get("title")) == entry.title[: -len(" - RTBF")]
+
+
+# --- the credit line names the site it links ---------------------------------------------------
+
+
+def _credit_of(html: str) -> tuple[str, str, Attribution | None]:
+    """(named domain, linked URL, attribution) of the credit line an article built from `html` shows."""
+    _, attribution = extract(BODY + html)
+    article = replace(plain_article(), url=LINK, attribution=attribution)
+    return article.credit_domain, article.credit_url, attribution
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        '<p>Read original article on <a href="javascript:alert(1)">coindesk.com</a></p>',
+        '<p>Read original article on <a href="JaVaScRiPt:alert(1)">coindesk.com</a></p>',
+        '<p>Read original article on <a href="data:text/html,x">coindesk.com</a></p>',
+        '<p>Read original article on <a href="https://evil.example/coindesk">coindesk.com</a></p>',
+        '<p>The post <a href="https://evil.example/p">Title</a> appeared first on <a href="https://coindesk.com">CoinDesk</a>.</p>',
+    ],
+)
+def test_a_credit_link_that_is_not_http_or_not_the_named_site_is_dropped(footer: str) -> None:
+    """Guards: the footer rule (a link is the original's only when http(s) and on the named site)
+    and `credit` (the credit line links the site it names). Before: "Read original article on
+    coindesk.com" linked evil.example, or the copy's own page behind a `javascript:` footer."""
+    domain, url, attribution = _credit_of(footer)
+    assert attribution is not None and attribution.original_domain == "coindesk.com"
+    assert attribution.original_url is None  # the story is not keyed on a link the footer's text denies
+    assert (domain, url) == ("coindesk.com", "https://coindesk.com/")
+
+
+def test_a_credit_link_on_the_named_site_is_kept() -> None:
+    domain, url, _ = _credit_of(
+        '<p>Read original article on <a href="https://www.coindesk.com/a?x=1">coindesk.com</a></p>'
+    )
+    assert (domain, url) == ("coindesk.com", "https://www.coindesk.com/a?x=1")
+
+
+def test_an_original_known_only_by_a_name_credits_the_page_it_was_found_on() -> None:
+    """An original named but with no host ("The Daily Crypto") has no link of its own: the
+    credit names and links where we found the story instead of naming one site and linking
+    another."""
+    domain, url, attribution = _credit_of("<p>This article was originally published on The Daily Crypto.</p>")
+    assert attribution is not None and attribution.original_name == "The Daily Crypto"
+    assert (domain, url) == ("cryptocompass.example", LINK)
+
+
+def test_markup_spelled_in_entities_is_no_site_name() -> None:
+    for footer in (
+        "<p>Read original article on &lt;img src=x onerror=alert(1)&gt;</p>",
+        "<p>Read original article on &lt;script&gt;alert(1)&lt;/script&gt;</p>",
+    ):
+        domain, url, attribution = _credit_of(footer)
+        assert "<" not in domain and "onerror=alert(1)>" not in domain
+        assert url.startswith(("https://", "http://"))
+        assert attribution is None or "<" not in (attribution.original_name or "")
+
+
+@pytest.mark.parametrize(
+    "attribution",
+    [
+        None,
+        Attribution(original_url="https://coindesk.com/a", original_domain="coindesk.com"),
+        Attribution(original_url="https://news.coindesk.com/a", original_domain="coindesk.com"),
+        Attribution(original_url="https://other.example/a", original_domain="coindesk.com"),
+        Attribution(original_url="javascript:alert(1)", original_domain="coindesk.com"),
+        Attribution(original_url=None, original_domain="coindesk.com"),
+        Attribution(original_url=None, original_domain="The Daily Crypto", original_name="The Daily Crypto"),
+        Attribution(original_url="https://x.example/", original_domain="img src=x onerror=alert(1"),
+    ],
+)
+def test_credit_always_links_the_site_it_names_over_http(attribution: Attribution | None) -> None:
+    domain, url = credit(LINK, attribution)
+    article = replace(plain_article(), url=LINK, attribution=attribution)
+    assert (article.credit_domain, article.credit_url) == (domain, url)
+    assert article.credit_line == f"Read original article on {domain}"
+    assert urlsplit(url).scheme in ("http", "https")
+    assert same_site(site_domain(url), domain), (domain, url)

@@ -27,13 +27,14 @@ import feedparser
 import jsonschema
 import pytest
 
-from newsroom.models import Article, Attribution, Category, Copy, Image, Kind
+from newsroom.models import Article, Attribution, Category, Copy, Image, Kind, Source
 from newsroom.render import (
     ATOM_ENTRY_ID_PREFIX,
     FeedMeta,
     article_json,
     article_summary_json,
     feed_content_html,
+    original_article_url,
     render_atom,
     render_json_feed,
     render_rss,
@@ -51,11 +52,20 @@ NS = {
 }
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
+# The registered sources: CoinDesk (the plain article's own source). DeFi Liban, the reference
+# article's original, is not one, so no feed of it is known.
+COINDESK = Source(
+    id="coindesk",
+    name="CoinDesk",
+    feed_url="https://www.coindesk.com/arc/outboundfeeds/rss/",
+    homepage="https://www.coindesk.com/",
+)
 META = FeedMeta(
     title="CryptoCompass",
     home_page_url="https://cryptocompass.example/",
     feed_url="https://cryptocompass.example/feeds/latest.json",
     description="Crypto news, credited to whoever reported it first.",
+    sources={"coindesk": COINDESK},
 )
 META_PAGED = replace(
     META,
@@ -460,10 +470,9 @@ def test_rss_carries_what_the_spec_requires_and_round_trips_the_body(articles: l
     assert reference.findtext("dc:creator", namespaces=NS) == "Anonymous"
     assert reference.findtext("description") == articles[0].standfirst
     assert [c.text for c in reference.findall("category")] == ["Policy", "BTC"]
-    source = reference.find("source")
-    assert source is not None
-    assert source.get("url") == "https://defiliban.io/hong-kong-expands-digital-asset-ecosystem"
-    assert source.text == "DeFi Liban"
+    # The original is no registered source: no feed is known, so no <source> (the credit
+    # paragraph in the body links it).
+    assert reference.find("source") is None
     media = reference.find("media:content", NS)
     assert media is not None
     assert media.get("url") == "https://cdn.cryptocompass.example/img/policy.png?w=1200&h=630"
@@ -477,12 +486,16 @@ def test_rss_carries_what_the_spec_requires_and_round_trips_the_body(articles: l
     assert encoded.endswith("Read original article on defiliban.io</a></p>")
     assert "]]]]><![CDATA[>" in document
 
-    # Unattributed: <source> names the publisher itself; control characters gone, markup intact; CR kept.
+    # Unattributed: <source> is the item's own registered source, its url that source's feed
+    # (RSS 2.0: "the URL of the source's XMLization"); control characters gone, markup intact; CR kept.
     plain_source = plain.find("source")
     assert plain_source is not None
-    assert plain_source.get("url") == "https://coindesk.com/"
+    assert (plain_source.get("url"), plain_source.text) == (COINDESK.feed_url, "CoinDesk")
     assert plain.findtext("title") == 'Q&A: "<ETF>" flows hit $1B'
-    assert plain.findtext("description") == "Spot bitcoin ETFs < took in > $1B & counting."
+    # <description> is an HTML field: the plain-text standfirst arrives HTML-escaped, so a reader
+    # rendering it shows the text itself ("<" and "&" included) rather than markup.
+    assert plain.findtext("description") == "Spot bitcoin ETFs &lt; took in &gt; $1B &amp; counting."
+    assert html.unescape(plain.findtext("description") or "") == articles[1].standfirst
     assert plain.findtext("dc:creator", namespaces=NS) == "Markets desk"
     assert plain.findtext("content:encoded", namespaces=NS) == _strip_illegal(feed_content_html(articles[1]))
     plain_media = plain.find("media:content", NS)
@@ -507,10 +520,7 @@ def test_rss_reads_correctly_in_feedparser(articles: list[Article]) -> None:
     assert reference.link == articles[0].url
     assert datetime(*reference.published_parsed[:6], tzinfo=UTC) == articles[0].published
     assert reference.author == "Anonymous"
-    assert reference.source == {
-        "href": "https://defiliban.io/hong-kong-expands-digital-asset-ecosystem",
-        "title": "DeFi Liban",
-    }
+    assert "source" not in reference
     assert [t.term for t in reference.tags] == ["Policy", "BTC"]
     assert reference.media_content[0]["url"] == articles[0].image.url
     assert "Read original article on defiliban.io" in reference.content[0].value
@@ -518,7 +528,7 @@ def test_rss_reads_correctly_in_feedparser(articles: list[Article]) -> None:
     assert plain.id == "ffee0011"
     assert plain.title == 'Q&A: "<ETF>" flows hit $1B'
     assert "Read original article on coindesk.com" in plain.content[0].value
-    assert plain.source.href == "https://coindesk.com/"
+    assert plain.source == {"href": COINDESK.feed_url, "title": "CoinDesk"}
 
 
 def test_rss_without_next_or_articles() -> None:
@@ -532,7 +542,7 @@ def test_rss_without_next_or_articles() -> None:
     assert feedparser.parse(document).bozo == 0
 
 
-def test_rss_attribution_by_domain_only_points_source_at_the_domain() -> None:
+def test_rss_attribution_by_domain_only_has_no_source_and_credits_the_domain() -> None:
     article = replace(
         reference_article(),
         attribution=Attribution(original_url=None, original_domain="theblock.co", marker="appeared-first"),
@@ -540,12 +550,10 @@ def test_rss_attribution_by_domain_only_points_source_at_the_domain() -> None:
     item = ET.fromstring(render_rss(META, [article]).encode("utf-8")).find("channel/item")
 
     assert item is not None
-    source = item.find("source")
-    assert source is not None
-    assert source.get("url") == "https://theblock.co/"
-    assert source.text == "theblock.co"
+    assert item.find("source") is None  # The Block is no registered source: its feed is unknown
+    # The credit names theblock.co, so it links theblock.co (its home page: no article URL known).
     assert item.findtext("content:encoded", namespaces=NS).endswith(
-        f'<a href="{html.escape(article.url)}">Read original article on theblock.co</a></p>'
+        '<a href="https://theblock.co/">Read original article on theblock.co</a></p>'
     )
 
 
@@ -600,17 +608,15 @@ def test_atom_carries_what_rfc_4287_requires(articles: list[Article]) -> None:
     assert [c.get("term") for c in reference.findall("atom:category", NS)] == ["Policy", "BTC"]
     assert [c.get("term") for c in plain.findall("atom:category", NS)] == ["Markets", "BTC", "ETH"]
 
-    source = reference.find("atom:source", NS)
-    assert source is not None
-    assert source.findtext("atom:id", namespaces=NS) == "https://defiliban.io/hong-kong-expands-digital-asset-ecosystem"
-    assert source.findtext("atom:title", namespaces=NS) == "DeFi Liban"
-    source_link = source.find("atom:link", NS)
-    assert source_link is not None
-    assert source_link.get("rel") == "alternate"
-    assert source_link.get("href") == "https://defiliban.io/hong-kong-expands-digital-asset-ecosystem"
+    # RFC 4287 §4.2.11: the source feed's metadata, for a registered source only.
+    assert reference.find("atom:source", NS) is None
     plain_source = plain.find("atom:source", NS)
     assert plain_source is not None
-    assert plain_source.findtext("atom:id", namespaces=NS) == "https://coindesk.com/"
+    assert plain_source.findtext("atom:id", namespaces=NS) == COINDESK.feed_url
+    assert plain_source.findtext("atom:title", namespaces=NS) == "CoinDesk"
+    assert _assert_rfc3339(plain_source.findtext("atom:updated", namespaces=NS)) == articles[1].updated
+    source_links = {link.get("rel"): link.get("href") for link in plain_source.findall("atom:link", NS)}
+    assert source_links == {"self": COINDESK.feed_url, "alternate": COINDESK.homepage}
 
 
 def test_atom_entry_ids_are_stable_across_renders_and_edits(articles: list[Article]) -> None:
@@ -638,14 +644,14 @@ def test_atom_reads_correctly_in_feedparser(articles: list[Article]) -> None:
     assert datetime(*reference.published_parsed[:6], tzinfo=UTC) == articles[0].published
     assert datetime(*reference.updated_parsed[:6], tzinfo=UTC) == articles[0].updated
     assert reference.author == "Anonymous"
-    assert reference.source.title == "DeFi Liban"
-    assert reference.source.id == "https://defiliban.io/hong-kong-expands-digital-asset-ecosystem"
+    assert "source" not in reference
     assert reference.content[0].type == "text/html"
     assert "Read original article on defiliban.io" in reference.content[0].value
     assert [t.term for t in reference.tags] == ["Policy", "BTC"]
     assert plain.title == 'Q&A: "<ETF>" flows hit $1B'
     assert "Read original article on coindesk.com" in plain.content[0].value
-    assert plain.source.id == "https://coindesk.com/"
+    assert plain.source.id == COINDESK.feed_url
+    assert plain.source.title == "CoinDesk"
 
 
 def test_empty_atom_feed_is_still_valid() -> None:
@@ -680,3 +686,18 @@ def test_loose_language_declarations_are_normalised_or_dropped(schema: dict[str,
     assert "language" not in feed["items"][1]
     entries = ET.fromstring(render_atom(META, [underscored, malformed]).encode("utf-8")).findall("atom:entry", NS)
     assert [e.get("{http://www.w3.org/XML/1998/namespace}lang") for e in entries] == ["en-US", None]
+
+
+def test_the_original_article_url_is_never_a_home_page() -> None:
+    """The page's canonical link and JSON Feed `external_url`: the original article's URL when the
+    credit links it, else the page we read, even when the credit can only link a home page."""
+    reference = reference_article()
+    assert original_article_url(reference) == "https://defiliban.io/hong-kong-expands-digital-asset-ecosystem"
+    for attribution in (
+        Attribution(original_url=None, original_domain="theblock.co"),
+        Attribution(original_url="https://elsewhere.example/a", original_domain="theblock.co"),
+    ):
+        article = replace(reference, attribution=attribution)
+        assert article.credit_url == "https://theblock.co/"
+        assert original_article_url(article) == article.url
+        assert "external_url" not in json.loads(render_json_feed(META, [article]))["items"][0]
