@@ -251,6 +251,11 @@ class Differences:
         return "\n".join(lines)
 
 
+# A field added to `Article` after the record was made, holding its empty default, changes
+# nothing a reader sees: not a difference (any other value of it is).
+_EMPTY_HASHES = frozenset(_hash(v) for v in (None, (), [], "", {}, False, 0))
+
+
 def compare(recorded: list[dict[str, Any]], rebuilt: list[dict[str, Any]]) -> Differences:
     before = {line["doc"]: line for line in recorded}
     after = {line["doc"]: line for line in rebuilt}
@@ -273,7 +278,13 @@ def compare(recorded: list[dict[str, Any]], rebuilt: list[dict[str, Any]]) -> Di
             fields["(articles)"] += 1
         by_change: dict[tuple[str, ...], list[int]] = {}
         for index, (was, now) in enumerate(zip(old_articles, new_articles, strict=False)):
-            changed = tuple(sorted(k for k in was.keys() | now.keys() if was.get(k) != now.get(k)))
+            changed = tuple(
+                sorted(
+                    k
+                    for k in was.keys() | now.keys()
+                    if was.get(k) != now.get(k) and not (k not in was and now.get(k) in _EMPTY_HASHES)
+                )
+            )
             if changed:
                 by_change.setdefault(changed, []).append(index)
                 fields.update(changed)
