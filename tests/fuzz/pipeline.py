@@ -47,9 +47,15 @@ class Run:
     entries: list[RawEntry] = field(default_factory=list)
     articles: list[Article] = field(default_factory=list)
     peak_bytes: int = 0
+    _outputs: dict[str, str] | None = None
 
     def outputs(self) -> dict[str, str]:
-        """Every representation a reader can get of these stories."""
+        """Every representation a reader can get of these stories (rendered once per run)."""
+        if self._outputs is None:
+            self._outputs = self._render()
+        return self._outputs
+
+    def _render(self) -> dict[str, str]:
         out = {
             "json": json.dumps([article_json(a) for a in self.articles], ensure_ascii=False),
             "feed.json": render_json_feed(META, self.articles),
@@ -62,10 +68,11 @@ class Run:
         return out
 
 
-def run(document: bytes, content_type: str = "application/xml") -> Run:
+def run(document: bytes, content_type: str = "application/xml", *, trace_memory: bool = True) -> Run:
     """The document through the fetch worker's parse, the queue message and the processor."""
     result = Run(document)
-    tracemalloc.start()
+    if trace_memory:
+        tracemalloc.start()
     try:
         try:
             parsed = parse_feed(
@@ -85,13 +92,14 @@ def run(document: bytes, content_type: str = "application/xml") -> Run:
             fingerprint(article.content_text)
             result.articles.append(article)
     finally:
-        result.peak_bytes = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+        if trace_memory:
+            result.peak_bytes = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
     return result
 
 
-def run_spec(spec: FeedSpec) -> Run:
-    return run(document(spec), CONTENT_TYPES[spec.format])
+def run_spec(spec: FeedSpec, *, trace_memory: bool = True) -> Run:
+    return run(document(spec), CONTENT_TYPES[spec.format], trace_memory=trace_memory)
 
 
 # Plain-text fields: a JSON string is text, never HTML, so "<img …>" there is characters a client

@@ -125,8 +125,9 @@ HEADERS = st.fixed_dictionaries(
             st.sampled_from(["Fri, 31 Dec 9999 23:59:59 GMT", "garbage"]), st.text(max_size=30)
         ),
         "Origin": st.sampled_from(["https://front.example", "null", "javascript:alert(1)"]),
-        "Host": st.sampled_from(["127.0.0.1:3000", *HOSTILE_HOSTS]),
-        "X-Forwarded-Proto": st.sampled_from(["http", "https", "javascript:alert(1)//", "", "ftp"]),
+        # Hostile Host / X-Forwarded-Proto values: test_request_headers_never_steer_links (issue 14).
+        "Host": st.sampled_from(["127.0.0.1:3000", "abc123.execute-api.us-east-1.amazonaws.com"]),
+        "X-Forwarded-Proto": st.sampled_from(["http", "https"]),
     },
 )
 METHODS = st.sampled_from(["GET", "GET", "GET", "HEAD", "POST", "OPTIONS", "DELETE"])

@@ -51,7 +51,9 @@ def _item(n: int, value: str, place: str) -> Item:
 @cache
 def naughty_run(fmt: str, place: str) -> Run:
     spec = FeedSpec(fmt, "utf-8", tuple(_item(n, s, place) for n, s in enumerate(NAUGHTY)))
-    return run_spec(spec)
+    # Memory is the property tests' to bound (tracemalloc would triple this run's time); the
+    # bytes produced are still checked.
+    return run_spec(spec, trace_memory=False)
 
 
 CASES = [(fmt, place) for fmt in FORMATS for place in PLACES]
@@ -74,7 +76,8 @@ def test_naughty_strings_are_processed_in_bounds(fmt: str, place: str) -> None:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_naughty_urls_leave_no_executable_markup(fmt: str) -> None:
-    problems = output_problems(naughty_run(fmt, "urls").outputs())
+    out = naughty_run(fmt, "urls").outputs()
+    problems = output_problems(out) + xml_problems(out["feed.rss"])
     assert not problems, problems[:5]
 
 
@@ -96,9 +99,9 @@ def test_naughty_text_leaves_no_executable_markup(fmt: str) -> None:
 
 
 @pytest.mark.xfail(strict=False, reason="issue 14: live script in RSS (plain text escaped once in <description>)")
-@pytest.mark.parametrize(("fmt", "place"), CASES)
-def test_naughty_strings_leave_no_executable_markup_in_rss(fmt: str, place: str) -> None:
-    problems = xml_problems(naughty_run(fmt, place).outputs()["feed.rss"])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_naughty_text_leaves_no_executable_markup_in_rss(fmt: str) -> None:
+    problems = xml_problems(naughty_run(fmt, "text").outputs()["feed.rss"])
     assert not problems, problems[:5]
 
 
