@@ -32,6 +32,7 @@ def _dated(date: str) -> FeedSpec:
     return FeedSpec("rss", "utf-8", (Item(values),))
 
 
+LIVE_SCRIPT = _dated("").items[0]
 EXAMPLES = 25
 # Tests of a known issue-14 bug stop at their first failing example instead of shrinking it
 # (the minimal examples are the @example lines); once fixed, they generate like the rest.
@@ -57,9 +58,6 @@ def test_no_executable_markup_in_json_and_atom(spec: FeedSpec) -> None:
     result = run_spec(spec)
     problems = output_problems(result.outputs()) if result.refused is None else []
     assert not problems, problems[:5]
-
-
-LIVE_SCRIPT = _dated("").items[0]
 
 
 @pytest.mark.xfail(strict=False, reason="issue 14: live script in RSS (plain text escaped once in <description>)")
