@@ -253,7 +253,8 @@ class Differences:
 
 # A field added to `Article` after the record was made, holding its empty default, changes
 # nothing a reader sees: not a difference (any other value of it is).
-_EMPTY_HASHES = frozenset(_hash(v) for v in (None, (), [], "", {}, False, 0))
+_EMPTY_VALUES: tuple[Any, ...] = (None, (), [], "", {}, False, 0)
+_EMPTY_HASHES = frozenset(_hash(v) for v in _EMPTY_VALUES)
 
 
 def compare(recorded: list[dict[str, Any]], rebuilt: list[dict[str, Any]]) -> Differences:

@@ -303,15 +303,14 @@ HEADERS: dict[str, Any] = {
         ),
         "schema": STRING,
     },
-    "Last-Modified": {"description": "The newest `updated` among the items (HTTP-date).", "schema": STRING},
     "Link": {"description": 'The next page, as `<url>; rel="next"`.', "schema": STRING},
 }
 
 REQUEST_HEADERS: tuple[Param, ...] = (
-    Param("If-None-Match", "ETags already held; a match is answered with 304.", {"type": "string"}, where="header"),
     Param(
-        "If-Modified-Since",
-        "HTTP-date; ignored when If-None-Match is sent. Not modified since then is a 304.",
+        "If-None-Match",
+        "ETags already held; a match is answered with 304. The ETag is the only validator: there is"
+        " no Last-Modified, so If-Modified-Since is ignored.",
         {"type": "string"},
         where="header",
     ),
@@ -341,8 +340,6 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
     ok_headers: dict[str, Any] = {"Cache-Control": {**HEADERS["Cache-Control"], "required": True}}
     if spec.max_age is not None:
         ok_headers = _header_refs("ETag", "Cache-Control", "Vary", required=("ETag", "Cache-Control", "Vary"))
-        if spec.last_modified:
-            ok_headers["Last-Modified"] = {"$ref": "#/components/headers/Last-Modified"}
         if spec.paged:
             ok_headers["Link"] = {"$ref": "#/components/headers/Link"}
     content: dict[str, Any] = {spec.media_type: {"schema": _ref(spec.schema)}}
@@ -356,7 +353,7 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
             "description": "Not Modified: the validators sent still match; no body.",
             "headers": _header_refs("ETag", "Cache-Control", required=("ETag",)),
         }
-        params.extend(_parameter(p) for p in REQUEST_HEADERS if p.name != "If-Modified-Since" or spec.last_modified)
+        params.extend(_parameter(p) for p in REQUEST_HEADERS)
     if spec.bad_request:
         responses["400"] = {"$ref": "#/components/responses/BadRequest"}
     if spec.not_found:

@@ -8,6 +8,25 @@ import socket
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis (tests/fuzz): the "ci" profile is the default and what `make test` runs — the same
+# generated inputs every run (derandomized, a fixed number of examples, no example database) and
+# no per-example deadline, so a slow shared machine cannot turn a pass into a flaky failure; the
+# invariants are about outputs, memory and bytes, never time. Locally, HYPOTHESIS_PROFILE=explore
+# searches afresh with 1,000 examples per test; CI=true always runs the "ci" profile.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "explore", parent=settings.get_profile("ci"), derandomize=False, database=None, max_examples=1000
+)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")

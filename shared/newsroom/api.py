@@ -9,8 +9,10 @@ bad parameter is a 400, never a 500, and errors are `Cache-Control: no-store`. E
 carries an ETag (per content coding, so a gzip body and a plain one never share a strong
 validator), Cache-Control suited to the route and `Vary: Origin` (CORS headers are only sent
 to requests that carry an Origin, so a shared cache must key on it), plus `Accept-Encoding`
-where the route compresses. `If-None-Match` (or, without it, `If-Modified-Since` where the
-route has a Last-Modified) gets a bodyless 304.
+where the route compresses. A matching `If-None-Match` gets a bodyless 304. There is no
+`Last-Modified`: a page is assembled per request from several stories, and no stored time moves
+with every change to it (a back-dated story, an attached copy, an expired story dropping off),
+so only the content hash can say "unchanged"; RFC 9110 §13.1.3 then has `If-Modified-Since` ignored.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -102,7 +103,6 @@ class RouteSpec:
     max_age: int | None  # Cache-Control max-age in seconds; None: no-store, no validators
     params: tuple[Param, ...] = ()
     compress: bool = False
-    last_modified: bool = False
     paged: bool = False  # has a `Link: rel="next"` header
     not_found: bool = False
     bad_request: bool = False
@@ -210,7 +210,6 @@ ROUTES: tuple[RouteSpec, ...] = (
         "ArticlePage",
         60,
         LIST_PARAMS,
-        last_modified=True,
         paged=True,
         bad_request=True,
         tags=("articles",),
@@ -231,7 +230,6 @@ ROUTES: tuple[RouteSpec, ...] = (
                 where="path",
             ),
         ),
-        last_modified=True,
         not_found=True,
         tags=("articles",),
         html_page=True,
@@ -246,7 +244,6 @@ ROUTES: tuple[RouteSpec, ...] = (
         300,
         LIST_PARAMS,
         compress=True,
-        last_modified=True,
         paged=True,
         bad_request=True,
         tags=("feeds",),
@@ -261,7 +258,6 @@ ROUTES: tuple[RouteSpec, ...] = (
         300,
         LIST_PARAMS,
         compress=True,
-        last_modified=True,
         paged=True,
         bad_request=True,
         tags=("feeds",),
@@ -276,7 +272,6 @@ ROUTES: tuple[RouteSpec, ...] = (
         300,
         LIST_PARAMS,
         compress=True,
-        last_modified=True,
         paged=True,
         bad_request=True,
         tags=("feeds",),
@@ -379,17 +374,12 @@ def parse_since(raw: str) -> datetime:
     return moment.replace(tzinfo=UTC)
 
 
-def _http_date(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
-
-
 @dataclass(frozen=True, slots=True)
 class Body:
     """What a route answers with, before the HTTP caching headers are added."""
 
     text: str
     next_url: str | None = None
-    last_modified: datetime | None = None
     media_type: str | None = None  # a negotiated representation (the HTML page); None: the route's
 
 
@@ -539,9 +529,7 @@ class Api:
             }
             if body.next_url:
                 headers["Link"] = f'<{body.next_url}>; rel="next"'
-            if body.last_modified is not None:
-                headers["Last-Modified"] = _http_date(body.last_modified)
-            if self._not_modified(etag, body.last_modified):
+            if self._not_modified(etag):
                 # compress=False: Powertools would otherwise gzip the empty body into 20 bytes.
                 return Response(status_code=304, body="", headers=headers, compress=False)
             return Response(
@@ -551,23 +539,13 @@ class Api:
         serve.__name__ = spec.handler
         return serve
 
-    def _not_modified(self, etag: str, last_modified: datetime | None) -> bool:
-        headers = self.router.current_event.headers
-        wanted = headers.get("if-none-match")
-        if wanted is not None:
-            # RFC 9110 §13.1.2: weak comparison, and If-Modified-Since is ignored when present.
-            tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
-            return etag in tags or "*" in tags
-        since = headers.get("if-modified-since")
-        if since and last_modified is not None:
-            try:
-                when = parsedate_to_datetime(since)
-            except (TypeError, ValueError):
-                return False
-            if when.tzinfo is None:
-                return False
-            return last_modified.replace(microsecond=0) <= when
-        return False
+    def _not_modified(self, etag: str) -> bool:
+        wanted = self.router.current_event.headers.get("if-none-match")
+        if wanted is None:
+            return False
+        # RFC 9110 §13.1.2: weak comparison.
+        tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
+        return etag in tags or "*" in tags
 
     def _feed_meta(self, path: str, next_cursor: str | None) -> FeedMeta:
         cfg = self._config()
@@ -588,14 +566,10 @@ class Api:
         full = {a.id: a for a in self.store.get_articles([a.id for a in summaries])} if summaries else {}
         return tuple(full.get(a.id, a) for a in summaries), cursor
 
-    @staticmethod
-    def _newest(articles: tuple[Article, ...]) -> datetime | None:
-        return max((a.updated for a in articles), default=None)
-
     def _feed(self, path: str, render: Callable[[FeedMeta, tuple[Article, ...]], str]) -> Body:
         articles, cursor = self._feed_articles()
         meta = self._feed_meta(path, cursor)
-        return Body(render(meta, articles), next_url=meta.next_url, last_modified=self._newest(articles))
+        return Body(render(meta, articles), next_url=meta.next_url)
 
     # -- routes ------------------------------------------------------------------------------
 
@@ -624,7 +598,7 @@ class Api:
             "next_cursor": cursor,
             "next_url": next_url,
         }
-        return Body(json.dumps(body, ensure_ascii=False), next_url=next_url, last_modified=self._newest(articles))
+        return Body(json.dumps(body, ensure_ascii=False), next_url=next_url)
 
     def get_article(self, article_id: str) -> Body:
         if not _ARTICLE_ID.match(article_id):
@@ -636,8 +610,8 @@ class Api:
         event = self.router.current_event
         if pages.wants_html(event.headers.get("accept")):  # a browser: the article page
             html = pages.article_page(article, self.store, self._config(), event)
-            return Body(html, last_modified=article.updated, media_type=pages.HTML)
-        return Body(json.dumps(article_json(article), ensure_ascii=False), last_modified=article.updated)
+            return Body(html, media_type=pages.HTML)
+        return Body(json.dumps(article_json(article), ensure_ascii=False))
 
     def feed_json(self) -> Body:
         return self._feed("/feed.json", render_json_feed)
@@ -854,7 +828,7 @@ def build_resolver(
     openapi_path: Path | None = None,
 ) -> APIGatewayRestResolver:
     app = _SecuredResolver(
-        cors=CORSConfig(allow_origin="*", max_age=600, expose_headers=["ETag", "Link", "Last-Modified"]),
+        cors=CORSConfig(allow_origin="*", max_age=600, expose_headers=["ETag", "Link"]),
         serializer=lambda obj: json.dumps(obj, ensure_ascii=False),
     )
     api = Api(store_factory, config, openapi_path)

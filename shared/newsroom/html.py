@@ -347,7 +347,9 @@ class _ImageFinder(HTMLParser):
             source = next((attributes[name] or "" for name in _LAZY_SOURCE_ATTRIBUTES if attributes.get(name)), "")
         url = _https_image(source)
         if url is not None:
-            raise _FoundImage(url)
+            # A relative source resolved against the page keeps its raw characters (a quote, a
+            # space): the story's image URL goes into attributes, so it leaves here inert.
+            raise _FoundImage(inert_url(url))
 
 
 def first_image(html: str) -> str | None:

@@ -189,3 +189,15 @@ def test_every_corpus_entry_sanitises_and_converts_without_error() -> None:
                 assert image is None or image.startswith("https://")
                 converted += 1
     assert converted > 2000
+
+
+def test_first_image_is_inert_when_its_relative_source_holds_quotes_or_spaces() -> None:
+    """A naughty-strings finding (tests/fuzz/test_naughty_strings.py): the body's relative source,
+    resolved against the page, kept a raw quote and became the story's image URL."""
+    from newsroom.html import first_image, sanitize_html
+
+    body = sanitize_html('<img src=x\\x09onerror="javascript:alert(1)">', "https://fuzz.example/n/1")
+    image = first_image(body)
+    assert image is not None and image.startswith("https://fuzz.example/n/")
+    assert '"' not in image and " " not in image and "%22" in image
+    assert first_image('<img src="https://ok.example/a.png">') == "https://ok.example/a.png"
