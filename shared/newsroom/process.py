@@ -259,7 +259,9 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
     body_html, text, truncated = _capped_body(sanitize_html(raw_html, base_url=entry.link), ctx.max_body_bytes)
     # Google News appends " - <publisher>" to headlines it declares a <source> for.
     title = strip_source_suffix(" ".join(entry.title.split()), entry.declared_source_name)
-    title = title or strip_bidi_controls(make_standfirst(text, 120)) or entry.link
+    # The fallback comes from the body's text, which may read like markup ("<script>" in an article
+    # about XSS): a title is a text field some readers render as HTML, so it is made plain too.
+    title = title or _one_line(make_standfirst(text, 120)) or entry.link
 
     own_url = canonical_url(entry.link)
     story_url = own_url

@@ -68,7 +68,9 @@ class Run:
         return out
 
 
-def run(document: bytes, content_type: str = "application/xml", *, trace_memory: bool = True) -> Run:
+def run(
+    document: bytes, content_type: str = "application/xml", *, trace_memory: bool = True, max_entries: int | None = None
+) -> Run:
     """The document through the fetch worker's parse, the queue message and the processor."""
     result = Run(document)
     if trace_memory:
@@ -81,6 +83,7 @@ def run(document: bytes, content_type: str = "application/xml", *, trace_memory:
                 base_url=FEED_URL,
                 fetched_at=NOW,
                 response_headers={"Content-Type": content_type},
+                max_entries=max_entries,
             )
         except FeedParseError as exc:
             result.refused = exc
@@ -98,8 +101,8 @@ def run(document: bytes, content_type: str = "application/xml", *, trace_memory:
     return result
 
 
-def run_spec(spec: FeedSpec, *, trace_memory: bool = True) -> Run:
-    return run(document(spec), CONTENT_TYPES[spec.format], trace_memory=trace_memory)
+def run_spec(spec: FeedSpec, *, trace_memory: bool = True, max_entries: int | None = None) -> Run:
+    return run(document(spec), CONTENT_TYPES[spec.format], trace_memory=trace_memory, max_entries=max_entries)
 
 
 # Plain-text fields: a JSON string is text, never HTML, so "<img …>" there is characters a client

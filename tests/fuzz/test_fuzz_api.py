@@ -17,7 +17,6 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -172,7 +171,6 @@ def test_no_request_gets_a_5xx_or_leaks_internals(
     check_answer(request(loaded, method, path, params, headers))
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14: limit with more than 4,300 digits is a 500 / leaks Python's advice")
 @given(path=st.sampled_from(["/articles", "/feed.json", "/feed.rss", "/feed.atom", "/sources"]), limit=LONG_NUMBERS)
 @settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_a_limit_of_any_length_is_a_400(loaded: Stack, path: str, limit: str) -> None:
@@ -181,7 +179,6 @@ def test_a_limit_of_any_length_is_a_400(loaded: Stack, path: str, limit: str) ->
     assert response["statusCode"] == 400
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14: a signed cursor whose payload is not the expected object is a 500")
 @given(path=st.sampled_from(["/articles", "/feed.json", "/sources"]), cursor=ODD_CURSORS)
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @example(path="/articles", cursor=signed(b"[]"))
@@ -194,9 +191,6 @@ def test_a_signed_cursor_with_any_payload_is_a_400(loaded: Stack, path: str, cur
 _LINK_TARGET = re.compile(r"""(?:href|src|content|action)\s*=\s*["']([^"']*)""", re.I)
 
 
-@pytest.mark.xfail(
-    strict=False, reason="issue 14: Host / X-Forwarded-Proto reflected into links, redirects and Link headers"
-)
 @given(
     path=st.sampled_from(["/", "/articles", "/feed.rss", "/feed.atom", "/feed.json", "/news/x-0123456789abcdef0123"]),
     host=st.sampled_from(HOSTILE_HOSTS),
@@ -216,7 +210,6 @@ def test_request_headers_never_steer_links(loaded: Stack, path: str, host: str, 
         assert not url.lower().startswith(("javascript:", "//evil")), url
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14: no X-Content-Type-Options: nosniff / CSP on responses")
 @given(path=PATHS, headers=HEADERS)
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_every_response_says_nosniff_and_pages_carry_a_csp(loaded: Stack, path: str, headers: dict[str, str]) -> None:

@@ -14,7 +14,6 @@ import re
 from datetime import datetime
 from email.utils import format_datetime
 
-import pytest
 from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
@@ -49,9 +48,6 @@ def test_any_feed_is_processed_or_refused_in_bounds_with_no_executable_page(spec
     assert not problems, problems[:5]
 
 
-@pytest.mark.xfail(
-    strict=False, reason="issue 14: text that decodes to markup (&lt;div&gt;…) kept in titles / Atom text as if HTML"
-)
 @given(feeds())
 @KNOWN_BUG
 def test_no_executable_markup_in_json_and_atom(spec: FeedSpec) -> None:
@@ -60,7 +56,6 @@ def test_no_executable_markup_in_json_and_atom(spec: FeedSpec) -> None:
     assert not problems, problems[:5]
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14: live script in RSS (plain text escaped once in <description>)")
 @given(feeds())
 @KNOWN_BUG
 @example(
@@ -71,7 +66,6 @@ def test_no_executable_markup_in_rss(spec: FeedSpec) -> None:
     assert not problems, problems[:5]
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14: iso() writes years below 1000 unpadded; reading it back fails")
 @given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)))
 @KNOWN_BUG
 @example(datetime(1, 1, 2))
@@ -84,7 +78,6 @@ def test_dates_in_years_1_to_9999_survive_their_stored_form(moment: datetime) ->
             assert iso(value) == f"{value.year:04d}" + value.strftime("-%m-%dT%H:%M:%SZ")
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14: bidirectional-override characters survive in titles")
 @given(feeds(max_items=2))
 @settings(max_examples=EXAMPLES)
 @example(
@@ -116,7 +109,6 @@ def entity_feeds(draw: st.DrawFn) -> FeedSpec:
     return FeedSpec(base.format, "utf-8", base.items, base.title, tuple(values), padding)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14: hostile-XML guard scans only the first 64 KB; declarations pass")
 @given(entity_feeds())
 @KNOWN_BUG
 @example(FeedSpec("rss", "utf-8", (), "t", (("a", "lol" * 20),), padding=70_000))
