@@ -2,8 +2,9 @@
 
 moto (server mode) stands in for DynamoDB, SQS and S3, created from template.yaml; a local server
 stands in for the feeds and the price API. The real handlers run with real event shapes:
-dispatch → fetch queue → fetch → article queue → process → store, then the API is served on http://127.0.0.1:3000 (PORT
-changes it), each request turned into an API Gateway proxy event as `sam local start-api` does.
+dispatch → fetch queue → fetch → article queue → process → store, then the API is served on
+http://127.0.0.1:3000/v1 (PORT changes the port) through `devtools.apigw`, a local REST API
+Gateway configured from template.yaml: its stage, routes, binary media types and limits.
 
 `--sources FILE` polls a real sources file instead (needs internet; private addresses stay refused).
 """
@@ -11,11 +12,9 @@ changes it), each request turned into an API Gateway proxy event as `sam local s
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import sys
 import tempfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "shared"))
 sys.path.insert(0, str(ROOT))
 
+from devtools import apigw  # noqa: E402
 from devtools.lambda_local import (  # noqa: E402
-    api_event,
     drain_queue,
     invoke,
     load_event,
@@ -73,45 +72,6 @@ def configure_environment(endpoint: str, extra: dict[str, str]) -> None:
         if isinstance(value, str | int):
             os.environ.setdefault(key, str(value))
     os.environ.update(extra)
-
-
-def make_api_server(port: int, api_module: Any) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "NewsroomLocalApi/1.0"
-
-        def log_message(self, format: str, *args: object) -> None:
-            say(f"  {self.command} {self.path} -> {args[1] if len(args) > 1 else ''}")
-
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else None
-            headers = {k: v for k, v in self.headers.items()}
-            headers.setdefault("X-Forwarded-Proto", "http")
-            event = api_event(self.command, self.path, headers, body)
-            result = invoke(api_module, event, "ApiFunction")
-            payload = result.get("body") or ""
-            raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
-            self.send_response(int(result["statusCode"]))
-            sent = set()
-            for key, values in (result.get("multiValueHeaders") or {}).items():
-                for value in values:
-                    self.send_header(key, value)
-                sent.add(key.lower())
-            for key, value in (result.get("headers") or {}).items():
-                if key.lower() not in sent:
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(raw)
-
-        do_GET = _handle
-        do_POST = _handle
-        do_PUT = _handle
-        do_DELETE = _handle
-        do_HEAD = _handle
-
-    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
 
 
 def run_pipeline(sources_file: Path | None, *, allow_private: bool) -> dict[str, Any]:
@@ -218,9 +178,13 @@ def main(argv: list[str] | None = None) -> int:
         say(f"     {article.reading_minutes} min read · {article.credit_line}{copies}")
     if args.no_serve:
         return 0
-    server = make_api_server(args.port, state["api"])
-    base = f"http://127.0.0.1:{args.port}"
-    say(f"\nAPI (ApiFunction handler) on {base} — try:")
+    served = apigw.serve_module(state["api"], args.port, log=say)
+    base = served.base_url
+    # Links in pages and feeds name the local stage (behind AWS it is the execute-api domain or
+    # the configured site); an explicit PUBLIC_BASE_URL wins.
+    os.environ.setdefault("PUBLIC_BASE_URL", base)
+    runtime.settings.cache_clear()
+    say(f"\nAPI (ApiFunction behind the local API Gateway, stage {served.gateway.config.stage}) on {base} — try:")
     for path in (
         "/articles",
         "/articles?category=policy",
@@ -235,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"   {base}/articles/{page.items[-1].id}")
     say("Ctrl-C to stop.")
     try:
-        server.serve_forever()
+        served.server.serve_forever()
     except KeyboardInterrupt:
         say("stopped")
     return 0

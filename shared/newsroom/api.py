@@ -31,7 +31,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.router import Router
 
-from newsroom import pages
+from newsroom import pages, wire
 from newsroom.config import Settings, load_sources, settings
 from newsroom.display import price_display
 from newsroom.models import Article, Category, ProviderHealth, Source, SourceState, iso, utc
@@ -174,6 +174,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         "application/json",
         "Index",
         300,
+        compress=True,
         tags=("meta",),
         html_page=True,
     ),
@@ -195,6 +196,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         "application/json",
         "OpenApiDocument",
         3600,
+        compress=True,
         tags=("meta",),
     ),
     RouteSpec(
@@ -206,6 +208,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         "ArticlePage",
         60,
         LIST_PARAMS,
+        compress=True,
         last_modified=True,
         paged=True,
         bad_request=True,
@@ -227,6 +230,7 @@ ROUTES: tuple[RouteSpec, ...] = (
                 where="path",
             ),
         ),
+        compress=True,
         last_modified=True,
         not_found=True,
         tags=("articles",),
@@ -285,6 +289,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         "application/json",
         "Prices",
         30,
+        compress=True,
         tags=("prices",),
     ),
     RouteSpec(
@@ -303,6 +308,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         "Sources",
         60,
         paging_params("Sources", SOURCES_DEFAULT_LIMIT),
+        compress=True,
         paged=True,
         bad_request=True,
         tags=("meta",),
@@ -400,7 +406,8 @@ class Api:
         self._openapi_text: str | None = None
         self.router = Router()
         for spec in ROUTES:
-            self.router.get(spec.resolver_path, compress=spec.compress)(self._serve(spec))
+            # compress=False: `_serve` compresses itself (Powertools would gzip for "gzip;q=0").
+            self.router.get(spec.resolver_path, compress=False)(self._serve(spec))
 
     @property
     def store(self) -> Store:
@@ -475,9 +482,9 @@ class Api:
                 f"since must be an RFC 3339 date-time such as 2026-05-31T08:00:00Z or a date such as 2026-05-31 ({exc})"
             ) from exc
 
-    def _page(self) -> tuple[tuple[Article, ...], str | None]:
+    def _page(self, limit: int | None = None) -> tuple[tuple[Article, ...], str | None]:
         listing = self._listing()
-        limit = self._limit()
+        limit = self._limit() if limit is None else limit
         since = self._since()
         cursor = self._query("cursor")
         try:
@@ -509,9 +516,8 @@ class Api:
             return None
         return self._url_with(path, **self._filters(), limit=self._query("limit"), cursor=cursor)
 
-    def _gzip_accepted(self) -> bool:
-        # The same test Powertools applies before compressing a `compress=True` route.
-        return "gzip" in (self.router.current_event.headers.get("accept-encoding") or "")
+    def _accept_encoding(self) -> str | None:
+        return self.router.current_event.headers.get("accept-encoding")
 
     def _serve(self, spec: RouteSpec) -> Callable[..., Response]:
         handler: Callable[..., Body] = getattr(self, spec.handler)
@@ -523,7 +529,9 @@ class Api:
             body = handler(**path_params)
             if spec.max_age is None:
                 return Response(200, media_type, body.text, {"Cache-Control": "no-store", "Vary": vary})
-            coding = "-gzip" if spec.compress and self._gzip_accepted() else ""
+            gzipped = spec.compress and wire.will_gzip(body.text, self._accept_encoding())
+            # One strong validator per representation: the gzip body and the plain one differ.
+            coding = "-gzip" if gzipped else ""
             etag = f'"{hashlib.sha256(body.text.encode()).hexdigest()[:32]}{coding}"'
             headers: dict[str, str] = {
                 "ETag": etag,
@@ -537,9 +545,11 @@ class Api:
             if self._not_modified(etag, body.last_modified):
                 # compress=False: Powertools would otherwise gzip the empty body into 20 bytes.
                 return Response(status_code=304, body="", headers=headers, compress=False)
-            return Response(
-                status_code=200, content_type=body.media_type or media_type, body=body.text, headers=headers
-            )
+            content_type = body.media_type or media_type
+            if gzipped:
+                # Base64 with isBase64Encoded; BinaryMediaTypes */* has API Gateway decode it.
+                return wire.gzip_response(200, content_type, body.text, headers)
+            return Response(200, content_type, body.text, headers, compress=False)
 
         serve.__name__ = spec.handler
         return serve
@@ -572,20 +582,74 @@ class Api:
             next_url=self._next_url(path, next_cursor),
         )
 
-    def _feed_articles(self) -> tuple[tuple[Article, ...], str | None]:
+    def _with_bodies(self, summaries: tuple[Article, ...], known: Mapping[str, Article]) -> tuple[Article, ...]:
+        # Listing entries carry no body; one BatchGetItem fetches the bodies the page lacks.
+        missing = [a.id for a in summaries if a.id not in known]
+        full = {**known, **({a.id: a for a in self.store.get_articles(missing)} if missing else {})}
+        return tuple(full.get(a.id, a) for a in summaries)
+
+    def _bounded(
+        self,
+        articles: tuple[Article, ...],
+        cursor: str | None,
+        render: Callable[[tuple[Article, ...], str | None], str],
+        *,
+        with_bodies: bool,
+    ) -> tuple[tuple[Article, ...], str | None, str]:
+        """The page cut to what one response can carry: its items, `next` cursor and text.
+
+        Lambda returns at most 6 MB (a bigger response is API Gateway's 502), and `limit` times
+        MaxBodyBytes can pass that many times over. So a page stops adding items before its
+        body, encoded as it will be sent (`wire.encoded_size`), would pass
+        `wire.RESPONSE_BODY_BUDGET_BYTES`, and its `next` cursor continues after the last item
+        it kept: a Query for that many items gives the cursor (and the items, should the
+        listing have moved meanwhile). At least one item is kept, so paging always advances.
+        """
+        budget = wire.RESPONSE_BODY_BUDGET_BYTES
+        accept_encoding = self._accept_encoding()
+
+        def size(text: str) -> int:
+            return wire.encoded_size(text, gzipped=wire.will_gzip(text, accept_encoding))
+
+        def fits(text: str) -> bool:
+            # No character takes more than 12 bytes once escaped (an astral one as two \uXXXX):
+            # a page below budget / 12 characters fits without encoding it to find out.
+            return len(text) * 12 <= budget or size(text) <= budget
+
+        text = render(articles, cursor)
+        if len(articles) <= 1 or fits(text):
+            return articles, cursor, text
+        # Each item's share: the page with it alone less the empty page. Exact for JSON-escaped
+        # text; for gzip, compressing items apart never beats compressing them together.
+        stand_in = cursor or "x" * 200  # a cursor's length, for the next link in the page
+        empty = size(render((), stand_in))
+        total, keep = empty, 0
+        for article in articles:
+            total += size(render((article,), stand_in)) - empty
+            if total > budget:
+                break
+            keep += 1
+        keep = max(keep, 1)
+        by_id = {a.id: a for a in articles}
+        while True:
+            summaries, next_cursor = self._page(limit=keep)
+            kept = self._with_bodies(summaries, by_id) if with_bodies else summaries
+            text = render(kept, next_cursor)
+            if keep == 1 or fits(text):
+                return kept, next_cursor, text
+            keep -= 1
+
+    def _feed(self, path: str, render: Callable[[FeedMeta, tuple[Article, ...]], str]) -> Body:
         summaries, cursor = self._page()
-        # Listing entries carry no body; one BatchGetItem fetches the bodies of the page.
-        full = {a.id: a for a in self.store.get_articles([a.id for a in summaries])} if summaries else {}
-        return tuple(full.get(a.id, a) for a in summaries), cursor
+        articles = self._with_bodies(summaries, {})
+        articles, cursor, text = self._bounded(
+            articles, cursor, lambda items, after: render(self._feed_meta(path, after), items), with_bodies=True
+        )
+        return Body(text, next_url=self._next_url(path, cursor), last_modified=self._newest(articles))
 
     @staticmethod
     def _newest(articles: tuple[Article, ...]) -> datetime | None:
         return max((a.updated for a in articles), default=None)
-
-    def _feed(self, path: str, render: Callable[[FeedMeta, tuple[Article, ...]], str]) -> Body:
-        articles, cursor = self._feed_articles()
-        meta = self._feed_meta(path, cursor)
-        return Body(render(meta, articles), next_url=meta.next_url, last_modified=self._newest(articles))
 
     # -- routes ------------------------------------------------------------------------------
 
@@ -607,14 +671,17 @@ class Api:
         return Body(self._openapi_text)
 
     def list_articles(self) -> Body:
-        articles, cursor = self._page()
-        next_url = self._next_url("/articles", cursor)
-        body = {
-            "items": [article_summary_json(a) for a in articles],
-            "next_cursor": cursor,
-            "next_url": next_url,
-        }
-        return Body(json.dumps(body, ensure_ascii=False), next_url=next_url, last_modified=self._newest(articles))
+        def render(items: tuple[Article, ...], after: str | None) -> str:
+            body = {
+                "items": [article_summary_json(a) for a in items],
+                "next_cursor": after,
+                "next_url": self._next_url("/articles", after),
+            }
+            return json.dumps(body, ensure_ascii=False)
+
+        summaries, cursor = self._page()
+        articles, cursor, text = self._bounded(summaries, cursor, render, with_bodies=False)
+        return Body(text, next_url=self._next_url("/articles", cursor), last_modified=self._newest(articles))
 
     def get_article(self, article_id: str) -> Body:
         if not _ARTICLE_ID.match(article_id):
