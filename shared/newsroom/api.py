@@ -51,6 +51,8 @@ PROBLEM_JSON = "application/problem+json"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
 SOURCES_DEFAULT_LIMIT = 50
+# Story bodies per BatchGetItem while a feed page fills (one call for a default page).
+BATCH_STEP = 25
 # The scope signed into /sources cursors; no article listing has this name, so a cursor of one
 # cannot be replayed on the other.
 SOURCES_CURSOR_SCOPE = "/sources"
@@ -588,6 +590,16 @@ class Api:
         full = {**known, **({a.id: a for a in self.store.get_articles(missing)} if missing else {})}
         return tuple(full.get(a.id, a) for a in summaries)
 
+    def _encoded_size(self, text: str) -> int:
+        return wire.encoded_size(text, gzipped=wire.will_gzip(text, self._accept_encoding()))
+
+    def _fits(self, text: str) -> bool:
+        """Whether `text`, encoded as it will be sent, is within the response body budget."""
+        # No character takes more than 12 bytes once escaped (an astral one as two \uXXXX):
+        # a page below budget / 12 characters fits without encoding it to find out.
+        budget = wire.RESPONSE_BODY_BUDGET_BYTES
+        return len(text) * 12 <= budget or self._encoded_size(text) <= budget
+
     def _bounded(
         self,
         articles: tuple[Article, ...],
@@ -606,16 +618,7 @@ class Api:
         listing have moved meanwhile). At least one item is kept, so paging always advances.
         """
         budget = wire.RESPONSE_BODY_BUDGET_BYTES
-        accept_encoding = self._accept_encoding()
-
-        def size(text: str) -> int:
-            return wire.encoded_size(text, gzipped=wire.will_gzip(text, accept_encoding))
-
-        def fits(text: str) -> bool:
-            # No character takes more than 12 bytes once escaped (an astral one as two \uXXXX):
-            # a page below budget / 12 characters fits without encoding it to find out.
-            return len(text) * 12 <= budget or size(text) <= budget
-
+        size, fits = self._encoded_size, self._fits
         text = render(articles, cursor)
         if len(articles) <= 1 or fits(text):
             return articles, cursor, text
@@ -640,11 +643,19 @@ class Api:
             keep -= 1
 
     def _feed(self, path: str, render: Callable[[FeedMeta, tuple[Article, ...]], str]) -> Body:
+        def text_of(items: tuple[Article, ...], after: str | None) -> str:
+            return render(self._feed_meta(path, after), items)
+
         summaries, cursor = self._page()
-        articles = self._with_bodies(summaries, {})
-        articles, cursor, text = self._bounded(
-            articles, cursor, lambda items, after: render(self._feed_meta(path, after), items), with_bodies=True
-        )
+        # Bodies come BATCH_STEP stories at a time (one BatchGetItem for a default page), and no
+        # more once those fetched already fill a response: 100 bodies of 300 KB are 30 MB to read
+        # for the dozen or so that one response can carry.
+        articles: tuple[Article, ...] = ()
+        for start in range(0, len(summaries), BATCH_STEP):
+            articles += self._with_bodies(summaries[start : start + BATCH_STEP], {})
+            if start + BATCH_STEP < len(summaries) and not self._fits(text_of(articles, cursor)):
+                break
+        articles, cursor, text = self._bounded(articles, cursor, text_of, with_bodies=True)
         return Body(text, next_url=self._next_url(path, cursor), last_modified=self._newest(articles))
 
     @staticmethod

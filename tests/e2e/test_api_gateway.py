@@ -160,10 +160,16 @@ ALPHABET = 'abcdefghijklmnopqrstuvwxyz "é€😀'
 
 
 def _words(rng: random.Random, size: int) -> str:
-    text = "".join(rng.choice(ALPHABET) for _ in range(size))
-    while len(text.encode()) > size:
-        text = text[:-1]
-    return text
+    """Random text of at most `size` UTF-8 bytes (and within 4 of it)."""
+    chars: list[str] = []
+    used = 0
+    while True:
+        char = rng.choice(ALPHABET)
+        width = len(char.encode())
+        if used + width > size:
+            return "".join(chars)
+        chars.append(char)
+        used += width
 
 
 def worst_article(n: int, max_body: int, rng: random.Random) -> Article:
@@ -207,29 +213,51 @@ def worst_case(stack: Stack) -> list[str]:
     ids = []
     for n in range(100):
         # One random body shared by all keeps the test quick; each story still differs in id and date.
-        article = replace(first, id=f"{n:020x}", guid=f"g{n}", published=T0 + timedelta(minutes=n))
-        store.create_article(replace(article, updated=article.published, first_seen=article.published), guid=None)
+        moment = T0 + timedelta(minutes=n)
+        article = replace(first, id=f"{n:020x}", guid=f"g{n}", published=moment, updated=moment, first_seen=moment)
+        # The items create_article writes, put one by one: moto copies the whole table for every
+        # transaction, which makes 100 stories of 300 KB take minutes.
+        items = [{"TableName": stack.resources.table_name, "Item": store._story_item(article, 1)}]
+        items += [put["Put"] for put in store._listing_puts(article)]
+        for item in items:
+            stack.dynamodb.put_item(**item)
         ids.append(article.id)
+    assert len(store.get_articles(ids)) == 100
     return ids
+
+
+@pytest.fixture
+def patient_site(site: Site) -> Site:
+    """The gateway with room for moto on a shared machine, far slower than DynamoDB and Lambda
+    (reading 30 MB of stories takes seconds): sizes are what these tests are about, and the
+    time limits have their own tests (tests/unit/test_apigw.py)."""
+    gateway = site.served.gateway
+    gateway.config = replace(gateway.config, function_timeout_seconds=120, integration_timeout_seconds=120)
+    return site
 
 
 NEXT = re.compile(r'<([^>]+)>; rel="next"')
 
 
-@pytest.mark.parametrize("client", ["identity", "gzip"])
-@pytest.mark.parametrize("path", ["/feed.json", "/feed.rss", "/feed.atom", "/articles"])
-def test_the_largest_page_fits_what_lambda_may_return(
-    worst_case: list[str], site: Site, path: str, client: str
+def test_the_largest_pages_fit_what_lambda_may_return_and_page_through_every_story(
+    worst_case: list[str], patient_site: Site
 ) -> None:
-    resp, raw, result = site.get(f"{path}?limit=100", CLIENTS[client])
-    assert resp.status == 200, raw[:200]
-    assert len(json.dumps(result).encode()) <= LAMBDA_LIMIT
-    if path != "/articles":  # story bodies: far more than one response can carry
-        assert NEXT.search(resp.headers.get("Link") or ""), "a cut page says where to go on"
-        assert received(resp, raw).count(b"a.example/") < 100 * 2
-
-
-def test_paging_the_largest_pages_lists_every_story_once(worst_case: list[str], site: Site) -> None:
+    # One test, one 30 MB table: filling moto takes most of its time.
+    site = patient_site
+    for path, client in (
+        ("/feed.json", "identity"),
+        ("/feed.rss", "identity"),
+        ("/feed.atom", "identity"),
+        ("/feed.atom", "gzip"),  # Atom escapes the HTML once more: the biggest text to compress
+        ("/articles", "identity"),
+    ):
+        resp, raw, result = site.get(f"{path}?limit=100", CLIENTS[client])
+        where = f"{client} {path}"
+        assert resp.status == 200, (where, raw[:200])
+        assert len(json.dumps(result).encode()) <= LAMBDA_LIMIT, where
+        if path != "/articles":  # story bodies: far more than one response can carry
+            assert NEXT.search(resp.headers.get("Link") or ""), f"{where}: a cut page says where to go on"
+    # Following `next` from the first page lists each of the 100 stories exactly once.
     seen: list[str] = []
     url: str | None = "/feed.json?limit=100"
     pages = 0
@@ -237,7 +265,7 @@ def test_paging_the_largest_pages_lists_every_story_once(worst_case: list[str], 
         resp, raw, result = site.get(url, CLIENTS["identity"])
         assert resp.status == 200 and len(json.dumps(result).encode()) <= LAMBDA_LIMIT
         feed = json.loads(raw)
-        seen += [item["id"].rsplit("/", 1)[-1] if "/" in item["id"] else item["id"] for item in feed["items"]]
+        seen += [item["id"] for item in feed["items"]]
         url = feed.get("next_url")
         pages += 1
         assert pages < 100

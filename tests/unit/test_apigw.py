@@ -82,7 +82,9 @@ def test_a_template_change_is_seen(tmp_path: Path) -> None:
     text = TEMPLATE.read_text(encoding="utf-8")
     text = text.replace("      StageName: v1\n", "      StageName: prod\n      MinimumCompressionSize: 2048\n")
     text = text.replace('        - "*/*"\n', "        - image~1png\n        - application/octet-stream\n")
-    text = text.replace("            Path: /{proxy+}\n            Method: GET", "            Path: /{proxy+}\n            Method: ANY")
+    text = text.replace(
+        "            Path: /{proxy+}\n            Method: GET", "            Path: /{proxy+}\n            Method: ANY"
+    )
     changed = tmp_path / "template.yaml"
     changed.write_text(text, encoding="utf-8")
     cfg = apigw.gateway_config(path=changed)
@@ -210,7 +212,13 @@ def test_headers_and_multi_value_headers_merge_with_the_multi_values_winning() -
     resp = get(Gateway(config(), Recorder(result)), "/v1/")
     assert resp.status == 201 and resp.body == b"done"
     names = [(k, v) for k, v in resp.headers if k.startswith(("X-", "Set-"))]
-    assert names == [("X-One", "single"), ("X-Both", "a"), ("X-Both", "b"), ("Set-Cookie", "c=1"), ("Set-Cookie", "d=2")]
+    assert names == [
+        ("X-One", "single"),
+        ("X-Both", "a"),
+        ("X-Both", "b"),
+        ("Set-Cookie", "c=1"),
+        ("Set-Cookie", "d=2"),
+    ]
 
 
 @pytest.mark.parametrize("result", [None, "text", {"body": "no status"}, {"statusCode": 200, "body": 5}])
