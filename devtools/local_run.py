@@ -2,8 +2,9 @@
 
 moto (server mode) stands in for DynamoDB, SQS and S3, created from template.yaml; a local server
 stands in for the feeds and the price API. The real handlers run with real event shapes:
-dispatch → fetch queue → fetch → article queue → process → store, then the API is served on http://127.0.0.1:3000 (PORT
-changes it), each request turned into an API Gateway proxy event as `sam local start-api` does.
+dispatch → fetch queue → fetch → article queue → process → store, then the API is served on
+http://127.0.0.1:3000/v1 (PORT changes the port) through `devtools.apigw`, a local REST API
+Gateway configured from template.yaml: its stage, routes, binary media types and limits.
 
 `--sources FILE` polls a real sources file instead (needs internet; private addresses stay refused).
 `--sources FILE --allow-private-network` also reaches feeds on 127.0.0.1 and private networks
@@ -13,11 +14,9 @@ changes it), each request turned into an API Gateway proxy event as `sam local s
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import sys
 import tempfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "shared"))
 sys.path.insert(0, str(ROOT))
 
+from devtools import apigw  # noqa: E402
 from devtools.lambda_local import (  # noqa: E402
-    api_event,
     drain_queue,
     invoke,
     load_event,
@@ -77,45 +76,6 @@ def configure_environment(endpoint: str, extra: dict[str, str]) -> None:
     os.environ.update(extra)
 
 
-def make_api_server(port: int, api_module: Any) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "NewsroomLocalApi/1.0"
-
-        def log_message(self, format: str, *args: object) -> None:
-            say(f"  {self.command} {self.path} -> {args[1] if len(args) > 1 else ''}")
-
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else None
-            headers = {k: v for k, v in self.headers.items()}
-            headers.setdefault("X-Forwarded-Proto", "http")
-            event = api_event(self.command, self.path, headers, body)
-            result = invoke(api_module, event, "ApiFunction")
-            payload = result.get("body") or ""
-            raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
-            self.send_response(int(result["statusCode"]))
-            sent = set()
-            for key, values in (result.get("multiValueHeaders") or {}).items():
-                for value in values:
-                    self.send_header(key, value)
-                sent.add(key.lower())
-            for key, value in (result.get("headers") or {}).items():
-                if key.lower() not in sent:
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(raw)
-
-        do_GET = _handle
-        do_POST = _handle
-        do_PUT = _handle
-        do_DELETE = _handle
-        do_HEAD = _handle
-
-    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
-
-
 PRIVATE_NETWORK_WARNING = (
     "!! --allow-private-network: the fetcher WILL contact loopback and private addresses "
     "(127.0.0.1, 10/8, 192.168/16, ...), the SSRF guard is OFF for this run; the deployed stack never does this."
@@ -159,9 +119,10 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
             if embedded
             else os.environ.get("PRICE_API_BASE_URL", "https://api.coingecko.com/api/v3"),
             "ALLOW_PRIVATE_NETWORK": "true" if allow_private else "false",
-            # Links and redirects are built on this, never on the request's Host header; the
-            # local server is not API Gateway, so its address is configured like a custom domain.
-            "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}",
+            # Links and redirects are built on this, never on the request's Host header: the
+            # local gateway's stage URL, as the execute-api host's links name the stage.
+            "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL")
+            or f"http://127.0.0.1:{port}/{apigw.gateway_config().stage}",
             # The sample stories' article pages live on public hosts (defiliban.io...), which the
             # embedded run must not reach; tests/unit/test_fulltext.py fetches local pages instead.
             **({"FULLTEXT_MAX_PAGES": "0"} if embedded else {}),
@@ -243,9 +204,13 @@ def main(argv: list[str] | None = None) -> int:
         say(f"     {article.reading_minutes} min read · {article.credit_line}{copies}")
     if args.no_serve:
         return 0
-    server = make_api_server(args.port, state["api"])
-    base = f"http://127.0.0.1:{args.port}"
-    say(f"\nAPI (ApiFunction handler) on {base} — try:")
+    served = apigw.serve_module(state["api"], args.port, log=say)
+    base = served.base_url
+    # Links in pages and feeds name the local stage (behind AWS it is the execute-api domain or
+    # the configured site); an explicit PUBLIC_BASE_URL wins.
+    os.environ.setdefault("PUBLIC_BASE_URL", base)
+    runtime.settings.cache_clear()
+    say(f"\nAPI (ApiFunction behind the local API Gateway, stage {served.gateway.config.stage}) on {base} — try:")
     for path in (
         "/articles",
         "/articles?category=policy",
@@ -260,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"   {base}/articles/{page.items[-1].id}")
     say("Ctrl-C to stop.")
     try:
-        server.serve_forever()
+        served.server.serve_forever()
     except KeyboardInterrupt:
         say("stopped")
     return 0

@@ -32,7 +32,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.router import Router
 
-from newsroom import pages
+from newsroom import pages, wire
 from newsroom.batches import StoreIncomplete
 from newsroom.config import Settings, load_sources, settings
 from newsroom.display import price_display
@@ -53,6 +53,8 @@ PROBLEM_JSON = "application/problem+json"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
 SOURCES_DEFAULT_LIMIT = 50
+# Story bodies per BatchGetItem while a feed page fills (one call for a default page).
+BATCH_STEP = 25
 # The scope signed into /sources cursors; no article listing has this name, so a cursor of one
 # cannot be replayed on the other.
 SOURCES_CURSOR_SCOPE = "/sources"
@@ -178,6 +180,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         "application/json",
         "Index",
         300,
+        compress=True,
         tags=("meta",),
         html_page=True,
     ),
@@ -199,6 +202,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         "application/json",
         "OpenApiDocument",
         3600,
+        compress=True,
         tags=("meta",),
     ),
     RouteSpec(
@@ -210,6 +214,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         "ArticlePage",
         60,
         LIST_PARAMS,
+        compress=True,
         paged=True,
         bad_request=True,
         tags=("articles",),
@@ -230,6 +235,7 @@ ROUTES: tuple[RouteSpec, ...] = (
                 where="path",
             ),
         ),
+        compress=True,
         not_found=True,
         tags=("articles",),
         html_page=True,
@@ -284,6 +290,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         "application/json",
         "Prices",
         30,
+        compress=True,
         tags=("prices",),
     ),
     RouteSpec(
@@ -302,6 +309,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         "Sources",
         60,
         paging_params("Sources", SOURCES_DEFAULT_LIMIT),
+        compress=True,
         paged=True,
         bad_request=True,
         tags=("meta",),
@@ -398,7 +406,8 @@ class Api:
         self._openapi_text: str | None = None
         self.router = Router()
         for spec in ROUTES:
-            self.router.get(spec.resolver_path, compress=spec.compress)(self._serve(spec))
+            # compress=False: `_serve` compresses itself (Powertools would gzip for "gzip;q=0").
+            self.router.get(spec.resolver_path, compress=False)(self._serve(spec))
 
     @property
     def store(self) -> Store:
@@ -479,9 +488,9 @@ class Api:
                 f"since must be an RFC 3339 date-time such as 2026-05-31T08:00:00Z or a date such as 2026-05-31 ({exc})"
             ) from exc
 
-    def _page(self) -> tuple[tuple[Article, ...], str | None]:
+    def _page(self, limit: int | None = None) -> tuple[tuple[Article, ...], str | None]:
         listing = self._listing()
-        limit = self._limit()
+        limit = self._limit() if limit is None else limit
         since = self._since()
         cursor = self._query("cursor")
         try:
@@ -506,9 +515,8 @@ class Api:
             return None
         return self._url_with(path, **self._filters(), limit=self._query("limit"), cursor=cursor)
 
-    def _gzip_accepted(self) -> bool:
-        # The same test Powertools applies before compressing a `compress=True` route.
-        return "gzip" in (self.router.current_event.headers.get("accept-encoding") or "")
+    def _accept_encoding(self) -> str | None:
+        return self.router.current_event.headers.get("accept-encoding")
 
     def _serve(self, spec: RouteSpec) -> Callable[..., Response]:
         handler: Callable[..., Body] = getattr(self, spec.handler)
@@ -520,7 +528,9 @@ class Api:
             body = handler(**path_params)
             if spec.max_age is None:
                 return Response(200, media_type, body.text, {"Cache-Control": "no-store", "Vary": vary})
-            coding = "-gzip" if spec.compress and self._gzip_accepted() else ""
+            gzipped = spec.compress and wire.will_gzip(body.text, self._accept_encoding())
+            # One strong validator per representation: the gzip body and the plain one differ.
+            coding = "-gzip" if gzipped else ""
             etag = f'"{hashlib.sha256(body.text.encode()).hexdigest()[:32]}{coding}"'
             headers: dict[str, str] = {
                 "ETag": etag,
@@ -532,9 +542,11 @@ class Api:
             if self._not_modified(etag):
                 # compress=False: Powertools would otherwise gzip the empty body into 20 bytes.
                 return Response(status_code=304, body="", headers=headers, compress=False)
-            return Response(
-                status_code=200, content_type=body.media_type or media_type, body=body.text, headers=headers
-            )
+            content_type = body.media_type or media_type
+            if gzipped:
+                # Base64 with isBase64Encoded; BinaryMediaTypes */* has API Gateway decode it.
+                return wire.gzip_response(200, content_type, body.text, headers)
+            return Response(200, content_type, body.text, headers, compress=False)
 
         serve.__name__ = spec.handler
         return serve
@@ -560,16 +572,79 @@ class Api:
             sources={source.id: source for source in self._known_sources()},
         )
 
-    def _feed_articles(self) -> tuple[tuple[Article, ...], str | None]:
-        summaries, cursor = self._page()
-        # Listing entries carry no body; one BatchGetItem fetches the bodies of the page.
-        full = {a.id: a for a in self.store.get_articles([a.id for a in summaries])} if summaries else {}
-        return tuple(full.get(a.id, a) for a in summaries), cursor
+    def _with_bodies(self, summaries: tuple[Article, ...], known: Mapping[str, Article]) -> tuple[Article, ...]:
+        # Listing entries carry no body; one BatchGetItem fetches the bodies the page lacks.
+        missing = [a.id for a in summaries if a.id not in known]
+        full = {**known, **({a.id: a for a in self.store.get_articles(missing)} if missing else {})}
+        return tuple(full.get(a.id, a) for a in summaries)
+
+    def _encoded_size(self, text: str) -> int:
+        return wire.encoded_size(text, gzipped=wire.will_gzip(text, self._accept_encoding()))
+
+    def _fits(self, text: str) -> bool:
+        """Whether `text`, encoded as it will be sent, is within the response body budget."""
+        # No character takes more than 12 bytes once escaped (an astral one as two \uXXXX):
+        # a page below budget / 12 characters fits without encoding it to find out.
+        budget = wire.RESPONSE_BODY_BUDGET_BYTES
+        return len(text) * 12 <= budget or self._encoded_size(text) <= budget
+
+    def _bounded(
+        self,
+        articles: tuple[Article, ...],
+        cursor: str | None,
+        render: Callable[[tuple[Article, ...], str | None], str],
+        *,
+        with_bodies: bool,
+    ) -> tuple[tuple[Article, ...], str | None, str]:
+        """The page cut to what one response can carry: its items, `next` cursor and text.
+
+        Lambda returns at most 6 MB (a bigger response is API Gateway's 502), and `limit` times
+        MaxBodyBytes can pass that many times over. So a page stops adding items before its
+        body, encoded as it will be sent (`wire.encoded_size`), would pass
+        `wire.RESPONSE_BODY_BUDGET_BYTES`, and its `next` cursor continues after the last item
+        it kept: a Query for that many items gives the cursor (and the items, should the
+        listing have moved meanwhile). At least one item is kept, so paging always advances.
+        """
+        budget = wire.RESPONSE_BODY_BUDGET_BYTES
+        size, fits = self._encoded_size, self._fits
+        text = render(articles, cursor)
+        if len(articles) <= 1 or fits(text):
+            return articles, cursor, text
+        # Each item's share: the page with it alone less the empty page. Exact for JSON-escaped
+        # text; for gzip, compressing items apart never beats compressing them together.
+        stand_in = cursor or "x" * 200  # a cursor's length, for the next link in the page
+        empty = size(render((), stand_in))
+        total, keep = empty, 0
+        for article in articles:
+            total += size(render((article,), stand_in)) - empty
+            if total > budget:
+                break
+            keep += 1
+        keep = max(keep, 1)
+        by_id = {a.id: a for a in articles}
+        while True:
+            summaries, next_cursor = self._page(limit=keep)
+            kept = self._with_bodies(summaries, by_id) if with_bodies else summaries
+            text = render(kept, next_cursor)
+            if keep == 1 or fits(text):
+                return kept, next_cursor, text
+            keep -= 1
 
     def _feed(self, path: str, render: Callable[[FeedMeta, tuple[Article, ...]], str]) -> Body:
-        articles, cursor = self._feed_articles()
-        meta = self._feed_meta(path, cursor)
-        return Body(render(meta, articles), next_url=meta.next_url)
+        def text_of(items: tuple[Article, ...], after: str | None) -> str:
+            return render(self._feed_meta(path, after), items)
+
+        summaries, cursor = self._page()
+        # Bodies come BATCH_STEP stories at a time (one BatchGetItem for a default page), and no
+        # more once those fetched already fill a response: 100 bodies of 300 KB are 30 MB to read
+        # for the dozen or so that one response can carry.
+        articles: tuple[Article, ...] = ()
+        for start in range(0, len(summaries), BATCH_STEP):
+            articles += self._with_bodies(summaries[start : start + BATCH_STEP], {})
+            if start + BATCH_STEP < len(summaries) and not self._fits(text_of(articles, cursor)):
+                break
+        articles, cursor, text = self._bounded(articles, cursor, text_of, with_bodies=True)
+        return Body(text, next_url=self._next_url(path, cursor))
 
     # -- routes ------------------------------------------------------------------------------
 
@@ -591,14 +666,17 @@ class Api:
         return Body(self._openapi_text)
 
     def list_articles(self) -> Body:
-        articles, cursor = self._page()
-        next_url = self._next_url("/articles", cursor)
-        body = {
-            "items": [article_summary_json(a) for a in articles],
-            "next_cursor": cursor,
-            "next_url": next_url,
-        }
-        return Body(json.dumps(body, ensure_ascii=False), next_url=next_url)
+        def render(items: tuple[Article, ...], after: str | None) -> str:
+            body = {
+                "items": [article_summary_json(a) for a in items],
+                "next_cursor": after,
+                "next_url": self._next_url("/articles", after),
+            }
+            return json.dumps(body, ensure_ascii=False)
+
+        summaries, cursor = self._page()
+        _, cursor, text = self._bounded(summaries, cursor, render, with_bodies=False)
+        return Body(text, next_url=self._next_url("/articles", cursor))
 
     def get_article(self, article_id: str) -> Body:
         if not _ARTICLE_ID.match(article_id):

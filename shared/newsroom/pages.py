@@ -29,6 +29,7 @@ from urllib.parse import urlencode, urlsplit
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import Router
 
+from newsroom import wire
 from newsroom.config import Settings, settings
 from newsroom.display import format_change, format_date, format_reading_time, format_usd
 from newsroom.html import sanitize_html
@@ -354,10 +355,12 @@ def html_response(
 ) -> Response:
     """A page with an ETag of its own bytes, answering a matching If-None-Match with 304.
 
-    As in the JSON API: the ETag names the content coding (these routes are gzip-compressed for
-    clients that accept it), and `Vary: Origin` because CORS headers follow the Origin header.
+    As in the JSON API: gzip for clients that accept it (`wire.accepts_gzip`, q-values
+    honoured), compressed here and not by Powertools, with the coding named in the ETag, and
+    `Vary: Origin` because CORS headers follow the Origin header.
     """
-    coding = "-gzip" if "gzip" in (headers_in.get("accept-encoding") or "") else ""
+    gzipped = wire.will_gzip(body, headers_in.get("accept-encoding"))
+    coding = "-gzip" if gzipped else ""
     etag = f'"{hashlib.sha256(body.encode()).hexdigest()[:32]}{coding}"'
     headers = {
         "ETag": etag,
@@ -367,15 +370,17 @@ def html_response(
     wanted = headers_in.get("if-none-match") or ""
     tags = {t.strip().removeprefix("W/") for t in wanted.split(",")}
     if status == 200 and (etag in tags or "*" in tags):
-        return Response(status_code=304, body="", headers=headers)
-    return Response(status_code=status, content_type=content_type, body=body, headers=headers)
+        return Response(status_code=304, body="", headers=headers, compress=False)
+    if gzipped:
+        return wire.gzip_response(status, content_type, body, headers)
+    return Response(status_code=status, content_type=content_type, body=body, headers=headers, compress=False)
 
 
 def build_pages_router(store_factory: Callable[[], Store], config: Callable[[], Settings] = settings) -> Router:
     """The page routes, over the same store and settings as the JSON API."""
     router = Router()
 
-    @router.get("/news/<slug>", compress=True)
+    @router.get("/news/<slug>")
     def news(slug: str) -> Response:
         event = router.current_event
         store = store_factory()
@@ -391,7 +396,7 @@ def build_pages_router(store_factory: Callable[[], Store], config: Callable[[], 
         body = article_page(stored.article, store, config(), event)
         return html_response(body, event.headers, max_age=300)
 
-    @router.get("/category/<name>", compress=True)
+    @router.get("/category/<name>")
     def category(name: str) -> Response:
         event = router.current_event
         store = store_factory()
@@ -403,7 +408,7 @@ def build_pages_router(store_factory: Callable[[], Store], config: Callable[[], 
             return html_response(body, event.headers, status=404)
         return html_response(home_page(store, config(), event, category=chosen), event.headers, max_age=60)
 
-    @router.get("/static/site.css", compress=True)
+    @router.get("/static/site.css")
     def site_css() -> Response:
         # Versioned by content hash in every page's link, so it can be cached for a year.
         return html_response(stylesheet(), router.current_event.headers, content_type=CSS, max_age=31_536_000)

@@ -2,7 +2,8 @@
 
 `site` runs the bundled pipeline once for this package (moto for AWS with the table and queues from
 template.yaml, the sample feeds and price API on loopback, the real handlers), then serves
-the `ApiFunction` handler with the local run's HTTP front end. `browser` is Debian's chromium
+the `ApiFunction` handler behind the local API Gateway (`devtools.apigw`, the template's stage,
+routes and binary media types), as `make run` does. `browser` is Debian's chromium
 driven by Selenium through Debian's matching chromedriver.
 
 The browser, Java (for the Nu checker) and axe-core come from `scripts/install-browser-deps.sh`
@@ -16,7 +17,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 
+from devtools import apigw
 from devtools.lambda_local import drain_queue, invoke, load_event, load_handler_module
-from devtools.local_run import make_api_server
 from devtools.stack import local_stack
-from newsroom.config import settings
+from newsroom import runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("NEWSROOM_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
@@ -98,19 +98,14 @@ def site() -> Iterator[Site]:
             report = drain_queue(sqs, resources.queue_url, resources.queue_arn, load_handler_module("process_articles"))
             assert report.failed == 0
             invoke(load_handler_module("fetch_prices"), load_event("fetch_prices_schedule"))
-            server = make_api_server(0, load_handler_module("api"))
-            server.RequestHandlerClass.log_message = lambda *args: None  # type: ignore[method-assign]
-            base_url = f"http://127.0.0.1:{server.server_address[1]}"
-            # Links are built on the configured public URL, never on the request's Host header.
-            mp.setenv("PUBLIC_BASE_URL", base_url)
-            settings.cache_clear()
-            thread = threading.Thread(target=server.serve_forever, daemon=True)
-            thread.start()
+            served = apigw.serve_module(load_handler_module("api")).start()
+            # Links name the stage, as they do on the execute-api host (`make run` does the same).
+            mp.setenv("PUBLIC_BASE_URL", served.base_url)
+            runtime.settings.cache_clear()
             try:
-                yield Site(base_url)
+                yield Site(served.base_url)
             finally:
-                server.shutdown()
-                server.server_close()
+                served.stop()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -1,16 +1,16 @@
 """Schemathesis fuzzes the local API from the committed OpenAPI document.
 
-The API is the real handler behind `devtools.local_run.make_api_server` (HTTP on 127.0.0.1)
-over the moto-backed stack with the sample stories loaded. Every operation gets at least 50
-generated requests (operations without parameters have fewer distinct ones, and Hypothesis
-stops when it has tried them all), valid and invalid alike, derandomized so CI sees the same
+The API is the real handler behind the local API Gateway (`devtools.apigw`, HTTP on 127.0.0.1,
+configured from template.yaml) over the moto-backed stack with the sample stories loaded. Every
+operation gets at least 50 generated requests (operations without parameters have fewer distinct
+ones, and Hypothesis stops when it has tried them all), valid and invalid alike, derandomized so CI sees the same
 requests every run. Checks: no 5xx, every status, content type, header and body as the
 document says, and invalid input rejected with a 4xx.
 """
 
 from __future__ import annotations
 
-import threading
+import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from devtools.local_run import make_api_server
+from devtools import apigw
 
 from .conftest import Stack
 
@@ -44,7 +44,11 @@ CHECKS = [
     negative_data_rejection,
 ]
 
-schema = schemathesis.openapi.from_path(DOCUMENT)
+# The API is served on the stage's path (/v1), as API Gateway serves it; naming that path as the
+# server lets schemathesis match each response to the operation it sent (its checks compare paths).
+schema = schemathesis.openapi.from_dict(
+    {**json.loads(DOCUMENT.read_text(encoding="utf-8")), "servers": [{"url": f"/{apigw.gateway_config().stage}"}]}
+)
 
 
 @pytest.fixture
@@ -55,25 +59,11 @@ def base_url(loaded: Stack, request: pytest.FixtureRequest) -> Iterator[str]:
         requests[event["httpMethod"]] += 1
         return loaded.api.lambda_handler(event, context)
 
-    server = make_api_server(0, SimpleNamespace(lambda_handler=count_and_handle))
-    # Schemathesis also sends methods the document does not list (TRACE, PATCH, ...). The dev
-    # server knows only a few verbs and answers the rest with its own 501; hand every verb to
-    # the handler, which answers a 405 problem, as the Lambda would behind an ANY route.
-    handler: Any = server.RequestHandlerClass
-
-    def any_verb(self: Any, name: str) -> Any:
-        if name.startswith("do_"):
-            return self.do_GET
-        raise AttributeError(name)
-
-    handler.__getattr__ = any_verb
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    served = apigw.serve_module(SimpleNamespace(lambda_handler=count_and_handle)).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield served.base_url  # with the stage path, as `servers` names it
     finally:
-        server.shutdown()
-        server.server_close()
+        served.stop()
     # Every operation with parameters (all but /health) really got its 50 generated requests.
     if "/health" not in request.node.name:
         assert requests["GET"] >= EXAMPLES_PER_OPERATION, dict(requests)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import subprocess
@@ -50,7 +51,8 @@ def test_local_run_serves_deduped_attributed_feeds_and_the_ticker() -> None:
         assert "the next dispatcher tick: 0 of 4 sources due" in text
         assert "3 of 4 answered 304 Not Modified, 0 entries queued" in text
         assert "Read original article on defiliban.io; also published by Crypto Wire Daily" in text
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{port}/v1"  # served through the local API Gateway's stage
+        assert f"on {base}" in text
         with urllib.request.urlopen(f"{base}/articles?limit=100", timeout=10) as resp:
             items = json.load(resp)["items"]
         assert len(items) == 6
@@ -64,6 +66,15 @@ def test_local_run_serves_deduped_attributed_feeds_and_the_ticker() -> None:
             urllib.request.urlopen(f"{base}/articles?limit=0", timeout=10)
         assert refused.value.code == 400
         assert refused.value.headers["Content-Type"] == "application/problem+json"
+        # What the template does not define is API Gateway's own 403, as behind the real stage.
+        with pytest.raises(urllib.error.HTTPError) as no_stage:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/articles", timeout=10)
+        assert no_stage.value.code == 403
+        # A feed reader's gzip arrives as gzip, not as base64 text labelled gzip.
+        zipped = urllib.request.Request(f"{base}/feed.rss", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(zipped, timeout=10) as resp:
+            assert resp.headers["Content-Encoding"] == "gzip"
+            assert b"Read original article on defiliban.io" in gzip.decompress(resp.read())
     finally:
         proc.terminate()
         proc.wait(timeout=10)
