@@ -559,7 +559,17 @@ class Api:
         tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
         return etag in tags or "*" in tags
 
-    def _feed_meta(self, path: str, next_cursor: str | None) -> FeedMeta:
+    def _credit_sources(self, items: tuple[Article, ...]) -> dict[str, Source]:
+        """The sources the items are credited to, for their <source> elements: the sources file,
+        and the registry only when an item is credited to a source the file lacks (one added by
+        OPML or the admin command), so a feed page stays one Query and one BatchGetItem."""
+        sources = {source.id: source for source in load_sources()}
+        wanted = {a.attribution.original_source_id if a.attribution is not None else a.source_id for a in items}
+        if {w for w in wanted if w} - sources.keys():
+            sources.update({source.id: source for source in self._known_sources()})  # cached a minute
+        return sources
+
+    def _feed_meta(self, path: str, next_cursor: str | None, items: tuple[Article, ...] = ()) -> FeedMeta:
         cfg = self._config()
         return FeedMeta(
             title=cfg.site_name,
@@ -567,9 +577,7 @@ class Api:
             feed_url=self._url_with(path, **self._filters()),
             description=f"{cfg.site_name}: crypto news, each story credited to its original publisher",
             next_url=self._next_url(path, next_cursor),
-            # Registry sources too, so a story from a source added by OPML or the admin command
-            # names its feed in <source> like one from the sources file.
-            sources={source.id: source for source in self._known_sources()},
+            sources=self._credit_sources(items),
         )
 
     def _with_bodies(self, summaries: tuple[Article, ...], known: Mapping[str, Article]) -> tuple[Article, ...]:
@@ -632,7 +640,7 @@ class Api:
 
     def _feed(self, path: str, render: Callable[[FeedMeta, tuple[Article, ...]], str]) -> Body:
         def text_of(items: tuple[Article, ...], after: str | None) -> str:
-            return render(self._feed_meta(path, after), items)
+            return render(self._feed_meta(path, after, items), items)
 
         summaries, cursor = self._page()
         # Bodies come BATCH_STEP stories at a time (one BatchGetItem for a default page), and no

@@ -11,6 +11,7 @@ import http.client
 import json
 import random
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -217,8 +218,9 @@ def worst_case(stack: Stack) -> list[str]:
         article = replace(first, id=f"{n:020x}", guid=f"g{n}", published=moment, updated=moment, first_seen=moment)
         # The items create_article writes, put one by one: moto copies the whole table for every
         # transaction, which makes 100 stories of 300 KB take minutes.
-        items = [{"TableName": stack.resources.table_name, "Item": store._story_item(article, 1)}]
-        items += [put["Put"] for put in store._listing_puts(article)]
+        expires = store._creation_expiry(article, time.time())
+        items = [{"TableName": stack.resources.table_name, "Item": store._story_item(article, 1, expires)}]
+        items += [put["Put"] for put in store._listing_puts(article, expires)]
         for item in items:
             stack.dynamodb.put_item(**item)
         ids.append(article.id)

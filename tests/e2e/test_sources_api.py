@@ -278,3 +278,31 @@ def test_the_counts_agree_with_an_audit_of_the_listings(loaded: Stack) -> None:
     store = runtime.store()
     found = counts(loaded)
     assert found == {source_id: store.count_source_articles(source_id) for source_id in found}
+
+
+def test_a_story_from_a_registry_source_names_its_feed_in_rss_and_atom(loaded: Stack) -> None:
+    """A source added by the admin command or an OPML import is credited in <source> like one
+    from the sources file (RSS 2.0: the source's feed URL; RFC 4287 §4.2.11: its id and self link)."""
+    source = add_registry_source("newcomer")
+    store = runtime.store()
+    article = store.get_articles([store.list_articles("all", limit=1, cursor=None).items[0].id])[0]
+    newest = datetime.now(UTC).replace(microsecond=0)
+    store.create_article(
+        replace(
+            article,
+            id="f" * 20,
+            canonical_url="https://newcomer.example/a-story",
+            url="https://newcomer.example/a-story",
+            source_id=source.id,
+            source_name=source.name,
+            attribution=None,
+            copies=(),
+            published=newest,
+            updated=newest,
+        ),
+        guid=None,
+    )
+    rss = loaded.get("/feed.rss?source=newcomer")["body"]
+    assert f'<source url="{source.feed_url}">{source.name}</source>' in rss
+    atom = loaded.get("/feed.atom?source=newcomer")["body"]
+    assert f"<id>{source.feed_url}</id>" in atom and f'rel="self" href="{source.feed_url}"' in atom
