@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from devtools.template import TEMPLATE, load_template
+from newsroom.wire import coding_weights
 
 # "Quotas for configuring and running a REST API in API Gateway"
 # (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html):
@@ -196,24 +197,6 @@ def is_binary(config: GatewayConfig, accept: str | None, content_type: str | Non
     return any(_media_type_matches(c, p) for c in candidates if c for p in config.binary_media_types)
 
 
-def _codings(accept_encoding: str) -> dict[str, float]:
-    weights: dict[str, float] = {}
-    for item in accept_encoding.split(","):
-        name, *params = (p.strip() for p in item.split(";"))
-        if not name:
-            continue
-        weight = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = 0.0
-        weights[name.lower()] = weight
-    return weights
-
-
 def gateway_coding(accept_encoding: str | None) -> str | None:
     """The coding API Gateway compresses with for this `Accept-Encoding`, or None.
 
@@ -223,7 +206,7 @@ def gateway_coding(accept_encoding: str | None) -> str | None:
     """
     if not accept_encoding:
         return None
-    weights = _codings(accept_encoding)
+    weights = coding_weights(accept_encoding)
     for coding in ("gzip", "deflate"):
         if weights.get(coding, 0.0) > 0:
             return coding

@@ -27,16 +27,10 @@ RESPONSE_BODY_BUDGET_BYTES = 5 * 1024 * 1024
 MIN_COMPRESS_BYTES = 1024
 
 
-def accepts_gzip(accept_encoding: str | None) -> bool:
-    """Whether `Accept-Encoding` allows gzip (RFC 9110 §12.5.3).
-
-    `gzip` (or its alias `x-gzip`) with q > 0, or `*` with q > 0 when gzip is not named. No
-    header means "any coding" in the RFC, but clients that decode gzip say so, and API Gateway
-    reads no header as no compression; identity it is.
-    """
-    if not accept_encoding:
-        return False
-    named: dict[str, float] = {}
+def coding_weights(accept_encoding: str) -> dict[str, float]:
+    """Each coding an `Accept-Encoding` names, lower-cased, with its q-value (RFC 9110 §12.5.3;
+    a q that is not a number counts as 0, "not acceptable")."""
+    weights: dict[str, float] = {}
     for item in accept_encoding.split(","):
         name, *params = (p.strip() for p in item.split(";"))
         if not name:
@@ -49,7 +43,20 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
                     weight = float(value.strip())
                 except ValueError:
                     weight = 0.0
-        named[name.lower()] = weight
+        weights[name.lower()] = weight
+    return weights
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether `Accept-Encoding` allows gzip (RFC 9110 §12.5.3).
+
+    `gzip` (or its alias `x-gzip`) with q > 0, or `*` with q > 0 when gzip is not named. No
+    header means "any coding" in the RFC, but clients that decode gzip say so, and API Gateway
+    reads no header as no compression; identity it is.
+    """
+    if not accept_encoding:
+        return False
+    named = coding_weights(accept_encoding)
     for alias in ("gzip", "x-gzip"):
         if alias in named:
             return named[alias] > 0
