@@ -70,7 +70,7 @@ lint: venv sam
 
 # The built-artifact test (tests/e2e/test_built_artifact.py) runs `sam build` from .venv-sam.
 unit: venv sam browser-deps
-	SAM_CLI=$(CURDIR)/$(SAM) $(BIN)/python -m pytest
+	SAM_CLI=$(CURDIR)/$(SAM) $(BIN)/python -m pytest -n 2 --dist loadfile
 
 test: lint unit
 
