@@ -17,7 +17,6 @@ so only the content hash can say "unchanged"; RFC 9110 §13.1.3 then has `If-Mod
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -529,9 +528,7 @@ class Api:
             if spec.max_age is None:
                 return Response(200, media_type, body.text, {"Cache-Control": "no-store", "Vary": vary})
             gzipped = spec.compress and wire.will_gzip(body.text, self._accept_encoding())
-            # One strong validator per representation: the gzip body and the plain one differ.
-            coding = "-gzip" if gzipped else ""
-            etag = f'"{hashlib.sha256(body.text.encode()).hexdigest()[:32]}{coding}"'
+            etag = wire.etag(body.text, gzipped=gzipped)
             headers: dict[str, str] = {
                 "ETag": etag,
                 "Cache-Control": f"public, max-age={spec.max_age}",
@@ -539,7 +536,7 @@ class Api:
             }
             if body.next_url:
                 headers["Link"] = f'<{body.next_url}>; rel="next"'
-            if self._not_modified(etag):
+            if wire.matches(self.router.current_event.headers.get("if-none-match"), etag):
                 # compress=False: Powertools would otherwise gzip the empty body into 20 bytes.
                 return Response(status_code=304, body="", headers=headers, compress=False)
             content_type = body.media_type or media_type
@@ -550,14 +547,6 @@ class Api:
 
         serve.__name__ = spec.handler
         return serve
-
-    def _not_modified(self, etag: str) -> bool:
-        wanted = self.router.current_event.headers.get("if-none-match")
-        if wanted is None:
-            return False
-        # RFC 9110 §13.1.2: weak comparison.
-        tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
-        return etag in tags or "*" in tags
 
     def _credit_sources(self, items: tuple[Article, ...]) -> dict[str, Source]:
         """The sources the items are credited to, for their <source> elements: the sources file,

@@ -360,16 +360,13 @@ def html_response(
     `Vary: Origin` because CORS headers follow the Origin header.
     """
     gzipped = wire.will_gzip(body, headers_in.get("accept-encoding"))
-    coding = "-gzip" if gzipped else ""
-    etag = f'"{hashlib.sha256(body.encode()).hexdigest()[:32]}{coding}"'
+    etag = wire.etag(body, gzipped=gzipped)
     headers = {
         "ETag": etag,
         "Cache-Control": f"public, max-age={max_age}" if status == 200 else "no-store",
         "Vary": "Accept-Encoding, Origin",
     }
-    wanted = headers_in.get("if-none-match") or ""
-    tags = {t.strip().removeprefix("W/") for t in wanted.split(",")}
-    if status == 200 and (etag in tags or "*" in tags):
+    if status == 200 and wire.matches(headers_in.get("if-none-match"), etag):
         return Response(status_code=304, body="", headers=headers, compress=False)
     if gzipped:
         return wire.gzip_response(status, content_type, body, headers)

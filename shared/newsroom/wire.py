@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 from typing import TYPE_CHECKING
 
@@ -77,6 +78,20 @@ def encoded_size(text: str, *, gzipped: bool) -> int:
     if gzipped:
         return len(base64.b64encode(gzip_body(text.encode("utf-8"))))
     return len(json.dumps(text))
+
+
+def etag(text: str, *, gzipped: bool) -> str:
+    """A strong validator of the representation: the body's hash, and the content coding, since
+    the gzip bytes and the plain ones are different representations (RFC 9110 §8.8.3)."""
+    return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}{"-gzip" if gzipped else ""}"'
+
+
+def matches(if_none_match: str | None, current: str) -> bool:
+    """Whether `If-None-Match` names `current` (RFC 9110 §13.1.2: weak comparison, or `*`)."""
+    if if_none_match is None:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return current in tags or "*" in tags
 
 
 def will_gzip(text: str, accept_encoding: str | None) -> bool:
