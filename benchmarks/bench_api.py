@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from devtools.sample_server import SAMPLES
-from newsroom.config import parse_sources
-from newsroom.feeds import parse_feed
-from newsroom.models import Article
-from newsroom.process import ProcessingContext, build_article
-from newsroom.render import FeedMeta, article_summary_json, render_atom, render_json_feed, render_rss
+from newsroom.core.config import parse_sources
+from newsroom.core.models import Article
+from newsroom.fetch.feeds import parse_feed
+from newsroom.process.build import ProcessingContext, build_article
+from newsroom.serve.render import FeedMeta, article_summary_json, render_atom, render_json_feed, render_rss
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = 50
@@ -151,9 +151,9 @@ def bench_calls(articles: list[Article]) -> None:
 
     from devtools.lambda_local import FakeLambdaContext, api_event
     from devtools.template import create_resources
-    from newsroom.api import build_resolver
-    from newsroom.config import Settings
-    from newsroom.storage import DynamoStore
+    from newsroom.core.config import Settings
+    from newsroom.serve.api import build_resolver
+    from newsroom.store.dynamo import DynamoStore
 
     env = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
     saved = {k: os.environ.get(k) for k in env}

@@ -20,10 +20,10 @@ from html import escape
 import feedparser
 
 from devtools.backfill import process_document
-from newsroom.feeds import parse_feed
-from newsroom.fingerprint import fingerprint
-from newsroom.models import Source, SourceRole
-from newsroom.process import ProcessingContext, build_article
+from newsroom.core.models import Source, SourceRole
+from newsroom.fetch.feeds import parse_feed
+from newsroom.process.build import ProcessingContext, build_article
+from newsroom.process.fingerprint import fingerprint
 
 ITEMS_PER_FEED = 50
 FEEDS = 12

@@ -40,13 +40,13 @@ import boto3
 from moto import mock_aws
 
 from devtools.template import create_table
-from newsroom.feeds import parse_feed
-from newsroom.html import html_to_text
-from newsroom.models import RawEntry, Source, SourceRole
-from newsroom.pipeline import ingest
-from newsroom.process import Outcome, ProcessingContext
-from newsroom.storage import DynamoStore, FingerprintClaims
-from newsroom.urls import canonical_url, site_domain
+from newsroom.core.html import html_to_text
+from newsroom.core.models import RawEntry, Source, SourceRole
+from newsroom.core.urls import canonical_url, site_domain
+from newsroom.fetch.feeds import parse_feed
+from newsroom.fetch.pipeline import ingest
+from newsroom.process.build import Outcome, ProcessingContext
+from newsroom.store.dynamo import DynamoStore, FingerprintClaims
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / ".." / "shared" / "corpus" / "real-feeds"

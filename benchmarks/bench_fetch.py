@@ -35,13 +35,13 @@ from typing import Any
 import boto3
 
 from devtools.template import create_resources
-from newsroom import pipeline
-from newsroom.codec import entry_from_message
-from newsroom.fanout import dispatch, poll_dispatched
-from newsroom.http import FetchPolicy, make_pool
-from newsroom.models import Source
-from newsroom.process import Outcome, ProcessingContext
-from newsroom.storage import DynamoStore
+from newsroom.core.codec import entry_from_message
+from newsroom.core.models import Source
+from newsroom.fetch import pipeline
+from newsroom.fetch.fanout import dispatch, poll_dispatched
+from newsroom.fetch.http import FetchPolicy, make_pool
+from newsroom.process.build import Outcome, ProcessingContext
+from newsroom.store.dynamo import DynamoStore
 from tests.httpserver import LocalHTTPServer, RecordedRequest, Reply
 
 SOURCES = 100

@@ -6,9 +6,9 @@ import time
 from datetime import UTC, datetime
 
 from devtools.sample_server import SAMPLES
-from newsroom.config import parse_sources
-from newsroom.feeds import parse_feed
-from newsroom.process import ProcessingContext, build_article
+from newsroom.core.config import parse_sources
+from newsroom.fetch.feeds import parse_feed
+from newsroom.process.build import ProcessingContext, build_article
 
 
 def main() -> None:

@@ -4,10 +4,10 @@
     .venv/bin/python -m devtools.backfill archive/ --sources my-sources.json      # file stem = source id
     .venv/bin/python -m devtools.backfill --opml subscriptions.opml --sources my-sources.json --store
 
-Each document is parsed by `newsroom.feeds.parse_feed` and each entry becomes an article by
-`newsroom.process.build_article` and a content fingerprint, exactly as the processor does
+Each document is parsed by `newsroom.fetch.feeds.parse_feed` and each entry becomes an article by
+`newsroom.process.build.build_article` and a content fingerprint, exactly as the processor does
 (`process_document`). Without `--store` nothing is written: it reports what it processed and how
-fast. With `--store`, every entry goes through `newsroom.pipeline.ingest` into the DynamoDB
+fast. With `--store`, every entry goes through `newsroom.fetch.pipeline.ingest` into the DynamoDB
 table named by `TABLE_NAME` (the endpoint from `AWS_ENDPOINT_URL` when set, e.g. moto), with the
 same dedupe, attribution and original selection as live processing — entries of one document
 are ingested oldest first, so the original of a cluster is, as live, the earliest unless a marker
@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsroom.feeds import FeedParseError, parse_feed
-from newsroom.fingerprint import Fingerprint, fingerprint
-from newsroom.models import Article, RawEntry, Source
-from newsroom.process import ProcessingContext, build_article
-from newsroom.xmlguard import check_xml
+from newsroom.core.models import Article, RawEntry, Source
+from newsroom.core.xmlguard import check_xml
+from newsroom.fetch.feeds import FeedParseError, parse_feed
+from newsroom.process.build import ProcessingContext, build_article
+from newsroom.process.fingerprint import Fingerprint, fingerprint
 
 FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf", ".feed")
 
@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.paths and args.opml is None:
         parser.error("give feed files, folders, or --opml")
 
-    from newsroom.config import load_sources, settings
+    from newsroom.core.config import load_sources, settings
 
     sources = load_sources(args.sources)
     by_id = {s.id: s for s in sources}
@@ -114,8 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         documents.append((str(path), source.id, path.read_bytes()))
     if args.opml is not None:
-        from newsroom.http import FetchError, http_get
-        from newsroom.service import fetch_policy
+        from newsroom.fetch.http import FetchError, http_get
+        from newsroom.wiring.handlers import fetch_policy
 
         policy = fetch_policy(cfg)
         for url in opml_feeds(args.opml.read_bytes()):
@@ -132,10 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     store = None
     if args.store:
-        from newsroom import runtime
+        from newsroom.wiring import clients as runtime
 
         store = runtime.store()
-    from newsroom.pipeline import ingest
+    from newsroom.fetch.pipeline import ingest
 
     outcomes: Counter[str] = Counter()
     articles = 0

@@ -142,7 +142,7 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
     uninstall = install(counts)
     facts: dict[str, Any] = {}
     try:
-        from newsroom import runtime
+        from newsroom.wiring import clients as runtime
 
         runtime.reset()
         fetch = load_handler_module("fetch_feeds")

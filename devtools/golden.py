@@ -29,13 +29,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from newsroom.codec import entry_from_message, entry_to_message
-from newsroom.config import parse_sources
-from newsroom.fingerprint import fingerprint
-from newsroom.http import FetchPolicy, HttpResult
-from newsroom.models import Article, Source, SourceState
-from newsroom.pipeline import fresh_entries, poll_source
-from newsroom.process import ProcessingContext, build_article
+from newsroom.core.codec import entry_from_message, entry_to_message
+from newsroom.core.config import parse_sources
+from newsroom.core.models import Article, Source, SourceState
+from newsroom.fetch.http import FetchPolicy, HttpResult
+from newsroom.fetch.pipeline import fresh_entries, poll_source
+from newsroom.process.build import ProcessingContext, build_article
+from newsroom.process.fingerprint import fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"

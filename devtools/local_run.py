@@ -128,7 +128,7 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
             **({"FULLTEXT_MAX_PAGES": "0"} if embedded else {}),
         },
     )
-    from newsroom import runtime
+    from newsroom.wiring import clients as runtime
 
     runtime.reset()
     dispatcher = load_handler_module("dispatch_sources")
@@ -150,7 +150,7 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
         f"5. FetchFeedsFunction: {batches(polled.batches)} from the fetch queue, {totals['sources']} sources "
         f"polled, {totals['entries']} entries queued, {totals['failed']} failed"
     )
-    from newsroom.fanout import known_sources
+    from newsroom.fetch.fanout import known_sources
 
     states = runtime.store().get_source_states([s.id for s in known_sources(runtime.store())])
     for state in states.values():
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         print(PRIVATE_NETWORK_WARNING, file=sys.stderr, flush=True)
 
     state = run_pipeline(args.sources, allow_private=args.sources is None or args.allow_private_network, port=args.port)
-    from newsroom import runtime
+    from newsroom.wiring import clients as runtime
 
     page = runtime.store().list_articles("all", limit=100, cursor=None)
     say(f"10. {len(page.items)} stories stored, one per story:")

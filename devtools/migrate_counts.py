@@ -17,7 +17,7 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from newsroom.storage import SOURCE_COUNT_PREFIX, SOURCE_STATE_PREFIX
+from newsroom.store.dynamo import SOURCE_COUNT_PREFIX, SOURCE_STATE_PREFIX
 
 STORIES = "STORIES"
 
@@ -60,8 +60,8 @@ def migrate_counts(client: Any, table: str, source_ids: list[str]) -> dict[str, 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
-    from newsroom import runtime
-    from newsroom.fanout import known_sources
+    from newsroom.fetch.fanout import known_sources
+    from newsroom.wiring import clients as runtime
 
     store = runtime.store()
     ids = [s.id for s in known_sources(store)]

@@ -545,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
             "CURSOR_SECRET": "soak-cursor-secret-0123456789",
         }
     )
-    from newsroom import runtime
+    from newsroom.wiring import clients as runtime
 
     runtime.reset()
     ledger = Ledger()
@@ -625,7 +625,7 @@ def report(
 
     # The dead-letter queue and the rejects.
     dead = read_all(sqs, resources.dead_letter_queue_url)
-    from newsroom.storage import DynamoStore
+    from newsroom.store.dynamo import DynamoStore
 
     rejects = DynamoStore(dynamodb, resources.table_name, b"unused")
     with_record = sum(1 for m in dead if rejects.get_reject(m["MessageId"]) is not None)

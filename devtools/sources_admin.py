@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(ROOT / "shared"))
 
-from newsroom import runtime  # noqa: E402
-from newsroom.config import load_sources  # noqa: E402
-from newsroom.models import Category, Rights, Source, SourceRole, SourceState, iso  # noqa: E402
-from newsroom.opml import from_opml, to_opml  # noqa: E402
-from newsroom.storage import Store  # noqa: E402
+from newsroom.core.config import load_sources  # noqa: E402
+from newsroom.core.models import Category, Rights, Source, SourceRole, SourceState, iso  # noqa: E402
+from newsroom.sources.opml import from_opml, to_opml  # noqa: E402
+from newsroom.store.dynamo import Store  # noqa: E402
+from newsroom.wiring import clients as runtime  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -39,7 +39,7 @@ def local_stack(setenv: Callable[[str, str], None], workdir: Path) -> Iterator[L
     import boto3
     from moto import mock_aws
 
-    from newsroom import runtime
+    from newsroom.wiring import clients as runtime
 
     # In-process moto intercepts boto3's calls; an endpoint URL would send them elsewhere.
     saved_endpoint = os.environ.pop("AWS_ENDPOINT_URL", None)

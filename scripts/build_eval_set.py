@@ -14,7 +14,7 @@ The set is deterministic (a fixed seed, items in corpus order). Pairs are split 
 development part and a test part **by story** (the original item's link, hashed), so no story
 has a copy in both. The test part was frozen before any threshold was tuned: `FROZEN_TEST.sha256`
 holds the digest of its rows, `--check` (and the benchmark) verify it, and the thresholds in
-`newsroom.dedupe` were only ever tuned on the development part.
+`newsroom.process.dedupe` were only ever tuned on the development part.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "shared"))
 
-from newsroom.feeds import parse_feed  # noqa: E402
-from newsroom.html import html_to_text  # noqa: E402
+from newsroom.core.html import html_to_text  # noqa: E402
+from newsroom.fetch.feeds import parse_feed  # noqa: E402
 
 CORPUS = ROOT / ".." / "shared" / "corpus" / "real-feeds"
 EVAL = ROOT / "benchmarks" / "eval"

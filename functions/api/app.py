@@ -12,8 +12,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import runtime
-from newsroom.api import build_resolver
+from newsroom.serve.api import build_resolver
+from newsroom.wiring import clients as runtime
 
 logger = Logger()
 metrics = Metrics()

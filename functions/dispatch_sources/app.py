@@ -7,7 +7,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import fanout
+from newsroom.fetch import fanout
 
 logger = Logger()
 metrics = Metrics()

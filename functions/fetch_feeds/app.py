@@ -13,7 +13,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import fanout, observability, service
+from newsroom.core import observability
+from newsroom.fetch import fanout
+from newsroom.wiring import handlers as service
 
 logger = Logger()
 metrics = Metrics()

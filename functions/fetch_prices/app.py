@@ -12,7 +12,9 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import observability, runtime, service
+from newsroom.core import observability
+from newsroom.wiring import clients as runtime
+from newsroom.wiring import handlers as service
 
 logger = Logger()
 metrics = Metrics()

@@ -8,8 +8,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import observability, service
-from newsroom.process import EntryRejected, Outcome
+from newsroom.core import observability
+from newsroom.process.build import EntryRejected, Outcome
+from newsroom.wiring import handlers as service
 
 logger = Logger()
 metrics = Metrics()

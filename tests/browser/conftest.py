@@ -28,7 +28,7 @@ import pytest
 from devtools import apigw
 from devtools.lambda_local import drain_queue, invoke, load_event, load_handler_module
 from devtools.stack import local_stack
-from newsroom import runtime
+from newsroom.wiring import clients as runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("NEWSROOM_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "browser"

@@ -14,8 +14,9 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from devtools.lambda_local import api_event
-from newsroom import pages, runtime
-from newsroom.config import Settings
+from newsroom.core.config import Settings
+from newsroom.serve import pages
+from newsroom.wiring import clients as runtime
 from tests.browser.conftest import Site
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,8 +166,8 @@ def test_jinja2_is_imported_only_for_pages() -> None:
 import sys
 sys.path[:0] = [sys.argv[1] + "/functions/api", sys.argv[1] + "/shared", sys.argv[1]]
 from devtools.lambda_local import FakeLambdaContext, api_event
-from newsroom.models import Page
-from newsroom import runtime
+from newsroom.core.models import Page
+from newsroom.wiring import clients as runtime
 
 class EmptyStore:
     def get_prices(self): return []

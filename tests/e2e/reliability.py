@@ -20,10 +20,11 @@ import pytest
 
 from devtools.lambda_local import invoke, sqs_event
 from devtools.sample_server import SAMPLES
-from newsroom import retry, service
-from newsroom.codec import entry_to_message
-from newsroom.config import load_sources
-from newsroom.feeds import parse_feed
+from newsroom.core import retry
+from newsroom.core.codec import entry_to_message
+from newsroom.core.config import load_sources
+from newsroom.fetch.feeds import parse_feed
+from newsroom.wiring import handlers as service
 
 FETCHED_AT = datetime(2026, 5, 31, 10, tzinfo=UTC)
 

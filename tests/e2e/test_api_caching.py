@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from newsroom.codec import entry_from_message, entry_to_message
+from newsroom.core.codec import entry_from_message, entry_to_message
 
 from .conftest import Stack
 from .reliability import FETCHED_AT, deliver, sample_messages, send_all

@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from newsroom.api import ROUTES, Api, parse_since
+from newsroom.serve.api import ROUTES, Api, parse_since
 
 from .conftest import Stack
 
@@ -386,7 +386,7 @@ def test_other_methods_are_405_problems(loaded: Stack) -> None:
 
 
 def test_a_storage_failure_is_a_500_problem_not_a_crash(loaded: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    from newsroom import runtime
+    from newsroom.wiring import clients as runtime
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("DynamoDB is down")

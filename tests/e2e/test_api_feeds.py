@@ -20,9 +20,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from newsroom.config import load_sources
-from newsroom.models import Source
-from newsroom.render import FeedMeta, render_atom, render_json_feed, render_rss
+from newsroom.core.config import load_sources
+from newsroom.core.models import Source
+from newsroom.serve.render import FeedMeta, render_atom, render_json_feed, render_rss
 from tests.unit.test_render import plain_article, reference_article
 
 from .conftest import Stack

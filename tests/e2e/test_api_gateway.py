@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from devtools import apigw
-from newsroom import runtime
-from newsroom.api import ROUTES
-from newsroom.models import Article, Category, Image, Kind
-from newsroom.pages import article_slug
+from newsroom.core.models import Article, Category, Image, Kind
+from newsroom.serve.api import ROUTES
+from newsroom.serve.pages import article_slug
+from newsroom.wiring import clients as runtime
 from tests.e2e.conftest import Stack
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

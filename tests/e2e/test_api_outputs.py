@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from devtools.lambda_local import invoke, load_event
-from newsroom.config import load_sources
+from newsroom.core.config import load_sources
 
 from .conftest import Stack
 
@@ -179,7 +179,7 @@ def test_prices_display_the_reference_ticker(loaded: Stack) -> None:
 def test_sample_api_events_run_through_the_handler(loaded: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     # As deployed on the execute-api domain: no PUBLIC_BASE_URL, so links come from the event's
     # requestContext (domainName and stage), which the sample events carry as API Gateway sends it.
-    from newsroom.config import settings
+    from newsroom.core.config import settings
 
     monkeypatch.delenv("PUBLIC_BASE_URL")
     settings.cache_clear()

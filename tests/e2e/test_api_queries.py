@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from newsroom import runtime
+from newsroom.wiring import clients as runtime
 
 from .conftest import Stack
 from .test_api_contract import body_of

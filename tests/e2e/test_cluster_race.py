@@ -22,10 +22,10 @@ import boto3
 import pytest
 
 from devtools.template import create_table
-from newsroom.models import RawEntry, Source, SourceRole
-from newsroom.pipeline import ingest
-from newsroom.process import Decision, Outcome, ProcessingContext
-from newsroom.storage import ConflictError, DynamoStore
+from newsroom.core.models import RawEntry, Source, SourceRole
+from newsroom.fetch.pipeline import ingest
+from newsroom.process.build import Decision, Outcome, ProcessingContext
+from newsroom.store.dynamo import ConflictError, DynamoStore
 
 ROUNDS = int(os.environ.get("CLUSTER_RACE_ROUNDS", "100"))
 SOURCES = (

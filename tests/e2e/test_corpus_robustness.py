@@ -23,10 +23,10 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from newsroom.http import FetchPolicy, http_get, make_pool
-from newsroom.models import Source, SourceState
-from newsroom.pipeline import poll_source
-from newsroom.process import ProcessingContext, build_article
+from newsroom.core.models import Source, SourceState
+from newsroom.fetch.http import FetchPolicy, http_get, make_pool
+from newsroom.fetch.pipeline import poll_source
+from newsroom.process.build import ProcessingContext, build_article
 from tests.httpserver import LocalHTTPServer, RecordedRequest, Reply
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"

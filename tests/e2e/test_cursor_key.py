@@ -11,8 +11,8 @@ import pytest
 
 from devtools.stack import TEST_CURSOR_SECRET
 from devtools.template import create_cursor_secret, resource_properties
-from newsroom import runtime
-from newsroom.storage import CursorCodec
+from newsroom.store.dynamo import CursorCodec
+from newsroom.wiring import clients as runtime
 from tests.e2e.conftest import Stack
 
 

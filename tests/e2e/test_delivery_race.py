@@ -28,7 +28,7 @@ from devtools.faults import dump_table as dump
 from devtools.lambda_local import invoke, load_handler_module, sqs_event
 from devtools.sample_server import SAMPLES
 from devtools.template import LocalResources, create_resources
-from newsroom import runtime
+from newsroom.wiring import clients as runtime
 
 from .reliability import deliver, pinned_clock, sample_messages, send_all  # noqa: F401
 

@@ -15,8 +15,8 @@ import pytest
 
 from devtools.lambda_local import drain_queue, invoke, load_event, load_handler_module, sqs_event
 from devtools.template import _queue_attributes, load_template, resource_properties
-from newsroom import runtime
-from newsroom.config import load_sources
+from newsroom.core.config import load_sources
+from newsroom.wiring import clients as runtime
 from tests.e2e.conftest import Stack
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from devtools.faults import AwsFaults, CrashAt, WriteCounter, clear_table, detac
 from devtools.faults import dump_table as dump
 from devtools.lambda_local import invoke, load_event
 from devtools.template import resource_properties
-from newsroom import runtime
+from newsroom.wiring import clients as runtime
 
 from .conftest import Stack
 from .reliability import deliver, fast_backoff, pinned_clock, queue_messages, sample_messages, send_all  # noqa: F401
@@ -101,7 +101,7 @@ def test_poison_message_is_recorded_dead_lettered_and_replayable(stack: Stack, t
 
 
 def test_random_throttling_and_unprocessed_items_lose_nothing(stack: Stack, fast_backoff: list[float]) -> None:  # noqa: F811
-    """Guards: botocore "standard" retries (runtime.client_config), the storage's retry of a
+    """Guards: botocore "standard" retries (config.client_config), the storage's retry of a
     transaction cancelled for throttling, and the UnprocessedItems / UnprocessedKeys loops of
     batch writes and reads. Without any of them a record fails, a source is not recorded or a
     price is missing."""
@@ -210,8 +210,8 @@ def test_hostile_sizes_and_dates_are_stored_or_rejected_once_never_retried_into_
     from dataclasses import replace
     from datetime import UTC, datetime
 
-    from newsroom.codec import entry_from_message
-    from newsroom.pipeline import send_entries
+    from newsroom.core.codec import entry_from_message
+    from newsroom.fetch.pipeline import send_entries
 
     first, second, third = (entry_from_message(body) for body in sample_messages()[:3])
     huge_title = replace(first, title="Bitcoin " + "rallies again " * 400_000)

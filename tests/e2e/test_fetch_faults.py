@@ -27,7 +27,7 @@ import pytest
 
 from devtools.lambda_local import invoke, load_event
 from devtools.sample_server import SAMPLES
-from newsroom import runtime
+from newsroom.wiring import clients as runtime
 
 from .conftest import Stack
 

@@ -34,10 +34,10 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from devtools.lambda_local import api_event, invoke
-from newsroom import runtime
-from newsroom.feeds import FeedParseError, parse_feed
-from newsroom.models import Source
-from newsroom.process import ProcessingContext, build_article
+from newsroom.core.models import Source
+from newsroom.fetch.feeds import FeedParseError, parse_feed
+from newsroom.process.build import ProcessingContext, build_article
+from newsroom.wiring import clients as runtime
 from tests.httpserver import LocalHTTPServer, Reply
 
 from .conftest import Stack
@@ -516,8 +516,8 @@ def test_whitespace_before_the_first_element_is_not_quadratic() -> None:
 def test_future_and_invalid_dates_cannot_pin_a_story_to_the_top(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """Guards: the future-date clamp in `process` (and invalid dates falling back to fetch time)."""
     from devtools.lambda_local import sqs_event
-    from newsroom import service
-    from newsroom.codec import entry_to_message
+    from newsroom.core.codec import entry_to_message
+    from newsroom.wiring import handlers as service
 
     processed_at = datetime(2026, 6, 1, 12, tzinfo=UTC)
     monkeypatch.setattr(service, "clock", lambda: processed_at)

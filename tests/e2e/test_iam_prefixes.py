@@ -40,7 +40,7 @@ class Recorder:
 
     @contextmanager
     def running(self, function: str) -> Iterator[None]:
-        from newsroom import fanout
+        from newsroom.fetch import fanout
 
         # Each function runs in its own execution environment: no registry read cached by another.
         fanout._cache = None
@@ -90,7 +90,7 @@ class Recorder:
 
 
 def _record(stack: Stack) -> Recorder:
-    from newsroom import runtime
+    from newsroom.wiring import clients as runtime
 
     recorder = Recorder()
     runtime.dynamodb().meta.events.register("provide-client-params.dynamodb.*", recorder.before_call)

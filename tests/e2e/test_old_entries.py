@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from devtools.faults import dump_table
 from devtools.lambda_local import invoke, sqs_event
-from newsroom import runtime
-from newsroom.codec import entry_from_message, entry_to_message
+from newsroom.core.codec import entry_from_message, entry_to_message
+from newsroom.wiring import clients as runtime
 
 from .conftest import Stack
 from .reliability import sample_messages

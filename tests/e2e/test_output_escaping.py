@@ -36,14 +36,14 @@ import feedparser
 import pytest
 from lxml import etree
 
-from newsroom import runtime
-from newsroom.config import parse_sources
-from newsroom.feeds import parse_feed
-from newsroom.html import html_to_text
-from newsroom.models import Article
-from newsroom.opml import from_opml
-from newsroom.process import ProcessingContext, build_article
-from newsroom.render import FeedMeta, article_json, json_feed, render_atom, render_rss
+from newsroom.core.config import parse_sources
+from newsroom.core.html import html_to_text
+from newsroom.core.models import Article
+from newsroom.fetch.feeds import parse_feed
+from newsroom.process.build import ProcessingContext, build_article
+from newsroom.serve.render import FeedMeta, article_json, json_feed, render_atom, render_rss
+from newsroom.sources.opml import from_opml
+from newsroom.wiring import clients as runtime
 from tests.httpserver import LocalHTTPServer, Reply
 
 from .conftest import Stack

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from newsroom import runtime
-from newsroom.claimcheck import KEY_PREFIX, MAX_MESSAGE_BYTES, claim_in
+from newsroom.core.claimcheck import KEY_PREFIX, MAX_MESSAGE_BYTES, claim_in
+from newsroom.wiring import clients as runtime
 from tests.e2e.conftest import Stack
 from tests.httpserver import LocalHTTPServer, Reply
 

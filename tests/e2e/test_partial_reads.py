@@ -26,11 +26,11 @@ import pytest
 
 from devtools.faults import AwsFaults, detach_all
 from devtools.lambda_local import invoke, sqs_event
-from newsroom import runtime
-from newsroom.codec import entry_from_message, entry_to_message
-from newsroom.config import load_sources
-from newsroom.fanout import source_message
-from newsroom.models import SourceState
+from newsroom.core.codec import entry_from_message, entry_to_message
+from newsroom.core.config import load_sources
+from newsroom.core.models import SourceState
+from newsroom.fetch.fanout import source_message
+from newsroom.wiring import clients as runtime
 
 from .conftest import Stack
 from .reliability import fast_backoff, sample_messages  # noqa: F401
@@ -147,8 +147,8 @@ def test_the_sources_page_answers_503_rather_than_a_source_without_its_state(loa
 
 
 def test_the_dispatcher_fails_its_tick_and_leaves_its_clock(stack: Stack) -> None:
-    from newsroom.batches import StoreIncomplete
-    from newsroom.fanout import dispatch
+    from newsroom.fetch.fanout import dispatch
+    from newsroom.store.batches import StoreIncomplete
 
     store = runtime.store()
     gone = next(s for s in load_sources() if s.id == "defiliban")

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from devtools.lambda_local import invoke, load_event, sqs_event
-from newsroom import runtime
-from newsroom.codec import entry_from_message, entry_to_message
-from newsroom.config import load_sources
+from newsroom.core.codec import entry_from_message, entry_to_message
+from newsroom.core.config import load_sources
+from newsroom.wiring import clients as runtime
 
 from .conftest import Stack
 
@@ -168,7 +168,7 @@ def _sample_entry(stack: Stack, source_id: str, title: str) -> str:
     """The queue message the fetcher produces for one sample entry."""
     from datetime import UTC, datetime
 
-    from newsroom.feeds import parse_feed
+    from newsroom.fetch.feeds import parse_feed
 
     source = next(s for s in load_sources() if s.id == source_id)
     name = source.feed_url.rsplit("/", 1)[1]

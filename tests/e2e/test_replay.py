@@ -17,7 +17,7 @@ import pytest
 from devtools.faults import diff_dumps
 from devtools.faults import dump_table as dump
 from devtools.lambda_local import invoke, sqs_event
-from newsroom.codec import entry_from_message, entry_to_message
+from newsroom.core.codec import entry_from_message, entry_to_message
 
 from .conftest import Stack
 from .reliability import FETCHED_AT, pinned_clock, sample_messages  # noqa: F401

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from devtools.lambda_local import invoke, sqs_event
-from newsroom import runtime
-from newsroom.config import load_sources
-from newsroom.fanout import on_grid
-from newsroom.models import Source, SourceRole, SourceState, parse_iso
+from newsroom.core.config import load_sources
+from newsroom.core.models import Source, SourceRole, SourceState, parse_iso
+from newsroom.fetch.fanout import on_grid
+from newsroom.wiring import clients as runtime
 
 from .conftest import Stack
 from .test_api_contract import conforms, problem

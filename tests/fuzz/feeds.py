@@ -21,8 +21,8 @@ from xml.sax.saxutils import quoteattr
 
 from hypothesis import strategies as st
 
-from newsroom.models import Source
-from newsroom.process import ProcessingContext
+from newsroom.core.models import Source
+from newsroom.process.build import ProcessingContext
 from tests.e2e.test_hostile_input import BAD_URLS, PAYLOADS
 
 BLNS_PATH = Path(__file__).resolve().parents[1] / "data" / "blns.json"

@@ -11,14 +11,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from devtools.lambda_local import api_event
-from newsroom import pages
-from newsroom.codec import entry_from_message, entry_to_message
-from newsroom.config import settings
-from newsroom.feeds import FeedParseError, parse_feed
-from newsroom.fingerprint import fingerprint
-from newsroom.models import Article, RawEntry
-from newsroom.process import build_article
-from newsroom.render import FeedMeta, article_json, render_atom, render_json_feed, render_rss
+from newsroom.core.codec import entry_from_message, entry_to_message
+from newsroom.core.config import settings
+from newsroom.core.models import Article, RawEntry
+from newsroom.fetch.feeds import FeedParseError, parse_feed
+from newsroom.process.build import build_article
+from newsroom.process.fingerprint import fingerprint
+from newsroom.serve import pages
+from newsroom.serve.render import FeedMeta, article_json, render_atom, render_json_feed, render_rss
 from tests.e2e.test_hostile_input import executable, json_problems, xml_problems
 
 from .feeds import CONTENT_TYPES, CONTEXT, FEED_URL, NOW, FeedSpec, document

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from devtools.lambda_local import api_event, invoke
 from devtools.stack import TEST_CURSOR_SECRET
-from newsroom.models import Category
+from newsroom.core.models import Category
 from tests.e2e.conftest import Stack
 from tests.e2e.test_api_contract import body_of
 from tests.e2e.test_hostile_input import executable
@@ -34,7 +34,7 @@ FUZZ = settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.functi
 
 
 def signed(payload: bytes, secret: bytes = TEST_CURSOR_SECRET.encode()) -> str:
-    """A cursor as the API signs them (newsroom.storage.CursorCodec), around any payload."""
+    """A cursor as the API signs them (newsroom.store.dynamo.CursorCodec), around any payload."""
     signature = hmac.new(secret, payload, hashlib.sha256).digest()[:16]
     return base64.urlsafe_b64encode(signature + payload).decode().rstrip("=")
 

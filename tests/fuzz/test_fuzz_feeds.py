@@ -17,7 +17,7 @@ from email.utils import format_datetime
 from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
-from newsroom.models import iso, parse_iso, utc
+from newsroom.core.models import iso, parse_iso, utc
 from tests.e2e.test_hostile_input import executable, xml_problems
 
 from .feeds import BIDI_CONTROLS, FORMATS, FeedSpec, Item, feeds, nested

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from newsroom.http import FetchPolicy
-from newsroom.models import Source, SourceState
-from newsroom.pipeline import poll_source
+from newsroom.core.models import Source, SourceState
+from newsroom.fetch.http import FetchPolicy
+from newsroom.fetch.pipeline import poll_source
 from tests.httpserver import LocalHTTPServer, Reply
 
 from .feeds import NAUGHTY, document, feeds

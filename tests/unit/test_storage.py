@@ -11,8 +11,8 @@ import pytest
 from moto import mock_aws
 
 from devtools.template import create_table
-from newsroom.models import Article, Category, Image, Kind, SourceState
-from newsroom.storage import ConflictError, CursorError, DynamoStore, listing_keys
+from newsroom.core.models import Article, Category, Image, Kind, SourceState
+from newsroom.store.dynamo import ConflictError, CursorError, DynamoStore, listing_keys
 
 T0 = datetime(2026, 5, 31, 8, tzinfo=UTC)
 
@@ -98,7 +98,7 @@ def test_source_state_and_prices(store: DynamoStore) -> None:
     state = SourceState("defiliban", etag='"x"', last_success=T0, consecutive_failures=0)
     store.put_source_state(state)
     assert store.get_source_states(["defiliban", "other"]) == {"defiliban": state}
-    from newsroom.models import Price
+    from newsroom.core.models import Price
 
     prices = [Price(s, "USD", 1.5, -0.5, "coingecko", T0, T0) for s in ("BTC", "ETH")]
     store.put_prices(prices)
@@ -108,7 +108,7 @@ def test_source_state_and_prices(store: DynamoStore) -> None:
 def test_a_source_story_count_moves_with_the_story_and_ignores_replays(store: DynamoStore) -> None:
     from dataclasses import replace
 
-    from newsroom.storage import ConflictError
+    from newsroom.store.dynamo import ConflictError
 
     copy_first = article(1, source_id="cryptowire")
     store.create_article(copy_first, guid=None)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.html import html_to_text
-from newsroom.text import content_hash, count_words, first_paragraph, make_standfirst, reading_minutes
+from newsroom.core.html import html_to_text
+from newsroom.core.text import content_hash, count_words, first_paragraph, make_standfirst, reading_minutes
 
 REFERENCE_PAGE = Path(__file__).resolve().parents[3] / "shared" / "seed" / "article-page.txt"
 REFERENCE_STANDFIRST = (
@@ -126,7 +126,7 @@ BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
 
 def test_bidirectional_controls_are_stripped_and_joiners_kept() -> None:
-    from newsroom.text import strip_bidi_controls
+    from newsroom.core.text import strip_bidi_controls
 
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji, held together by U+200D
     persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # U+200C is part of the word

@@ -8,7 +8,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from newsroom.urls import (
+from newsroom.core.urls import (
     TRACKING_PARAMETERS,
     article_id,
     canonical_url,

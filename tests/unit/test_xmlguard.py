@@ -1,4 +1,4 @@
-"""The bounded XML pre-scan (`newsroom.xmlguard`) on its own: what it accepts, what it refuses,
+"""The bounded XML pre-scan (`newsroom.core.xmlguard`) on its own: what it accepts, what it refuses,
 and that it stays linear and small whatever the prolog holds."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsroom.feeds import FeedParseError, parse_feed
-from newsroom.xmlguard import MAX_PROLOG_MARKUP_BYTES, HostileXml, check_xml
+from newsroom.core.xmlguard import MAX_PROLOG_MARKUP_BYTES, HostileXml, check_xml
+from newsroom.fetch.feeds import FeedParseError, parse_feed
 
 ROOT = b'<rss version="2.0"><channel><title>t</title></channel></rss>'
 
@@ -113,7 +113,7 @@ def test_utf7_declarations_are_refused_where_feedparser_decodes_them() -> None:
 
 def test_opml_from_outside_gets_the_same_pre_scan_in_any_encoding() -> None:
     from devtools.backfill import opml_feeds
-    from newsroom.opml import OpmlError, from_opml
+    from newsroom.sources.opml import OpmlError, from_opml
 
     declared = (
         '<!DOCTYPE opml [<!ENTITY a "'

@@ -1,0 +1,351 @@
+"""All configuration, read from the environment that `template.yaml` sets.
+
+One place reads `os.environ`; everything else receives a `Settings` value. Defaults are the
+embedded local defaults, so a missing variable never crashes a cold start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from newsroom.core.models import Category, Kind, Rights, Source, SourceRole
+from newsroom.core.text import strip_bidi_controls
+
+DEFAULT_PRICE_SYMBOLS = ("BTC", "ETH", "SOL", "BNB", "XRP", "DOGE")
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def _float(value: str | None, default: float) -> float:
+    try:
+        return float(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+# -- input limits on feed entries (issue 14) ---------------------------------------------------
+# What one entry may bring in, whoever wrote the feed. Each cut is recorded on the article
+# (`Article.input_cuts`) and logged; an entry whose story is still too large for a DynamoDB item
+# after every cut is a permanent reject (`process.EntryRejected`), never retried.
+
+
+@dataclass(frozen=True, slots=True)
+class EntryLimits:
+    title_chars: int = 500  # a headline; the longest real ones are about 300
+    summary_bytes: int = 1_000_000  # raw summary HTML (some feeds carry the whole article there)
+    content_bytes: int = 2_000_000  # raw content HTML, before sanitizing and the body cap
+    author_chars: int = 200
+    categories: int = 30  # feed categories/tags per entry
+    category_chars: int = 100
+    entries_per_feed: int = 300  # a feed with more is cut to its first ones (document order)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> EntryLimits:
+        defaults = cls()
+        return cls(
+            title_chars=max(20, _int(env.get("MAX_TITLE_CHARS"), defaults.title_chars)),
+            summary_bytes=max(1024, _int(env.get("MAX_SUMMARY_BYTES"), defaults.summary_bytes)),
+            content_bytes=max(1024, _int(env.get("MAX_CONTENT_BYTES"), defaults.content_bytes)),
+            author_chars=max(10, _int(env.get("MAX_AUTHOR_CHARS"), defaults.author_chars)),
+            categories=max(0, _int(env.get("MAX_CATEGORIES"), defaults.categories)),
+            category_chars=max(10, _int(env.get("MAX_CATEGORY_CHARS"), defaults.category_chars)),
+            entries_per_feed=max(1, _int(env.get("MAX_ENTRIES_PER_FEED"), defaults.entries_per_feed)),
+        )
+
+
+DEFAULT_ENTRY_LIMITS = EntryLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    table_name: str
+    queue_url: str
+    sources_file: str | None
+    price_api_base_url: str
+    price_symbols: tuple[str, ...]
+    price_stale_seconds: int
+    site_name: str
+    desk_name: str
+    site_url: str
+    editorial_image_base_url: str
+    public_base_url: str | None
+    cursor_secret: bytes
+    fetch_connect_timeout: float
+    fetch_read_timeout: float
+    fetch_max_bytes: int
+    fetch_concurrency: int
+    # Loopback and private addresses are refused unless this is set. The template never sets it;
+    # only the local run and tests do, because their sample servers live on 127.0.0.1.
+    allow_private_network: bool
+    max_body_bytes: int
+    # Stories (and their listing entries) expire this many days after publication (TTL).
+    article_retention_days: int = 365
+    # The site's disclaimer under every article page (the reference page's text by default).
+    disclaimer: str = (
+        "Disclaimer: This article is for informational purposes only and does not constitute financial "
+        "or investment advice. Cryptocurrency and digital asset markets carry significant risk. Always do "
+        "your own research before making decisions."
+    )
+    # -- polling politeness and fan-out (issue 4); every one has a default --
+    poll_default_minutes: int = 15
+    poll_min_minutes: int = 5
+    poll_max_minutes: int = 24 * 60
+    backoff_ceiling_minutes: int = 24 * 60
+    fetch_queue_url: str = ""  # the dispatcher's queue of due sources (fan-out)
+    fetch_batch_size: int = 10  # sources per SQS message batch handed to one worker
+    fulltext_max_pages: int = 10  # article pages fetched per source per poll (`full` sources)
+    # Second price provider, used when the first fails or disagrees: "coinbase" or "kraken".
+    price_fallback_provider: str = "coinbase"
+    price_fallback_base_url: str = "https://api.exchange.coinbase.com"
+    price_max_jump_pct: float = 50.0
+    price_jump_window_minutes: int = 30
+    # Where an entry too big for a queue message is stored (claim check, see `claimcheck`).
+    entry_bucket: str = ""
+    # Who polls: every fetch's User-Agent names this page, so a publisher can reach the operator
+    # (the site's `/crawler` page when none, or none usable, is configured).
+    crawler_contact_url: str | None = None
+    entry_limits: EntryLimits = DEFAULT_ENTRY_LIMITS
+    # -- platform arithmetic and the cursor key (issue 13, points 1 and 7) --
+    # Seconds one source's full-text pages may take per poll (FULLTEXT_BUDGET_SECONDS, set by the
+    # template so the slowest batch fits the fetch worker's timeout).
+    fulltext_budget_seconds: float = 45.0
+    # The secret (Secrets Manager ARN) holding the key that signs pagination cursors; the stack
+    # creates it (template.yaml `CursorKeySecret`) and sets this on the API function only. Unset
+    # (the local run, tests): `cursor_secret`, from CURSOR_SECRET or the local default.
+    cursor_secret_arn: str | None = None
+
+    def cursor_key(self) -> bytes:
+        """The key that signs pagination cursors, read from Secrets Manager once per execution
+        environment when `cursor_secret_arn` is set. Callers pass this method itself, unread,
+        so only a request that signs or checks a cursor pays for the read."""
+        if self.cursor_secret_arn:
+            return read_secret(self.cursor_secret_arn)
+        return self.cursor_secret
+
+    @property
+    def user_agent(self) -> str:
+        return f"NewsroomBot/1.0 (+{self.crawler_contact_url or self.site_url + '/crawler'})"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        e = dict(os.environ if env is None else env)
+        return cls(
+            table_name=e.get("TABLE_NAME", "newsroom"),
+            queue_url=e.get("QUEUE_URL", ""),
+            sources_file=e.get("SOURCES_FILE") or None,
+            price_api_base_url=e.get("PRICE_API_BASE_URL", "https://api.coingecko.com/api/v3").rstrip("/"),
+            price_symbols=tuple(
+                s.strip().upper()
+                for s in e.get("PRICE_SYMBOLS", ",".join(DEFAULT_PRICE_SYMBOLS)).split(",")
+                if s.strip()
+            ),
+            price_stale_seconds=_int(e.get("PRICE_STALE_SECONDS"), 900),
+            site_name=e.get("SITE_NAME", "CryptoCompass"),
+            desk_name=e.get("DESK_NAME", "CryptoCompass newsroom"),
+            site_url=e.get("SITE_URL", "https://cryptocompass.example").rstrip("/"),
+            editorial_image_base_url=e.get(
+                "EDITORIAL_IMAGE_BASE_URL", "https://cryptocompass.example/static/editorial"
+            ).rstrip("/"),
+            public_base_url=_base_url(e.get("PUBLIC_BASE_URL")),
+            cursor_secret=e.get("CURSOR_SECRET", "local-development-cursor-key").encode(),
+            fetch_connect_timeout=_float(e.get("FETCH_CONNECT_TIMEOUT"), 5.0),
+            fetch_read_timeout=_float(e.get("FETCH_READ_TIMEOUT"), 10.0),
+            fetch_max_bytes=_int(e.get("FETCH_MAX_BYTES"), 5 * 1024 * 1024),
+            fetch_concurrency=max(1, _int(e.get("FETCH_CONCURRENCY"), 16)),
+            allow_private_network=_flag(e.get("ALLOW_PRIVATE_NETWORK")),
+            max_body_bytes=_int(e.get("MAX_BODY_BYTES"), 300_000),
+            article_retention_days=max(1, _int(e.get("ARTICLE_RETENTION_DAYS"), 365)),
+            **({"disclaimer": e["DISCLAIMER"]} if e.get("DISCLAIMER") else {}),
+            poll_default_minutes=max(1, _int(e.get("POLL_DEFAULT_MINUTES"), 15)),
+            poll_min_minutes=max(1, _int(e.get("POLL_MIN_MINUTES"), 5)),
+            poll_max_minutes=max(1, _int(e.get("POLL_MAX_MINUTES"), 24 * 60)),
+            backoff_ceiling_minutes=max(1, _int(e.get("BACKOFF_CEILING_MINUTES"), 24 * 60)),
+            fetch_queue_url=e.get("FETCH_QUEUE_URL", ""),
+            fetch_batch_size=max(1, _int(e.get("FETCH_BATCH_SIZE"), 10)),
+            fulltext_max_pages=max(0, _int(e.get("FULLTEXT_MAX_PAGES"), 10)),
+            price_fallback_provider=e.get("PRICE_FALLBACK_PROVIDER", "coinbase").strip().lower(),
+            price_fallback_base_url=e.get("PRICE_FALLBACK_BASE_URL", "https://api.exchange.coinbase.com").rstrip("/"),
+            price_max_jump_pct=_float(e.get("PRICE_MAX_JUMP_PCT"), 50.0),
+            price_jump_window_minutes=max(1, _int(e.get("PRICE_JUMP_WINDOW_MINUTES"), 30)),
+            entry_bucket=e.get("ENTRY_BUCKET", ""),
+            crawler_contact_url=_contact_url(e.get("CRAWLER_CONTACT_URL")),
+            entry_limits=EntryLimits.from_env(e),
+            # -- platform arithmetic and the cursor key (issue 13, points 1 and 7) --
+            fulltext_budget_seconds=max(0.0, _float(e.get("FULLTEXT_BUDGET_SECONDS"), 45.0)),
+            cursor_secret_arn=(e.get("CURSOR_SECRET_ARN") or "").strip() or None,
+        )
+
+
+def _base_url(value: str | None) -> str | None:
+    """The configured public base URL without its trailing slash, when it is an absolute http(s)
+    URL with a host and nothing but a path after it; None (derive it per request) otherwise.
+
+    Links, the canonical link, `Link:` headers and redirects are built on it, so a value that
+    could turn them into another scheme or host (`javascript:`, `//host`, credentials, a query)
+    is refused rather than used.
+    """
+    candidate = (value or "").strip().rstrip("/")
+    try:
+        parts = urlsplit(candidate)
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if (
+        parts.scheme not in ("https", "http")
+        or not host
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+        or "//" in parts.path
+        or any(ch.isspace() or ch in "\"'<>\\`" for ch in candidate)
+        or (port is not None and not 0 < port < 65536)
+    ):
+        return None
+    return candidate
+
+
+def _contact_url(value: str | None) -> str | None:
+    """The configured contact page when it is an http(s) URL that fits in a User-Agent comment
+    (no spaces or parentheses); None otherwise."""
+    candidate = (value or "").strip()
+    if candidate.startswith(("https://", "http://")) and not any(ch in candidate for ch in " ()\t\r\n"):
+        return candidate
+    return None
+
+
+@cache
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def client_config() -> Any:
+    """Retries and timeouts for every AWS client, explicit so no environment can change them.
+
+    botocore's "standard" mode retries throttling (`ProvisionedThroughputExceededException`,
+    `ThrottlingException`, ...), 5xx and connection errors with jittered exponential backoff
+    (`rand() * 2**n` s, capped) under a retry quota that stops retry storms when a service is
+    down. Six attempts spend ~15 s at most on average, inside the processor's 30 s timeout; a
+    message that still fails is retried by SQS. Short read timeouts: DynamoDB and SQS answer in
+    milliseconds, and a hung connection must not eat the invocation.
+    """
+    from botocore.config import Config
+
+    return Config(
+        retries={"mode": "standard", "max_attempts": 6},
+        connect_timeout=3,
+        read_timeout=10,
+        tcp_keepalive=True,
+    )
+
+
+@cache
+def read_secret(secret_arn: str) -> bytes:
+    """A Secrets Manager secret's string, once per process (`runtime.reset()` forgets it).
+
+    The function's role may read exactly this secret (template.yaml); a failed read raises, so a
+    missing key never silently becomes a guessable default."""
+    import boto3
+
+    client = boto3.client("secretsmanager", config=client_config())
+    value = client.get_secret_value(SecretId=secret_arn)["SecretString"]
+    if not value:
+        raise RuntimeError(f"secret {secret_arn} is empty")
+    return str(value).encode()
+
+
+def _source_from_json(raw: dict[str, Any]) -> Source:
+    # Imported here: the HTML module (nh3, html.parser: ~60 ms) is no cost of importing config,
+    # which the prices function does without ever reading a source.
+    from newsroom.core.html import plain_name
+
+    hint = raw.get("category_hint")
+    kind = raw.get("kind_hint")
+    source_id = str(raw["id"])
+    return Source(
+        id=source_id,
+        # Reaches every output as a text field (RSS <source>, Atom <title type="text">, JSON):
+        # plain text here, like a feed's own titles, with no direction override that would make
+        # one name read as another. A name that was only markup becomes the id.
+        name=strip_bidi_controls(plain_name(str(raw["name"]))).strip() or source_id,
+        feed_url=str(raw["feed_url"]),
+        homepage=str(raw.get("homepage", "")),
+        role=SourceRole(raw.get("role", SourceRole.ORIGINAL)),
+        category_hint=Category(hint) if hint else None,
+        language=raw.get("language"),
+        kind_hint=Kind(kind) if kind else None,
+        aliases=tuple(str(a) for a in raw.get("aliases", ())),
+        enabled=bool(raw.get("enabled", True)),
+        rights=Rights(raw.get("rights", Rights.EXCERPT)),
+        interval_minutes=int(raw["interval"]) if raw.get("interval") not in (None, "") else None,
+        boilerplate_xpaths=tuple(str(x) for x in raw.get("boilerplate_xpaths", ())),
+        boilerplate_patterns=tuple(str(x) for x in raw.get("boilerplate_patterns", ())),
+    )
+
+
+def source_from_json(raw: dict[str, Any]) -> Source:
+    """A `Source` from the sources-file shape (also how the DynamoDB registry stores one)."""
+    return _source_from_json(raw)
+
+
+def source_to_json(source: Source) -> dict[str, Any]:
+    """The sources-file shape of `source` (what `_source_from_json` reads back), defaults left out."""
+    raw: dict[str, Any] = {
+        "id": source.id,
+        "name": source.name,
+        "feed_url": source.feed_url,
+        "homepage": source.homepage,
+        "role": source.role.value,
+        "rights": source.rights.value,
+        "enabled": source.enabled,
+    }
+    if source.category_hint is not None:
+        raw["category_hint"] = source.category_hint.value
+    if source.kind_hint is not None:
+        raw["kind_hint"] = source.kind_hint.value
+    if source.language:
+        raw["language"] = source.language
+    if source.aliases:
+        raw["aliases"] = list(source.aliases)
+    if source.interval_minutes is not None:
+        raw["interval"] = source.interval_minutes
+    if source.boilerplate_xpaths:
+        raw["boilerplate_xpaths"] = list(source.boilerplate_xpaths)
+    if source.boilerplate_patterns:
+        raw["boilerplate_patterns"] = list(source.boilerplate_patterns)
+    return raw
+
+
+def parse_sources(document: str) -> tuple[Source, ...]:
+    data = json.loads(document)
+    items = data["sources"] if isinstance(data, dict) else data
+    sources = tuple(_source_from_json(item) for item in items)
+    ids = [s.id for s in sources]
+    if len(ids) != len(set(ids)):
+        raise ValueError("source ids must be unique")
+    return sources
+
+
+@cache
+def load_sources(path: str | None = None) -> tuple[Source, ...]:
+    """The configured sources: `SOURCES_FILE` when set, else the file shipped in the layer."""
+    chosen = path if path is not None else settings().sources_file
+    if chosen:
+        return parse_sources(Path(chosen).read_text(encoding="utf-8"))
+    return parse_sources(resources.files("newsroom.sources").joinpath("sources.json").read_text(encoding="utf-8"))

@@ -1,0 +1,171 @@
+"""What each Lambda does, wired to the process-wide clients: the handlers only delegate here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from newsroom.core.claimcheck import claim_in
+from newsroom.core.codec import MessageError, entry_from_message
+from newsroom.core.config import Settings, load_sources, settings
+from newsroom.core.models import Price
+from newsroom.fetch.http import FetchPolicy
+from newsroom.fetch.pipeline import SourceReport, UnknownSourceError, fetch_all, ingest, refresh_prices
+from newsroom.process.build import Decision, ProcessingContext
+from newsroom.store.dynamo import Reject
+from newsroom.wiring import clients as runtime
+
+logger = logging.getLogger(__name__)
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# The processor's notion of "now" (clamping future dates, fingerprint TTLs, reject times). Tests
+# pin it so that two runs of the same input can be compared item for item.
+clock: Callable[[], datetime] = _wall_clock
+
+
+def fetch_policy(cfg: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        connect_timeout=cfg.fetch_connect_timeout,
+        read_timeout=cfg.fetch_read_timeout,
+        max_bytes=cfg.fetch_max_bytes,
+        allow_private=cfg.allow_private_network,
+        user_agent=cfg.user_agent,
+        # A server that drips bytes resets the read timeout forever; the whole request gets
+        # connect + 2 reads (25 s by default), inside the price function's 30 s timeout.
+        total_timeout=cfg.fetch_connect_timeout + 2 * cfg.fetch_read_timeout,
+    )
+
+
+def fetch_feeds(now: datetime | None = None) -> list[SourceReport]:
+    cfg = settings()
+    return fetch_all(
+        load_sources(),
+        runtime.store(),
+        runtime.sqs(),
+        cfg.queue_url,
+        fetch_policy(cfg),
+        concurrency=cfg.fetch_concurrency,
+        now=now,
+        bucket=runtime.entry_bucket(),
+    )
+
+
+def summarize(reports: list[SourceReport]) -> dict[str, int]:
+    counts = Counter(r.status for r in reports)
+    return {
+        "sources": len(reports),
+        "ok": counts["ok"],
+        "not_modified": counts["not-modified"],
+        "failed": counts["error"],
+        "entries": sum(r.entries for r in reports),
+    }
+
+
+def processing_context(now: datetime | None = None) -> ProcessingContext:
+    cfg = settings()
+    from newsroom.fetch.fanout import known_sources  # the file plus sources added to the registry
+
+    return ProcessingContext.build(
+        known_sources(runtime.store()),
+        site_name=cfg.site_name,
+        desk_name=cfg.desk_name,
+        editorial_image_base_url=cfg.editorial_image_base_url,
+        max_body_bytes=cfg.max_body_bytes,
+        now=now or clock(),
+        limits=cfg.entry_limits,
+    )
+
+
+def process_message(body: str, ctx: ProcessingContext | None = None) -> Decision:
+    """One queue message → one stored (or deduplicated) story. Raises on a poison message."""
+    return ingest(entry_from_message(redeem(body)), runtime.store(), ctx or processing_context())
+
+
+def redeem(body: str) -> str:
+    """The entry message itself: `body`, or what its claim check points to in the entry bucket."""
+    claim = claim_in(body)
+    if claim is None:
+        return body
+    bucket = runtime.entry_bucket()
+    if bucket is None or bucket.bucket != claim.bucket:
+        configured = bucket.bucket if bucket else None
+        raise MessageError(f"claim check for bucket {claim.bucket!r}, but this stack's entry bucket is {configured!r}")
+    return bucket.redeem(claim)
+
+
+def describe_failure(
+    message_id: str, body: str, exc: BaseException, receive_count: int, now: datetime | None = None
+) -> Reject:
+    """The rejects record for a message that failed: what failed, and whether a replay can help."""
+    source_id = link = None
+    try:
+        data = json.loads(body)
+        if isinstance(data, dict):
+            source_id = str(data["source_id"])[:200] if data.get("source_id") else None
+            link = str(data["link"])[:2000] if data.get("link") else None
+    except ValueError:
+        pass  # not JSON at all: the reason says so
+    return Reject(
+        message_id=message_id,
+        reason=f"{type(exc).__name__}: {exc}",
+        error_type=type(exc).__name__,
+        # A malformed message, an entry from an unknown source or one too large to store even after
+        # the input limits (`EntryRejected`, a MessageError) fails the same way every time;
+        # anything else (AWS faults, lost races) may well pass on a replay.
+        permanent=isinstance(exc, MessageError | UnknownSourceError),
+        receive_count=receive_count,
+        failed_at=now or clock(),
+        source_id=source_id,
+        link=link,
+        body_sha256=hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest(),
+    )
+
+
+def record_reject(message_id: str, body: str, exc: BaseException, receive_count: int) -> None:
+    """Write why `message_id` failed (keyed `REJECT#<id>`); never masks the original failure."""
+    try:
+        runtime.rejects().put_reject(describe_failure(message_id, body, exc, receive_count))
+    except Exception:
+        logger.exception("could not record the reject of message %s", message_id)
+
+
+def clear_reject(message_id: str, receive_count: int) -> None:
+    """A message that failed before and now succeeded is no longer a reject.
+
+    Only a redelivered message (receive count above 1) can have a record, so a first delivery
+    costs nothing here; the table then holds exactly what one clean run would have written.
+    """
+    if receive_count > 1:
+        runtime.rejects().delete_reject(message_id)
+
+
+def fetch_prices(now: datetime | None = None) -> list[Price]:
+    from datetime import timedelta
+
+    from newsroom.prices.providers import PriceRules, fetch_fallback
+
+    cfg = settings()
+    moment = now or datetime.now(UTC)
+    policy = fetch_policy(cfg)
+    return refresh_prices(
+        runtime.store(),
+        cfg.price_api_base_url,
+        policy,
+        symbols=cfg.price_symbols,
+        now=moment,
+        fallback=lambda: fetch_fallback(
+            cfg.price_fallback_provider, cfg.price_fallback_base_url, policy, symbols=cfg.price_symbols, now=moment
+        ),
+        fallback_name=cfg.price_fallback_provider,
+        rules=PriceRules(
+            max_jump_pct=cfg.price_max_jump_pct, jump_window=timedelta(minutes=cfg.price_jump_window_minutes)
+        ),
+    )

@@ -1,0 +1,106 @@
+"""Configuration in template.yaml and samconfig.toml: the public base URL is a per-stage
+Parameter, no secret has a default (or is a Parameter at all), and the cursor key is a secret
+the stack generates, readable by the API function alone."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.template import load_template
+from newsroom.core.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = load_template(ROOT / "template.yaml")
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+PARAMETERS: dict[str, Any] = TEMPLATE["Parameters"]
+STAGES = ("dev", "prod")
+
+
+def _overrides(stage: str) -> dict[str, str]:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    pairs = config[stage]["global"]["parameters"]["parameter_overrides"]
+    return {key: value.strip('"') for key, _, value in (pair.partition("=") for pair in pairs)}
+
+
+def _statements(function: str) -> list[dict[str, Any]]:
+    policies = RESOURCES[function]["Properties"].get("Policies", [])
+    return [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])]
+
+
+def _functions() -> list[str]:
+    return [n for n, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"]
+
+
+def test_no_parameter_is_a_secret_with_a_default() -> None:
+    for name, spec in PARAMETERS.items():
+        assert not (spec.get("NoEcho") and "Default" in spec), f"{name} is a secret with a public default"
+        # A secret is created by the stack (or read from a managed store), never passed in.
+        assert not re.search(r"secret|password|token|key$", name, re.IGNORECASE), name
+
+
+def test_the_cursor_key_is_generated_by_the_stack() -> None:
+    secret = RESOURCES["CursorKeySecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    generate = secret["Properties"]["GenerateSecretString"]
+    assert generate["PasswordLength"] >= 32  # HMAC-SHA256 keys: at least the hash's 256 bits of text
+    assert "SecretString" not in secret["Properties"]  # no value written in the template
+
+
+def test_only_the_api_function_may_read_the_cursor_key_and_only_that_secret() -> None:
+    readers = {}
+    for function in _functions():
+        granted = [s for s in _statements(function) if any(str(a).startswith("secretsmanager:") for a in _actions(s))]
+        if granted:
+            readers[function] = granted
+    assert list(readers) == ["ApiFunction"]
+    [statement] = readers["ApiFunction"]
+    assert _actions(statement) == ["secretsmanager:GetSecretValue"]
+    assert statement["Resource"] == {"Ref": "CursorKeySecret"}  # its ARN, no wildcard
+    env = RESOURCES["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["CURSOR_SECRET_ARN"] == {"Ref": "CursorKeySecret"}
+    assert "CURSOR_SECRET" not in env
+    assert "CURSOR_SECRET" not in TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [str(a) for a in (action if isinstance(action, list) else [action])]
+
+
+def test_the_public_base_url_is_a_parameter_the_api_reads() -> None:
+    spec = PARAMETERS["PublicBaseUrl"]
+    assert spec["Default"] == ""  # empty: API Gateway's requestContext domain and stage
+    env = RESOURCES["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
+    assert Settings.from_env({"PUBLIC_BASE_URL": "https://news.example/"}).public_base_url == "https://news.example"
+    assert Settings.from_env({"PUBLIC_BASE_URL": ""}).public_base_url is None
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stage_sets_the_public_base_url_and_every_string_passes_its_pattern(stage: str) -> None:
+    overrides = _overrides(stage)
+    assert "PublicBaseUrl" in overrides
+    for name, value in overrides.items():
+        pattern = PARAMETERS[name].get("AllowedPattern")
+        if pattern:
+            assert re.fullmatch(pattern, value), (stage, name, value)
+    assert _overrides("prod")["PublicBaseUrl"].startswith("https://")
+
+
+@pytest.mark.parametrize(
+    "value", ["http://news.example", "https://news.example/", "https://news.example?x=1", "news.example", "https://a b"]
+)
+def test_a_public_base_url_that_would_make_bad_links_is_refused_by_the_template(value: str) -> None:
+    assert not re.fullmatch(PARAMETERS["PublicBaseUrl"]["AllowedPattern"], value)
+
+
+def test_the_secret_is_read_only_where_its_arn_is_set() -> None:
+    assert Settings.from_env({}).cursor_secret_arn is None
+    assert Settings.from_env({"CURSOR_SECRET": "local-key-0123456789"}).cursor_key() == b"local-key-0123456789"
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf"
+    assert Settings.from_env({"CURSOR_SECRET_ARN": arn}).cursor_secret_arn == arn

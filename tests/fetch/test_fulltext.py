@@ -1,0 +1,317 @@
+"""Full text for `full` sources: article pages served locally, extracted, cleaned, counted."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsroom.core.models import RawEntry, Rights, Source, SourceState
+from newsroom.fetch.fulltext import enrich_entry, extract_main_html, make_enricher
+from newsroom.fetch.http import FetchPolicy, http_get
+from newsroom.process.build import ProcessingContext, build_article
+from tests.httpserver import LocalHTTPServer, Reply, http_server_fixture  # noqa: F401
+
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "article-page.txt"
+NOW = datetime(2026, 5, 31, 12, 0, tzinfo=UTC)
+LOCAL = FetchPolicy(connect_timeout=2.0, read_timeout=2.0, allow_private=True)
+TITLE = "Hong Kong Expands Digital Asset Ecosystem With Tokenization and Crypto Infrastructure"
+RULES = {
+    "boilerplate_xpaths": ("//div[contains(@class, 'newsletter')]",),
+    "boilerplate_patterns": (r"^Read more:", r"^Disclaimer:"),
+}
+
+
+def seed_body() -> list[str]:
+    """The reference article's body blocks (headings and paragraphs), from the seed page."""
+    text = SEED.read_text(encoding="utf-8")
+    caption = "CryptoCompass editorial visual for policy coverage."
+    start = text.index(caption) + len(caption)
+    end = text.index("Disclaimer:")
+    return [block.strip() for block in text[start:end].split("\n\n") if block.strip()]
+
+
+def article_page() -> bytes:
+    blocks = []
+    for n, block in enumerate(seed_body()):
+        tag = "h2" if not block.endswith(".") else "p"
+        blocks.append(f"<{tag}>{html.escape(block)}</{tag}>")
+        if n == 3:
+            blocks.append('<p>Read more: <a href="/other">Bitcoin custody demand hits a record</a></p>')
+        if n == 6:
+            blocks.append(
+                '<div class="newsletter-box"><p>Subscribe to the DeFi Liban daily brief for the stories that '
+                "move markets, straight to your inbox every morning.</p><form><input name=email></form></div>"
+            )
+    page = f"""<!doctype html><html lang="en"><head><title>{TITLE}</title>
+<meta property="og:title" content="{TITLE}"></head><body>
+<nav><a href="/">Home</a> <a href="/markets">Markets</a> <a href="/defi">DeFi</a> <a href="/policy">Policy</a></nav>
+<header><h1>{TITLE}</h1><p class="byline">By Staff · May 31, 2026</p></header>
+<main><article>{"".join(blocks)}
+<p class="disclaimer">Disclaimer: This article is for informational purposes only and does not constitute
+financial advice. Do your own research.</p></article></main>
+<aside><h3>Related</h3><ul><li><a href="/a">Ether ETF flows</a></li>
+<li><a href="/b">Solana upgrade</a></li></ul></aside>
+<footer>© 2026 DeFi Liban. All rights reserved. <a href="/privacy">Privacy</a></footer></body></html>"""
+    return page.encode()
+
+
+def entry(link: str, guid: str = "g1") -> RawEntry:
+    excerpt = (
+        "Hong Kong is accelerating its push to become a regulated digital asset hub, "
+        "expanding across tokenization [&#8230;]"
+    )
+    return RawEntry(source_id="defiliban", guid=guid, link=link, title=TITLE, summary_html=excerpt, fetched_at=NOW)
+
+
+def source(rights: Rights = Rights.FULL, **rules: object) -> Source:
+    return Source(
+        id="defiliban",
+        name="DeFi Liban",
+        feed_url="https://defiliban.io/feed/",
+        homepage="https://defiliban.io",
+        rights=rights,
+        **rules,  # type: ignore[arg-type]
+    )
+
+
+def context(src: Source) -> ProcessingContext:
+    return ProcessingContext.build(
+        (src,),
+        site_name="CryptoCompass",
+        desk_name="CryptoCompass newsroom",
+        editorial_image_base_url="https://cryptocompass.example/static/editorial",
+        max_body_bytes=300_000,
+        now=NOW,
+    )
+
+
+def test_full_text_replaces_the_excerpt_and_reading_time_counts_it(http_server: LocalHTTPServer) -> None:
+    http_server.route("/2026/05/hong-kong", Reply(body=article_page(), headers={"Content-Type": "text/html"}))
+    src = source(**RULES)
+
+    enriched = enrich_entry(entry(http_server.url("/2026/05/hong-kong")), src, LOCAL)
+
+    assert enriched is not None
+    body = enriched.content_html
+    for block in seed_body():
+        assert html.escape(block, quote=False)[:60] in body
+    for boilerplate in ("Read more", "Subscribe", "Disclaimer", "Related", "All rights reserved", "Markets</a>"):
+        assert boilerplate not in body
+    assert "<script" not in body
+    article = build_article(enriched, context(src))
+    # The reference page's 566 body words, "4 min read" (the feed's excerpt alone read as 1 min).
+    assert (article.word_count, article.reading_minutes) == (566, 4)
+    assert build_article(entry(http_server.url("/x")), context(src)).reading_minutes == 1
+    request = http_server.requests[0]
+    assert request.headers["user-agent"].startswith("NewsroomBot")
+    assert "text/html" in request.headers["accept"]
+
+
+def test_without_rules_the_publishers_boilerplate_stays(http_server: LocalHTTPServer) -> None:
+    http_server.route("/a", Reply(body=article_page()))
+
+    enriched = enrich_entry(entry(http_server.url("/a")), source(), LOCAL)
+
+    assert enriched is not None
+    assert "Read more" in enriched.content_html  # the rules above are what removes it
+
+
+def test_excerpt_sources_are_never_fetched_beyond_the_feed(http_server: LocalHTTPServer) -> None:
+    http_server.route("/a", Reply(body=article_page()))
+    enrich = make_enricher(FakeStore(), LOCAL, max_pages=10)
+    original = [entry(http_server.url("/a"))]
+
+    result = enrich(source(Rights.EXCERPT), original, frozenset())
+    entries, pages = result.entries, result.pages
+
+    assert (entries, pages) == (original, 0)
+    assert http_server.requests == []
+
+
+def test_only_new_entries_are_fetched_and_at_most_max_pages(http_server: LocalHTTPServer) -> None:
+    for n in range(5):
+        http_server.route(f"/{n}", Reply(body=article_page()))
+    store = FakeStore(claimed={("defiliban", "g0")})
+    enrich = make_enricher(store, LOCAL, max_pages=2)
+
+    result = enrich(source(**RULES), [entry(http_server.url(f"/{n}"), guid=f"g{n}") for n in range(5)], frozenset())
+    entries, pages = result.entries, result.pages
+
+    assert pages == 2
+    assert sorted(r.path for r in http_server.requests) == ["/1", "/2"]  # g0 is already stored
+    assert [len(e.content_html) > 1000 for e in entries] == [False, True, True, False, False]
+
+
+def test_full_text_stops_starting_pages_when_a_whole_page_no_longer_fits_the_budget(
+    http_server: LocalHTTPServer,
+) -> None:
+    """The fetch worker's timeout is sized for a feed plus this budget (template.yaml,
+    FULLTEXT_BUDGET_SECONDS); a page is started only while a whole page fetch still fits."""
+    for n in range(5):
+        http_server.route(f"/{n}", Reply(body=article_page()))
+    now = [0.0]
+
+    def slow_get(url: str, policy: FetchPolicy, **kwargs: Any) -> Any:
+        now[0] += 10.0  # every page takes ten seconds
+        return http_get(url, policy, **kwargs)
+
+    enrich = make_enricher(
+        FakeStore(), LOCAL, max_pages=10, get=slow_get, budget_seconds=LOCAL.total_timeout + 15, clock=lambda: now[0]
+    )
+    result = enrich(source(**RULES), [entry(http_server.url(f"/{n}"), guid=f"g{n}") for n in range(5)])
+
+    assert result.pages == 2
+    assert sorted(r.path for r in http_server.requests) == ["/0", "/1"]
+    assert [len(e.content_html) > 1000 for e in result.entries] == [True, True, False, False, False]
+    # The rest are owed their full text, like entries past max_pages.
+    assert result.deferred == frozenset({2, 3, 4})
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(status=404),
+        Reply(body=b"<html><body><p>Too short.</p></body></html>"),
+        Reply(body=b"\x00\x01\x02 not html at all"),
+        Reply(body=b"x" * 2_000_000),
+    ],
+    ids=["404", "nothing-better", "binary", "too-large"],
+)
+def test_a_page_that_gives_nothing_better_keeps_the_feed_entry(http_server: LocalHTTPServer, reply: Reply) -> None:
+    http_server.route("/a", reply)
+    policy = FetchPolicy(connect_timeout=2.0, read_timeout=2.0, allow_private=True, max_bytes=1_000_000)
+
+    assert enrich_entry(entry(http_server.url("/a")), source(), policy) is None
+
+
+def test_article_pages_obey_the_ssrf_rules() -> None:
+    deployed = FetchPolicy(connect_timeout=1.0, read_timeout=1.0, allow_private=False)
+    for link in ("http://169.254.169.254/latest/meta-data/", "http://127.0.0.1/admin", "http://[::1]/"):
+        assert enrich_entry(entry(link), source(), deployed) is None
+
+
+def test_extraction_sanitizes() -> None:
+    page = (
+        "<html><body><article>"
+        + "<p>Paragraph one of a real article, long enough to count as content for the extractor here.</p>" * 8
+        + '<p onclick="steal()">Clicked <a href="javascript:alert(1)">link</a></p>'
+        + "<script>alert(1)</script></article></body></html>"
+    )
+
+    body = extract_main_html(page, "https://pub.example/a")
+
+    assert body is not None
+    assert "onclick" not in body and "javascript:" not in body and "<script" not in body
+
+
+class FakeStore:
+    def __init__(self, claimed: set[tuple[str, str]] | None = None) -> None:
+        self.claimed = claimed or set()
+
+    def story_for_guid(self, source_id: str, guid: str) -> str | None:
+        return "story" if (source_id, guid) in self.claimed else None
+
+
+def test_a_polled_full_source_queues_full_text_and_an_excerpt_source_does_not(http_server: LocalHTTPServer) -> None:
+    import json
+
+    from newsroom.core.codec import entry_from_message
+    from newsroom.fetch.pipeline import fetch_all
+
+    http_server.route("/article", Reply(body=article_page()))
+    item = (
+        f"<item><title>{TITLE}</title><link>{http_server.url('/article')}</link><guid>g1</guid>"
+        "<description>Hong Kong is accelerating its push [&#8230;]</description></item>"
+    )
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{item}</channel></rss>'.encode()
+    http_server.route("/feed", Reply(body=feed))
+    full = Source(id="full", name="Full", feed_url=http_server.url("/feed"), rights=Rights.FULL, **RULES)  # type: ignore[arg-type]
+    excerpt = Source(id="excerpt", name="Excerpt", feed_url=http_server.url("/feed"))
+    sqs = RecordingSQS()
+
+    fetch_all(
+        [full, excerpt],
+        MemoryStates(),  # type: ignore[arg-type]
+        sqs,
+        "q",
+        LOCAL,
+        concurrency=2,
+        now=NOW,
+        enrich=make_enricher(FakeStore(), LOCAL, max_pages=5),
+    )
+
+    queued = {e.source_id: e for e in (entry_from_message(body) for body in sqs.bodies)}
+    assert len(html.unescape(queued["full"].content_html)) > 3000
+    assert queued["excerpt"].content_html == ""
+    assert [r.path for r in http_server.requests].count("/article") == 1
+    assert json.loads(sqs.bodies[0])  # one entry per message
+
+
+class RecordingSQS:
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, object]:
+        self.bodies.extend(e["MessageBody"] for e in Entries)
+        return {"Successful": Entries}
+
+
+class MemoryStates:
+    def __init__(self) -> None:
+        self.states: dict[str, SourceState] = {}
+
+    def get_source_states(self, ids: list[str]) -> dict[str, SourceState]:
+        return {i: self.states[i] for i in ids if i in self.states}
+
+    def put_source_state(self, state: SourceState) -> None:
+        self.states[state.source_id] = state
+
+
+def test_entries_past_max_pages_get_their_full_text_on_a_later_poll(http_server: LocalHTTPServer) -> None:
+    """Guards: `Enrichment.deferred`, `pipeline.owed_digest` and fetch_all forgetting validators
+    and body hash while full text is owed (the feed itself does not change between the polls)."""
+    from datetime import timedelta
+
+    from newsroom.core.codec import entry_from_message
+    from newsroom.fetch.pipeline import fetch_all
+
+    for n in range(3):
+        http_server.route(f"/article/{n}", Reply(body=article_page()))
+    items = "".join(
+        f"<item><title>Story {n}</title><link>{http_server.url(f'/article/{n}')}</link><guid>g{n}</guid>"
+        "<description>Hong Kong is accelerating its push [&#8230;]</description></item>"
+        for n in range(3)
+    )
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
+    http_server.route("/feed", Reply(body=feed, headers={"ETag": '"same"'}))
+    full = Source(id="full", name="Full", feed_url=http_server.url("/feed"), rights=Rights.FULL, **RULES)  # type: ignore[arg-type]
+    states, stored = MemoryStates(), FakeStore()
+    enrich = make_enricher(stored, LOCAL, max_pages=2)
+
+    def poll(at: datetime) -> dict[str, int]:
+        """One poll; returns link -> length of the queued HTML, and marks every entry stored."""
+        sqs = RecordingSQS()
+        fetch_all([full], states, sqs, "q", LOCAL, concurrency=1, now=at, enrich=enrich)  # type: ignore[arg-type]
+        queued = [entry_from_message(body) for body in sqs.bodies]
+        stored.claimed.update(("full", e.guid or "") for e in queued)  # the processor stored them
+        return {e.link.rsplit("/", 1)[1]: len(html.unescape(e.content_html)) for e in queued}
+
+    first = poll(NOW)
+    assert sorted(first) == ["0", "1", "2"]  # all queued at once...
+    assert [first[n] > 3000 for n in ("0", "1", "2")] == [True, True, False]  # ...the last as an excerpt
+
+    second = poll(NOW + timedelta(hours=1))
+    assert list(second) == ["2"] and second["2"] > 3000  # its turn came, although its GUID is stored
+    assert sorted(r.path for r in http_server.requests if r.path.startswith("/article/")) == [
+        "/article/0",
+        "/article/1",
+        "/article/2",
+    ]
+
+    third = poll(NOW + timedelta(hours=2))
+    assert third == {}  # nothing owed any more: nothing queued, no page fetched
+    assert len([r for r in http_server.requests if r.path.startswith("/article/")]) == 3
