@@ -1,7 +1,7 @@
 """Golden stories: what the pipeline builds from every corpus document and sample feed, as hashes.
 
 The record is the safety net for refactoring and speed work: `scripts/record_golden.py` writes
-it, `tests/unit/test_golden.py` rebuilds and compares, and any difference is either a defect or
+it, `tests/process/test_golden.py` rebuilds and compares, and any difference is either a defect or
 a deliberate change that the README lists with its reason.
 
 Each document goes the deployed way, minus the network and the store: its bytes are answered

@@ -124,7 +124,7 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
             "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL")
             or f"http://127.0.0.1:{port}/{apigw.gateway_config().stage}",
             # The sample stories' article pages live on public hosts (defiliban.io...), which the
-            # embedded run must not reach; tests/unit/test_fulltext.py fetches local pages instead.
+            # embedded run must not reach; tests/fetch/test_fulltext.py fetches local pages instead.
             **({"FULLTEXT_MAX_PAGES": "0"} if embedded else {}),
         },
     )

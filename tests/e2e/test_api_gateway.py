@@ -232,7 +232,7 @@ def worst_case(stack: Stack) -> list[str]:
 def patient_site(site: Site) -> Site:
     """The gateway with room for moto on a shared machine, far slower than DynamoDB and Lambda
     (reading 30 MB of stories takes seconds): sizes are what these tests are about, and the
-    time limits have their own tests (tests/unit/test_apigw.py)."""
+    time limits have their own tests (tests/devtools/test_apigw.py)."""
     gateway = site.served.gateway
     gateway.config = replace(gateway.config, function_timeout_seconds=120, integration_timeout_seconds=120)
     return site

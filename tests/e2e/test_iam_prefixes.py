@@ -7,7 +7,7 @@ statements are then evaluated for each as IAM would, `dynamodb:LeadingKeys` cond
 Guide: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html),
 so a prefix the code needs and the policy forgot fails here, not as AccessDenied in production.
 The static half (each function may write exactly its declared item families) is
-tests/unit/test_iam_policies.py.
+tests/template/test_iam_policies.py.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def naughty_run(fmt: str, place: str) -> Run:
     # Memory is the property tests' to bound (tracemalloc would triple this run's time); the
     # bytes produced are still checked.
     # Every string gets its story: the whole list is one feed, past the configured entries-per-feed
-    # cut (which tests/unit/test_feeds.py covers).
+    # cut (which tests/fetch/test_feeds.py covers).
     return run_spec(spec, trace_memory=False, max_entries=len(NAUGHTY))
 
 

@@ -59,7 +59,7 @@ _THROTTLED_CANCELLATION = frozenset({"ThrottlingError", "ProvisionedThroughputEx
 #
 # Each function's IAM role may touch only the partitions of the families it reads and writes:
 # template.yaml grants them as `dynamodb:LeadingKeys` patterns (IAM `StringLike`), and
-# tests/unit/test_iam_policies.py checks the two agree. A family is known by its partition key
+# tests/template/test_iam_policies.py checks the two agree. A family is known by its partition key
 # alone, so two writers never share a partition: the story count lives under `COUNT#`, apart from
 # the fetcher's `SOURCE#` state.
 SOURCE_STATE_PREFIX = "SOURCE#"
