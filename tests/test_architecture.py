@@ -26,7 +26,6 @@ PENDING_SPLIT: frozenset[str] = frozenset(
         "newsroom.serve.api",
         "newsroom.fetch.http",
         "newsroom.fetch.pipeline",
-        "newsroom.process.attribution",
     }
 )
 
