@@ -24,10 +24,7 @@ PENDING_SPLIT: frozenset[str] = frozenset(
     {
         "newsroom.store.dynamo",
         "newsroom.serve.api",
-        "newsroom.fetch.http",
         "newsroom.fetch.pipeline",
-        "newsroom.process.classify",
-        "newsroom.process.attribution",
     }
 )
 

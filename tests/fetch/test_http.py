@@ -14,15 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from newsroom.fetch import addresses
 from newsroom.fetch import http as http_module
-from newsroom.fetch.http import (
-    FetchError,
-    FetchPolicy,
-    http_get,
-    is_forbidden_address,
-    make_pool,
-    parse_ip_literal,
-)
+from newsroom.fetch.addresses import parse_ip_literal
+from newsroom.fetch.http import FetchError, FetchPolicy, http_get, make_pool
 from tests.httpserver import LocalHTTPServer, RecordedRequest, Reply, http_server_fixture  # noqa: F401
 
 LOCAL = FetchPolicy(connect_timeout=2.0, read_timeout=2.0, allow_private=True)
@@ -477,12 +472,12 @@ def test_resolution_failure_is_dns_error() -> None:
 def loopback_is_public(monkeypatch: pytest.MonkeyPatch) -> None:
     """Treat exactly 127.0.0.1 as a public address, so a deployed-mode (PUBLIC_ONLY) fetch can
     reach the local server; every other address keeps the real rule."""
-    real = http_module.is_forbidden_address
+    real = addresses.is_forbidden_address
 
     def patched(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         return False if address == ipaddress.ip_address("127.0.0.1") else real(address)
 
-    monkeypatch.setattr(http_module, "is_forbidden_address", patched)
+    monkeypatch.setattr(addresses, "is_forbidden_address", patched)
 
 
 def test_every_redirect_hop_is_validated(http_server: LocalHTTPServer, loopback_is_public: None) -> None:
@@ -639,36 +634,6 @@ def test_pool_is_reused_across_requests(http_server: LocalHTTPServer) -> None:
     for _ in range(3):
         assert http_get(http_server.url("/feed"), LOCAL, pool=pool).body == FEED
     assert len(http_server.requests) == 3
-
-
-@pytest.mark.parametrize(
-    ("host", "expected"),
-    [
-        ("2130706433", "127.0.0.1"),
-        ("0177.0.0.1", "127.0.0.1"),
-        ("0x7f.0.0.1", "127.0.0.1"),
-        ("0x7f000001", "127.0.0.1"),
-        ("127.1", "127.0.0.1"),
-        ("10.1.258", "10.1.1.2"),
-        ("134744072", "8.8.8.8"),
-        ("[::ffff:127.0.0.1]", "::ffff:7f00:1"),
-        ("93.184.216.34.", "93.184.216.34"),
-    ],
-)
-def test_ip_literals_are_read_like_the_c_resolver(host: str, expected: str) -> None:
-    assert parse_ip_literal(host) == ipaddress.ip_address(expected)
-
-
-@pytest.mark.parametrize("host", ["example.com", "09.1.1.1", "1.2.3.4.5", "256.1.1.1", "0xfg.1", "add.bad", ""])
-def test_names_are_not_ip_literals(host: str) -> None:
-    assert parse_ip_literal(host) is None
-
-
-@pytest.mark.parametrize(
-    "address", ["93.184.216.34", "8.8.8.8", "2606:2800:220:1:248:1893:25c8:1946", "2001:4860:4860::8888"]
-)
-def test_public_addresses_are_allowed(address: str) -> None:
-    assert not is_forbidden_address(ipaddress.ip_address(address))
 
 
 def test_public_address_passes_validation_and_then_connects() -> None:

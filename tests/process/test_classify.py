@@ -1,33 +1,22 @@
-"""Category, coin tags, kind and language: realistic headlines, every trap, the seed, real feeds."""
+"""Category and kind: realistic headlines, every trap, the seed, real feeds."""
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 
 import feedparser
 import pytest
 
 from newsroom.core.models import Category, Kind
-from newsroom.process.classify import categorize, category_scores, coin_tags, detect_language, kind_of
+from newsroom.process.classify import categorize, category_scores, kind_of
+from newsroom.process.coins import coin_tags
+from newsroom.process.language import detect_language
+from tests.process.feed_samples import CRYPTO_FEEDS, REAL_FEEDS
+from tests.process.feed_samples import plain as _plain
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 SEED_PAGE = SHARED / "seed" / "article-page.txt"
-REAL_FEEDS = SHARED / "corpus" / "real-feeds"
-CRYPTO_FEEDS = (
-    "coindesk-skel-ext3.xml",
-    "cointelegraph-skel-ext3.xml",
-    "decrypt-skel-ext3.xml",
-    "theblock-skel-ext3.xml",
-    "hodlhodl-medium-RSParser.xml",
-)
 SEED_TITLE = "Hong Kong Expands Digital Asset Ecosystem With Tokenization and Crypto Infrastructure"
-_TAG = re.compile(r"<[^>]+>")
-
-
-def _plain(fragment: str) -> str:
-    return html.unescape(_TAG.sub(" ", fragment))
 
 
 def _seed_body() -> str:
@@ -141,168 +130,6 @@ def test_amounts_are_not_price_levels() -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# coin_tags
-# ------------------------------------------------------------------------------------------
-
-
-def test_names_and_tickers_in_order_of_first_appearance_title_first() -> None:
-    title = "Solana and Ethereum ETFs See Inflows"
-    text = "Bitcoin was flat while XRP, BNB and DOGE rose; Cardano lagged and $LINK jumped."
-    assert coin_tags(title, text) == ("SOL", "ETH", "BTC", "XRP", "BNB", "DOGE", "ADA", "LINK")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Bitcoin miners sold 2,000 bitcoins.", ("BTC",)),
-        ("BTC reclaimed $90,000.", ("BTC",)),
-        ("Ether led, and Ethereum fees fell.", ("ETH",)),
-        ("ETH staking deposits rose.", ("ETH",)),
-        ("Solana validators upgraded.", ("SOL",)),
-        ("BNB Chain and Binance Coin holders", ("BNB",)),
-        ("XRP and Ripple's token", ("XRP",)),
-        ("Ripple won a bank charter.", ("XRP",)),
-        ("Dogecoin rallied.", ("DOGE",)),
-        ("Cardano (ADA), Tron (TRX) and Avalanche (AVAX) tokens rallied.", ("ADA", "TRX", "AVAX")),
-        ("Polkadot, Chainlink, Litecoin and Toncoin rose.", ("DOT", "LINK", "LTC", "TON")),
-        ("Tether minted more USDT while USD Coin supply fell and USDC rebounded.", ("USDT", "USDC")),
-        ("TRON DAO said the network grew.", ("TRX",)),
-        ("Crypto majors: LTC up 3%, TON down 2%, DOT flat.", ("LTC", "TON", "DOT")),
-        ("Whales bought 1.2 million LINK.", ("LINK",)),
-        ("$btc and $Sol cashtags trended.", ("BTC", "SOL")),
-    ],
-)
-def test_each_coin_by_name_or_ticker(text: str, expected: tuple[str, ...]) -> None:
-    assert coin_tags("", text) == expected
-
-
-def test_names_are_case_insensitive_and_whole_word() -> None:
-    assert coin_tags("BITCOIN HITS RECORD", "ethereum and SOLANA too") == ("BTC", "ETH", "SOL")
-    # Longer words that contain a name are not the coin.
-    assert coin_tags("Ethernet cables", "Etherscan, Bitcoiners' WBTC and stETH") == ()
-
-
-# Trap: "sol". Lower-case "sol" never counts; words containing it fail the whole-word test.
-@pytest.mark.parametrize(
-    "text",
-    [
-        "The solution ships with a solar panel and a game console.",
-        "o sol nasce para todos",
-        "Hoy el sol brilla en Madrid.",
-        "Btc: 81.6k | sol: 123",  # a lower-cased ticker list is not trusted either
-    ],
-)
-def test_sol_trap_lower_case_and_substrings(text: str) -> None:
-    assert "SOL" not in coin_tags("", text)
-
-
-def test_sol_trap_upper_case_needs_crypto_evidence() -> None:
-    # Shouted Portuguese/Spanish headlines, and Portugal's newspaper "SOL", are not Solana.
-    assert coin_tags("O SOL NASCE PARA TODOS", "Previsão de calor no fim de semana.") == ()
-    assert coin_tags("EL SOL DE MEDIANOCHE", "") == ()
-    assert coin_tags("Entrevista ao SOL", "O primeiro-ministro falou ao jornal SOL.") == ()
-    # ... but upper-case SOL with crypto around it, or local evidence, is.
-    assert coin_tags("", "$SOL broke out") == ("SOL",)
-    assert coin_tags("SOL token unlock looms", "") == ("SOL",)
-    assert coin_tags("SOL price eyes $200", "") == ("SOL",)
-    assert coin_tags("SOL jumps 8% on ETF hopes", "") == ("SOL",)
-    assert coin_tags("Altcoins rally", "SOL and AVAX led crypto gains.") == ("SOL", "AVAX")
-
-
-# Trap: "ETH Zurich" is the Swiss university.
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Researchers at ETH Zurich published a new cryptography paper.",
-        "Forscher der ETH Zürich zeigen einen neuen Angriff.",
-        "ETH Zuerich and EPFL lead the ranking; ETH also tops engineering.",
-    ],
-)
-def test_eth_zurich_trap(text: str) -> None:
-    assert coin_tags("", text) == ()
-
-
-def test_eth_zurich_does_not_hide_ether_named_outright() -> None:
-    text = "A study from ETH Zurich looked at Ethereum; ETH price moved 3% on the news."
-    assert coin_tags("", text) == ("ETH",)
-    assert coin_tags("ETH Zurich study", "ETH staking yields were the topic.") == ("ETH",)
-
-
-# Trap: "DOGE" is also the Department of Government Efficiency.
-@pytest.mark.parametrize(
-    ("title", "text"),
-    [
-        ("DOGE Cuts Reach the IRS", "The Department of Government Efficiency said it saved $2 billion."),
-        ("Elon Musk's DOGE Targets Federal Agency Contracts", "Agency heads were told to list contracts."),
-        ("Musk-led DOGE Faces Lawsuit", "Unions sued over access to payroll systems."),
-        ("DOGE staffers leave", "The team led by Musk shrank further."),
-        ("Inside DOGE", "Government workers described the federal hiring freeze."),
-    ],
-)
-def test_doge_department_trap(title: str, text: str) -> None:
-    assert "DOGE" not in coin_tags(title, text)
-
-
-def test_doge_department_context_still_counts_dogecoin_by_name() -> None:
-    title = "Dogecoin Jumps as Musk's DOGE Department Makes Headlines"
-    text = "The Department of Government Efficiency shares a name with the meme coin."
-    assert coin_tags(title, text) == ("DOGE",)
-    assert coin_tags("Elon Musk's DOGE cuts federal grants", "Traders bid up $DOGE anyway.") == ("DOGE",)
-
-
-def test_doge_ticker_in_crypto_context_is_dogecoin() -> None:
-    assert coin_tags("DOGE Rallies 12% as Memecoins Rebound", "") == ("DOGE",)
-    assert coin_tags("Crypto majors", "BTC rose; DOGE led gains as the government shutdown ended.") == (
-        "BTC",
-        "DOGE",
-    )
-    assert coin_tags("Elon Musk tweets again", "DOGE price up 9% on the day.") == ("DOGE",)
-
-
-# Trap: "ripple effect(s)" and the lower-case word "ripple" are not Ripple/XRP.
-@pytest.mark.parametrize(
-    "text",
-    [
-        "The rate cut had ripple effects across emerging markets.",
-        "A ripple effect hit bond markets.",
-        "The Ripple Effect of Higher Tariffs",
-        "Selling rippled through stocks; a ripple of fear spread.",
-    ],
-)
-def test_ripple_effect_trap(text: str) -> None:
-    assert coin_tags("", text) == ()
-
-
-def test_ripple_the_company_is_xrp() -> None:
-    assert coin_tags("Ripple Wins Trust Charter", "RIPPLE shares rose in private markets.") == ("XRP",)
-
-
-# Trap: lower-case "link" is a hyperlink; capital "LINK" needs crypto evidence.
-def test_link_trap() -> None:
-    assert coin_tags("Click the link below", "Follow this link to subscribe; links expire.") == ()
-    assert coin_tags("CLICK THE LINK", "Weather alerts for your area.") == ()
-    assert coin_tags("", "Oracle token LINK rose alongside other altcoins.") == ("LINK",)
-
-
-def test_other_ambiguous_tickers_need_crypto_evidence() -> None:
-    # ADA: Americans with Disabilities Act; DOT: Department of Transportation; TON: weight.
-    assert coin_tags("ADA lawsuit filed against retailer", "The store lacked ramps.") == ()
-    assert coin_tags("DOT announces highway funding", "States will receive grants.") == ()
-    assert coin_tags("A 40 TON TRUCK", "The bridge closed.") == ()
-    assert coin_tags("DOT Sinks 2% After Breaking Key Support", "") == ("DOT",)
-
-
-def test_tether_and_avalanche_as_english_words() -> None:
-    assert coin_tags("", "Climbers tether themselves before an avalanche warning.") == ()
-    assert coin_tags("Avalanche Warning Issued for the Alps", "Skiers should stay on marked runs.") == ()
-    assert coin_tags("Avalanche Network Upgrade Goes Live", "Validators on the blockchain upgraded.") == ("AVAX",)
-
-
-def test_tickers_are_case_sensitive() -> None:
-    assert coin_tags("", "Eth and Btc, written that way, and xrp") == ()
-
-
-# ------------------------------------------------------------------------------------------
 # kind_of
 # ------------------------------------------------------------------------------------------
 
@@ -372,82 +199,6 @@ def test_opinion_beats_analysis_and_hint_is_the_fallback() -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# detect_language
-# ------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("declared", "expected"),
-    [("en-US", "en"), ("EN", "en"), ("pt_BR", "pt"), (" de-DE ", "de"), ("cs", "cs"), ("zh-Hans-CN", "zh")],
-)
-def test_declared_language_is_normalised(declared: str, expected: str) -> None:
-    assert detect_language("whatever the text says", declared) == expected
-
-
-def test_unusable_declaration_falls_back_to_guessing() -> None:
-    text = "The bank said that it will not raise rates, and the market was calm after the decision."
-    for declared in (None, "", "und", "x-default", "english please"):
-        assert detect_language(text, declared) == "en"
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("The central bank said that it would keep rates on hold for the rest of the year.", "en"),
-        ("El banco central dijo que los tipos de interés se mantendrán en el nivel actual por ahora.", "es"),
-        ("O banco central disse que as taxas de juros não vão mudar para o resto do ano.", "pt"),
-        ("La banque centrale a dit que les taux ne seront pas modifiés dans les prochains mois.", "fr"),
-        ("Die Zentralbank hat mitgeteilt, dass die Zinsen auf dem aktuellen Niveau bleiben werden.", "de"),
-        (
-            "La banca centrale ha detto che i tassi non cambieranno per il resto dell'anno e anche oltre.",
-            "it",
-        ),
-        (
-            "Vláda uvedla, že nový zákon o kryptoměnách je připraven a bude platit od ledna; podle "
-            "ministra je to pro trh dobrá zpráva, která se týká také bank.",
-            "cs",
-        ),
-        (
-            "Vláda uviedla, že nový zákon o kryptomenách je pripravený a bude platiť od januára; podľa "
-            "ministra je to pre trh dobrá správa, ktorá sa týka aj bánk.",
-            "sk",
-        ),
-    ],
-)
-def test_guess_each_language(text: str, expected: str) -> None:
-    assert detect_language(text, None) == expected
-
-
-def test_unsure_guesses_are_none() -> None:
-    assert detect_language("", None) is None
-    assert detect_language("Bitcoin ETF", None) is None
-    assert detect_language("12345 $$$ 67890", None) is None
-    # Dutch is not one of ours and must not be mistaken for Spanish or French.
-    assert detect_language("De regering heeft besloten dat het plan niet door gaat, maar er is nog hoop.", None) is None
-
-
-def test_language_guesses_on_real_feeds_are_never_wrong() -> None:
-    expectations = {
-        "aktuality-sk-RSParser.xml": "sk",
-        "ctk-ceskenoviny-custom-components-feedparser.xml": "cs",
-        "sueddeutsche-custom-components-feedparser.xml": "de",
-        "jn-pt-rss-parser.xml": "pt",
-        "guardian-rss-parser.xml": "en",
-        "nu-nl-custom-components-feedparser.xml": None,  # Dutch: not guessable, so never a guess
-    }
-    for name, language in expectations.items():
-        parsed = feedparser.parse(str(REAL_FEEDS / name))
-        guesses = [
-            detect_language(f"{entry.get('title', '')}. {_plain(entry.get('summary', ''))}", None)
-            for entry in parsed.entries
-        ]
-        assert guesses, name
-        assert {guess for guess in guesses if guess is not None} <= {language} - {None}, name
-        if language is not None:
-            assert guesses.count(language) >= len(guesses) / 3, name
-
-
-# ------------------------------------------------------------------------------------------
 # Real crypto feeds
 # ------------------------------------------------------------------------------------------
 
@@ -488,60 +239,3 @@ def test_every_function_runs_over_the_real_crypto_feeds() -> None:
     opinions = [title for title, (_, _, kind) in results.items() if kind is Kind.OPINION]
     assert opinions == ["Morning Minute: Do Kwon Gets 15 Years for $40B Terra Luna Fraud"]
     assert all(kind in (Kind.NEWS, Kind.OPINION) for _, _, kind in results.values())
-
-
-# ------------------------------------------------------------------------------------------
-# the dispatched scanners find exactly what the one big alternation finds
-# ------------------------------------------------------------------------------------------
-
-_SCANNER_WORDS = (
-    "SEC sec Bill bills GENIUS Act price targets up 5% UP 7-10% $92K $40B ETH eth Ether Zurich "
-    "$sol SOL Solana DOGE Ripple effect Tether tether regulators regulated lending protocols "
-    "liquidity pools hack layer-2 L2s zk-rollups EIP-1559 series B partners with a the of "
-    "Avalanche avalanche USD Coin BNB Chain TRON Tron DeFi DEXes AMMs futures open interest "
-    "drop 3% drops by 2.5% white house Treasury crypto 1,000 SOL SOL/USDT TON 40 TON x "
-    # Characters that case-fold to ASCII letters under re.IGNORECASE, and other non-ASCII ones.
-    "\u212aYC \u017fec \u0130 \u0131 é ñ — ( ) $ _"
-)
-_SCANNER_PIECES = tuple(_SCANNER_WORDS.split())
-_SCANNER_SEPARATORS = (" ", " ", "", "-", "\n", ", ", ". ", "$", "_", "\xa0")
-
-
-def _scanner_texts() -> list[str]:
-    import random
-
-    rng = random.Random(20260601)  # reproducible test data
-    texts = [
-        "".join(rng.choice(_SCANNER_PIECES) + rng.choice(_SCANNER_SEPARATORS) for _ in range(rng.randint(1, 30)))
-        for _ in range(3000)
-    ]
-    for name in CRYPTO_FEEDS:
-        parsed = feedparser.parse(str(REAL_FEEDS / name))
-        for entry in parsed.entries:
-            texts.append(entry.get("title", ""))
-            texts.append(_plain(entry.get("summary", "")))
-            texts.extend(_plain(content.get("value", "")) for content in entry.get("content", []))
-    return texts
-
-
-def test_dispatched_scanners_match_the_single_alternation() -> None:
-    from newsroom.process.classify import _CATEGORY_SCANNER, _COIN_SCANNER
-
-    checked = 0
-    for text in _scanner_texts():
-        for scanner in (_CATEGORY_SCANNER, _COIN_SCANNER):
-            expected = [(m.lastgroup, m.span()) for m in scanner.full.finditer(text)]
-            assert [(m.lastgroup, m.span()) for m in scanner.finditer(text)] == expected, text
-            checked += len(expected)
-    assert checked > 5000  # the texts do exercise the scanners
-
-
-def test_dispatcher_refuses_patterns_it_cannot_dispatch() -> None:
-    from newsroom.process.classify import _Dispatcher
-
-    with pytest.raises(ValueError, match="must start"):
-        _Dispatcher([("a", r"\w+")], 0, r"(?<![\w$])", r"(?!\w)")
-    with pytest.raises(ValueError, match="must start"):
-        _Dispatcher([("a", r"x?")], 0, r"(?<![\w$])", r"(?!\w)")
-    with pytest.raises(ValueError, match="run of"):
-        _Dispatcher([("a", "x")], 0, r"\b", r"\b")

@@ -32,8 +32,10 @@ from newsroom.core.models import (
 from newsroom.core.text import content_hash, count_words, make_standfirst, reading_minutes, strip_bidi_controls
 from newsroom.core.urls import article_id, canonical_url, is_http_url, site_domain
 from newsroom.process.attribution import extract_attribution, strip_source_suffix
-from newsroom.process.classify import categorize, coin_tags, detect_language, kind_of
+from newsroom.process.classify import categorize, kind_of
+from newsroom.process.coins import coin_tags
 from newsroom.process.dedupe import prefer_incoming
+from newsroom.process.language import detect_language
 
 logger = logging.getLogger(__name__)
 
