@@ -25,7 +25,6 @@ PENDING_SPLIT: frozenset[str] = frozenset(
         "newsroom.store.dynamo",
         "newsroom.serve.api",
         "newsroom.fetch.http",
-        "newsroom.fetch.pipeline",
         "newsroom.process.classify",
         "newsroom.process.attribution",
     }

@@ -1,7 +1,7 @@
-"""The I/O edges of the pipeline: polling sources, queueing entries, ingesting them, fetching prices.
+"""The I/O edges of the fetch path: polling sources and queueing their entries.
 
 Handlers call these with a `Store` and clients they own; everything decided here comes from the
-pure modules (`feeds`, `process`, `prices`).
+pure modules (`feeds`, `schedule`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -18,14 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from newsroom.core.claimcheck import MAX_MESSAGE_BYTES, EntryBucket
 from newsroom.core.codec import entry_to_message
-from newsroom.core.models import Article, Price, ProviderHealth, RawEntry, Source, SourceState
-from newsroom.core.retry import backoff_delays
+from newsroom.core.models import RawEntry, Source, SourceState
 from newsroom.fetch.feeds import FeedParseError, parse_feed
 from newsroom.fetch.http import FetchError, FetchPolicy, http_get
-from newsroom.prices.providers import PriceError, PriceRules, choose_prices, fetch_coingecko, with_change_from_history
-from newsroom.process.build import Decision, Outcome, ProcessingContext, build_article, merge
-from newsroom.process.dedupe import claims_for, find_cluster
-from newsroom.process.fingerprint import fingerprint
 from newsroom.sources.schedule import (
     PollBounds,
     after_failure,
@@ -37,7 +31,7 @@ from newsroom.sources.schedule import (
     parse_retry_after,
 )
 from newsroom.store.batches import StoreIncomplete
-from newsroom.store.dynamo import ConflictError, Store
+from newsroom.store.dynamo import Store
 
 if TYPE_CHECKING:
     from newsroom.fetch.fulltext import Enricher
@@ -45,11 +39,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_BOUNDS = PollBounds()
-# How far from exactly 24 h ago a stored price may be to stand in for "the price 24 h ago".
-HISTORY_TOLERANCE = timedelta(minutes=30)
 
 MAX_BATCH_BYTES = 250_000  # ...and 256 KiB for a whole SendMessageBatch call
-MAX_ATTEMPTS = 6
 
 # The fetch path's savings (see `fetch_all`).
 SEEN_MAX = 300  # digests kept per source at most: 2.4 KB, the state item stays under 4 KB
@@ -60,10 +51,6 @@ _HALF = DIGEST_BYTES // 2
 # most this much for a healthy source; a failure is always written at once.
 HEALTH_REFRESH = timedelta(hours=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class UnknownSourceError(ValueError):
-    """An entry from a source that is not configured (fails the same way until it is added)."""
 
 
 # -- fetching ---------------------------------------------------------------------------------
@@ -438,150 +425,4 @@ def _worth_writing(stored: SourceState | None, new: SourceState) -> bool:
         return True  # a state written before the grid existed: write it once with the grid
     return new.last_success is not None and (
         stored.last_success is None or new.last_success - stored.last_success >= HEALTH_REFRESH
-    )
-
-
-# -- processing -------------------------------------------------------------------------------
-
-
-def _superseded(incoming: Article, stored: Article) -> bool:
-    """An older version of an entry we already corrected: a replayed or late-redelivered message.
-
-    A stored correction's `updated` is at least the time its entry was fetched (see `merge`), so
-    a version neither fetched nor dated after it is older news; applying it would undo the
-    correction. Ties go to what is stored, so replays cannot flip between two versions.
-    """
-    return max(incoming.updated, incoming.first_seen) <= stored.updated
-
-
-def ingest(entry: RawEntry, store: Store, ctx: ProcessingContext) -> Decision:
-    """Store one entry exactly once, whatever order and however often it arrives."""
-    if entry.source_id not in ctx.sources:
-        raise UnknownSourceError(f"entry from unknown source {entry.source_id!r}")
-    incoming = build_article(entry, ctx)
-    guid = (entry.source_id, entry.guid) if entry.guid else None
-    if guid is not None:
-        claimed = store.story_for_guid(*guid)
-        if claimed is not None and claimed != incoming.id:
-            # Same entry (by GUID) under a new URL: it is still the story we stored.
-            incoming = replace(incoming, id=claimed)
-    content_fingerprint = fingerprint(incoming.content_text)
-    # A conflict means another writer won (the same story, or a story of the same source: its
-    # count is in the transaction too); jittered backoff, so two processors do not collide again.
-    for _ in backoff_delays(MAX_ATTEMPTS, base=0.02, cap=0.5):
-        existing = store.get_article(incoming.id)
-        claims = None
-        if existing is None:
-            # No story under this URL: a copy that names nothing is found by its content.
-            cluster = find_cluster(store, incoming, content_fingerprint, now=ctx.now)
-            existing = cluster.stored
-            claims = claims_for(cluster, incoming, existing.article.id if existing else incoming.id, ctx.now)
-        try:
-            if existing is None:
-                store.create_article(incoming, guid=guid, claims=claims)
-                return Decision(Outcome.CREATED, incoming)
-            decision = merge(existing.article, incoming, ctx.sources)
-            if decision.outcome is Outcome.UPDATED and _superseded(incoming, existing.article):
-                decision = Decision(Outcome.UNCHANGED, existing.article)
-            if decision.outcome is Outcome.UNCHANGED:
-                if guid is not None and store.story_for_guid(*guid) is None:
-                    store.claim_guid(guid[0], guid[1], existing.article.id)
-                return decision
-            store.replace_article(existing, decision.article, guid=guid, claims=claims)
-            return decision
-        except ConflictError:
-            continue  # someone else wrote the story meanwhile: read it again and re-decide
-    raise ConflictError(f"story {incoming.id} kept changing; giving up for a retry")
-
-
-def ingest_many(entries: Sequence[RawEntry], store: Store, ctx: ProcessingContext) -> Counter[str]:
-    return Counter(ingest(entry, store, ctx).outcome.value for entry in entries)
-
-
-# -- prices -----------------------------------------------------------------------------------
-
-
-def refresh_prices(
-    store: Store,
-    base_url: str,
-    policy: FetchPolicy,
-    *,
-    symbols: Sequence[str],
-    now: datetime | None = None,
-    fallback: Callable[[], Sequence[Price]] | None = None,
-    fallback_name: str = "fallback",
-    rules: PriceRules | None = None,
-) -> list[Price]:
-    """Fetch, check and store prices; the second provider (`fallback`) is asked only when the
-    first fails, lacks a symbol or reports a jump that needs confirming (`prices.choose_prices`).
-    Nothing stored means the last good prices stay and age into `stale` on /prices. Each
-    provider asked has its health stored beside the prices (`/prices` shows it)."""
-    moment = now or datetime.now(UTC)
-    # provider -> None when it answered usably, else the reason it did not
-    answered: dict[str, str | None] = {}
-    primary: dict[str, Price] | None
-    try:
-        primary = {p.symbol: p for p in fetch_coingecko(base_url, policy, symbols=symbols, now=moment)}
-        answered[PRIMARY_PROVIDER] = None
-    except (PriceError, FetchError) as exc:
-        logger.warning("primary price provider failed: %s", exc)
-        answered[PRIMARY_PROVIDER] = _price_failure(exc)
-        primary = None
-
-    def second() -> dict[str, Price]:
-        if fallback is None:
-            return {}
-        try:
-            got = {p.symbol: p for p in fallback()}
-        except Exception as exc:  # choose_prices logs it and carries on with what it has
-            answered[fallback_name] = _price_failure(exc)
-            raise
-        answered[fallback_name] = None
-        return got
-
-    last_good, health = store.get_price_board()
-    choice = choose_prices(
-        symbols, primary, second, {p.symbol: p for p in last_good}, now=moment, rules=rules or PriceRules()
-    )
-    for note in choice.notes:
-        logger.info("prices: %s", note)
-    prices = [
-        with_change_from_history(p, store.price_near(p.pair, moment - timedelta(hours=24), HISTORY_TOLERANCE))
-        if p.change_24h_pct is None
-        else p
-        for p in choice.prices
-    ]
-    if prices:
-        store.put_prices(prices)
-    store.put_provider_health([provider_health(health.get(n), n, why, moment) for n, why in answered.items()])
-    return prices
-
-
-PRIMARY_PROVIDER = "coingecko"
-
-
-def _price_failure(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None) or type(exc).__name__
-    return f"{reason}: {exc}"[:300]
-
-
-def provider_health(
-    previous: ProviderHealth | None, provider: str, failure: str | None, now: datetime
-) -> ProviderHealth:
-    """A provider's health after it was asked at `now` and answered (failure None) or not."""
-    if failure is None:
-        return ProviderHealth(
-            provider,
-            last_attempt=now,
-            last_success=now,
-            last_error=previous.last_error if previous else None,
-            last_error_at=previous.last_error_at if previous else None,
-        )
-    return ProviderHealth(
-        provider,
-        last_attempt=now,
-        last_success=previous.last_success if previous else None,
-        last_error=failure,
-        last_error_at=now,
-        consecutive_failures=(previous.consecutive_failures if previous else 0) + 1,
     )

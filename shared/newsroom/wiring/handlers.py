@@ -14,8 +14,10 @@ from newsroom.core.codec import MessageError, entry_from_message
 from newsroom.core.config import Settings, load_sources, settings
 from newsroom.core.models import Price
 from newsroom.fetch.http import FetchPolicy
-from newsroom.fetch.pipeline import SourceReport, UnknownSourceError, fetch_all, ingest, refresh_prices
+from newsroom.fetch.pipeline import SourceReport, fetch_all
+from newsroom.prices.refresh import refresh_prices
 from newsroom.process.build import Decision, ProcessingContext
+from newsroom.process.ingest import UnknownSourceError, ingest
 from newsroom.store.dynamo import Reject
 from newsroom.wiring import clients as runtime
 
