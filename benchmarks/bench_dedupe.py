@@ -44,8 +44,8 @@ from newsroom.core.html import html_to_text
 from newsroom.core.models import RawEntry, Source, SourceRole
 from newsroom.core.urls import canonical_url, site_domain
 from newsroom.fetch.feeds import parse_feed
-from newsroom.fetch.pipeline import ingest
 from newsroom.process.build import Outcome, ProcessingContext
+from newsroom.process.ingest import ingest
 from newsroom.store.dynamo import DynamoStore, FingerprintClaims
 
 ROOT = Path(__file__).resolve().parents[1]

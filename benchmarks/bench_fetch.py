@@ -37,10 +37,11 @@ import boto3
 from devtools.template import create_resources
 from newsroom.core.codec import entry_from_message
 from newsroom.core.models import Source
-from newsroom.fetch import pipeline
 from newsroom.fetch.fanout import dispatch, poll_dispatched
-from newsroom.fetch.http import FetchPolicy, make_pool
+from newsroom.fetch.feeds import parse_feed
+from newsroom.fetch.http import FetchPolicy, http_get, make_pool
 from newsroom.process.build import Outcome, ProcessingContext
+from newsroom.process.ingest import ingest
 from newsroom.store.dynamo import DynamoStore
 from tests.httpserver import LocalHTTPServer, RecordedRequest, Reply
 
@@ -134,7 +135,7 @@ def _start_worker(endpoint: str, table_name: str, article_queue: str) -> None:
     )
     _worker["store"].get_source_states(["warm-up"])  # opens the connection, as a warm Lambda has
     # ...and has feedparser's lazy imports done.
-    pipeline.parse_feed(_feed(0), source_id="warm-up", base_url="http://127.0.0.1/", fetched_at=T0)
+    parse_feed(_feed(0), source_id="warm-up", base_url="http://127.0.0.1/", fetched_at=T0)
 
 
 def _warm(_: int) -> int:
@@ -152,7 +153,7 @@ def _poll_batch(bodies: list[str], now: datetime) -> tuple[int, int]:
         _worker["policy"],
         concurrency=FETCH_CONCURRENCY,
         now=now,
-        get=lambda url, pol, **kw: pipeline.http_get(url, pol, pool=pool, **kw),
+        get=lambda url, pol, **kw: http_get(url, pol, pool=pool, **kw),
     )
     return sum(r.entries for r in result.reports), sum(r.parsed for r in result.reports)
 
@@ -208,7 +209,7 @@ def _process_queue(sqs: Any, url: str, store: DynamoStore, ctx: ProcessingContex
         if not messages:
             return writes
         for message in messages:
-            decision = pipeline.ingest(entry_from_message(message["Body"]), store, ctx)
+            decision = ingest(entry_from_message(message["Body"]), store, ctx)
             writes += decision.outcome is not Outcome.UNCHANGED
         sqs.delete_message_batch(
             QueueUrl=url,

@@ -7,7 +7,7 @@
 Each document is parsed by `newsroom.fetch.feeds.parse_feed` and each entry becomes an article by
 `newsroom.process.build.build_article` and a content fingerprint, exactly as the processor does
 (`process_document`). Without `--store` nothing is written: it reports what it processed and how
-fast. With `--store`, every entry goes through `newsroom.fetch.pipeline.ingest` into the DynamoDB
+fast. With `--store`, every entry goes through `newsroom.process.ingest.ingest` into the DynamoDB
 table named by `TABLE_NAME` (the endpoint from `AWS_ENDPOINT_URL` when set, e.g. moto), with the
 same dedupe, attribution and original selection as live processing — entries of one document
 are ingested oldest first, so the original of a cluster is, as live, the earliest unless a marker
@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from newsroom.wiring import clients as runtime
 
         store = runtime.store()
-    from newsroom.fetch.pipeline import ingest
+    from newsroom.process.ingest import ingest
 
     outcomes: Counter[str] = Counter()
     articles = 0

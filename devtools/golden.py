@@ -32,8 +32,9 @@ from typing import Any
 from newsroom.core.codec import entry_from_message, entry_to_message
 from newsroom.core.config import parse_sources
 from newsroom.core.models import Article, Source, SourceState
+from newsroom.fetch.apply import poll_source
 from newsroom.fetch.http import FetchPolicy, HttpResult
-from newsroom.fetch.pipeline import fresh_entries, poll_source
+from newsroom.fetch.seen import fresh_entries
 from newsroom.process.build import ProcessingContext, build_article
 from newsroom.process.fingerprint import fingerprint
 

@@ -150,7 +150,7 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
         f"5. FetchFeedsFunction: {batches(polled.batches)} from the fetch queue, {totals['sources']} sources "
         f"polled, {totals['entries']} entries queued, {totals['failed']} failed"
     )
-    from newsroom.fetch.fanout import known_sources
+    from newsroom.sources.registry import known_sources
 
     states = runtime.store().get_source_states([s.id for s in known_sources(runtime.store())])
     for state in states.values():

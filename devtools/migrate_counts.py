@@ -60,7 +60,7 @@ def migrate_counts(client: Any, table: str, source_ids: list[str]) -> dict[str, 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
-    from newsroom.fetch.fanout import known_sources
+    from newsroom.sources.registry import known_sources
     from newsroom.wiring import clients as runtime
 
     store = runtime.store()

@@ -24,7 +24,6 @@ PENDING_SPLIT: frozenset[str] = frozenset(
     {
         "newsroom.store.dynamo",
         "newsroom.serve.api",
-        "newsroom.fetch.pipeline",
     }
 )
 

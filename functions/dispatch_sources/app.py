@@ -7,7 +7,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom.fetch import fanout
+from newsroom.wiring import handlers as service
 
 logger = Logger()
 metrics = Metrics()
@@ -16,7 +16,7 @@ metrics = Metrics()
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    report = fanout.dispatch_due_sources()
+    report = service.dispatch_due_sources()
     metrics.add_metric("SourcesDue", MetricUnit.Count, report.due)
     metrics.add_metric("SourcesDisabled", MetricUnit.Count, report.disabled)
     logger.info("dispatch done", extra=asdict(report))

@@ -14,7 +14,6 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newsroom.core import observability
-from newsroom.fetch import fanout
 from newsroom.wiring import handlers as service
 
 logger = Logger()
@@ -30,7 +29,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         reports = service.fetch_feeds()
         failures: list[dict[str, str]] = []
     else:
-        result = fanout.fetch_dispatched([record["body"] for record in records])
+        result = service.fetch_dispatched([record["body"] for record in records])
         reports = list(result.reports)
         # An unreadable message fails (and is retried, then dead-lettered), and so does one whose
         # source's state DynamoDB left unread (polled later, never as a new source); a source's

@@ -23,8 +23,8 @@ import pytest
 
 from devtools.template import create_table
 from newsroom.core.models import RawEntry, Source, SourceRole
-from newsroom.fetch.pipeline import ingest
 from newsroom.process.build import Decision, Outcome, ProcessingContext
+from newsroom.process.ingest import ingest
 from newsroom.store.dynamo import ConflictError, DynamoStore
 
 ROUNDS = int(os.environ.get("CLUSTER_RACE_ROUNDS", "100"))

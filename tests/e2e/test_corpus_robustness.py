@@ -24,8 +24,8 @@ from functools import partial
 from pathlib import Path
 
 from newsroom.core.models import Source, SourceState
+from newsroom.fetch.apply import poll_source
 from newsroom.fetch.http import FetchPolicy, http_get, make_pool
-from newsroom.fetch.pipeline import poll_source
 from newsroom.process.build import ProcessingContext, build_article
 from tests.httpserver import LocalHTTPServer, RecordedRequest, Reply
 

@@ -211,7 +211,7 @@ def test_hostile_sizes_and_dates_are_stored_or_rejected_once_never_retried_into_
     from datetime import UTC, datetime
 
     from newsroom.core.codec import entry_from_message
-    from newsroom.fetch.pipeline import send_entries
+    from newsroom.fetch.queue import send_entries
 
     first, second, third = (entry_from_message(body) for body in sample_messages()[:3])
     huge_title = replace(first, title="Bitcoin " + "rallies again " * 400_000)

@@ -40,10 +40,10 @@ class Recorder:
 
     @contextmanager
     def running(self, function: str) -> Iterator[None]:
-        from newsroom.fetch import fanout
+        from newsroom.sources import registry
 
         # Each function runs in its own execution environment: no registry read cached by another.
-        fanout._cache = None
+        registry._cache = None
         self.function = function
         try:
             yield

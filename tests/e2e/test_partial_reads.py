@@ -11,7 +11,7 @@ for (the rest of each batch is answered), as a hot partition or a response past 
 - the API answers 503 problem+json with Retry-After and no-store, never a feed item without
   its body or a source without its state.
 
-Guards: `batches.batch_get` raising `StoreIncomplete`, `pipeline.fetch_all`'s unread-state
+Guards: `batches.batch_get` raising `StoreIncomplete`, `fetch.apply.fetch_all`'s unread-state
 branch, the fetch handler's failure of retry messages, and `api.build_resolver`'s handler.
 """
 

@@ -19,7 +19,7 @@ import pytest
 from devtools.lambda_local import invoke, sqs_event
 from newsroom.core.config import load_sources
 from newsroom.core.models import Source, SourceRole, SourceState, parse_iso
-from newsroom.fetch.fanout import on_grid
+from newsroom.sources.schedule import on_grid
 from newsroom.wiring import clients as runtime
 
 from .conftest import Stack

@@ -21,10 +21,12 @@ from devtools.counting import item_size, write_units
 from devtools.template import create_table
 from newsroom.core.codec import entry_from_message
 from newsroom.core.models import Source, SourceState
-from newsroom.fetch.fanout import dispatch, on_grid, source_from_message
+from newsroom.fetch.apply import fetch_all
+from newsroom.fetch.fanout import dispatch, source_from_message
 from newsroom.fetch.http import FetchPolicy
-from newsroom.fetch.pipeline import HEALTH_REFRESH, SEEN_MAX, fetch_all
-from newsroom.sources.schedule import PollBounds
+from newsroom.fetch.poll import HEALTH_REFRESH
+from newsroom.fetch.seen import SEEN_MAX
+from newsroom.sources.schedule import PollBounds, on_grid
 from newsroom.store.dynamo import DynamoStore
 from tests.httpserver import LocalHTTPServer, RecordedRequest, Reply, http_server_fixture  # noqa: F401
 

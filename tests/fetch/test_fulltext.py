@@ -220,7 +220,7 @@ def test_a_polled_full_source_queues_full_text_and_an_excerpt_source_does_not(ht
     import json
 
     from newsroom.core.codec import entry_from_message
-    from newsroom.fetch.pipeline import fetch_all
+    from newsroom.fetch.apply import fetch_all
 
     http_server.route("/article", Reply(body=article_page()))
     item = (
@@ -272,12 +272,12 @@ class MemoryStates:
 
 
 def test_entries_past_max_pages_get_their_full_text_on_a_later_poll(http_server: LocalHTTPServer) -> None:
-    """Guards: `Enrichment.deferred`, `pipeline.owed_digest` and fetch_all forgetting validators
+    """Guards: `Enrichment.deferred`, `seen.owed_digest` and fetch_all forgetting validators
     and body hash while full text is owed (the feed itself does not change between the polls)."""
     from datetime import timedelta
 
     from newsroom.core.codec import entry_from_message
-    from newsroom.fetch.pipeline import fetch_all
+    from newsroom.fetch.apply import fetch_all
 
     for n in range(3):
         http_server.route(f"/article/{n}", Reply(body=article_page()))

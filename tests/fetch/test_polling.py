@@ -15,8 +15,8 @@ from moto import mock_aws
 
 from devtools.template import create_table
 from newsroom.core.models import Source, SourceState
+from newsroom.fetch.apply import fetch_all, poll_source
 from newsroom.fetch.http import FetchPolicy
-from newsroom.fetch.pipeline import fetch_all, poll_source
 from newsroom.sources.schedule import PollBounds
 from newsroom.store.dynamo import DynamoStore
 from tests.httpserver import LocalHTTPServer, Reply, http_server_fixture  # noqa: F401

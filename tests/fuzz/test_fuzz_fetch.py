@@ -1,6 +1,6 @@
 """Property-based fuzzing of the fetch path: generated HTTP answers (status, the headers the
 fetcher reads, compression, and a generated feed or junk as the body) from a server on
-127.0.0.1, polled with the real `http_get` through `pipeline.poll_source`.
+127.0.0.1, polled with the real `http_get` through `fetch.apply.poll_source`.
 
 Invariant: `poll_source` promises never to raise for a source's own faults; whatever escapes it
 is what `fetch_all` records as `internal: …` (the status and any Retry-After lost). So every
@@ -18,8 +18,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from newsroom.core.models import Source, SourceState
+from newsroom.fetch.apply import poll_source
 from newsroom.fetch.http import FetchPolicy
-from newsroom.fetch.pipeline import poll_source
 from tests.httpserver import LocalHTTPServer, Reply
 
 from .feeds import NAUGHTY, document, feeds

@@ -16,7 +16,6 @@ from moto import mock_aws
 from devtools.template import create_table
 from newsroom.core.models import Price
 from newsroom.fetch.http import FetchPolicy
-from newsroom.fetch.pipeline import refresh_prices
 from newsroom.prices.providers import (
     SYMBOL_TO_COINGECKO_ID,
     PriceError,
@@ -26,6 +25,7 @@ from newsroom.prices.providers import (
     fetch_kraken,
     parse_coinbase_stats,
 )
+from newsroom.prices.refresh import refresh_prices
 from newsroom.store.dynamo import DynamoStore
 from tests.httpserver import LocalHTTPServer, Reply, http_server_fixture  # noqa: F401
 

@@ -107,7 +107,7 @@ class SourceState:
     # 410 Gone (or an operator) stopped polling; only an edit of the source re-enables it.
     disabled: bool = False
     disabled_reason: str | None = None
-    # What saves the fetch path its writes and messages (see `pipeline.fetch_all`):
+    # What saves the fetch path its writes and messages (see `fetch.poll`):
     # `poll_interval_s` is the delay the last written success scheduled, so the polls after it
     # fall on the grid next_poll + k * interval and an unchanged poll needs no write to move
     # `next_poll`; `body_hash` is the last parsed 200's body digest (a 200 with the same body is

@@ -9,7 +9,7 @@ Rules:
 - Only new entries are fetched: an entry whose GUID is already claimed by a stored story is not
   fetched again, and at most `max_pages` pages per source per poll. The rest are queued with
   their feed excerpt at once and their full text is owed (`Enrichment.deferred`): the fetcher
-  remembers them as owed (`pipeline.fetch_all`), so the next poll offers them again, first in
+  remembers them as owed (`poll.enriched`), so the next poll offers them again, first in
   line and whatever their GUID claim, and a page that gives more text replaces the excerpt
   (the processor stores it as the source's correction).
 - trafilatura (pinned) extracts the main content as HTML (precision over recall, links, images

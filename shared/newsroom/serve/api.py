@@ -32,7 +32,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.router import Router
 
 from newsroom.core.config import Settings, load_sources, settings
-from newsroom.core.models import Article, Category, ProviderHealth, Source, SourceState, iso, utc
+from newsroom.core.models import Article, Category, ProviderHealth, Source, SourceState, iso
 from newsroom.serve import pages, wire
 from newsroom.serve.display import price_display
 from newsroom.serve.render import (
@@ -43,6 +43,8 @@ from newsroom.serve.render import (
     render_json_feed,
     render_rss,
 )
+from newsroom.sources.registry import known_sources
+from newsroom.sources.schedule import next_poll_at, source_status
 from newsroom.store.batches import StoreIncomplete
 from newsroom.store.dynamo import CursorCodec, CursorError, Store
 
@@ -456,10 +458,6 @@ class Api:
 
     def _known_sources(self) -> tuple[Source, ...]:
         """The sources file merged with the registry (cached per process for a minute)."""
-        # Imported here: `fanout` brings the fetch path (feedparser, urllib3: ~90 ms) that the
-        # cold start of the other routes does without.
-        from newsroom.fetch.fanout import known_sources
-
         return known_sources(self.store)
 
     def _limit(self, default: int = DEFAULT_LIMIT) -> int:
@@ -773,44 +771,8 @@ def _provider_json(health: ProviderHealth) -> dict[str, Any]:
     }
 
 
-def source_next_poll(source: Source, state: SourceState | None, now: datetime) -> datetime | None:
-    """When the dispatcher will next poll `source` (no earlier than `now`), or None when it never
-    will (disabled in its settings, or gone: a 410 for its current URL).
-
-    A healthy source's stored `next_poll` is not moved by an unchanged poll (no state write), so
-    once it has passed the source is polled on the grid next_poll + k * poll_interval_s
-    (`fanout.on_grid`): the answer is the first grid point at or after `now`. A source never
-    polled, failing past its backoff, or without a grid is due at the next tick: `now`. Ticks
-    run every few minutes, so the poll itself happens up to a tick around that time.
-    """
-    if not source.enabled:
-        return None
-    if state is not None and state.disabled:
-        # As `fanout.select_due`: disabled for the URL the source still has is gone; disabled
-        # for a URL it no longer has means the new URL is polled at the next tick.
-        return None if state.feed_url_for in (None, source.feed_url) else now
-    if state is None or state.next_poll is None:
-        return now
-    due = utc(state.next_poll)
-    if due >= now:
-        return due
-    if state.consecutive_failures or not state.poll_interval_s:
-        return now
-    interval = timedelta(seconds=state.poll_interval_s)
-    steps = -((due - now) // interval)  # ceil((now - due) / interval)
-    return due + steps * interval
-
-
-def _source_status(source: Source, state: SourceState | None, next_poll: datetime | None) -> str:
-    if next_poll is None:
-        return "disabled"
-    if state is None or (state.last_success is None and state.last_error is None):
-        return "unknown"
-    return "failing" if state.consecutive_failures else "ok"
-
-
 def _source_json(source: Source, state: SourceState | None, articles: int, now: datetime) -> dict[str, Any]:
-    next_poll = source_next_poll(source, state, now)
+    next_poll = next_poll_at(source, state, now)
     disabled_reason = None
     if not source.enabled:
         disabled_reason = "disabled in the source's settings"
@@ -830,7 +792,7 @@ def _source_json(source: Source, state: SourceState | None, articles: int, now: 
         "enabled": source.enabled,
         "articles": articles,
         "health": {
-            "status": _source_status(source, state, next_poll),
+            "status": source_status(state, next_poll),
             "last_attempt": when(state.last_attempt) if state else None,
             "last_success": when(state.last_success) if state else None,
             "last_error": state.last_error if state else None,

@@ -13,19 +13,24 @@ Rules (Miniflux's behaviour is the reference):
 - 429 and 503 honour `Retry-After` (delta-seconds or an HTTP date): the next poll is no earlier
   than the server asked, still capped by the ceiling so a hostile header cannot silence a source
   for a year.
-- 410 Gone disables the source; `is_due` never returns True for a disabled source.
+- 410 Gone disables the source; `is_due` never returns True for a disabled source, and a source
+  disabled for the URL it still has is `gone` (editing the URL gives the new one a chance).
+- A healthy source's state is not written by an unchanged poll, so its stored `next_poll` goes
+  stale; `poll_interval_s` makes it a grid (`with_grid`): the source is due at
+  next_poll + k * interval. The dispatcher (`select_due`), the fetcher (`state_to_poll`) and
+  `/sources` (`next_poll_at`, `source_status`) all read these rules from here.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from newsroom.core.models import SourceState, utc
+from newsroom.core.models import Source, SourceState, utc
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d{1,10})\"?", re.IGNORECASE)
 
@@ -155,3 +160,128 @@ def is_due(state: SourceState | None, now: datetime, *, slack: timedelta = DUE_S
     if state.disabled:
         return False
     return state.next_poll is None or utc(state.next_poll) <= utc(now) + slack
+
+
+# -- the registry's rules: gone, the grid, due selection -----------------------------------------
+
+
+def gone(source: Source, state: SourceState | None) -> bool:
+    """Disabled (410 Gone, or an operator) for the URL the source still has: never polled again
+    until someone edits the URL. Disabled for a URL it no longer has is not gone: the new URL is
+    polled at the next tick."""
+    return state is not None and state.disabled and state.feed_url_for in (None, source.feed_url)
+
+
+def state_to_poll(source: Source, stored: SourceState | None) -> SourceState | None:
+    """The state a poll of `source` starts from, or None when the source is gone. A source
+    disabled for an old URL starts afresh (no backoff, due now) on its new one."""
+    if gone(source, stored):
+        return None
+    if stored is None:
+        return SourceState(source_id=source.id)
+    if stored.disabled:
+        return replace(stored, disabled=False, disabled_reason=None, next_poll=None, consecutive_failures=0)
+    return stored
+
+
+def with_grid(state: SourceState, now: datetime) -> SourceState:
+    """A success's state with the delay it scheduled remembered (whole minutes, so a feed's hint
+    that wobbles by seconds does not count as a change): together with `next_poll` it gives every
+    later poll time, the grid next_poll + k * poll_interval_s, so unchanged polls need not write."""
+    if state.next_poll is None:
+        return state
+    minutes = max(1, round((state.next_poll - now).total_seconds() / 60))
+    return replace(state, poll_interval_s=minutes * 60)
+
+
+def _grid(state: SourceState | None) -> tuple[datetime, timedelta] | None:
+    """The grid's first point and step, for a healthy source that has one; a failing source is
+    due at its backoff `next_poll` instead."""
+    if state is None or state.next_poll is None or not state.poll_interval_s or state.consecutive_failures:
+        return None
+    return utc(state.next_poll), timedelta(seconds=state.poll_interval_s)
+
+
+def _grid_point(first: datetime, step: timedelta, moment: datetime, *, strictly_after: bool) -> datetime:
+    """The first point of the grid first + k * step (k >= 0) at or (strictly) after `moment`."""
+    if first > moment or (first == moment and not strictly_after):
+        return first
+    point = first + ((moment - first) // step) * step
+    return point + step if point < moment or strictly_after else point
+
+
+def on_grid(state: SourceState | None, now: datetime, since: datetime | None, slack: timedelta = DUE_SLACK) -> bool:
+    """For a healthy source whose `next_poll` has passed: whether a point of its grid
+    next_poll + k * poll_interval_s falls in this tick's window (since, now], both ends moved by
+    the tick slack as `is_due` does. Consecutive windows share their ends, so every grid point
+    is dispatched exactly once, however late or early EventBridge runs the ticks; a tick that
+    never ran only widens the next window."""
+    grid = _grid(state)
+    if grid is None or since is None:
+        return True
+    return _grid_point(*grid, since + slack, strictly_after=True) <= now + slack
+
+
+def next_poll_at(source: Source, state: SourceState | None, now: datetime) -> datetime | None:
+    """When the dispatcher will next poll `source` (no earlier than `now`), or None when it never
+    will (disabled in its settings, or gone).
+
+    Once a healthy source's stored `next_poll` has passed it is polled on its grid (`on_grid`):
+    the answer is the first grid point at or after `now`. A source never polled, failing past its
+    backoff, or without a grid is due at the next tick: `now`. Ticks run every few minutes, so
+    the poll itself happens up to a tick around that time.
+    """
+    if not source.enabled or gone(source, state):
+        return None
+    if state is None or state.disabled or state.next_poll is None:
+        return now
+    due = utc(state.next_poll)
+    if due >= now:
+        return due
+    grid = _grid(state)
+    return now if grid is None else _grid_point(*grid, now, strictly_after=False)
+
+
+def source_status(state: SourceState | None, next_poll: datetime | None) -> str:
+    """A source's health for `/sources`: disabled, unknown (never polled), failing or ok."""
+    if next_poll is None:
+        return "disabled"
+    if state is None or (state.last_success is None and state.last_error is None):
+        return "unknown"
+    return "failing" if state.consecutive_failures else "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchReport:
+    sources: int  # in the registry
+    due: int  # enqueued for polling
+    disabled: int  # configured off or gone (410)
+    not_due: int
+
+
+def select_due(
+    sources: Sequence[Source], states: Mapping[str, SourceState], now: datetime, *, since: datetime | None = None
+) -> list[Source]:
+    """The sources to poll at this tick; `since` is when the previous tick ran (None: unknown,
+    so any source whose `next_poll` has passed is due)."""
+    chosen = []
+    for source in sources:
+        state = states.get(source.id)
+        if not source.enabled or gone(source, state):
+            continue
+        if state is not None and state.disabled:
+            state = None  # disabled for an URL the source no longer has: poll the new one now
+        if is_due(state, now) and on_grid(state, now, since):
+            chosen.append(source)
+    return chosen
+
+
+def due_sources(
+    sources: Sequence[Source], states: Mapping[str, SourceState], now: datetime, *, since: datetime | None = None
+) -> DispatchReport:
+    """Counts for `select_due` (kept separate so the dispatcher can log them)."""
+    due = select_due(sources, states, now, since=since)
+    disabled = sum(1 for s in sources if not s.enabled or gone(s, states.get(s.id)))
+    return DispatchReport(
+        sources=len(sources), due=len(due), disabled=disabled, not_due=len(sources) - len(due) - disabled
+    )

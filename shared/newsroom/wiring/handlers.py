@@ -6,16 +6,24 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from newsroom.core.claimcheck import claim_in
 from newsroom.core.codec import MessageError, entry_from_message
 from newsroom.core.config import Settings, load_sources, settings
 from newsroom.core.models import Price
+from newsroom.fetch.apply import fetch_all
+from newsroom.fetch.fanout import WorkerResult, dispatch, poll_dispatched
+from newsroom.fetch.fulltext import make_enricher
 from newsroom.fetch.http import FetchPolicy
-from newsroom.fetch.pipeline import SourceReport, UnknownSourceError, fetch_all, ingest, refresh_prices
+from newsroom.fetch.poll import SourceReport
+from newsroom.prices.providers import PriceRules, fetch_fallback
+from newsroom.prices.refresh import refresh_prices
 from newsroom.process.build import Decision, ProcessingContext
+from newsroom.process.ingest import UnknownSourceError, ingest
+from newsroom.sources.registry import known_sources
+from newsroom.sources.schedule import DispatchReport, PollBounds
 from newsroom.store.dynamo import Reject
 from newsroom.wiring import clients as runtime
 
@@ -41,6 +49,43 @@ def fetch_policy(cfg: Settings) -> FetchPolicy:
         # A server that drips bytes resets the read timeout forever; the whole request gets
         # connect + 2 reads (25 s by default), inside the price function's 30 s timeout.
         total_timeout=cfg.fetch_connect_timeout + 2 * cfg.fetch_read_timeout,
+    )
+
+
+def poll_bounds(cfg: Settings) -> PollBounds:
+    minimum = timedelta(minutes=cfg.poll_min_minutes)
+    default = max(minimum, timedelta(minutes=cfg.poll_default_minutes))
+    maximum = max(default, timedelta(minutes=cfg.poll_max_minutes))
+    ceiling = max(minimum, timedelta(minutes=cfg.backoff_ceiling_minutes))
+    return PollBounds(default_interval=default, min_interval=minimum, max_interval=maximum, backoff_ceiling=ceiling)
+
+
+def dispatch_due_sources(now: datetime | None = None) -> DispatchReport:
+    """The dispatcher's tick: enqueue the due sources on the fetch queue."""
+    cfg = settings()
+    if not cfg.fetch_queue_url:
+        raise RuntimeError("FETCH_QUEUE_URL is not set: the dispatcher has nowhere to send sources")
+    return dispatch(runtime.store(), runtime.sqs(), cfg.fetch_queue_url, now=now or datetime.now(UTC))
+
+
+def fetch_dispatched(bodies: Sequence[str], now: datetime | None = None) -> WorkerResult:
+    """The fetch worker: poll the sources a batch of fetch messages names."""
+    cfg = settings()
+    policy = fetch_policy(cfg)
+    store = runtime.store()
+    return poll_dispatched(
+        bodies,
+        store,
+        runtime.sqs(),
+        cfg.queue_url,
+        policy,
+        concurrency=cfg.fetch_concurrency,
+        now=now or datetime.now(UTC),
+        bounds=poll_bounds(cfg),
+        enrich=make_enricher(
+            store, policy, max_pages=cfg.fulltext_max_pages, budget_seconds=cfg.fulltext_budget_seconds
+        ),
+        bucket=runtime.entry_bucket(),
     )
 
 
@@ -71,10 +116,8 @@ def summarize(reports: list[SourceReport]) -> dict[str, int]:
 
 def processing_context(now: datetime | None = None) -> ProcessingContext:
     cfg = settings()
-    from newsroom.fetch.fanout import known_sources  # the file plus sources added to the registry
-
     return ProcessingContext.build(
-        known_sources(runtime.store()),
+        known_sources(runtime.store()),  # the file plus sources added to the registry
         site_name=cfg.site_name,
         desk_name=cfg.desk_name,
         editorial_image_base_url=cfg.editorial_image_base_url,
@@ -148,10 +191,6 @@ def clear_reject(message_id: str, receive_count: int) -> None:
 
 
 def fetch_prices(now: datetime | None = None) -> list[Price]:
-    from datetime import timedelta
-
-    from newsroom.prices.providers import PriceRules, fetch_fallback
-
     cfg = settings()
     moment = now or datetime.now(UTC)
     policy = fetch_policy(cfg)
