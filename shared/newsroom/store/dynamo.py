@@ -39,7 +39,19 @@ from typing import Any, Protocol
 
 from newsroom.core.codec import article_from_doc, article_to_doc, price_from_doc, price_to_doc
 from newsroom.core.config import source_from_json, source_to_json
-from newsroom.core.models import Article, Page, Price, ProviderHealth, Source, SourceState, iso, parse_iso, utc
+from newsroom.core.models import (
+    Article,
+    FingerprintClaims,
+    Page,
+    Price,
+    ProviderHealth,
+    Source,
+    SourceState,
+    StoredArticle,
+    iso,
+    parse_iso,
+    utc,
+)
 from newsroom.core.retry import backoff_delays
 from newsroom.store.batches import StoreIncomplete, batch_get, batch_write, key_name
 
@@ -130,13 +142,6 @@ class RejectLog(Protocol):
     def delete_reject(self, message_id: str) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class StoredArticle:
-    article: Article
-    version: int
-    expires_at: int | None = None  # epoch seconds, as stored (TTL); a replace never moves it earlier
-
-
 def listing_keys(article: Article) -> tuple[str, ...]:
     keys = ["all", f"cat#{article.category.value.lower()}", f"src#{article.source_id}"]
     keys.extend(f"coin#{coin.lower()}" for coin in article.coins)
@@ -162,20 +167,6 @@ def guid_key(source_id: str, guid: str) -> str:
 # BatchGetItem of a fixed number of keys, whatever the table holds. Claims are written in the
 # story's own transaction, conditional on the key being free, expired or already this story's:
 # two processors racing on one story collide there, and the loser re-reads and merges.
-
-FINGERPRINT_WINDOW = timedelta(days=7)
-
-
-@dataclass(frozen=True, slots=True)
-class FingerprintClaims:
-    """Index keys a story claims in the transaction that writes it, valid `FINGERPRINT_WINDOW`."""
-
-    keys: tuple[str, ...]
-    now: datetime
-
-    @property
-    def expires_at(self) -> int:
-        return int((self.now + FINGERPRINT_WINDOW).timestamp())
 
 
 def fingerprint_item_key(key: str) -> dict[str, dict[str, str]]:
