@@ -29,7 +29,7 @@ if str(ROOT / "shared") not in sys.path:
 from newsroom.core.config import load_sources  # noqa: E402
 from newsroom.core.models import Category, Rights, Source, SourceRole, SourceState, iso  # noqa: E402
 from newsroom.sources.opml import from_opml, to_opml  # noqa: E402
-from newsroom.store.dynamo import Store  # noqa: E402
+from newsroom.store.roles import Store  # noqa: E402
 from newsroom.wiring import clients as runtime  # noqa: E402
 
 

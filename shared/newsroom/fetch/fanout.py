@@ -39,7 +39,7 @@ from newsroom.core.models import Source, SourceState, iso
 from newsroom.fetch.http import FetchPolicy, http_get
 from newsroom.fetch.pipeline import DEFAULT_BOUNDS, SourceReport, fetch_all
 from newsroom.sources.schedule import DUE_SLACK, PollBounds, is_due
-from newsroom.store.dynamo import Store
+from newsroom.store.roles import Store
 from newsroom.wiring import clients as runtime
 
 if TYPE_CHECKING:

@@ -37,7 +37,8 @@ from newsroom.sources.schedule import (
     parse_retry_after,
 )
 from newsroom.store.batches import StoreIncomplete
-from newsroom.store.dynamo import ConflictError, Store
+from newsroom.store.roles import Store
+from newsroom.store.stories import ConflictError
 
 if TYPE_CHECKING:
     from newsroom.fetch.fulltext import Enricher

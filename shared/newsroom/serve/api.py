@@ -44,7 +44,8 @@ from newsroom.serve.render import (
     render_rss,
 )
 from newsroom.store.batches import StoreIncomplete
-from newsroom.store.dynamo import CursorCodec, CursorError, Store
+from newsroom.store.cursor import CursorCodec, CursorError
+from newsroom.store.roles import Store
 
 log = logging.getLogger(__name__)
 

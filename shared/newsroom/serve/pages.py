@@ -35,7 +35,8 @@ from newsroom.core.models import Article, Category, Price, iso
 from newsroom.serve import wire
 from newsroom.serve.display import format_change, format_date, format_reading_time, format_usd
 from newsroom.serve.render import original_article_url, published_html
-from newsroom.store.dynamo import CursorError, Store
+from newsroom.store.cursor import CursorError
+from newsroom.store.roles import Store
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent

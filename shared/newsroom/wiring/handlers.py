@@ -16,7 +16,7 @@ from newsroom.core.models import Price
 from newsroom.fetch.http import FetchPolicy
 from newsroom.fetch.pipeline import SourceReport, UnknownSourceError, fetch_all, ingest, refresh_prices
 from newsroom.process.build import Decision, ProcessingContext
-from newsroom.store.dynamo import Reject
+from newsroom.store.rejects import Reject
 from newsroom.wiring import clients as runtime
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,5 @@
-"""DynamoStore against moto, on the table template.yaml defines."""
+"""Stories, listings, GUID claims and story counts (`newsroom.store.stories`): DynamoStore against
+moto, on the table template.yaml defines."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from moto import mock_aws
 
 from devtools.template import create_table
 from newsroom.core.models import Article, Category, Image, Kind, SourceState
-from newsroom.store.dynamo import ConflictError, CursorError, DynamoStore, listing_keys
+from newsroom.store.cursor import CursorError
+from newsroom.store.dynamo import DynamoStore
+from newsroom.store.keys import listing_keys
+from newsroom.store.stories import ConflictError
 
 T0 = datetime(2026, 5, 31, 8, tzinfo=UTC)
 
@@ -108,7 +112,7 @@ def test_source_state_and_prices(store: DynamoStore) -> None:
 def test_a_source_story_count_moves_with_the_story_and_ignores_replays(store: DynamoStore) -> None:
     from dataclasses import replace
 
-    from newsroom.store.dynamo import ConflictError
+    from newsroom.store.stories import ConflictError
 
     copy_first = article(1, source_id="cryptowire")
     store.create_article(copy_first, guid=None)
