@@ -39,7 +39,7 @@ from newsroom.core.models import Source, SourceState, iso
 from newsroom.fetch.http import FetchPolicy, http_get
 from newsroom.fetch.pipeline import DEFAULT_BOUNDS, SourceReport, fetch_all
 from newsroom.sources.schedule import DUE_SLACK, PollBounds, is_due
-from newsroom.store.roles import Store
+from newsroom.store.roles import DispatcherStore, FetcherStore, RegistrySeeding, SourceRegistry
 from newsroom.wiring import clients as runtime
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class DispatchReport:
     not_due: int
 
 
-def registry_sources(store: Store, seed: Sequence[Source] | None = None) -> list[Source]:
+def registry_sources(store: RegistrySeeding, seed: Sequence[Source] | None = None) -> list[Source]:
     """Every source in the registry, after seeding it from the sources file when that changed."""
     store.seed_sources(tuple(seed) if seed is not None else load_sources())
     return list(store.list_sources())
@@ -130,7 +130,7 @@ def source_from_message(body: str) -> Source:
 
 
 def dispatch(
-    store: Store, sqs: Any, fetch_queue_url: str, *, now: datetime, sources: Sequence[Source] | None = None
+    store: DispatcherStore, sqs: Any, fetch_queue_url: str, *, now: datetime, sources: Sequence[Source] | None = None
 ) -> DispatchReport:
     """Enqueue every due source, one per message, ten per SendMessageBatch."""
     registry = list(sources) if sources is not None else registry_sources(store)
@@ -166,7 +166,7 @@ _lock = threading.Lock()
 _cache: tuple[float, object, tuple[Source, ...], tuple[Source, ...]] | None = None
 
 
-def known_sources(store: Store | None, *, max_age: float = KNOWN_SOURCES_TTL_SECONDS) -> tuple[Source, ...]:
+def known_sources(store: SourceRegistry | None, *, max_age: float = KNOWN_SOURCES_TTL_SECONDS) -> tuple[Source, ...]:
     """The sources file merged with the registry (the registry wins), cached for `max_age`
     seconds per process: a source added with the admin command is known to the processor
     within a minute, without a registry read per message. Falls back to the file alone when
@@ -208,7 +208,7 @@ class WorkerResult:
 
 def poll_dispatched(
     bodies: Sequence[str],
-    store: Store,
+    store: FetcherStore,
     sqs: Any,
     queue_url: str,
     policy: FetchPolicy,

@@ -37,7 +37,7 @@ from newsroom.sources.schedule import (
     parse_retry_after,
 )
 from newsroom.store.batches import StoreIncomplete
-from newsroom.store.roles import Store
+from newsroom.store.roles import FetcherStore, PricesStore, ProcessorStore
 from newsroom.store.stories import ConflictError
 
 if TYPE_CHECKING:
@@ -291,7 +291,7 @@ def _failed(
 
 def fetch_all(
     sources: Sequence[Source],
-    store: Store,
+    store: FetcherStore,
     sqs: Any,
     queue_url: str,
     policy: FetchPolicy,
@@ -455,7 +455,7 @@ def _superseded(incoming: Article, stored: Article) -> bool:
     return max(incoming.updated, incoming.first_seen) <= stored.updated
 
 
-def ingest(entry: RawEntry, store: Store, ctx: ProcessingContext) -> Decision:
+def ingest(entry: RawEntry, store: ProcessorStore, ctx: ProcessingContext) -> Decision:
     """Store one entry exactly once, whatever order and however often it arrives."""
     if entry.source_id not in ctx.sources:
         raise UnknownSourceError(f"entry from unknown source {entry.source_id!r}")
@@ -495,7 +495,7 @@ def ingest(entry: RawEntry, store: Store, ctx: ProcessingContext) -> Decision:
     raise ConflictError(f"story {incoming.id} kept changing; giving up for a retry")
 
 
-def ingest_many(entries: Sequence[RawEntry], store: Store, ctx: ProcessingContext) -> Counter[str]:
+def ingest_many(entries: Sequence[RawEntry], store: ProcessorStore, ctx: ProcessingContext) -> Counter[str]:
     return Counter(ingest(entry, store, ctx).outcome.value for entry in entries)
 
 
@@ -503,7 +503,7 @@ def ingest_many(entries: Sequence[RawEntry], store: Store, ctx: ProcessingContex
 
 
 def refresh_prices(
-    store: Store,
+    store: PricesStore,
     base_url: str,
     policy: FetchPolicy,
     *,

@@ -45,7 +45,7 @@ from newsroom.serve.render import (
 )
 from newsroom.store.batches import StoreIncomplete
 from newsroom.store.cursor import CursorCodec, CursorError
-from newsroom.store.roles import Store
+from newsroom.store.roles import ApiStore
 
 log = logging.getLogger(__name__)
 
@@ -396,7 +396,7 @@ class Api:
 
     def __init__(
         self,
-        store_factory: Callable[[], Store],
+        store_factory: Callable[[], ApiStore],
         config: Callable[[], Settings] = settings,
         openapi_path: Path | None = None,
     ) -> None:
@@ -410,7 +410,7 @@ class Api:
             self.router.get(spec.resolver_path, compress=False)(self._serve(spec))
 
     @property
-    def store(self) -> Store:
+    def store(self) -> ApiStore:
         return self._store_factory()
 
     # -- request helpers ---------------------------------------------------------------------
@@ -899,7 +899,7 @@ class _SecuredResolver(APIGatewayRestResolver):
 
 
 def build_resolver(
-    store_factory: Callable[[], Store],
+    store_factory: Callable[[], ApiStore],
     config: Callable[[], Settings] = settings,
     openapi_path: Path | None = None,
 ) -> APIGatewayRestResolver:
