@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from devtools.template import create_table
-from newsroom.core.models import Article, Category, Image, Kind, SourceState
+from newsroom.core.models import Article, Category, Image, Kind
 from newsroom.store.cursor import CursorError
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.keys import listing_keys
@@ -96,17 +96,6 @@ def test_replace_moves_listing_entries_and_checks_the_version(store: DynamoStore
     assert set(listing_keys(b)) == {"all", "cat#security", "src#defiliban", "coin#eth"}
     with pytest.raises(ConflictError):
         store.replace_article(stored, replace(b, title="stale writer"), guid=None)
-
-
-def test_source_state_and_prices(store: DynamoStore) -> None:
-    state = SourceState("defiliban", etag='"x"', last_success=T0, consecutive_failures=0)
-    store.put_source_state(state)
-    assert store.get_source_states(["defiliban", "other"]) == {"defiliban": state}
-    from newsroom.core.models import Price
-
-    prices = [Price(s, "USD", 1.5, -0.5, "coingecko", T0, T0) for s in ("BTC", "ETH")]
-    store.put_prices(prices)
-    assert sorted(p.symbol for p in store.get_prices()) == ["BTC", "ETH"]
 
 
 def test_a_source_story_count_moves_with_the_story_and_ignores_replays(store: DynamoStore) -> None:
