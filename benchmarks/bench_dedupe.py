@@ -41,12 +41,12 @@ from moto import mock_aws
 
 from devtools.template import create_table
 from newsroom.core.html import html_to_text
-from newsroom.core.models import RawEntry, Source, SourceRole
+from newsroom.core.models import FingerprintClaims, RawEntry, Source, SourceRole
 from newsroom.core.urls import canonical_url, site_domain
 from newsroom.fetch.feeds import parse_feed
 from newsroom.process.build import Outcome, ProcessingContext
 from newsroom.process.ingest import ingest
-from newsroom.store.dynamo import DynamoStore, FingerprintClaims
+from newsroom.store.dynamo import DynamoStore
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / ".." / "shared" / "corpus" / "real-feeds"

@@ -17,7 +17,7 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from newsroom.store.dynamo import SOURCE_COUNT_PREFIX, SOURCE_STATE_PREFIX
+from newsroom.store.keys import SOURCE_COUNT_PREFIX, SOURCE_STATE_PREFIX
 
 STORIES = "STORIES"
 

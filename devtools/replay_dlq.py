@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(ROOT / "shared"))
 
-from newsroom.store.dynamo import DynamoStore, Reject  # noqa: E402
+from newsroom.store.dynamo import DynamoStore  # noqa: E402
+from newsroom.store.rejects import Reject  # noqa: E402
 
 RECEIVE_VISIBILITY = 120  # seconds a listed message stays hidden while this command runs
 

@@ -29,7 +29,7 @@ if str(ROOT / "shared") not in sys.path:
 from newsroom.core.config import load_sources  # noqa: E402
 from newsroom.core.models import Category, Rights, Source, SourceRole, SourceState, iso  # noqa: E402
 from newsroom.sources.opml import from_opml, to_opml  # noqa: E402
-from newsroom.store.dynamo import Store  # noqa: E402
+from newsroom.store.roles import AdminStore  # noqa: E402
 from newsroom.wiring import clients as runtime  # noqa: E402
 
 
@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, *, store: Store | None = None, out: TextIO = sys.stdout) -> int:
+def main(argv: list[str] | None = None, *, store: AdminStore | None = None, out: TextIO = sys.stdout) -> int:
     args = _parser().parse_args(argv)
     db = store or runtime.store()
     if args.command == "list":
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None, *, store: Store | None = None, out: Text
     return 0
 
 
-def _toggle(db: Store, source_id: str, *, enabled: bool, out: TextIO) -> int:
+def _toggle(db: AdminStore, source_id: str, *, enabled: bool, out: TextIO) -> int:
     source = db.get_source(source_id)
     if source is None:
         print(f"no source {source_id!r}", file=out)
@@ -108,7 +108,7 @@ def _toggle(db: Store, source_id: str, *, enabled: bool, out: TextIO) -> int:
     return 0
 
 
-def _list(db: Store, out: TextIO) -> None:
+def _list(db: AdminStore, out: TextIO) -> None:
     sources = sorted(db.list_sources(), key=lambda s: s.id)
     states = db.get_source_states([s.id for s in sources])
     print(f"{'id':<20} {'rights':<8} {'on':<3} {'next poll':<21} {'fails':>5}  last error", file=out)

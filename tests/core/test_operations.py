@@ -18,7 +18,7 @@ from devtools.counting import attribute_size, item_size, read_units, write_units
 from devtools.template import create_table
 from newsroom.core import observability
 from newsroom.store.dynamo import DynamoStore
-from tests.store.test_storage import article
+from tests.store.test_stories import article
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")

@@ -11,7 +11,7 @@ import pytest
 
 from devtools.stack import TEST_CURSOR_SECRET
 from devtools.template import create_cursor_secret, resource_properties
-from newsroom.store.dynamo import CursorCodec
+from newsroom.store.cursor import CursorCodec
 from newsroom.wiring import clients as runtime
 from tests.e2e.conftest import Stack
 

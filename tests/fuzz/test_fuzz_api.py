@@ -34,7 +34,7 @@ FUZZ = settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.functi
 
 
 def signed(payload: bytes, secret: bytes = TEST_CURSOR_SECRET.encode()) -> str:
-    """A cursor as the API signs them (newsroom.store.dynamo.CursorCodec), around any payload."""
+    """A cursor as the API signs them (newsroom.store.cursor.CursorCodec), around any payload."""
     signature = hmac.new(secret, payload, hashlib.sha256).digest()[:16]
     return base64.urlsafe_b64encode(signature + payload).decode().rstrip("=")
 

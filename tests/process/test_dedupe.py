@@ -16,12 +16,12 @@ from moto import mock_aws
 
 from devtools.template import create_table
 from newsroom.core.html import html_to_text
-from newsroom.core.models import Article, Attribution, RawEntry, Source, SourceRole
+from newsroom.core.models import Article, Attribution, FingerprintClaims, RawEntry, Source, SourceRole
 from newsroom.fetch.feeds import parse_feed
 from newsroom.process.build import Outcome, ProcessingContext, build_article
 from newsroom.process.dedupe import prefer_incoming, verify
 from newsroom.process.ingest import ingest
-from newsroom.store.dynamo import DynamoStore, FingerprintClaims
+from newsroom.store.dynamo import DynamoStore
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_FEEDS = ROOT / ".." / "shared" / "corpus" / "real-feeds"

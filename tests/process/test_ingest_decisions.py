@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from newsroom.core.models import Article, RawEntry, Source
+from newsroom.core.models import Article, FingerprintClaims, RawEntry, Source, StoredArticle
 from newsroom.process.build import Outcome, ProcessingContext, build_article
 from newsroom.process.ingest import Write, decide, identified, superseded
-from newsroom.store.dynamo import FingerprintClaims, StoredArticle
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SOURCES = (

@@ -1,5 +1,5 @@
 """Least privilege down to key prefixes: each function's DynamoDB statements in template.yaml
-allow exactly the item families `shared/newsroom/store/dynamo.py` declares for its role.
+allow exactly the item families `shared/newsroom/store/keys.py` declares for its role.
 
 IAM is evaluated by tests/iam.py as AWS documents it for `dynamodb:LeadingKeys`
 ("Using IAM policy conditions for fine-grained access control", Amazon DynamoDB Developer Guide:
@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 import pytest
 
 from devtools.template import load_template
-from newsroom.store.dynamo import ITEM_FAMILIES, READS, WRITES
+from newsroom.store.keys import ITEM_FAMILIES, READS, WRITES
 from tests.iam import LEADING_KEYS, allowed_by_template, dynamodb_statements, leading_key_patterns
 
 ROLES = {
@@ -26,7 +26,7 @@ ROLES = {
 }
 WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
-# One real partition key per family, as storage.py builds them.
+# One real partition key per family, as the store's family modules build them.
 SAMPLE_KEYS = {
     "story": "ART#0123456789abcdef0123",
     "listing": "LIST#src#defiliban",

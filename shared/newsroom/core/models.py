@@ -1,14 +1,14 @@
 """Typed, frozen values that flow through the pipeline.
 
 Everything here is plain data: parsing, processing and rendering are functions over these
-values, and only `storage` knows how they map onto DynamoDB items. Datetimes are always
+values, and only the `store` package knows how they map onto DynamoDB items. Datetimes are always
 timezone-aware UTC.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Generic, TypeVar
 
@@ -228,6 +228,33 @@ class Article:
     @property
     def credit_line(self) -> str:
         return f"Read original article on {self.credit_domain}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """A story as the store holds it: the article, the version its optimistic lock checks, and
+    when it expires."""
+
+    article: Article
+    version: int
+    expires_at: int | None = None  # epoch seconds, as stored (TTL); a replace never moves it earlier
+
+
+# How long a fingerprint claim holds its index key: copies published further apart are not
+# looked for (the same window as `dedupe.WINDOW`).
+FINGERPRINT_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintClaims:
+    """Index keys a story claims in the transaction that writes it, valid `FINGERPRINT_WINDOW`."""
+
+    keys: tuple[str, ...]
+    now: datetime
+
+    @property
+    def expires_at(self) -> int:
+        return int((self.now + FINGERPRINT_WINDOW).timestamp())
 
 
 @dataclass(frozen=True, slots=True)

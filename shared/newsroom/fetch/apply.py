@@ -38,7 +38,7 @@ from newsroom.fetch.queue import send_entries
 from newsroom.fetch.seen import body_digest
 from newsroom.sources.schedule import PollBounds
 from newsroom.store.batches import StoreIncomplete
-from newsroom.store.dynamo import Store
+from newsroom.store.roles import FetcherStore
 
 if TYPE_CHECKING:
     from newsroom.fetch.fulltext import Enricher
@@ -88,7 +88,7 @@ def poll_source(
 def poll_one(
     source: Source,
     stored: SourceState | None,
-    store: Store,
+    store: FetcherStore,
     sqs: Any,
     queue_url: str,
     policy: FetchPolicy,
@@ -118,7 +118,7 @@ def poll_one(
     return _remember(store, stored, plan)
 
 
-def _remember(store: Store, stored: SourceState | None, plan: Plan) -> SourceReport:
+def _remember(store: FetcherStore, stored: SourceState | None, plan: Plan) -> SourceReport:
     """Write the plan's state when `worth_writing` (an unchanged 304 or same-body 200 writes
     nothing); run only after the plan's entries were sent."""
     if not worth_writing(stored, plan.state):
@@ -135,7 +135,7 @@ def _remember(store: Store, stored: SourceState | None, plan: Plan) -> SourceRep
 
 def fetch_all(
     sources: Sequence[Source],
-    store: Store,
+    store: FetcherStore,
     sqs: Any,
     queue_url: str,
     policy: FetchPolicy,

@@ -41,7 +41,7 @@ from newsroom.fetch.poll import DEFAULT_BOUNDS, SourceReport
 from newsroom.fetch.queue import batches
 from newsroom.sources.registry import registry_sources
 from newsroom.sources.schedule import DispatchReport, PollBounds, due_sources, select_due
-from newsroom.store.dynamo import Store
+from newsroom.store.roles import DispatcherStore, FetcherStore
 
 if TYPE_CHECKING:
     from newsroom.fetch.fulltext import Enricher
@@ -60,7 +60,7 @@ def source_from_message(body: str) -> Source:
 
 
 def dispatch(
-    store: Store, sqs: Any, fetch_queue_url: str, *, now: datetime, sources: Sequence[Source] | None = None
+    store: DispatcherStore, sqs: Any, fetch_queue_url: str, *, now: datetime, sources: Sequence[Source] | None = None
 ) -> DispatchReport:
     """Enqueue every due source, one per message, ten per SendMessageBatch."""
     registry = list(sources) if sources is not None else registry_sources(store)
@@ -101,7 +101,7 @@ class WorkerResult:
 
 def poll_dispatched(
     bodies: Sequence[str],
-    store: Store,
+    store: FetcherStore,
     sqs: Any,
     queue_url: str,
     policy: FetchPolicy,

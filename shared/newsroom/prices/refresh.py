@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from newsroom.core.models import Price, ProviderHealth
 from newsroom.fetch.http import FetchError, FetchPolicy
 from newsroom.prices.providers import PriceError, PriceRules, choose_prices, fetch_coingecko, with_change_from_history
-from newsroom.store.dynamo import Store
+from newsroom.store.roles import PricesStore
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ HISTORY_TOLERANCE = timedelta(minutes=30)
 
 
 def refresh_prices(
-    store: Store,
+    store: PricesStore,
     base_url: str,
     policy: FetchPolicy,
     *,

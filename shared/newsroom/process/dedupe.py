@@ -26,14 +26,14 @@ outlet's coverage of the same event):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from newsroom.core.models import Article, Source, SourceRole
+from newsroom.core.models import Article, FingerprintClaims, Source, SourceRole, StoredArticle
 from newsroom.core.urls import canonical_url, same_site, site_domain
 from newsroom.process.fingerprint import LEAD_SHINGLES, MIN_WORDS, SHINGLE_WORDS, Fingerprint, shingle_hashes, words_of
-from newsroom.store.dynamo import FingerprintClaims, Store, StoredArticle
 
 WINDOW = timedelta(days=7)
 MIN_JACCARD = 0.5
@@ -193,8 +193,18 @@ class Cluster:
     verdict: Verdict | None = None
 
 
+class CandidateReader(Protocol):
+    """What `find_cluster` reads: the fingerprint index and the candidate stories. Declared here,
+    where it is used, so this step depends on no storage module (`store.roles.ProcessorStore`,
+    and so `DynamoStore`, satisfies it)."""
+
+    def find_fingerprints(self, keys: Sequence[str], *, now: datetime) -> dict[str, str]: ...
+
+    def get_article(self, article_id: str) -> StoredArticle | None: ...
+
+
 def find_cluster(
-    store: Store,
+    store: CandidateReader,
     incoming: Article,
     fingerprint: Fingerprint | None,
     *,

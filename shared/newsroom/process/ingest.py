@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from newsroom.core.models import Article, RawEntry, Source
+from newsroom.core.models import Article, FingerprintClaims, RawEntry, Source, StoredArticle
 from newsroom.core.retry import backoff_delays
 from newsroom.process.build import Decision, Outcome, ProcessingContext, build_article, merge
 from newsroom.process.dedupe import claims_for, find_cluster
 from newsroom.process.fingerprint import fingerprint
-from newsroom.store.dynamo import ConflictError, FingerprintClaims, Store, StoredArticle
+from newsroom.store.roles import ProcessorStore
+from newsroom.store.stories import ConflictError
 
 MAX_ATTEMPTS = 6
 
@@ -79,7 +80,7 @@ def decide(
     return IngestPlan(decision, Write.REPLACE, existing, claims)
 
 
-def _apply(store: Store, plan: IngestPlan, guid: tuple[str, str] | None) -> None:
+def _apply(store: ProcessorStore, plan: IngestPlan, guid: tuple[str, str] | None) -> None:
     """The plan's write; raises ConflictError when another writer got there first."""
     if plan.write is Write.CREATE:
         store.create_article(plan.decision.article, guid=guid, claims=plan.claims)
@@ -94,7 +95,7 @@ def _apply(store: Store, plan: IngestPlan, guid: tuple[str, str] | None) -> None
         store.claim_guid(guid[0], guid[1], plan.existing.article.id)
 
 
-def ingest(entry: RawEntry, store: Store, ctx: ProcessingContext) -> Decision:
+def ingest(entry: RawEntry, store: ProcessorStore, ctx: ProcessingContext) -> Decision:
     """Store one entry exactly once, whatever order and however often it arrives."""
     if entry.source_id not in ctx.sources:
         raise UnknownSourceError(f"entry from unknown source {entry.source_id!r}")
@@ -122,5 +123,5 @@ def ingest(entry: RawEntry, store: Store, ctx: ProcessingContext) -> Decision:
     raise ConflictError(f"story {incoming.id} kept changing; giving up for a retry")
 
 
-def ingest_many(entries: Sequence[RawEntry], store: Store, ctx: ProcessingContext) -> Counter[str]:
+def ingest_many(entries: Sequence[RawEntry], store: ProcessorStore, ctx: ProcessingContext) -> Counter[str]:
     return Counter(ingest(entry, store, ctx).outcome.value for entry in entries)

@@ -46,7 +46,8 @@ from newsroom.serve.render import (
 from newsroom.sources.registry import known_sources
 from newsroom.sources.schedule import next_poll_at, source_status
 from newsroom.store.batches import StoreIncomplete
-from newsroom.store.dynamo import CursorCodec, CursorError, Store
+from newsroom.store.cursor import CursorCodec, CursorError
+from newsroom.store.roles import ApiStore
 
 log = logging.getLogger(__name__)
 
@@ -397,7 +398,7 @@ class Api:
 
     def __init__(
         self,
-        store_factory: Callable[[], Store],
+        store_factory: Callable[[], ApiStore],
         config: Callable[[], Settings] = settings,
         openapi_path: Path | None = None,
     ) -> None:
@@ -411,7 +412,7 @@ class Api:
             self.router.get(spec.resolver_path, compress=False)(self._serve(spec))
 
     @property
-    def store(self) -> Store:
+    def store(self) -> ApiStore:
         return self._store_factory()
 
     # -- request helpers ---------------------------------------------------------------------
@@ -860,7 +861,7 @@ class _SecuredResolver(APIGatewayRestResolver):
 
 
 def build_resolver(
-    store_factory: Callable[[], Store],
+    store_factory: Callable[[], ApiStore],
     config: Callable[[], Settings] = settings,
     openapi_path: Path | None = None,
 ) -> APIGatewayRestResolver:

@@ -35,7 +35,8 @@ from newsroom.core.models import Article, Category, Price, iso
 from newsroom.serve import wire
 from newsroom.serve.display import format_change, format_date, format_reading_time, format_usd
 from newsroom.serve.render import original_article_url, published_html
-from newsroom.store.dynamo import CursorError, Store
+from newsroom.store.cursor import CursorError
+from newsroom.store.roles import ApiStore
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
@@ -176,7 +177,7 @@ class _Site:
     def absolute(self, path: str) -> str:
         return f"{self.base}{path}"
 
-    def context(self, store: Store, feed_query: str = "") -> dict[str, Any]:
+    def context(self, store: ApiStore, feed_query: str = "") -> dict[str, Any]:
         feeds = [
             ("application/rss+xml", "RSS", "/feed.rss"),
             ("application/atom+xml", "Atom", "/feed.atom"),
@@ -247,7 +248,7 @@ def stylesheet_version() -> str:
 
 
 def home_page(
-    store: Store,
+    store: ApiStore,
     config: Settings,
     event: BaseProxyEvent,
     *,
@@ -285,7 +286,7 @@ def home_page(
     )
 
 
-def article_page(article: Article, store: Store, config: Settings, event: BaseProxyEvent) -> str:
+def article_page(article: Article, store: ApiStore, config: Settings, event: BaseProxyEvent) -> str:
     """Every field of the reference article page, top to bottom."""
     from markupsafe import Markup
 
@@ -327,7 +328,7 @@ def article_page(article: Article, store: Store, config: Settings, event: BasePr
     )
 
 
-def not_found_page(store: Store, config: Settings, event: BaseProxyEvent, detail: str) -> str:
+def not_found_page(store: ApiStore, config: Settings, event: BaseProxyEvent, detail: str) -> str:
     site = _Site(config, event)
     return _render(
         "not_found.html",
@@ -373,7 +374,7 @@ def html_response(
     return Response(status_code=status, content_type=content_type, body=body, headers=headers, compress=False)
 
 
-def build_pages_router(store_factory: Callable[[], Store], config: Callable[[], Settings] = settings) -> Router:
+def build_pages_router(store_factory: Callable[[], ApiStore], config: Callable[[], Settings] = settings) -> Router:
     """The page routes, over the same store and settings as the JSON API."""
     router = Router()
 

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 
 from newsroom.core.config import load_sources
 from newsroom.core.models import Source
-from newsroom.store.dynamo import Store
+from newsroom.store.roles import RegistrySeeding, SourceRegistry
 
 logger = logging.getLogger(__name__)
 
 KNOWN_SOURCES_TTL_SECONDS = 60.0
 
 
-def registry_sources(store: Store, seed: Sequence[Source] | None = None) -> list[Source]:
+def registry_sources(store: RegistrySeeding, seed: Sequence[Source] | None = None) -> list[Source]:
     """Every source in the registry, after seeding it from the sources file when that changed."""
     store.seed_sources(tuple(seed) if seed is not None else load_sources())
     return list(store.list_sources())
@@ -32,7 +32,7 @@ _lock = threading.Lock()
 _cache: tuple[float, object, tuple[Source, ...], tuple[Source, ...]] | None = None
 
 
-def known_sources(store: Store | None, *, max_age: float = KNOWN_SOURCES_TTL_SECONDS) -> tuple[Source, ...]:
+def known_sources(store: SourceRegistry | None, *, max_age: float = KNOWN_SOURCES_TTL_SECONDS) -> tuple[Source, ...]:
     """The sources file merged with the registry (the registry wins), cached for `max_age`
     seconds per process: a source added with the admin command is known to the processor
     within a minute, without a registry read per message. Falls back to the file alone when

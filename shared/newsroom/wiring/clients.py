@@ -12,7 +12,8 @@ from typing import Any
 
 from newsroom.core.claimcheck import EntryBucket
 from newsroom.core.config import client_config, load_sources, read_secret, settings
-from newsroom.store.dynamo import DynamoStore, RejectLog, Store
+from newsroom.store.dynamo import DynamoStore
+from newsroom.store.roles import RejectLog, Store
 
 
 @cache

@@ -24,7 +24,7 @@ from newsroom.process.build import Decision, ProcessingContext
 from newsroom.process.ingest import UnknownSourceError, ingest
 from newsroom.sources.registry import known_sources
 from newsroom.sources.schedule import DispatchReport, PollBounds
-from newsroom.store.dynamo import Reject
+from newsroom.store.rejects import Reject
 from newsroom.wiring import clients as runtime
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,5 @@
-"""DynamoStore against moto, on the table template.yaml defines."""
+"""Stories, listings, GUID claims and story counts (`newsroom.store.stories`): DynamoStore against
+moto, on the table template.yaml defines."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import pytest
 from moto import mock_aws
 
 from devtools.template import create_table
-from newsroom.core.models import Article, Category, Image, Kind, SourceState
-from newsroom.store.dynamo import ConflictError, CursorError, DynamoStore, listing_keys
+from newsroom.core.models import Article, Category, Image, Kind
+from newsroom.store.cursor import CursorError
+from newsroom.store.dynamo import DynamoStore
+from newsroom.store.keys import listing_keys
+from newsroom.store.stories import ConflictError
 
 T0 = datetime(2026, 5, 31, 8, tzinfo=UTC)
 
@@ -94,21 +98,10 @@ def test_replace_moves_listing_entries_and_checks_the_version(store: DynamoStore
         store.replace_article(stored, replace(b, title="stale writer"), guid=None)
 
 
-def test_source_state_and_prices(store: DynamoStore) -> None:
-    state = SourceState("defiliban", etag='"x"', last_success=T0, consecutive_failures=0)
-    store.put_source_state(state)
-    assert store.get_source_states(["defiliban", "other"]) == {"defiliban": state}
-    from newsroom.core.models import Price
-
-    prices = [Price(s, "USD", 1.5, -0.5, "coingecko", T0, T0) for s in ("BTC", "ETH")]
-    store.put_prices(prices)
-    assert sorted(p.symbol for p in store.get_prices()) == ["BTC", "ETH"]
-
-
 def test_a_source_story_count_moves_with_the_story_and_ignores_replays(store: DynamoStore) -> None:
     from dataclasses import replace
 
-    from newsroom.store.dynamo import ConflictError
+    from newsroom.store.stories import ConflictError
 
     copy_first = article(1, source_id="cryptowire")
     store.create_article(copy_first, guid=None)

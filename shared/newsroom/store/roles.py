@@ -1,0 +1,153 @@
+"""What each stage may ask of the store: one interface per role, sized to its callers.
+
+A role sees the item families its function's IAM role reads and writes (`keys.READS`,
+`keys.WRITES`; tests/store/test_roles.py holds each protocol to them), so a signature says what
+a stage touches and a test double implements only that. `DynamoStore` satisfies every one.
+Small read interfaces several roles share (`StoryReader`, `SourceRegistry`, `SourceStates`,
+`PriceBoard`, `RegistrySeeding`) are declared once and inherited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from newsroom.core.models import (
+    Article,
+    FingerprintClaims,
+    Page,
+    Price,
+    ProviderHealth,
+    Source,
+    SourceState,
+    StoredArticle,
+)
+from newsroom.store.rejects import Reject
+
+# -- shared reads -------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class StoryReader(Protocol):
+    def get_article(self, article_id: str) -> StoredArticle | None: ...
+
+
+@runtime_checkable
+class SourceRegistry(Protocol):
+    """The registry, read: `known_sources` (the processor, the API) and the dispatcher."""
+
+    def list_sources(self) -> list[Source]: ...
+
+
+@runtime_checkable
+class RegistrySeeding(SourceRegistry, Protocol):
+    def seed_sources(self, sources: Sequence[Source]) -> int: ...
+
+
+@runtime_checkable
+class SourceStates(Protocol):
+    def get_source_states(self, source_ids: Sequence[str]) -> dict[str, SourceState]: ...
+
+
+@runtime_checkable
+class PriceBoard(Protocol):
+    def get_price_board(self) -> tuple[list[Price], dict[str, ProviderHealth]]: ...
+
+
+# -- the roles ----------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class ProcessorStore(StoryReader, Protocol):
+    """Stories, GUID claims and fingerprints: what `ingest` reads and writes for one entry."""
+
+    def find_fingerprints(self, keys: Sequence[str], *, now: datetime) -> dict[str, str]: ...
+
+    def story_for_guid(self, source_id: str, guid: str) -> str | None: ...
+
+    def claim_guid(self, source_id: str, guid: str, article_id: str) -> None: ...
+
+    def create_article(
+        self, article: Article, *, guid: tuple[str, str] | None, claims: FingerprintClaims | None = None
+    ) -> None: ...
+
+    def replace_article(
+        self,
+        previous: StoredArticle,
+        article: Article,
+        *,
+        guid: tuple[str, str] | None,
+        claims: FingerprintClaims | None = None,
+    ) -> None: ...
+
+
+@runtime_checkable
+class FetcherStore(SourceStates, Protocol):
+    """Each source's fetch state: validators, digests, health, next poll."""
+
+    def put_source_state(self, state: SourceState) -> None: ...
+
+
+@runtime_checkable
+class DispatcherStore(RegistrySeeding, SourceStates, Protocol):
+    """The registry (seeded from the sources file), the states it reads due times from, and the
+    dispatcher's clock."""
+
+    def get_dispatch_clock(self) -> datetime | None: ...
+
+    def put_dispatch_clock(self, moment: datetime) -> None: ...
+
+
+@runtime_checkable
+class ApiStore(StoryReader, SourceRegistry, SourceStates, PriceBoard, Protocol):
+    """Read only: listings, stories, prices and sources (with their states and story counts)."""
+
+    def get_articles(self, article_ids: Sequence[str]) -> list[Article]: ...
+
+    def list_articles(
+        self, listing: str, *, limit: int, cursor: str | None, since: datetime | None = None
+    ) -> Page[Article]: ...
+
+    def source_story_counts(self, source_ids: Sequence[str]) -> dict[str, int]: ...
+
+    def get_prices(self) -> list[Price]: ...
+
+
+@runtime_checkable
+class PricesStore(PriceBoard, Protocol):
+    """The price board (latest prices and provider health) and the price history."""
+
+    def put_prices(self, prices: Sequence[Price]) -> None: ...
+
+    def put_provider_health(self, health: Sequence[ProviderHealth]) -> None: ...
+
+    def price_near(self, pair: str, moment: datetime, tolerance: timedelta) -> Price | None: ...
+
+
+@runtime_checkable
+class AdminStore(RegistrySeeding, FetcherStore, Protocol):
+    """The operator's tools: edit and seed the registry, re-enable a source, audit the counts."""
+
+    def get_source(self, source_id: str) -> Source | None: ...
+
+    def put_source(self, source: Source, *, origin: str = "admin") -> None: ...
+
+    def count_source_articles(self, source_id: str) -> int: ...
+
+
+@runtime_checkable
+class RejectLog(Protocol):
+    """Why a queue message failed: written by the processor, read and cleared by the replay tool."""
+
+    def put_reject(self, reject: Reject) -> None: ...
+
+    def get_reject(self, message_id: str) -> Reject | None: ...
+
+    def delete_reject(self, message_id: str) -> None: ...
+
+
+# Bases in an order that has one consistent method resolution order (several roles share bases).
+@runtime_checkable
+class Store(ProcessorStore, DispatcherStore, ApiStore, PricesStore, AdminStore, FetcherStore, Protocol):
+    """Every role at once: what `wiring` builds once per process and hands each stage as its role."""

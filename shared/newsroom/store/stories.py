@@ -1,0 +1,328 @@
+"""Stories and what changes with them: the story item, its listing entries, its GUID claim and
+its source's story count (see `keys` for the key design).
+
+A story, its listing entries, its GUID claim and its fingerprint claims change together in one
+transaction, with the story's `version` as an optimistic lock, so a crash or a race never leaves
+a half-written story.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from newsroom.core.codec import article_from_doc, article_to_doc
+from newsroom.core.models import Article, FingerprintClaims, Page, StoredArticle, utc
+from newsroom.core.retry import backoff_delays
+from newsroom.store.batches import StoreIncomplete, batch_get, key_name
+from newsroom.store.cursor import CursorCodec
+from newsroom.store.fingerprints import claim_puts
+from newsroom.store.keys import SOURCE_COUNT_PREFIX, guid_key, listing_keys, sort_key, string_attr
+from newsroom.store.table import Table
+
+DEFAULT_RETENTION = timedelta(days=365)  # ARTICLE_RETENTION_DAYS
+# TransactWriteItems "groups up to 100 action requests" (DynamoDB API Reference, TransactWriteItems:
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
+MAX_TRANSACT_ITEMS = 100
+# Queries one listing page may take to step over expired entries TTL has not deleted yet (TTL
+# deletes within a few days of expiry); a page that needs more comes back short, with a cursor.
+MAX_LISTING_QUERIES = 5
+# Cancellation reason codes that mean "throttled, try again" ("None": that item was fine), as the
+# TransactWriteItems reference lists them under TransactionCanceledException (same page as above).
+_THROTTLED_CANCELLATION = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "None", None})
+
+
+class ConflictError(RuntimeError):
+    """An optimistic write lost a race; the caller re-reads and decides again."""
+
+
+class StoryItems(Table):
+    _cursors: CursorCodec
+    _retention: timedelta
+
+    def _expires_at(self, article: Article, *, at_least: int = 0) -> int:
+        """When a story and its listing entries expire: `retention` after the later of its
+        publication and when we first saw it, so an archive entry published years ago is kept
+        as long as a fresh one. Never earlier than `at_least` (see `create_article` and
+        `replace_article`). Expiry is not publication order: `list_articles` skips expired
+        entries wherever they sort."""
+        start = max(article.published, article.first_seen)
+        return max(int((start + self._retention).timestamp()), at_least)
+
+    def _creation_expiry(self, article: Article, now: float) -> int:
+        """A new story's expiry. First seen longer than `retention` ago (a message replayed that
+        late, a backfill given old fetch times), it would be stored already expired: unseen by
+        every read, and "created" again, counted again, by each redelivery. It is kept
+        `retention` from now instead."""
+        expires = self._expires_at(article)
+        return expires if expires > now else int(now + self._retention.total_seconds())
+
+    # -- stories -----------------------------------------------------------------------------
+
+    def get_article(self, article_id: str) -> StoredArticle | None:
+        resp = self._db.get_item(
+            TableName=self._table,
+            Key={"PK": string_attr(f"ART#{article_id}"), "SK": string_attr("ART")},
+            ConsistentRead=True,
+        )
+        item = resp.get("Item")
+        if not item or self._expired(item, self._clock()):
+            return None
+        expires = int(item["expires_at"]["N"]) if "expires_at" in item else None
+        return StoredArticle(article_from_doc(json.loads(item["doc"]["S"])), int(item["version"]["N"]), expires)
+
+    def get_articles(self, article_ids: Sequence[str]) -> list[Article]:
+        """Stories by id, in the order asked, skipping ids that are gone (one BatchGetItem per 100)."""
+        keys = [{"PK": string_attr(f"ART#{i}"), "SK": string_attr("ART")} for i in article_ids]
+        # A story DynamoDB left unread raises StoreIncomplete: "gone" and "not read" differ.
+        items = batch_get(self._db, self._table, keys, projection="doc, expires_at")
+        now = self._clock()
+        found: dict[str, Article] = {}
+        for item in items:
+            if not self._expired(item, now):
+                article = article_from_doc(json.loads(item["doc"]["S"]))
+                found[article.id] = article
+        return [found[i] for i in article_ids if i in found]
+
+    def story_for_guid(self, source_id: str, guid: str) -> str | None:
+        resp = self._db.get_item(
+            TableName=self._table,
+            Key={"PK": string_attr(guid_key(source_id, guid)), "SK": string_attr("GUID")},
+            ConsistentRead=True,
+        )
+        item = resp.get("Item")
+        return item["article_id"]["S"] if item else None
+
+    def _guid_put(self, source_id: str, guid: str, article_id: str) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": {
+                    "PK": string_attr(guid_key(source_id, guid)),
+                    "SK": string_attr("GUID"),
+                    "article_id": string_attr(article_id),
+                },
+            }
+        }
+
+    def _story_item(self, article: Article, version: int, expires: int) -> dict[str, Any]:
+        return {
+            "PK": string_attr(f"ART#{article.id}"),
+            "SK": string_attr("ART"),
+            "doc": string_attr(json.dumps(article_to_doc(article), ensure_ascii=False, separators=(",", ":"))),
+            "version": {"N": str(version)},
+            "expires_at": {"N": str(expires)},
+        }
+
+    def _listing_puts(self, article: Article, expires: int) -> list[dict[str, Any]]:
+        summary = json.dumps(article_to_doc(article, with_body=False), ensure_ascii=False, separators=(",", ":"))
+        return [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        "PK": string_attr(f"LIST#{listing}"),
+                        "SK": string_attr(sort_key(article)),
+                        "id": string_attr(article.id),
+                        "doc": string_attr(summary),
+                        "expires_at": {"N": str(expires)},
+                    },
+                }
+            }
+            for listing in listing_keys(article)
+        ]
+
+    def _story_count_update(self, source_id: str, delta: int) -> dict[str, Any]:
+        """The source's story count, changed in the same transaction as the story it counts: the
+        transaction is conditional on the story's absence (create) or version (replace), so a
+        replayed or redelivered entry, which loses that condition, can never change a count."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"PK": string_attr(f"{SOURCE_COUNT_PREFIX}{source_id}"), "SK": string_attr("STORIES")},
+                "UpdateExpression": "ADD stories :delta",
+                "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
+            }
+        }
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        if len(items) > MAX_TRANSACT_ITEMS:
+            raise ValueError(f"a story touches {len(items)} items, over DynamoDB's transaction limit")
+        for _attempt in backoff_delays():
+            try:
+                self._db.transact_write_items(TransactItems=items)
+                return
+            except self._db.exceptions.TransactionCanceledException as exc:
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+                    raise ConflictError(f"story changed underneath us: {reasons}") from exc
+                # botocore retries a throttled call, but a transaction cancelled because one of
+                # its items was throttled comes back as a cancellation: retry it here, with backoff.
+                if not _THROTTLED_CANCELLATION.issuperset(reasons) or not set(reasons) - {"None", None}:
+                    raise
+        raise StoreIncomplete("TransactWriteItems", [_transact_item_name(item) for item in items])
+
+    def create_article(
+        self, article: Article, *, guid: tuple[str, str] | None, claims: FingerprintClaims | None = None
+    ) -> None:
+        now = self._clock()
+        expires = self._creation_expiry(article, now)
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": self._story_item(article, 1, expires),
+                    # An expired story that TTL has not deleted yet counts as absent.
+                    "ConditionExpression": "attribute_not_exists(PK) OR expires_at <= :now",
+                    "ExpressionAttributeValues": {":now": {"N": str(int(now))}},
+                }
+            },
+            *self._listing_puts(article, expires),
+            self._story_count_update(article.source_id, 1),
+        ]
+        if guid is not None:
+            items.append(self._guid_put(guid[0], guid[1], article.id))
+        items.extend(claim_puts(self._table, article.id, claims))
+        self._transact(items)
+
+    def replace_article(
+        self,
+        previous: StoredArticle,
+        article: Article,
+        *,
+        guid: tuple[str, str] | None,
+        claims: FingerprintClaims | None = None,
+    ) -> None:
+        if previous.article.id != article.id:
+            raise ValueError("replace_article keeps the story id")
+        # The story keeps the expiry it was created with (or a later one), so one a creation
+        # kept from being stored already expired does not expire on its first correction.
+        expires = self._expires_at(article, at_least=previous.expires_at or 0)
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": self._story_item(article, previous.version + 1, expires),
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": {":v": {"N": str(previous.version)}},
+                }
+            },
+            *self._listing_puts(article, expires),
+        ]
+        old_keys = {(listing, sort_key(previous.article)) for listing in listing_keys(previous.article)}
+        new_keys = {(listing, sort_key(article)) for listing in listing_keys(article)}
+        for listing, sk in sorted(old_keys - new_keys):
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": {"PK": string_attr(f"LIST#{listing}"), "SK": string_attr(sk)},
+                    }
+                }
+            )
+        if previous.article.source_id != article.source_id:
+            # The story moved to its original: the credit (and its count) moves with it.
+            items.append(self._story_count_update(previous.article.source_id, -1))
+            items.append(self._story_count_update(article.source_id, 1))
+        if guid is not None:
+            items.append(self._guid_put(guid[0], guid[1], article.id))
+        items.extend(claim_puts(self._table, article.id, claims))
+        self._transact(items)
+
+    def claim_guid(self, source_id: str, guid: str, article_id: str) -> None:
+        self._db.put_item(**self._guid_put(source_id, guid, article_id)["Put"])
+
+    def list_articles(
+        self, listing: str, *, limit: int, cursor: str | None, since: datetime | None = None
+    ) -> Page[Article]:
+        """One page of a listing, newest first: one Query, with `since` as a key condition.
+
+        SKs are `<published ISO>#<id>`, so "published at or after `since`" is `SK >= <since ISO>`
+        (no FilterExpression). A cursor is bound to its listing and `since`, because DynamoDB
+        refuses a start key outside the key condition.
+
+        Expiry does not follow publication (an archive entry first seen today outlives last
+        month's news), so entries past their expiry that TTL has not deleted yet may sort
+        anywhere: they are skipped and the Query reads on past them, asking only for as many
+        entries as the page still lacks, until the page is full or the listing ends, at most
+        `MAX_LISTING_QUERIES` Queries. A page cut short by that bound or by Query's 1 MB (not
+        topped up) carries a cursor that continues where it stopped, so no live entry is ever
+        passed over.
+        """
+        # isoformat, not iso(): strftime writes year 999 as "999", which sorts after "2026".
+        lower = utc(since).isoformat(timespec="seconds").replace("+00:00", "Z") if since else None
+        scope = listing if lower is None else f"{listing}|since={lower}"
+        values: dict[str, Any] = {":pk": string_attr(f"LIST#{listing}")}
+        condition = "PK = :pk"
+        if lower is not None:
+            values[":since"] = string_attr(lower)
+            condition += " AND SK >= :since"
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            query["ExclusiveStartKey"] = {
+                "PK": string_attr(f"LIST#{listing}"),
+                "SK": string_attr(self._cursors.decode(scope, cursor)),
+            }
+        now = self._clock()
+        live: list[dict[str, Any]] = []
+        last: dict[str, Any] | None = None
+        for _ in range(MAX_LISTING_QUERIES):
+            resp = self._db.query(**query)
+            items = resp.get("Items", [])
+            live.extend(item for item in items if not self._expired(item, now))
+            last = resp.get("LastEvaluatedKey")
+            # Cut short at 1 MB (fewer items than asked): served as it is, its cursor goes on.
+            if last is None or len(live) >= limit or len(items) < query["Limit"]:
+                break
+            query["ExclusiveStartKey"] = last
+            query["Limit"] = limit - len(live)
+        articles = tuple(article_from_doc(json.loads(item["doc"]["S"])) for item in live)
+        next_cursor = self._cursors.encode(scope, last["SK"]["S"]) if last else None
+        return Page(items=articles, next_cursor=next_cursor)
+
+    # -- story counts ------------------------------------------------------------------------
+
+    def source_story_counts(self, source_ids: Sequence[str]) -> dict[str, int]:
+        """Stories credited to each source (0 for none), kept by the story writes themselves (see
+        `_story_count_update`): one BatchGetItem per 100 sources, whatever their story counts."""
+        counts = dict.fromkeys(source_ids, 0)
+        for item in self._source_items(source_ids, "STORIES", SOURCE_COUNT_PREFIX):
+            counts[item["PK"]["S"].removeprefix(SOURCE_COUNT_PREFIX)] = int(item.get("stories", {}).get("N", "0"))
+        return counts
+
+    def count_source_articles(self, source_id: str) -> int:
+        """Stories listed under a source now, counted from its listing: a COUNT Query over
+        `LIST#src#<id>`, paginated, skipping entries past their expiry that TTL has not deleted
+        yet. An audit of `source_story_counts` (equal until stories expire), not for the request
+        path: it reads the whole partition, ~600 read units for a year of 10 stories a day."""
+        total = 0
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
+            "ExpressionAttributeValues": {
+                ":pk": string_attr(f"LIST#src#{source_id}"),
+                ":now": {"N": str(int(self._clock()))},
+            },
+            "Select": "COUNT",
+        }
+        while True:
+            resp = self._db.query(**query)
+            total += int(resp.get("Count", 0))
+            last = resp.get("LastEvaluatedKey")
+            if not last:
+                return total
+            query["ExclusiveStartKey"] = last
+
+
+def _transact_item_name(item: dict[str, Any]) -> str:
+    action = next(iter(item.values()))
+    return key_name(action.get("Item") or action["Key"])

@@ -1,0 +1,38 @@
+"""What every item family's part of the store shares: the client, the table and the clock.
+
+Each family module (`stories`, `fingerprints`, `sources`, `prices`, `rejects`) is a mixin over
+`Table`, as lemon24/reader builds its storage from per-domain parts; `dynamo.DynamoStore`
+composes them and sets these attributes once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from newsroom.store.batches import batch_get, batch_write
+from newsroom.store.keys import string_attr
+
+
+class Table:
+    _db: Any  # a boto3 DynamoDB client (low-level, to keep items and costs explicit)
+    _table: str
+    _clock: Callable[[], float]  # epoch seconds: expiry checks and conditions (tests move it)
+
+    @staticmethod
+    def _expired(item: dict[str, Any], now: float) -> bool:
+        # TTL deletes expired items within a few days, and until then reads return them ("Using
+        # time to live (TTL) in DynamoDB": https://docs.aws.amazon.com/amazondynamodb/latest/
+        # developerguide/TTL.html), so every read skips them itself.
+        expires = item.get("expires_at")
+        return expires is not None and int(expires["N"]) <= now
+
+    def _batch_write(self, requests: Iterable[dict[str, Any]]) -> None:
+        batch_write(self._db, self._table, list(requests))
+
+    def _source_items(self, source_ids: Sequence[str], sort_key: str, prefix: str) -> list[dict[str, Any]]:
+        """The per-source items (state or story count) of `source_ids`: one BatchGetItem per 100."""
+        # BatchGetItem refuses a request that names one key twice ("Provided list of item keys
+        # contains duplicates"), which its API reference does not say: https://github.com/boto/boto3/issues/4131
+        keys = [{"PK": string_attr(f"{prefix}{i}"), "SK": string_attr(sort_key)} for i in dict.fromkeys(source_ids)]
+        return batch_get(self._db, self._table, keys)
