@@ -1,159 +1,29 @@
-"""One contract for the store, run against both backends: `DynamoStore` on moto (the table from
-template.yaml) and `DynamoStore` on the in-memory client (`devtools.memory_dynamodb`). Both are
-the one store implementation; what differs is the table under it, so each test here holds the
-memory fake to what DynamoDB (as moto models it) does, and holds the store to DynamoDB's rules.
+"""One contract for the store, run against both backends (`tests/store/backends.py`):
+`DynamoStore` on moto, on the table from template.yaml, and `DynamoStore` on the in-memory client
+(`devtools.memory_dynamodb`). Both are the one store implementation; what differs is the table
+under it, so each test here holds the memory fake to what DynamoDB, as moto models it, does, and
+holds the store to DynamoDB's rules. Faults are the same plan on both.
 
-Faults are the same plan on both (`devtools.memory_faults.Faults`): on moto through
-`FaultyClient`, in the memory client built in.
-
-Where moto forgives a documented DynamoDB rule, the rule is checked on the memory backend only,
-and a `test_moto_gap_*` test records what moto does instead, with the AWS page, so the day moto
-closes the gap that test fails and the rule can join the contract.
+Where moto forgives a documented DynamoDB rule, the rule is checked on the memory backend only
+(tests/store/test_memory_dynamodb.py), and a `test_moto_gap_*` test here records what moto does
+instead, with the AWS page, so the day moto closes the gap that test fails and the rule can
+join the contract.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import replace
+from datetime import timedelta
 
-import boto3
 import pytest
-from botocore.exceptions import ClientError, ParamValidationError
-from moto import mock_aws
+from botocore.exceptions import ClientError
 
-from devtools.memory_dynamodb import (
-    MAX_BATCH_GET_BYTES,
-    MAX_ITEM_BYTES,
-    MemoryDynamoDB,
-    memory_dynamodb_from_template,
-    memory_store,
-)
-from devtools.memory_faults import Faults, FaultyClient
-from devtools.template import create_table
-from newsroom.core import retry
-from newsroom.core.models import Article, Category, Image, Kind, Price, SourceState
+from devtools.memory_batches import MAX_BATCH_GET_BYTES
+from newsroom.core.models import Price, SourceState
 from newsroom.store.batches import StoreIncomplete
 from newsroom.store.dynamo import ConflictError, CursorError, DynamoStore, FingerprintClaims
-
-T0 = datetime(2026, 5, 31, 8, tzinfo=UTC)
-DAY = timedelta(days=1)
-KB = 1024
-
-
-@dataclass
-class Backend:
-    name: str
-    client: Any  # the DynamoDB client the store is given (faults applied)
-    faults: Faults
-    make: Callable[..., DynamoStore]
-    now: list[float]  # the stores' clock (epoch seconds); tests move it
-
-    def store(self, **options: Any) -> DynamoStore:
-        return self.make(clock=lambda: self.now[0], **options)
-
-    @property
-    def memory(self) -> MemoryDynamoDB:
-        assert isinstance(self.client, MemoryDynamoDB)
-        return self.client
-
-
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(retry, "sleep", lambda _seconds: None)
-
-
-@contextmanager
-def moto_backend() -> Iterator[Backend]:
-    with mock_aws():
-        real = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(real, "t")
-        faults = Faults()
-        wrapped = FaultyClient(real, faults)
-
-        def make(**options: Any) -> DynamoStore:
-            return DynamoStore(wrapped, "t", b"secret", **options)
-
-        yield Backend("moto", wrapped, faults, make, [T0.timestamp()])
-
-
-def memory_backend() -> Backend:
-    client, table = memory_dynamodb_from_template(table_name="t")
-
-    def make(**options: Any) -> DynamoStore:
-        return memory_store(b"secret", client=client, table_name=table, **options)
-
-    return Backend("memory", client, client.faults, make, [T0.timestamp()])
-
-
-@pytest.fixture(params=["moto", "memory"])
-def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
-    if request.param == "memory":
-        yield memory_backend()
-        return
-    with moto_backend() as backend:
-        yield backend
-
-
-@pytest.fixture
-def memory() -> Backend:
-    """The memory backend alone: rules moto forgives, and the fake's own strictness."""
-    return memory_backend()
-
-
-@pytest.fixture
-def moto() -> Iterator[Backend]:
-    """The moto backend alone: what moto does where it differs from DynamoDB."""
-    with moto_backend() as backend:
-        yield backend
-
-
-def article(n: int, **changes: Any) -> Article:
-    base = Article(
-        id=f"{n:020x}",
-        canonical_url=f"https://a.example/{n}",
-        url=f"https://a.example/{n}",
-        guid=f"g{n}",
-        source_id="src",
-        source_name="Source",
-        title=f"Story {n}",
-        content_html=f"<p>Body {n}</p>",
-        content_text=f"Body {n}",
-        standfirst=f"Body {n}",
-        word_count=2,
-        reading_minutes=1,
-        published=T0 + timedelta(minutes=n),
-        updated=T0 + timedelta(minutes=n),
-        first_seen=T0 + timedelta(minutes=n),
-        language="en",
-        image=Image(url="https://i.example/x.jpg", alt="x"),
-        category=Category.POLICY,
-        coins=("BTC",),
-        kind=Kind.NEWS,
-        author="Anonymous",
-        desk="Desk",
-        content_hash=f"h{n}",
-    )
-    return replace(base, **changes)
-
-
-def story_key(a: Article) -> dict[str, Any]:
-    return {"PK": {"S": f"ART#{a.id}"}, "SK": {"S": "ART"}}
-
-
-def error_code(caught: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(caught.value.response["Error"]["Code"])
-
-
-def raw_item(n: int, size: int) -> dict[str, Any]:
-    """An item of exactly `size` bytes by AWS's sizing rules (names plus values)."""
-    item = {"PK": {"S": f"RAW#{n:04d}"}, "SK": {"S": "RAW"}}
-    fixed = sum(len(name) + len(value["S"]) for name, value in item.items()) + len("blob")
-    return {**item, "blob": {"S": "x" * (size - fixed)}}
-
+from tests.store.backends import DAY, KB, T0, Backend, article, error_code, four_mb_transaction, raw_item, story_key
 
 # -- conditions and versions ----------------------------------------------------------------------
 
@@ -312,18 +182,6 @@ def test_a_story_over_400_kb_is_refused_and_nothing_of_it_is_written(backend: Ba
     backend.client.put_item(TableName="t", Item=raw_item(2, 400_000))  # under both limits
 
 
-def test_the_400_kb_limit_counts_names_and_values_to_the_byte(memory: Backend) -> None:
-    # "The maximum item size in DynamoDB is 400 KB, which includes both attribute name binary
-    # length (UTF-8 length) and attribute value lengths (again binary length)":
-    # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
-    memory.client.put_item(TableName="t", Item=raw_item(1, MAX_ITEM_BYTES))
-    with pytest.raises(ClientError) as caught:
-        memory.client.put_item(TableName="t", Item=raw_item(2, MAX_ITEM_BYTES + 1))
-    assert error_code(caught) == "ValidationException"
-    with pytest.raises(ClientError):  # a multi-byte character counts its UTF-8 bytes
-        memory.client.put_item(TableName="t", Item={**raw_item(3, MAX_ITEM_BYTES - 1), "é": {"S": ""}})
-
-
 def test_moto_gap_moto_refuses_items_between_405_000_bytes_and_400_kb(moto: Backend, memory: Backend) -> None:
     """moto refuses items over 405,000 bytes (its own estimate); DynamoDB's limit is 400 KB =
     409,600 bytes (ServiceQuotas.html, above), which the memory backend follows. Here moto is
@@ -360,24 +218,11 @@ def test_transactions_of_over_100_actions_or_two_actions_on_one_item_are_refused
     assert "Item" not in backend.client.get_item(TableName="t", Key={"PK": {"S": "RAW#0001"}, "SK": {"S": "RAW"}})
 
 
-def _four_mb_transaction() -> list[dict[str, Any]]:
-    return [{"Put": {"TableName": "t", "Item": raw_item(n, 390 * KB)}} for n in range(11)]  # 4.2 MB
-
-
-def test_transactions_over_4_mb_are_refused(memory: Backend) -> None:
-    # "The aggregate size of the items in the transaction cannot exceed 4 MB":
-    # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
-    with pytest.raises(ClientError) as caught:
-        memory.client.transact_write_items(TransactItems=_four_mb_transaction())
-    assert error_code(caught) == "ValidationException"
-    assert memory.memory.item_count("t") == 0
-    memory.client.transact_write_items(TransactItems=_four_mb_transaction()[:10])  # 3.8 MB
-
-
 def test_moto_gap_moto_accepts_transactions_over_4_mb(moto: Backend) -> None:
     """moto does not check the 4 MB aggregate (API_TransactWriteItems.html, above): it writes a
-    transaction DynamoDB refuses. The memory backend refuses it (previous test)."""
-    moto.client.transact_write_items(TransactItems=_four_mb_transaction())
+    transaction DynamoDB refuses. The memory backend refuses it
+    (test_memory_dynamodb.py::test_transactions_over_4_mb_are_refused)."""
+    moto.client.transact_write_items(TransactItems=four_mb_transaction())
     assert "Item" in moto.client.get_item(TableName="t", Key={"PK": {"S": "RAW#0010"}, "SK": {"S": "RAW"}})
 
 
@@ -518,104 +363,13 @@ def test_a_share_of_calls_is_throttled_by_a_seeded_random(backend: Backend) -> N
     assert throttled == [n for n in range(40) if draws.random() < 0.3]
 
 
-# -- the memory backend's own strictness (DynamoDB refuses these; so must the fake) ---------------
-
-
-def test_ttl_expired_items_stay_until_swept(memory: Backend) -> None:
-    store = memory.store(retention=timedelta(days=30))
-    store.create_article(article(1), guid=None)
-    assert memory.memory.sweep_expired(T0 + 29 * DAY) == 0
-    # Deleted by the sweep only: the story, its four listing entries (all, cat, src, coin).
-    assert memory.memory.sweep_expired(T0 + 31 * DAY) == 5
-    assert "Item" not in memory.client.get_item(TableName="t", Key=story_key(article(1)))
-    assert store.source_story_counts(["src"]) == {"src": 1}  # counts carry no expiry
-
-
-def test_a_page_stopped_by_limit_carries_a_last_evaluated_key_even_at_the_end(memory: Backend) -> None:
-    # "If LastEvaluatedKey is not empty, it does not necessarily mean that there is more data":
-    # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html
-    # (moto returns one only when more items follow: see the next test.)
-    memory.client.put_item(TableName="t", Item=raw_item(1, 100))
-    page = memory.client.query(
-        TableName="t", KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": {"S": "RAW#0001"}}, Limit=1
-    )
-    assert page["Count"] == 1 and page["LastEvaluatedKey"] == {"PK": {"S": "RAW#0001"}, "SK": {"S": "RAW"}}
-    rest = memory.client.query(
-        TableName="t",
-        KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": "RAW#0001"}},
-        ExclusiveStartKey=page["LastEvaluatedKey"],
-    )
-    assert rest["Count"] == 0 and "LastEvaluatedKey" not in rest
-    with pytest.raises(ClientError, match="outside query boundaries"):
-        memory.client.query(
-            TableName="t",
-            KeyConditionExpression="PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": "RAW#0002"}},
-            ExclusiveStartKey=page["LastEvaluatedKey"],
-        )
-
-
 def test_moto_gap_moto_ends_a_page_that_limit_stops_at_the_end_without_a_key(moto: Backend) -> None:
     """moto gives no LastEvaluatedKey when Limit stops a page on the partition's last item, so a
     caller that takes "a key" to mean "more items" passes on moto and pages once too often on
-    DynamoDB (Query.Pagination.html, above). The memory backend gives the key (previous test)."""
+    DynamoDB (Query.Pagination.html, above). The memory backend gives the key
+    (test_memory_dynamodb.py::test_a_page_stopped_by_limit_carries_a_last_evaluated_key_even_at_the_end)."""
     moto.client.put_item(TableName="t", Item=raw_item(1, 100))
     page = moto.client.query(
         TableName="t", KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": {"S": "RAW#0001"}}, Limit=1
     )
     assert page["Count"] == 1 and "LastEvaluatedKey" not in page
-
-
-@pytest.mark.parametrize(
-    ("params", "message"),
-    [
-        (
-            {"ConditionExpression": "attribute_not_exists(PK)", "ExpressionAttributeValues": {":x": {"S": "1"}}},
-            "unused",
-        ),
-        ({"ConditionExpression": "PK = :missing"}, "not defined"),
-        ({"ConditionExpression": "at = :x", "ExpressionAttributeValues": {":x": {"S": "1"}}}, "reserved keyword"),
-        ({"ConditionExpression": "size(story_id) > :x", "ExpressionAttributeValues": {":x": {"N": "1"}}}, "subset"),
-        ({"ConditionExpression": "story_id <> :x", "ExpressionAttributeValues": {":x": {"S": "1"}}}, "subset"),
-        ({"ReturnValues": "ALL_OLD"}, "subset"),
-    ],
-)
-def test_expressions_outside_dynamodb_rules_or_the_subset_are_refused(
-    memory: Backend, params: dict[str, Any], message: str
-) -> None:
-    with pytest.raises(ClientError, match=message) as caught:
-        memory.client.put_item(TableName="t", Item=raw_item(1, 100), **params)
-    assert error_code(caught) == "ValidationException"
-
-
-def test_requests_dynamodb_refuses_are_refused(memory: Backend) -> None:
-    client = memory.client
-    with pytest.raises(ParamValidationError):  # not a DynamoDB parameter at all, as boto3 says
-        client.get_item(TableName="t", Key=story_key(article(1)), Consistent=True)
-    for bad_key in (
-        {"PK": {"S": "x"}},  # the sort key is missing
-        {"PK": {"N": "1"}, "SK": {"S": "x"}},  # the wrong type
-        {"PK": {"S": ""}, "SK": {"S": "x"}},  # an empty key string
-        {"PK": {"S": "x"}, "SK": {"S": "s" * 1025}},  # a sort key over 1,024 bytes
-    ):
-        with pytest.raises(ClientError) as caught:
-            client.get_item(TableName="t", Key=bad_key)
-        assert error_code(caught) == "ValidationException", bad_key
-    writes = [{"PutRequest": {"Item": raw_item(n, 100)}} for n in range(26)]
-    with pytest.raises(ClientError, match="Too many items"):
-        client.batch_write_item(RequestItems={"t": writes})
-    with pytest.raises(ClientError) as missing:
-        client.get_item(TableName="nope", Key=story_key(article(1)))
-    assert error_code(missing) == "ResourceNotFoundException"
-
-
-def test_reads_return_copies_and_numbers_as_dynamodb_normalises_them(memory: Backend) -> None:
-    item = {**raw_item(1, 100), "n": {"N": "0010.500"}}
-    memory.client.put_item(TableName="t", Item=item)
-    item["blob"]["S"] = "changed by the caller"
-    read = memory.client.get_item(TableName="t", Key={"PK": {"S": "RAW#0001"}, "SK": {"S": "RAW"}})["Item"]
-    assert read["n"] == {"N": "10.5"} and read["blob"]["S"] != "changed by the caller"
-    read["blob"]["S"] = "changed again"
-    again = memory.client.get_item(TableName="t", Key={"PK": {"S": "RAW#0001"}, "SK": {"S": "RAW"}})["Item"]
-    assert again["blob"]["S"].startswith("x")
