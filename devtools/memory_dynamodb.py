@@ -92,7 +92,11 @@ _SUPPORTED: dict[str, frozenset[str]] = {
 class MemoryDynamoDB:
     """The boto3 low-level DynamoDB client's interface, on dicts. `faults` injects failures."""
 
-    def __init__(self, *, seed: int = 0) -> None:
+    def __init__(self, *, seed: int = 0, latency: float = 0.0) -> None:
+        """`latency`: seconds each call spends "on the network", half before DynamoDB applies it
+        and half after, outside the lock, so threads interleave as Lambda instances do between
+        a read and the write that depends on it."""
+        self._latency = latency
         self._tables: dict[str, Table] = {}
         self._lock = threading.RLock()
         self._random = random.Random(seed)  # noqa: S311 - response order, reproducible, not security
@@ -104,6 +108,8 @@ class MemoryDynamoDB:
     ) -> dict[str, Any]:
         def send(sent: dict[str, Any]) -> dict[str, Any]:
             _check_parameters(operation, sent)
+            if self._latency:
+                time.sleep(self._latency / 2)
             with self._lock:
                 try:
                     response = run(sent)
@@ -111,6 +117,8 @@ class MemoryDynamoDB:
                     raise client_error("ValidationException", str(exc), operation) from None
                 except Invalid as exc:
                     raise client_error(exc.code, str(exc), operation) from None
+            if self._latency:
+                time.sleep(self._latency / 2)
             response["ResponseMetadata"] = {"HTTPStatusCode": 200}
             return response
 
