@@ -5,13 +5,18 @@ must refuse too rather than forgive."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
+from devtools.faults import clear_table, dump_table
+from devtools.memory_dynamodb import memory_dynamodb_from_template, memory_store
 from devtools.memory_items import MAX_ITEM_BYTES
-from tests.store.backends import DAY, T0, Backend, article, error_code, four_mb_transaction, raw_item, story_key
+from devtools.template import TEMPLATE
+from newsroom.core.models import SourceState
+from tests.store.backends import DAY, KB, T0, Backend, article, error_code, four_mb_transaction, raw_item, story_key
 
 
 def test_the_400_kb_limit_counts_names_and_values_to_the_byte(memory: Backend) -> None:
@@ -126,3 +131,30 @@ def test_reads_return_copies_and_numbers_as_dynamodb_normalises_them(memory: Bac
     read["blob"]["S"] = "changed again"
     again = memory.client.get_item(TableName="t", Key={"PK": {"S": "RAW#0001"}, "SK": {"S": "RAW"}})["Item"]
     assert again["blob"]["S"].startswith("x")
+
+
+def test_the_table_is_made_from_the_template_it_is_given(tmp_path: Path) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        TEMPLATE.read_text(encoding="utf-8").replace("AttributeName: expires_at", "AttributeName: gone_at")
+    )
+    client, table = memory_dynamodb_from_template(template, "other")
+    described = client.describe_table(TableName=table)["Table"]
+    assert [k["AttributeName"] for k in described["KeySchema"]] == ["PK", "SK"]
+    old = int((T0 - DAY).timestamp())
+    client.put_item(TableName=table, Item={"PK": {"S": "a"}, "SK": {"S": "a"}, "gone_at": {"N": str(old)}})
+    client.put_item(TableName=table, Item={"PK": {"S": "b"}, "SK": {"S": "b"}, "expires_at": {"N": str(old)}})
+    assert client.sweep_expired(T0) == 1  # the template's TTL attribute, not the usual one
+    assert client.item_count(table) == 1
+    store = memory_store(client=client, table_name="another")  # a table it lacks is made for it
+    store.put_source_state(SourceState("s"))
+    assert client.has_table("another") and store.get_source_states(["s"]) == {"s": SourceState("s")}
+
+
+def test_the_table_tools_scan_and_batch_write_on_the_memory_client(memory: Backend) -> None:
+    for n in range(30):
+        memory.client.put_item(TableName="t", Item=raw_item(n, 200 * KB))  # 6 MB: Scan pages of 1 MB
+    dumped = dump_table(memory.client, "t")
+    assert [item["PK"]["S"] for item in dumped] == [f"RAW#{n:04d}" for n in range(30)]
+    clear_table(memory.client, "t")
+    assert dump_table(memory.client, "t") == []
