@@ -169,7 +169,7 @@ class MemoryDynamoDB:
 
     def get_waiter(self, name: str) -> _Waiter:
         if name not in ("table_exists", "table_not_exists"):
-            raise outside(f"waiter {name!r}")
+            raise ValueError(f"Waiter does not exist: {name}")  # boto3's own answer
         return _Waiter(self, name == "table_exists")
 
     def has_table(self, name: str) -> bool:

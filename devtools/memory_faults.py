@@ -36,6 +36,8 @@ from typing import Any
 from botocore.errorfactory import ClientExceptionsFactory
 from botocore.exceptions import ClientError
 
+from newsroom.store.batches import key_name
+
 THROTTLED = "ProvisionedThroughputExceededException"
 THROTTLED_MESSAGE = "The level of configured provisioned throughput for the table was exceeded."
 OPERATIONS = {
@@ -95,11 +97,6 @@ def cancelled(reasons: list[dict[str, str]], *, exceptions: Any = None) -> Clien
         exceptions=exceptions,
         CancellationReasons=reasons,
     )
-
-
-def key_name(key: dict[str, Any]) -> str:
-    """ "PK|SK" of an item or key, as `StoreIncomplete` names them."""
-    return "|".join(str(next(iter(key[name].values()))) for name in ("PK", "SK") if name in key)
 
 
 def _entry_key(entry: dict[str, Any]) -> dict[str, Any]:

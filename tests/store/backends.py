@@ -26,7 +26,7 @@ DAY = timedelta(days=1)
 KB = 1024
 
 
-@dataclass
+@dataclass(frozen=True)
 class Backend:
     name: str
     client: Any  # the DynamoDB client the store is given (faults applied)
