@@ -39,6 +39,7 @@ from urllib.parse import quote, urlsplit
 import boto3
 from moto import mock_aws
 
+from devtools.counting import item_size
 from devtools.template import create_table
 from newsroom.core.html import html_to_text
 from newsroom.core.models import FingerprintClaims, RawEntry, Source, SourceRole
@@ -430,29 +431,6 @@ def _report(split: str, results: list[tuple[dict[str, str], Result]]) -> None:
 
 
 # --- cost at 1k / 10k / 100k stored stories ------------------------------------------------------------
-
-
-def _attribute_size(value: dict[str, Any]) -> int:
-    ((kind, data),) = value.items()
-    if kind == "S":
-        return len(data.encode())
-    if kind == "N":
-        digits = len(data.lstrip("-").replace(".", "").lstrip("0")) or 1
-        return 1 + (digits + 1) // 2
-    if kind == "B":
-        return len(data)
-    if kind == "BOOL" or kind == "NULL":
-        return 1
-    if kind in ("M", "L"):
-        inner = data.values() if kind == "M" else data
-        names = sum(len(k.encode()) for k in data) if kind == "M" else 0
-        return 3 + names + sum(1 + _attribute_size(v) for v in inner)
-    return len(str(data))
-
-
-def item_size(item: dict[str, Any]) -> int:
-    """An item's size as DynamoDB counts it: attribute names plus values."""
-    return sum(len(name.encode()) + _attribute_size(value) for name, value in item.items())
 
 
 class CountingClient:

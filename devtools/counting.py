@@ -6,7 +6,9 @@ handlers create afterwards reports each call (no handler code changes); `invoke(
 handler invocation. Capacity units follow DynamoDB's published rules:
 
 - item size: attribute names plus values (strings and binaries by their bytes, numbers by about
-  one byte per two digits plus one, maps and lists with 3 bytes of overhead plus 1 per element);
+  one byte per two significant digits plus one, maps and lists with 3 bytes of overhead plus 1
+  per element: "DynamoDB item sizes and formats",
+  https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html);
 - a write costs ceil(size / 1 KB) write units, a read ceil(size / 4 KB) read units, halved when
   eventually consistent; a Query sums the sizes of all items returned and rounds once; items
   in a transaction cost twice; a read that finds nothing still costs its minimum.
@@ -40,7 +42,8 @@ def attribute_size(value: dict[str, Any]) -> int:
     if kind == "B":
         return len(inner) if isinstance(inner, bytes | bytearray) else len(str(inner).encode())
     if kind == "N":
-        digits = str(inner).lstrip("-").replace(".", "").lstrip("0") or "0"
+        # "Leading and trailing zeroes are trimmed" before the significant digits are counted.
+        digits = str(inner).lstrip("-").replace(".", "").strip("0") or "0"
         return math.ceil(len(digits) / 2) + 1
     if kind in ("BOOL", "NULL"):
         return 1
@@ -51,7 +54,7 @@ def attribute_size(value: dict[str, Any]) -> int:
     if kind == "BS":
         return sum(len(b) for b in inner)
     if kind == "M":
-        return 3 + item_size(inner)
+        return 3 + sum(len(name.encode()) + 1 + attribute_size(v) for name, v in inner.items())
     if kind == "L":
         return 3 + sum(1 + attribute_size(v) for v in inner)
     raise ValueError(f"unknown DynamoDB type {kind}")

@@ -44,8 +44,8 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
         return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
 
 
-def resource_properties(logical_id: str) -> dict[str, Any]:
-    return dict(load_template()["Resources"][logical_id]["Properties"])
+def resource_properties(logical_id: str, template: Path = TEMPLATE) -> dict[str, Any]:
+    return dict(load_template(template)["Resources"][logical_id]["Properties"])
 
 
 def function_environment(logical_id: str) -> dict[str, Any]:
@@ -67,8 +67,9 @@ class LocalResources:
     entry_bucket: str = ""  # only when `create_resources` was given an S3 client
 
 
-def create_table(dynamodb: Any, table_name: str) -> None:
-    props = resource_properties("NewsTable")
+def create_table(dynamodb: Any, table_name: str, *, template: Path = TEMPLATE) -> None:
+    """The stack's table (`NewsTable`), on any DynamoDB client: boto3's (moto) or the in-memory one."""
+    props = resource_properties("NewsTable", template)
     params: dict[str, Any] = {
         "TableName": table_name,
         "AttributeDefinitions": props["AttributeDefinitions"],

@@ -1,26 +1,24 @@
 """Two processors handle an original and its copy at the same moment: one cluster, the right original.
 
-moto runs in server mode (real HTTP, real threads), as two Lambda instances would see DynamoDB.
-Each round races the original against a copy in two threads released by a barrier: an unmarked
-copy (found only through the fingerprint index, whose claims are conditional puts in the story's
-transaction) or a marked one (keyed by the original's URL, so both write the same story item).
+Two threads share one in-memory DynamoDB (`devtools.memory_dynamodb`), which applies each request
+atomically, as DynamoDB does, and nothing more; each call spends a millisecond "on the network",
+so the two processors interleave between a read and the conditional transaction that depends on
+it, the race under test. Each round races the original against a copy in two threads released
+by a barrier: an unmarked copy (found only through the fingerprint index, whose claims are
+conditional puts in the story's transaction) or a marked one (keyed by the original's URL, so
+both write the same story item).
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import threading
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-import pytest
-
+from devtools.memory_dynamodb import MemoryDynamoDB
 from devtools.template import create_table
 from newsroom.core.models import RawEntry, Source, SourceRole
 from newsroom.process.build import Decision, Outcome, ProcessingContext
@@ -45,38 +43,6 @@ VOCABULARY = (  # noqa: SIM905 - a paragraph of words reads better than a long l
     "investors shares futures volume liquidity security breach upgrade validators developers chain "
     "payments firm policy court ruling filing treasury reserve issuer yields demand supply week day"
 ).split()
-
-
-@pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from moto.dynamodb.responses import DynamoHandler
-    from moto.server import ThreadedMotoServer
-
-    # DynamoDB applies each request atomically; moto does not under concurrent requests (a failed
-    # transaction restores a snapshot of the table, erasing other threads' writes). One request
-    # at a time restores that guarantee; the race under test — between a processor's reads and
-    # its conditional transaction — is untouched.
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    def atomic_call_action(self: Any) -> Any:
-        with lock:
-            return call_action(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", atomic_call_action)
-    # The server logs every request at INFO; thousands of captured lines only slow the race down.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    try:
-        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
-        yield url
-    finally:
-        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
-        server.stop()
 
 
 class ConflictCountingStore(DynamoStore):
@@ -153,8 +119,8 @@ def _process(
         decisions[slot] = exc
 
 
-def test_original_and_copy_racing_end_in_one_cluster_with_the_right_original(endpoint: str) -> None:
-    setup = boto3.client("dynamodb", region_name="us-east-1")
+def test_original_and_copy_racing_end_in_one_cluster_with_the_right_original() -> None:
+    dynamodb = MemoryDynamoDB(latency=0.001)
     now = datetime.now(UTC).replace(microsecond=0)
     ctx = ProcessingContext.build(
         SOURCES,
@@ -164,16 +130,13 @@ def test_original_and_copy_racing_end_in_one_cluster_with_the_right_original(end
         max_body_bytes=180_000,
         now=now,
     )
-    # One client per processor, as two Lambda instances have.
-    clients = [boto3.client("dynamodb", region_name="us-east-1") for _ in range(2)]
     outcomes: Counter[str] = Counter()
     conflicts = 0
     for round_no in range(ROUNDS):
-        # A table per round: moto copies every table on each transaction, so one growing table
-        # would make each round slower than the last.
+        # A table per round, so each round starts from nothing.
         table = f"race{round_no}"
-        create_table(setup, table)
-        stores = [ConflictCountingStore(client, table, b"k") for client in clients]
+        create_table(dynamodb, table)
+        stores = [ConflictCountingStore(dynamodb, table, b"k") for _ in range(2)]
         original, copy, kind = _pair(round_no, now)
         entries = (original, copy) if round_no % 4 < 2 else (copy, original)
         barrier = threading.Barrier(2)
@@ -202,7 +165,7 @@ def test_original_and_copy_racing_end_in_one_cluster_with_the_right_original(end
         assert [a.id for a in stores[0].list_articles("all", limit=10, cursor=None).items] == [stored.article.id]
         outcomes[f"{kind}:{'+'.join(sorted(d.outcome.value for d in done))}"] += 1
         conflicts += sum(store.conflicts for store in stores)
-        setup.delete_table(TableName=table)
+        dynamodb.delete_table(TableName=table)
     # The race really happened: some writes lost and were re-decided, in both kinds of round.
     assert conflicts > 0, outcomes
     assert {key.split(":")[0] for key in outcomes} == {"marked", "unmarked"}

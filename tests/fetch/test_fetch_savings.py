@@ -1,4 +1,4 @@
-"""The fetch path's savings, against a local feed server and a moto table: an unchanged feed
+"""The fetch path's savings, against a local feed server and the in-memory table: an unchanged feed
 queues nothing and writes nothing, a changed entry is queued again, a crash never loses an entry,
 and the dispatcher still polls an unwritten source on its interval.
 """
@@ -8,17 +8,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from devtools.counting import item_size, write_units
-from devtools.template import create_table
+from devtools.memory_dynamodb import memory_dynamodb_from_template
 from newsroom.core.codec import entry_from_message
 from newsroom.core.models import Source, SourceState
 from newsroom.fetch.apply import fetch_all
@@ -106,11 +103,9 @@ class CountingStore(DynamoStore):
 
 
 @pytest.fixture
-def store() -> Iterator[CountingStore]:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, "t")
-        yield CountingStore(client, "t", b"secret")
+def store() -> CountingStore:
+    client, table = memory_dynamodb_from_template(table_name="t")
+    return CountingStore(client, table, b"secret")
 
 
 @pytest.fixture

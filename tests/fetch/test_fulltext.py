@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from newsroom.core.models import RawEntry, Rights, Source, SourceState
+from devtools.memory_dynamodb import memory_store
+from newsroom.core.models import RawEntry, Rights, Source
 from newsroom.fetch.fulltext import enrich_entry, extract_main_html, make_enricher
 from newsroom.fetch.http import FetchPolicy, http_get
 from newsroom.process.build import ProcessingContext, build_article
@@ -122,7 +123,7 @@ def test_without_rules_the_publishers_boilerplate_stays(http_server: LocalHTTPSe
 
 def test_excerpt_sources_are_never_fetched_beyond_the_feed(http_server: LocalHTTPServer) -> None:
     http_server.route("/a", Reply(body=article_page()))
-    enrich = make_enricher(FakeStore(), LOCAL, max_pages=10)
+    enrich = make_enricher(memory_store(), LOCAL, max_pages=10)
     original = [entry(http_server.url("/a"))]
 
     result = enrich(source(Rights.EXCERPT), original, frozenset())
@@ -135,7 +136,8 @@ def test_excerpt_sources_are_never_fetched_beyond_the_feed(http_server: LocalHTT
 def test_only_new_entries_are_fetched_and_at_most_max_pages(http_server: LocalHTTPServer) -> None:
     for n in range(5):
         http_server.route(f"/{n}", Reply(body=article_page()))
-    store = FakeStore(claimed={("defiliban", "g0")})
+    store = memory_store()
+    store.claim_guid("defiliban", "g0", "story")
     enrich = make_enricher(store, LOCAL, max_pages=2)
 
     result = enrich(source(**RULES), [entry(http_server.url(f"/{n}"), guid=f"g{n}") for n in range(5)], frozenset())
@@ -160,7 +162,7 @@ def test_full_text_stops_starting_pages_when_a_whole_page_no_longer_fits_the_bud
         return http_get(url, policy, **kwargs)
 
     enrich = make_enricher(
-        FakeStore(), LOCAL, max_pages=10, get=slow_get, budget_seconds=LOCAL.total_timeout + 15, clock=lambda: now[0]
+        memory_store(), LOCAL, max_pages=10, get=slow_get, budget_seconds=LOCAL.total_timeout + 15, clock=lambda: now[0]
     )
     result = enrich(source(**RULES), [entry(http_server.url(f"/{n}"), guid=f"g{n}") for n in range(5)])
 
@@ -208,14 +210,6 @@ def test_extraction_sanitizes() -> None:
     assert "onclick" not in body and "javascript:" not in body and "<script" not in body
 
 
-class FakeStore:
-    def __init__(self, claimed: set[tuple[str, str]] | None = None) -> None:
-        self.claimed = claimed or set()
-
-    def story_for_guid(self, source_id: str, guid: str) -> str | None:
-        return "story" if (source_id, guid) in self.claimed else None
-
-
 def test_a_polled_full_source_queues_full_text_and_an_excerpt_source_does_not(http_server: LocalHTTPServer) -> None:
     import json
 
@@ -233,15 +227,9 @@ def test_a_polled_full_source_queues_full_text_and_an_excerpt_source_does_not(ht
     excerpt = Source(id="excerpt", name="Excerpt", feed_url=http_server.url("/feed"))
     sqs = RecordingSQS()
 
+    store = memory_store()
     fetch_all(
-        [full, excerpt],
-        MemoryStates(),  # type: ignore[arg-type]
-        sqs,
-        "q",
-        LOCAL,
-        concurrency=2,
-        now=NOW,
-        enrich=make_enricher(FakeStore(), LOCAL, max_pages=5),
+        [full, excerpt], store, sqs, "q", LOCAL, concurrency=2, now=NOW, enrich=make_enricher(store, LOCAL, max_pages=5)
     )
 
     queued = {e.source_id: e for e in (entry_from_message(body) for body in sqs.bodies)}
@@ -258,17 +246,6 @@ class RecordingSQS:
     def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, object]:
         self.bodies.extend(e["MessageBody"] for e in Entries)
         return {"Successful": Entries}
-
-
-class MemoryStates:
-    def __init__(self) -> None:
-        self.states: dict[str, SourceState] = {}
-
-    def get_source_states(self, ids: list[str]) -> dict[str, SourceState]:
-        return {i: self.states[i] for i in ids if i in self.states}
-
-    def put_source_state(self, state: SourceState) -> None:
-        self.states[state.source_id] = state
 
 
 def test_entries_past_max_pages_get_their_full_text_on_a_later_poll(http_server: LocalHTTPServer) -> None:
@@ -289,15 +266,16 @@ def test_entries_past_max_pages_get_their_full_text_on_a_later_poll(http_server:
     feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
     http_server.route("/feed", Reply(body=feed, headers={"ETag": '"same"'}))
     full = Source(id="full", name="Full", feed_url=http_server.url("/feed"), rights=Rights.FULL, **RULES)  # type: ignore[arg-type]
-    states, stored = MemoryStates(), FakeStore()
-    enrich = make_enricher(stored, LOCAL, max_pages=2)
+    store = memory_store()  # the fetcher's source states, and the stories the processor stored
+    enrich = make_enricher(store, LOCAL, max_pages=2)
 
     def poll(at: datetime) -> dict[str, int]:
         """One poll; returns link -> length of the queued HTML, and marks every entry stored."""
         sqs = RecordingSQS()
-        fetch_all([full], states, sqs, "q", LOCAL, concurrency=1, now=at, enrich=enrich)  # type: ignore[arg-type]
+        fetch_all([full], store, sqs, "q", LOCAL, concurrency=1, now=at, enrich=enrich)
         queued = [entry_from_message(body) for body in sqs.bodies]
-        stored.claimed.update(("full", e.guid or "") for e in queued)  # the processor stored them
+        for e in queued:  # the processor stored them
+            store.claim_guid("full", e.guid or "", "story")
         return {e.link.rsplit("/", 1)[1]: len(html.unescape(e.content_html)) for e in queued}
 
     first = poll(NOW)
