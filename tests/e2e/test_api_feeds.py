@@ -1,6 +1,6 @@
 """The served feeds carry what each spec requires, page correctly and change only with their stories.
 
-`tests/unit/test_render.py` checks every element on hand-built articles; these tests check the
+`tests/serve/test_render.py` checks every element on hand-built articles; these tests check the
 feeds as the API serves them over the sample stories: self and next links that match the
 request, dates in each format's own syntax, and validators that only move when a story does.
 """
@@ -23,7 +23,7 @@ import pytest
 from newsroom.core.config import load_sources
 from newsroom.core.models import Source
 from newsroom.serve.render import FeedMeta, render_atom, render_json_feed, render_rss
-from tests.unit.test_render import plain_article, reference_article
+from tests.serve.test_render import plain_article, reference_article
 
 from .conftest import Stack
 from .test_api_contract import body_of

@@ -13,7 +13,7 @@ import pytest
 from newsroom.core.models import Attribution
 from newsroom.core.urls import credit, same_site, site_domain
 from newsroom.process.attribution import extract_attribution
-from tests.unit.test_render import plain_article
+from tests.serve.test_render import plain_article
 
 REAL_FEEDS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real-feeds"
 

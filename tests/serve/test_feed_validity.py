@@ -33,7 +33,7 @@ import pytest
 
 from newsroom.core.models import Article, Attribution
 from newsroom.serve.render import FeedMeta, render_atom, render_rss
-from tests.unit.test_render import COINDESK, plain_article, reference_article
+from tests.serve.test_render import COINDESK, plain_article, reference_article
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
