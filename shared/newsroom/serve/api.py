@@ -35,14 +35,11 @@ from newsroom.core.config import Settings, load_sources, settings
 from newsroom.core.models import Article, Category, ProviderHealth, Source, SourceState, iso, utc
 from newsroom.serve import pages, wire
 from newsroom.serve.display import price_display
-from newsroom.serve.render import (
-    FeedMeta,
-    article_json,
-    article_summary_json,
-    render_atom,
-    render_json_feed,
-    render_rss,
-)
+from newsroom.serve.formats.api_json import article_json, article_summary_json
+from newsroom.serve.formats.atom import render_atom
+from newsroom.serve.formats.common import FeedMeta
+from newsroom.serve.formats.jsonfeed import render_json_feed
+from newsroom.serve.formats.rss import render_rss
 from newsroom.store.batches import StoreIncomplete
 from newsroom.store.dynamo import CursorCodec, CursorError, Store
 

@@ -34,7 +34,7 @@ from newsroom.core.html import sanitize_html
 from newsroom.core.models import Article, Category, Price, iso
 from newsroom.serve import wire
 from newsroom.serve.display import format_change, format_date, format_reading_time, format_usd
-from newsroom.serve.render import original_article_url, published_html
+from newsroom.serve.formats.common import original_article_url, published_html
 from newsroom.store.dynamo import CursorError, Store
 
 if TYPE_CHECKING:
