@@ -26,8 +26,9 @@ if str(ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(ROOT / "shared"))
 
 from newsroom.core.models import Category, Kind, Rights, SourceRole  # noqa: E402
-from newsroom.serve.api import PROBLEM_JSON, ROUTES, Param, RouteSpec  # noqa: E402
+from newsroom.serve.api import ROUTES, Param, RouteSpec  # noqa: E402
 from newsroom.serve.formats.api_json import FULL_ONLY_FIELDS  # noqa: E402
+from newsroom.serve.problems import PROBLEM_JSON  # noqa: E402
 
 OUTPUT = ROOT / "functions" / "api" / "openapi.json"
 JSON_FEED_SCHEMA = ROOT / "tests" / "schemas" / "jsonfeed-1.1.schema.json"

@@ -18,7 +18,6 @@ so only the content hash can say "unchanged"; RFC 9110 §13.1.3 then has `If-Mod
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.router import Router
 
 from newsroom.core.config import Settings, load_sources, settings
@@ -40,12 +38,10 @@ from newsroom.serve.formats.atom import render_atom
 from newsroom.serve.formats.common import FeedMeta
 from newsroom.serve.formats.jsonfeed import render_json_feed
 from newsroom.serve.formats.rss import render_rss
-from newsroom.store.batches import StoreIncomplete
+from newsroom.serve.problems import Problem, bad_request, handle_problems
+from newsroom.serve.security import SecuredResolver
 from newsroom.store.dynamo import CursorCodec, CursorError, Store
 
-log = logging.getLogger(__name__)
-
-PROBLEM_JSON = "application/problem+json"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
 SOURCES_DEFAULT_LIMIT = 50
@@ -313,36 +309,6 @@ ROUTES: tuple[RouteSpec, ...] = (
 )
 
 CHARSET_MEDIA_TYPES = frozenset({"application/rss+xml", "application/atom+xml"})
-
-
-# --- errors ----------------------------------------------------------------------------------
-
-
-class Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.title = title
-        self.detail = detail
-
-
-def problem_response(status: int, title: str, detail: str, instance: str | None = None) -> Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    if instance:
-        body["instance"] = instance
-    return Response(
-        status_code=status,
-        content_type=PROBLEM_JSON,
-        body=json.dumps(body),
-        headers={"Cache-Control": "no-store", "Vary": "Origin"},
-    )
-
-
-STORE_RETRY_AFTER_SECONDS = 2  # a throttled table usually recovers within a second or two
-
-
-def bad_request(detail: str) -> Problem:
-    return Problem(400, "Bad Request", detail)
 
 
 # --- parameters ------------------------------------------------------------------------------
@@ -840,66 +806,12 @@ def _source_json(source: Source, state: SourceState | None, articles: int, now: 
     }
 
 
-# --- security headers ----------------------------------------------------------------------------
-
-# The pages hold no script, no inline style and no frames: one stylesheet from this origin
-# (`/static/site.css`), lead images over https (only https images are ever stored) and an inline
-# SVG whose colours are attributes, not styles. Anything else a page might be made to carry is
-# refused by the browser, and no other site may frame it (clickjacking).
-PAGE_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'"
-)
-# Every other answer is data: nothing in it may run or load, even when a browser opens it.
-DATA_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
-# On every response, errors and 304s included. A reader following a credit link tells the
-# publisher which site sent them, never which page or cursor.
-COMMON_SECURITY_HEADERS: Mapping[str, str] = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-}
-
-
-def with_security_headers(response: dict[str, Any]) -> dict[str, Any]:
-    """`response` (a proxy integration result) with the security headers added.
-
-    A 304 gets no CSP: its headers replace the cached response's (RFC 9111 §4.3.4), and the
-    cached page keeps the policy it came with. Headers a route set itself are left alone.
-    """
-    key = "multiValueHeaders" if "multiValueHeaders" in response else "headers"
-    headers = response.get(key) or {}
-    present = {name.lower(): name for name in headers}
-
-    def value_of(name: str) -> str:
-        value = headers.get(present.get(name.lower(), ""), "")
-        return str(value[-1] if isinstance(value, list) and value else value or "")
-
-    added = dict(COMMON_SECURITY_HEADERS)
-    if int(response.get("statusCode") or 200) != 304:
-        is_page = value_of("Content-Type").lower().startswith("text/html")
-        added["Content-Security-Policy"] = PAGE_CSP if is_page else DATA_CSP
-        added["X-Frame-Options"] = "DENY"
-    for name, value in added.items():
-        if name.lower() not in present:
-            headers[name] = [value] if key == "multiValueHeaders" else value
-    response[key] = headers
-    return response
-
-
-class _SecuredResolver(APIGatewayRestResolver):
-    """The REST resolver, adding the security headers to whatever it answers: routes, 404s,
-    CORS preflights and exception handlers' problems alike (middlewares miss the last)."""
-
-    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        return with_security_headers(super().resolve(event, context))
-
-
 def build_resolver(
     store_factory: Callable[[], Store],
     config: Callable[[], Settings] = settings,
     openapi_path: Path | None = None,
 ) -> APIGatewayRestResolver:
-    app = _SecuredResolver(
+    app = SecuredResolver(
         cors=CORSConfig(allow_origin="*", max_age=600, expose_headers=["ETag", "Link"]),
         serializer=lambda obj: json.dumps(obj, ensure_ascii=False),
     )
@@ -908,32 +820,5 @@ def build_resolver(
     # Other routers (the HTML pages) are included here.
     app.include_router(pages.build_pages_router(store_factory, config))
 
-    @app.exception_handler(Problem)
-    def _problem(exc: Problem) -> Response:
-        return problem_response(exc.status, exc.title, exc.detail, app.current_event.path)
-
-    @app.exception_handler(StoreIncomplete)
-    def _incomplete(exc: StoreIncomplete) -> Response:
-        # DynamoDB left part of a read undone after retries: a whole answer soon beats a partial
-        # one now (a source without its state, a feed item without its body). Never cached.
-        log.warning("partial read answering %s: %s", app.current_event.path, exc)
-        response = problem_response(
-            503, "Service Unavailable", "part of the answer could not be read; try again in a few seconds"
-        )
-        response.headers["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
-        return response
-
-    @app.not_found
-    def _not_found(exc: NotFoundError) -> Response:
-        event = app.current_event
-        if event.http_method != "GET":
-            return problem_response(405, "Method Not Allowed", f"{event.http_method} is not supported; use GET")
-        return problem_response(404, "Not Found", f"no route for {event.path[:200]}; see GET / for the routes")
-
-    @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> Response:
-        # Still an RFC 9457 body, never cached; the traceback goes to the log, not the client.
-        log.exception("unhandled error answering %s", app.current_event.path)
-        return problem_response(500, "Internal Server Error", "the request failed on our side; try again later")
-
+    handle_problems(app)
     return app
