@@ -23,7 +23,6 @@ MAX_LOGIC_LINES = 400
 PENDING_SPLIT: frozenset[str] = frozenset(
     {
         "newsroom.store.dynamo",
-        "newsroom.serve.api",
         "newsroom.fetch.http",
         "newsroom.fetch.pipeline",
         "newsroom.process.classify",
