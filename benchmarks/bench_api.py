@@ -35,7 +35,11 @@ from newsroom.core.config import parse_sources
 from newsroom.core.models import Article
 from newsroom.fetch.feeds import parse_feed
 from newsroom.process.build import ProcessingContext, build_article
-from newsroom.serve.render import FeedMeta, article_summary_json, render_atom, render_json_feed, render_rss
+from newsroom.serve.formats.api_json import article_summary_json
+from newsroom.serve.formats.atom import render_atom
+from newsroom.serve.formats.common import FeedMeta
+from newsroom.serve.formats.jsonfeed import render_json_feed
+from newsroom.serve.formats.rss import render_rss
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = 50

@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from devtools.template import TEMPLATE, load_template
-from newsroom.serve.wire import coding_weights
+from newsroom.serve.caching import coding_weights
 
 # "Quotas for configuring and running a REST API in API Gateway"
 # (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html):

@@ -1,4 +1,4 @@
-"""Write the API's OpenAPI 3.1 document from the route table in `newsroom.serve.api`.
+"""Write the API's OpenAPI 3.1 document from the route table in `newsroom.serve.routes`.
 
     python scripts/gen_openapi.py           # rewrite functions/api/openapi.json
     python scripts/gen_openapi.py --check   # exit 1 when the committed document is stale
@@ -6,8 +6,8 @@
 The document is generated here, offline, and shipped beside the API handler, which serves the
 file as it is: building it per request (Powertools' `get_openapi_schema`) would pull pydantic
 into every cold start. Paths, parameters, caching headers and which errors each route answers
-come from `newsroom.serve.api.ROUTES`, the same table the resolver registers; body schemas are
-written here from `newsroom.serve.render` and the JSON Feed schema in tests/schemas (written from the
+come from `newsroom.serve.routes.ROUTES`, the same table the resolver registers; body schemas are
+written here from `newsroom.serve.formats` and the JSON Feed schema in tests/schemas (written from the
 spec). Every object schema closes `additionalProperties`, so a field added in code but not here
 fails the fuzzing test (tests/e2e/test_api_fuzz.py) until the document says it.
 """
@@ -26,8 +26,9 @@ if str(ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(ROOT / "shared"))
 
 from newsroom.core.models import Category, Kind, Rights, SourceRole  # noqa: E402
-from newsroom.serve.api import PROBLEM_JSON, ROUTES, Param, RouteSpec  # noqa: E402
-from newsroom.serve.render import FULL_ONLY_FIELDS  # noqa: E402
+from newsroom.serve.formats.api_json import FULL_ONLY_FIELDS  # noqa: E402
+from newsroom.serve.problems import PROBLEM_JSON  # noqa: E402
+from newsroom.serve.routes import ROUTES, Param, RouteSpec  # noqa: E402
 
 OUTPUT = ROOT / "functions" / "api" / "openapi.json"
 JSON_FEED_SCHEMA = ROOT / "tests" / "schemas" / "jsonfeed-1.1.schema.json"

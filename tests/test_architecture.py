@@ -20,11 +20,7 @@ PACKAGE = ROOT / "shared" / "newsroom"
 MAX_LOGIC_LINES = 400
 
 # Modules still being split by the architecture issue; each leaves this set as it is split.
-PENDING_SPLIT: frozenset[str] = frozenset(
-    {
-        "newsroom.serve.api",
-    }
-)
+PENDING_SPLIT: frozenset[str] = frozenset({})
 
 
 def _module_name(path: Path) -> str:
@@ -176,12 +172,4 @@ def test_module_is_small_enough_to_read(module: str) -> None:
     if path.stem.endswith("_data"):
         return
     lines = logic_lines(path)
-    if module in PENDING_SPLIT:
-        pytest.xfail(f"{module}: {lines} lines of logic, split pending")
     assert lines <= MAX_LOGIC_LINES, f"{module}: {lines} lines of logic (at most {MAX_LOGIC_LINES})"
-
-
-def test_pending_splits_are_still_pending() -> None:
-    """A module split below the limit must leave PENDING_SPLIT, so the list only shrinks."""
-    done = [m for m in PENDING_SPLIT if m not in modules() or logic_lines(modules()[m]) <= MAX_LOGIC_LINES]
-    assert done == []

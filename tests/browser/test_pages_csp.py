@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from newsroom.serve.api import PAGE_CSP
+from newsroom.serve.security import PAGE_CSP
 from tests.browser.conftest import Site
 from tests.browser.test_pages_http import SEED_TITLE, story_id
 

@@ -18,7 +18,8 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from newsroom.serve.api import ROUTES, Api, parse_since
+from newsroom.serve.api import Api
+from newsroom.serve.routes import ROUTES, parse_since
 
 from .conftest import Stack
 

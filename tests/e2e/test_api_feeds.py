@@ -22,7 +22,10 @@ import pytest
 
 from newsroom.core.config import load_sources
 from newsroom.core.models import Source
-from newsroom.serve.render import FeedMeta, render_atom, render_json_feed, render_rss
+from newsroom.serve.formats.atom import render_atom
+from newsroom.serve.formats.common import FeedMeta
+from newsroom.serve.formats.jsonfeed import render_json_feed
+from newsroom.serve.formats.rss import render_rss
 from tests.serve.test_render import plain_article, reference_article
 
 from .conftest import Stack

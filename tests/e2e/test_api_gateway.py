@@ -22,8 +22,8 @@ import pytest
 
 from devtools import apigw
 from newsroom.core.models import Article, Category, Image, Kind
-from newsroom.serve.api import ROUTES
 from newsroom.serve.pages import article_slug
+from newsroom.serve.routes import ROUTES
 from newsroom.wiring import clients as runtime
 from tests.e2e.conftest import Stack
 

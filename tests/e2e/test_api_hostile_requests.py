@@ -16,7 +16,8 @@ import pytest
 from devtools.lambda_local import FakeLambdaContext, api_event, invoke
 from devtools.stack import LOCAL_API_URL, TEST_CURSOR_SECRET
 from newsroom.core.config import Settings, settings
-from newsroom.serve.api import DATA_CSP, PAGE_CSP, build_resolver
+from newsroom.serve.api import build_resolver
+from newsroom.serve.security import DATA_CSP, PAGE_CSP
 
 from .conftest import Stack
 

@@ -41,7 +41,11 @@ from newsroom.core.html import html_to_text
 from newsroom.core.models import Article
 from newsroom.fetch.feeds import parse_feed
 from newsroom.process.build import ProcessingContext, build_article
-from newsroom.serve.render import FeedMeta, article_json, json_feed, render_atom, render_rss
+from newsroom.serve.formats.api_json import article_json
+from newsroom.serve.formats.atom import render_atom
+from newsroom.serve.formats.common import FeedMeta
+from newsroom.serve.formats.jsonfeed import json_feed
+from newsroom.serve.formats.rss import render_rss
 from newsroom.sources.opml import from_opml
 from newsroom.wiring import clients as runtime
 from tests.httpserver import LocalHTTPServer, Reply

@@ -18,7 +18,11 @@ from newsroom.fetch.feeds import FeedParseError, parse_feed
 from newsroom.process.build import build_article
 from newsroom.process.fingerprint import fingerprint
 from newsroom.serve import pages
-from newsroom.serve.render import FeedMeta, article_json, render_atom, render_json_feed, render_rss
+from newsroom.serve.formats.api_json import article_json
+from newsroom.serve.formats.atom import render_atom
+from newsroom.serve.formats.common import FeedMeta
+from newsroom.serve.formats.jsonfeed import render_json_feed
+from newsroom.serve.formats.rss import render_rss
 from tests.e2e.test_hostile_input import executable, json_problems, xml_problems
 
 from .feeds import CONTENT_TYPES, CONTEXT, FEED_URL, NOW, FeedSpec, document

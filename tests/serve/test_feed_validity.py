@@ -32,7 +32,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from newsroom.core.models import Article, Attribution
-from newsroom.serve.render import FeedMeta, render_atom, render_rss
+from newsroom.serve.formats.atom import render_atom
+from newsroom.serve.formats.common import FeedMeta
+from newsroom.serve.formats.rss import render_rss
 from tests.serve.test_render import COINDESK, plain_article, reference_article
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -28,17 +28,11 @@ import jsonschema
 import pytest
 
 from newsroom.core.models import Article, Attribution, Category, Copy, Image, Kind, Source
-from newsroom.serve.render import (
-    ATOM_ENTRY_ID_PREFIX,
-    FeedMeta,
-    article_json,
-    article_summary_json,
-    feed_content_html,
-    original_article_url,
-    render_atom,
-    render_json_feed,
-    render_rss,
-)
+from newsroom.serve.formats.api_json import article_json, article_summary_json
+from newsroom.serve.formats.atom import ATOM_ENTRY_ID_PREFIX, render_atom
+from newsroom.serve.formats.common import FeedMeta, feed_content_html, original_article_url
+from newsroom.serve.formats.jsonfeed import render_json_feed
+from newsroom.serve.formats.rss import render_rss
 
 # shared/ sits beside the repository (here and in CI's fresh clone).
 SEED_PAGE = Path(__file__).resolve().parents[3] / "shared" / "seed" / "article-page.txt"

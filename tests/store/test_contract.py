@@ -20,9 +20,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devtools.memory_batches import MAX_BATCH_GET_BYTES
-from newsroom.core.models import Price, SourceState
+from newsroom.core.models import FingerprintClaims, Price, SourceState
 from newsroom.store.batches import StoreIncomplete
-from newsroom.store.dynamo import ConflictError, CursorError, DynamoStore, FingerprintClaims
+from newsroom.store.cursor import CursorError
+from newsroom.store.dynamo import DynamoStore
+from newsroom.store.stories import ConflictError
 from tests.store.backends import DAY, KB, T0, Backend, article, error_code, four_mb_transaction, raw_item, story_key
 
 # -- conditions and versions ----------------------------------------------------------------------

@@ -32,9 +32,9 @@ from aws_lambda_powertools.event_handler.router import Router
 from newsroom.core.config import Settings, settings
 from newsroom.core.html import sanitize_html
 from newsroom.core.models import Article, Category, Price, iso
-from newsroom.serve import wire
+from newsroom.serve import caching
 from newsroom.serve.display import format_change, format_date, format_reading_time, format_usd
-from newsroom.serve.render import original_article_url, published_html
+from newsroom.serve.formats.common import original_article_url, published_html
 from newsroom.store.cursor import CursorError
 from newsroom.store.roles import ApiStore
 
@@ -356,21 +356,21 @@ def html_response(
 ) -> Response:
     """A page with an ETag of its own bytes, answering a matching If-None-Match with 304.
 
-    As in the JSON API: gzip for clients that accept it (`wire.accepts_gzip`, q-values
+    As in the JSON API: gzip for clients that accept it (`caching.accepts_gzip`, q-values
     honoured), compressed here and not by Powertools, with the coding named in the ETag, and
     `Vary: Origin` because CORS headers follow the Origin header.
     """
-    gzipped = wire.will_gzip(body, headers_in.get("accept-encoding"))
-    etag = wire.etag(body, gzipped=gzipped)
+    gzipped = caching.will_gzip(body, headers_in.get("accept-encoding"))
+    etag = caching.etag(body, gzipped=gzipped)
     headers = {
         "ETag": etag,
         "Cache-Control": f"public, max-age={max_age}" if status == 200 else "no-store",
         "Vary": "Accept-Encoding, Origin",
     }
-    if status == 200 and wire.matches(headers_in.get("if-none-match"), etag):
+    if status == 200 and caching.matches(headers_in.get("if-none-match"), etag):
         return Response(status_code=304, body="", headers=headers, compress=False)
     if gzipped:
-        return wire.gzip_response(status, content_type, body, headers)
+        return caching.gzip_response(status, content_type, body, headers)
     return Response(status_code=status, content_type=content_type, body=body, headers=headers, compress=False)
 
 

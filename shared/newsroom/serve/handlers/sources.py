@@ -1,0 +1,80 @@
+"""`/sources`: every source we follow, by id, with its story count and polling health."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from newsroom.core.models import Source, SourceState, iso
+from newsroom.serve.caching import Body
+from newsroom.serve.problems import bad_request
+from newsroom.serve.request import Request
+from newsroom.serve.routes import SOURCES_DEFAULT_LIMIT
+from newsroom.sources.schedule import next_poll_at, source_status
+from newsroom.store.cursor import CursorCodec, CursorError
+
+# The scope signed into /sources cursors; no article listing has this name, so a cursor of one
+# cannot be replayed on the other.
+SOURCES_CURSOR_SCOPE = "/sources"
+
+
+def sources(request: Request) -> Body:
+    limit = request.limit(SOURCES_DEFAULT_LIMIT)
+    cursor = request.query("cursor")
+    codec = CursorCodec(request.config().cursor_key)
+    after: str | None = None
+    if cursor:
+        try:
+            after = codec.decode(SOURCES_CURSOR_SCOPE, cursor)
+        except CursorError as exc:
+            raise bad_request(f"invalid cursor: {exc}") from exc
+    store = request.store
+    remaining = sorted((s for s in request.known_sources() if after is None or s.id > after), key=lambda s: s.id)
+    page = remaining[:limit]
+    next_cursor = codec.encode(SOURCES_CURSOR_SCOPE, page[-1].id) if len(remaining) > limit else None
+    ids = [s.id for s in page]
+    states = store.get_source_states(ids) if ids else {}
+    counts = store.source_story_counts(ids) if ids else {}
+    now = datetime.now(UTC).replace(microsecond=0)
+    next_url = request.url_with("/sources", limit=request.query("limit"), cursor=next_cursor) if next_cursor else None
+    body = {
+        "items": [_source_json(s, states.get(s.id), counts[s.id], now) for s in page],
+        "next_cursor": next_cursor,
+        "next_url": next_url,
+    }
+    return Body(json.dumps(body, ensure_ascii=False), next_url=next_url)
+
+
+def _source_json(source: Source, state: SourceState | None, articles: int, now: datetime) -> dict[str, Any]:
+    next_poll = next_poll_at(source, state, now)
+    disabled_reason = None
+    if not source.enabled:
+        disabled_reason = "disabled in the source's settings"
+    elif next_poll is None and state is not None:
+        disabled_reason = state.disabled_reason or "disabled"
+
+    def when(moment: datetime | None) -> str | None:
+        return iso(moment) if moment is not None else None
+
+    return {
+        "id": source.id,
+        "name": source.name,
+        "homepage": source.homepage,
+        "kind": source.role.value,
+        "role": source.role.value,  # the field's first name, kept for existing clients
+        "rights": source.rights.value,
+        "enabled": source.enabled,
+        "articles": articles,
+        "health": {
+            "status": source_status(state, next_poll),
+            "last_attempt": when(state.last_attempt) if state else None,
+            "last_success": when(state.last_success) if state else None,
+            "last_error": state.last_error if state else None,
+            "last_error_at": when(state.last_error_at) if state else None,
+            "last_status": state.last_status if state else None,
+            "consecutive_failures": state.consecutive_failures if state else 0,
+            "next_poll": when(next_poll),
+            "disabled_reason": disabled_reason,
+        },
+    }
