@@ -78,6 +78,7 @@ _HARMLESS_ITEM = frozenset({"dc_rights", "rights", "copyright", "dc_publisher", 
 _IMAGE_CHILDREN = frozenset({"title", "link", "url", "width", "height", "description"})
 _HTML_TYPE = "text/html"
 _LINK_REFERENCE = re.compile("&([A-Za-z0-9_]+);")
+_C1_CONTROL = re.compile("[\x80-\x9f]")
 
 
 class Unsupported(Exception):
@@ -146,9 +147,12 @@ def _attributes(element: Any) -> dict[str, str]:
 def _finish(text: str) -> str:
     """The end of feedparser's `pop()` for a UTF-8 document: UTF-8 read as Latin-1 is repaired,
     and C1 controls become the cp1252 characters they were meant as."""
+    if text.isascii():  # nothing to repair; most values, and the cheap test
+        return text
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         text = text.encode("iso-8859-1").decode("utf-8")
-    return text.translate(_cp1252)
+    # str.translate with a dict walks every character in Python-level lookups: only when needed.
+    return text.translate(_cp1252) if _C1_CONTROL.search(text) else text
 
 
 class _Context:
