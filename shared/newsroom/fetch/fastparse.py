@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from feedparser.api import StrictFeedParser
@@ -192,6 +193,7 @@ class _Document:
             raise Unsupported("a base URL feedparser would rewrite")
         self.lang = language.replace("_", "-") if language else language
         self.remapped = remapped
+        self.keys: dict[str, str] = {}
         self.entries: list[dict[str, Any]] = []
 
     def key(self, element: Any) -> str:
@@ -199,6 +201,10 @@ class _Document:
         tag = element.tag
         if not isinstance(tag, str):
             raise Unsupported("an entity reference")
+        key = self.keys.get(tag)
+        if key is not None:
+            return key
+        cacheable = True  # the name depends on the tag alone, unless the namespace is unknown
         if tag[0] != "{":
             prefix = ""
             local = tag
@@ -209,6 +215,7 @@ class _Document:
                 lower = "http://backend.userland.com/rss"
             known = _PREFIXES.get(lower)
             if known is None:
+                cacheable = False
                 known = element.prefix
                 if not known or known in _STANDARD_PREFIXES:
                     raise Unsupported(f"element {tag} in an unknown namespace")
@@ -216,7 +223,10 @@ class _Document:
         if prefix in self.remapped:
             raise Unsupported(f"prefix {prefix} bound to another known namespace")
         local = local.lower()
-        return f"{prefix}_{local}" if prefix else local
+        key = f"{prefix}_{local}" if prefix else local
+        if cacheable:
+            self.keys[tag] = key
+        return key
 
     def text(self, element: Any, *, resolve: bool = False) -> str:
         """An element's text as feedparser's `pop()` makes it: stripped, resolved against the
@@ -272,7 +282,7 @@ class _Document:
 
     def unknown(self, element: Any, key: str, read: frozenset[str]) -> None:
         """An element feedparser has no handler for and stores under a name parse_feed ignores."""
-        if key in read or hasattr(StrictFeedParser, "_start_" + key) or hasattr(StrictFeedParser, "_end_" + key):
+        if key in read or _has_handler(key):
             raise Unsupported(f"element {key}")
         if len(element):
             raise Unsupported(f"element {key} with child nodes")
@@ -461,6 +471,12 @@ class _Document:
         url = self.text(element, resolve=True)
         if url.strip() and "url" not in thumbnail:
             thumbnail["url"] = url
+
+
+@cache
+def _has_handler(key: str) -> bool:
+    """Whether feedparser does something of its own with an element of that name."""
+    return hasattr(StrictFeedParser, "_start_" + key) or hasattr(StrictFeedParser, "_end_" + key)
 
 
 def _guess_type(value: str) -> str:
