@@ -15,9 +15,11 @@ Rules:
 - Only the shape this module models is taken: each element is dispatched on the name feedparser
   gives it (namespace prefix + lower-cased local name). An element feedparser has a handler for
   and this module does not, an element with child nodes where text is expected, an `xml:lang`,
-  `xml:base` or namespaced attribute, a repeated title, description or guid, an item attribute:
-  `Unsupported`, and `parse_feed` hands the document to feedparser. Elements feedparser keeps only
-  under names `parse_feed` never reads are skipped.
+  `xml:base` or namespaced attribute, a second channel title, a description feedparser would read
+  as content, an item attribute: `Unsupported`, and `parse_feed` hands the document to
+  feedparser. Elements feedparser keeps only under names `parse_feed` never reads are skipped.
+  Where feedparser's order matters (which title, link or description wins, a media:title or an
+  image title changing the title's type), its rules are followed, not approximated.
 - lxml reads with no network, no DTD loading, no entity resolution and no huge trees, after
   `xmlguard.check_xml` has run on the same bytes (in `parse_feed`); a document lxml finds
   ill-formed raises, and feedparser (whose loose parser recovers what it can) decides.
