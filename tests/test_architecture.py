@@ -19,6 +19,7 @@ PACKAGE = ROOT / "shared" / "newsroom"
 # lists, pattern tables) are exempt by name: `*_data.py`.
 MAX_LOGIC_LINES = 400
 
+
 def _module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

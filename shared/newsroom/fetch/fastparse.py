@@ -1,0 +1,516 @@
+"""The fast parse path: plain RSS 2.0 in UTF-8, read with lxml, in front of feedparser.
+
+Rules:
+
+- `routed` is the cheap rule, a look at the first bytes and the Content-Type: an XML media type
+  (`application/xml` or `application/rss+xml`) with no charset or UTF-8, no byte-order mark, an
+  XML 1.0 declaration that names UTF-8 or no encoding (or no declaration), at most stylesheet
+  PIs before the root, and an `<rss` root. Anything else (Atom, RDF, other encodings, a DOCTYPE,
+  `text/xml`, whose RFC 3023 default is US-ASCII) goes straight to feedparser.
+- `parse` returns what `feedparser.parse` returns for the keys `feeds.parse_feed` reads (`feed`,
+  `entries`, `version`, `bozo`), so both paths go through the same mapping. Values are made
+  with feedparser's own helpers (its date parser, HTML guess, href and author rules, tag rule,
+  URL join and cp1252 table), applied in the order its `pop()` applies them: the same values,
+  not similar ones.
+- Only the shape this module models is taken: each element is dispatched on the name feedparser
+  gives it (namespace prefix + lower-cased local name). An element feedparser has a handler for
+  and this module does not, an element with child nodes where text is expected, an `xml:lang`,
+  `xml:base` or namespaced attribute, a second channel title, a description feedparser would read
+  as content, an item attribute: `Unsupported`, and `parse_feed` hands the document to
+  feedparser. Elements feedparser keeps only under names `parse_feed` never reads are skipped.
+  Where feedparser's order matters (which title, link or description wins, a media:title or an
+  image title changing the title's type), its rules are followed, not approximated.
+- lxml reads with no network, no DTD loading, no entity resolution and no huge trees, after
+  `xmlguard.check_xml` has run on the same bytes (in `parse_feed`); a document lxml finds
+  ill-formed raises, and feedparser (whose loose parser recovers what it can) decides.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
+from feedparser.api import StrictFeedParser
+from feedparser.datetimes import _parse_date
+from feedparser.html import _cp1252
+from feedparser.mixin import _FeedParserMixin
+from feedparser.urls import _urljoin, make_safe_absolute_uri
+from feedparser.util import FeedParserDict
+from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
+
+_MEDIA_TYPES = frozenset({"application/xml", "application/rss+xml"})
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
+# The XML declaration (version 1.0, encoding UTF-8 or none), stylesheet PIs, then the <rss root.
+_HEAD = re.compile(
+    rb"(?:<\?xml\s+version\s*=\s*[\"']1\.0[\"']"
+    rb"(?:\s+encoding\s*=\s*[\"']utf-8[\"'])?(?:\s+standalone\s*=\s*[\"'](?:yes|no)[\"'])?\s*\?>)?"
+    rb"(?:\s*<\?xml-stylesheet\s[^>]*\?>)*\s*<rss[\s>]",
+    re.IGNORECASE,
+)
+_DECLARED_PREFIX = re.compile(rb"xmlns:([\w.-]+)\s*=\s*[\"']([^\"']*)[\"']")
+
+# feedparser's namespace table: a URI it knows gets its standard prefix ("" for the RSS and
+# Atom namespaces), whatever prefix the document uses.
+_PREFIXES: dict[str, str] = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
+_STANDARD_PREFIXES = frozenset(_PREFIXES.values())
+# What parse_feed reads from a feed and from an entry: an element feedparser would store under
+# one of these names is modelled here or refused, never skipped.
+_FEED_KEYS = frozenset({"title", "title_detail", "language", "ttl"})
+_ENTRY_KEYS = frozenset(
+    {
+        "id", "link", "links", "title", "title_detail", "summary", "summary_detail", "content",
+        "author", "author_detail", "authors", "published_parsed", "updated_parsed", "tags",
+        "language", "source", "dc_source", "feedburner_origlink", "media_content", "media_thumbnail",
+    }
+)  # fmt: skip
+# Channel elements feedparser handles without touching the feed's title, language or ttl, or
+# any entry: text (or, for link and cloud, attributes) stored under names parse_feed ignores.
+_HARMLESS_CHANNEL = frozenset(
+    {
+        "link", "description", "copyright", "lastbuilddate", "pubdate", "generator", "docs",
+        "category", "webmaster", "managingeditor", "cloud", "author", "dc_creator", "dc_date",
+        "dc_rights", "dc_publisher", "dc_subject",
+    }
+)  # fmt: skip
+# Item elements feedparser handles by filling names parse_feed ignores (rights, publisher,
+# contributors): text only, nothing else to model.
+_HARMLESS_ITEM = frozenset({"dc_rights", "rights", "copyright", "dc_publisher", "dc_contributor"})
+_IMAGE_CHILDREN = frozenset({"title", "link", "url", "width", "height", "description"})
+_HTML_TYPE = "text/html"
+_LINK_REFERENCE = re.compile("&([A-Za-z0-9_]+);")
+_C1_CONTROL = re.compile("[\x80-\x9f]")
+
+
+class Unsupported(Exception):
+    """The document has something this path does not model; feedparser takes it."""
+
+
+def routed(body: bytes, content_type: str) -> bool:
+    """Whether the fast path may try `body` (cheap: the Content-Type and the first bytes)."""
+    media_type, _, parameters = content_type.partition(";")
+    if media_type.strip().lower() not in _MEDIA_TYPES:
+        return False
+    charset = _CHARSET.search(parameters)
+    if charset is not None and charset.group(1).lower() != "utf-8":
+        return False
+    return _HEAD.match(body, 0, 2048) is not None
+
+
+def parse(body: bytes, *, base_url: str, language: str | None) -> dict[str, Any]:
+    """The document as feedparser's result; `language` is the Content-Language header, if any.
+    Raises (Unsupported, lxml's errors, anything) when feedparser must take the document."""
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, collect_ids=False
+    )
+    root = etree.fromstring(body, parser)
+    if root.tag != "rss" or not _attributes(root).get("version", "").startswith("2."):
+        raise Unsupported("not an RSS 2.0 root")
+    doc = _Document(base_url, language, _remapped_prefixes(body))
+    channels = [child for child in root if not _skippable(child)]
+    if len(channels) != 1 or channels[0].tag != "channel":
+        raise Unsupported("the root holds something other than one channel")
+    return {"feed": doc.channel(channels[0]), "entries": doc.entries, "version": "rss20", "bozo": 0}
+
+
+def _remapped_prefixes(body: bytes) -> frozenset[str]:
+    """Prefixes the document binds to a namespace feedparser knows by another prefix: feedparser
+    renames every element using them, so such a document is left to it."""
+    remapped: set[str] = set()
+    for match in _DECLARED_PREFIX.finditer(body):
+        prefix, uri = match.group(1).decode("ascii", "replace"), match.group(2).decode("utf-8", "replace").lower()
+        if "backend.userland.com/rss" in uri:
+            uri = "http://backend.userland.com/rss"
+        standard = _PREFIXES.get(uri)
+        if standard is not None and standard != prefix:
+            remapped.update((prefix, prefix.lower()))
+    return frozenset(remapped)
+
+
+def _skippable(node: Any) -> bool:
+    """Comments and processing instructions, which feedparser ignores."""
+    return node.tag is etree.Comment or node.tag is etree.PI
+
+
+def _attributes(element: Any) -> dict[str, str]:
+    """feedparser's view of an element's attributes: names lower-cased, `rel` and `type` values
+    lower-cased. A namespaced attribute (xml:lang, xml:base, or any other) or a bare `lang` or
+    `base`, which feedparser reads as xml:lang and xml:base, is not modelled."""
+    attributes: dict[str, str] = {}
+    for name, value in element.attrib.items():
+        key = name.lower()
+        if key.startswith("{") or key in ("lang", "base"):
+            raise Unsupported(f"attribute {name}")
+        attributes[key] = value.lower() if key in ("rel", "type") else value
+    return attributes
+
+
+def _finish(text: str) -> str:
+    """The end of feedparser's `pop()` for a UTF-8 document: UTF-8 read as Latin-1 is repaired,
+    and C1 controls become the cp1252 characters they were meant as."""
+    if text.isascii():  # nothing to repair; most values, and the cheap test
+        return text
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+        text = text.encode("iso-8859-1").decode("utf-8")
+    # str.translate with a dict walks every character in Python-level lookups: only when needed.
+    return text.translate(_cp1252) if _C1_CONTROL.search(text) else text
+
+
+class _Context:
+    """Stands in for feedparser's parser where its helpers only ask for the dict being filled."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def _get_context(self) -> dict[str, Any]:
+        return self.data
+
+
+class _Item:
+    """One entry being filled, with the parser state feedparser keeps per item."""
+
+    __slots__ = ("context", "data", "has_content", "title_depth", "title_gate")
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.context = _Context(self.data)
+        self.has_content = False  # content:encoded was read (feedparser's hasContent)
+        # feedparser's title rules: a title is stored unless one at its depth or above was
+        # stored before (`title_gate`, reset by <source> and <image>), and the title's type
+        # follows the last title read even when its text loses to a shallower one.
+        self.title_gate = -1
+        self.title_depth: int | None = None
+
+
+class _Document:
+    def __init__(self, base_url: str, language: str | None, remapped: frozenset[str]) -> None:
+        # feedparser's base: Content-Location as given, then re-made safe at every element.
+        base = make_safe_absolute_uri("", base_url)
+        self.base = make_safe_absolute_uri(base, base) or base if base else _urljoin(base, base)
+        if base and (make_safe_absolute_uri(self.base, self.base) or self.base) != self.base:
+            raise Unsupported("a base URL feedparser would rewrite")
+        self.lang = language.replace("_", "-") if language else language
+        self.remapped = remapped
+        self.keys: dict[str, str] = {}
+        self.entries: list[dict[str, Any]] = []
+
+    def key(self, element: Any) -> str:
+        """feedparser's name for an element: its standard prefix and `_`, then the local name."""
+        tag = element.tag
+        if not isinstance(tag, str):
+            raise Unsupported("an entity reference")
+        key = self.keys.get(tag)
+        if key is not None:
+            return key
+        cacheable = True  # the name depends on the tag alone, unless the namespace is unknown
+        if tag[0] != "{":
+            prefix = ""
+            local = tag
+        else:
+            uri, _, local = tag[1:].partition("}")
+            lower = uri.lower()
+            if "backend.userland.com/rss" in lower:
+                lower = "http://backend.userland.com/rss"
+            known = _PREFIXES.get(lower)
+            if known is None:
+                cacheable = False
+                known = element.prefix
+                if not known or known in _STANDARD_PREFIXES:
+                    raise Unsupported(f"element {tag} in an unknown namespace")
+            prefix = known.lower()
+        if prefix in self.remapped:
+            raise Unsupported(f"prefix {prefix} bound to another known namespace")
+        local = local.lower()
+        key = f"{prefix}_{local}" if prefix else local
+        if cacheable:
+            self.keys[tag] = key
+        return key
+
+    def text(self, element: Any, *, resolve: bool = False) -> str:
+        """An element's text as feedparser's `pop()` makes it: stripped, resolved against the
+        base when it is a URL field, repaired."""
+        if len(element):
+            raise Unsupported("child nodes where text is expected")
+        text = (element.text or "").strip()
+        if resolve and text:
+            text = _urljoin(self.base, text)
+        return _finish(text)
+
+    def detail(self, kind: str, value: str) -> dict[str, Any]:
+        return {"type": kind, "language": self.lang, "value": value}
+
+    def channel(self, channel: Any) -> dict[str, Any]:
+        if _attributes(channel).keys() & {"lastmod", "href"}:
+            raise Unsupported("a CDF channel")
+        feed: dict[str, Any] = {}
+        if self.lang:
+            feed["language"] = self.lang
+        titles = 0
+        for child in channel:
+            if _skippable(child):
+                continue
+            key = self.key(child)
+            attributes = _attributes(child)
+            if key == "item":
+                self.entries.append(self.item(child, attributes))
+            elif key == "title":
+                titles += 1
+                if titles > 1 or attributes:
+                    raise Unsupported("a second or typed channel title")
+                value = self.text(child)
+                feed["title"] = value
+                feed["title_detail"] = self.detail(_guess_type(value), value)
+            elif key in ("language", "dc_language"):
+                feed["language"] = self.text(child)
+            elif key == "ttl":
+                if attributes:
+                    raise Unsupported("a ttl with attributes")
+                feed["ttl"] = self.text(child)
+            elif key == "image":
+                for part in child:
+                    if not _skippable(part) and (self.key(part) not in _IMAGE_CHILDREN or len(part)):
+                        raise Unsupported("an unusual channel image")
+                    _attributes(part)
+            elif key in _HARMLESS_CHANNEL:
+                if len(child):
+                    raise Unsupported(f"channel {key} with child elements")
+            else:
+                self.unknown(child, key, _FEED_KEYS)
+        return feed
+
+    def unknown(self, element: Any, key: str, read: frozenset[str]) -> None:
+        """An element feedparser has no handler for and stores under a name parse_feed ignores."""
+        if key in read or _has_handler(key):
+            raise Unsupported(f"element {key}")
+        if len(element):
+            raise Unsupported(f"element {key} with child nodes")
+
+    def item(self, element: Any, attributes: Mapping[str, str]) -> dict[str, Any]:
+        if attributes:
+            raise Unsupported("item attributes")
+        item = _Item()
+        for child in element:
+            if _skippable(child):
+                continue
+            key = self.key(child)
+            handler = _ITEM_HANDLERS.get(key)
+            if handler is not None:
+                handler(self, item, child, _attributes(child))
+            elif key in _HARMLESS_ITEM:
+                _attributes(child)
+                self.text(child)  # refuses child nodes
+            else:
+                _attributes(child)
+                self.unknown(child, key, _ENTRY_KEYS)
+        return item.data
+
+    def title(
+        self, item: _Item, element: Any, attributes: Mapping[str, str], depth: int = 0, keep_gate: bool = False
+    ) -> None:
+        """An item title at `depth` below the item's children (a media:title in media:content and
+        an image's title sit one deeper); a media:title leaves the gate as it found it."""
+        kind = _FeedParserMixin.map_content_type(attributes.get("type", "text/plain"))
+        if kind not in ("text/plain", _HTML_TYPE) or "mode" in attributes:
+            raise Unsupported("a title typed other than text or HTML")
+        value = self.text(element)
+        if -1 < item.title_gate <= depth:
+            return
+        if kind == "text/plain":
+            kind = _guess_type(value)
+        if item.title_depth is None or depth <= item.title_depth:
+            item.data["title"] = value
+            item.title_depth = depth
+        item.data["title_detail"] = self.detail(kind, value)
+        if value and not keep_gate:
+            item.title_gate = depth
+
+    def media_title(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        self.title(item, element, attributes, keep_gate=True)
+
+    def link(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        link = dict(attributes)
+        link.setdefault("rel", "alternate")
+        link.setdefault("type", "application/atom+xml" if link["rel"] == "self" else _HTML_TYPE)
+        link = _FeedParserMixin._enforce_href(link)
+        links = item.data.setdefault("links", [])
+        if "href" in link:  # Atom-style: the URL is the attribute, any text is ignored
+            if len(element):
+                raise Unsupported("a link with child nodes")
+            link["href"] = _urljoin(self.base, link["href"])
+            links.append(FeedParserDict(link))
+            html_type = _FeedParserMixin.map_content_type(link["type"]) in _FeedParserMixin.html_types
+            if link["rel"] == "alternate" and html_type:
+                item.data["link"] = link["href"]
+            return
+        links.append(FeedParserDict(link))
+        value = self.text(element, resolve=True)
+        # feedparser undoes what it takes for an unhandled reference in a query string.
+        value = _LINK_REFERENCE.sub(r"&\g<1>", value.replace("&amp;", "&"))
+        item.data["link"] = value
+        if value:
+            links[-1]["href"] = value
+
+    def guid(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        is_link = attributes.get("ispermalink", "true") == "true"
+        value = self.text(element, resolve=is_link)
+        item.data["id"] = value
+        item.data.setdefault("guidislink", is_link and "link" not in item.data)
+        if is_link:
+            item.data.setdefault("link", value)
+
+    def description(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        if attributes or ("summary" in item.data and not item.has_content):
+            raise Unsupported("a typed description, or one feedparser would read as content")
+        value = self.text(element)
+        item.data["summary"] = value
+        item.data["summary_detail"] = self.detail(_HTML_TYPE, value)
+
+    def content(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        if attributes:
+            raise Unsupported("typed content")
+        item.has_content = True
+        value = self.text(element)
+        item.data.setdefault("content", []).append(self.detail(_HTML_TYPE, value))
+        item.data.setdefault("summary", value)
+
+    def published(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        value = self.text(element)
+        item.data["published"] = value
+        item.data["published_parsed"] = _parse_date(value)
+
+    def updated(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        value = self.text(element)
+        item.data["updated"] = value
+        item.data["updated_parsed"] = _parse_date(value)
+
+    def category(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        if "term" in attributes or "label" in attributes:
+            raise Unsupported("an Atom-style category")
+        _FeedParserMixin._add_tag(item.context, None, attributes.get("scheme", attributes.get("domain")), None)
+        value = self.text(element)
+        if not value:
+            return
+        tags = item.data["tags"]
+        if tags and not tags[-1]["term"]:
+            tags[-1]["term"] = value
+        else:
+            _FeedParserMixin._add_tag(item.context, value, None, None)
+
+    def author(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        item.data.setdefault("authors", []).append(FeedParserDict())
+        item.data["author"] = self.text(element)
+        _FeedParserMixin._sync_author_detail(item.context)
+
+    def enclosure(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        if len(element):
+            raise Unsupported("an enclosure with child nodes")
+        link = _FeedParserMixin._enforce_href(dict(attributes))
+        link["rel"] = "enclosure"
+        item.data.setdefault("links", []).append(FeedParserDict(link))
+
+    def source(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        item.title_gate = -1
+        value = self.text(element)
+        source: dict[str, Any] = {}
+        if "url" in attributes:
+            source["href"] = attributes["url"]
+        if value:
+            source["title"] = value
+        item.data["source"] = FeedParserDict(source)
+
+    def language(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        # feedparser keeps it as the entry's language; its own language state is restored when
+        # the element ends, so the item's other fields keep the language in scope.
+        item.data["language"] = self.text(element)
+
+    def image(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        """An item's <image>: feedparser keeps nothing of it in the entry but its title's type
+        (see `title`); its link is dropped, its size and URL go under names parse_feed ignores."""
+        item.title_gate = -1
+        for part in element:
+            if _skippable(part):
+                continue
+            key = self.key(part)
+            part_attributes = _attributes(part)
+            if key == "title":
+                self.title(item, part, part_attributes, depth=1)
+            elif key in ("url", "link", "width", "height"):
+                self.text(part)  # refuses child nodes
+            else:
+                raise Unsupported(f"item image child {key}")
+
+    def plain(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        """An element feedparser has no handler for, kept under its name (dc:source,
+        feedburner:origLink); with attributes it would keep those instead."""
+        if attributes:
+            raise Unsupported("attributes on a plain element")
+        item.data[self.key(element)] = self.text(element)
+
+    def media_content(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        item.data.setdefault("media_content", []).append(dict(attributes))
+        for child in element:
+            if _skippable(child):
+                continue
+            key = self.key(child)
+            child_attributes = _attributes(child)
+            if key == "media_thumbnail":
+                self.media_thumbnail(item, child, child_attributes)
+            elif key == "media_title":
+                self.title(item, child, child_attributes, depth=1, keep_gate=True)
+            elif key == "media_credit":
+                if len(child):
+                    raise Unsupported("a media:credit with child nodes")
+            else:
+                self.unknown(child, key, _ENTRY_KEYS)
+
+    def media_thumbnail(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
+        thumbnail = dict(attributes)
+        item.data.setdefault("media_thumbnail", []).append(thumbnail)
+        url = self.text(element, resolve=True)
+        if url.strip() and "url" not in thumbnail:
+            thumbnail["url"] = url
+
+
+@cache
+def _has_handler(key: str) -> bool:
+    """Whether feedparser does something of its own with an element of that name."""
+    return hasattr(StrictFeedParser, "_start_" + key) or hasattr(StrictFeedParser, "_end_" + key)
+
+
+def _guess_type(value: str) -> str:
+    """RSS titles are nominally plain text; feedparser calls them HTML when they look like it."""
+    return _HTML_TYPE if _FeedParserMixin.looks_like_html(value) else "text/plain"
+
+
+_Handler = Callable[[_Document, _Item, Any, Mapping[str, str]], None]
+_ITEM_HANDLERS: dict[str, _Handler] = {
+    "title": _Document.title,
+    "link": _Document.link,
+    "guid": _Document.guid,
+    "description": _Document.description,
+    "dc_description": _Document.description,
+    "content_encoded": _Document.content,
+    "fullitem": _Document.content,
+    "pubdate": _Document.published,
+    "dc_date": _Document.updated,
+    "updated": _Document.updated,
+    "language": _Document.language,
+    "dc_language": _Document.language,
+    "image": _Document.image,
+    "category": _Document.category,
+    "dc_subject": _Document.category,
+    "author": _Document.author,
+    "dc_creator": _Document.author,
+    "dc_author": _Document.author,
+    "enclosure": _Document.enclosure,
+    "source": _Document.source,
+    "dc_source": _Document.plain,
+    "feedburner_origlink": _Document.plain,
+    "media_content": _Document.media_content,
+    "media_thumbnail": _Document.media_thumbnail,
+    "media_title": _Document.media_title,
+}

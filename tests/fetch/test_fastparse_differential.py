@@ -1,0 +1,308 @@
+"""The fast parse path against feedparser: the same `ParsedFeed`, field by field, for every
+document the fast path serves; hostile XML refused before either parser; any failure of the fast
+path falls back to feedparser."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from devtools import golden
+from newsroom.fetch import fastparse, feeds
+from newsroom.fetch.feeds import FeedParseError, ParsedFeed, parse_feed
+from tests.fetch.test_feeds import BILLION_LAUGHS, HOSTILE_BYPASSES, QUADRATIC_BLOWUP
+from tests.fuzz.feeds import TEXT, FeedSpec, Item, items
+from tests.fuzz.feeds import document as fuzz_document
+
+# Every entry field parse_feed fills, named so a difference says which one.
+ENTRY_FIELDS = [field.name for field in dataclasses.fields(feeds.RawEntry)]
+FEED_FIELDS = [field.name for field in dataclasses.fields(ParsedFeed) if field.name not in ("entries", "parser")]
+
+
+def _parse(document: golden.Document, *, fast_path: bool) -> ParsedFeed | tuple[str, str]:
+    return _parse_body(document.body, document.headers, document.source.feed_url, fast_path=fast_path)
+
+
+def _parse_body(
+    body: bytes, headers: dict[str, str] | Any, base_url: str, *, fast_path: bool
+) -> ParsedFeed | tuple[str, str]:
+    """parse_feed's result, or its refusal as (reason, message)."""
+    try:
+        return parse_feed(
+            body,
+            source_id="differential",
+            base_url=base_url,
+            fetched_at=golden.CLOCK,
+            response_headers=headers,
+            fast_path=fast_path,
+        )
+    except FeedParseError as exc:
+        return (exc.reason, str(exc))
+
+
+def differences(fast: ParsedFeed, reference: ParsedFeed | tuple[str, str]) -> list[str]:
+    """What differs between the two paths' results, one line per field."""
+    if not isinstance(reference, ParsedFeed):
+        return [f"feedparser refused it: {reference}"]
+    found = [
+        f"feed.{name}: {getattr(fast, name)!r} != {getattr(reference, name)!r}"
+        for name in FEED_FIELDS
+        if getattr(fast, name) != getattr(reference, name)
+    ]
+    if len(fast.entries) != len(reference.entries):
+        found.append(f"{len(fast.entries)} entries != {len(reference.entries)}")
+    for index, (mine, theirs) in enumerate(zip(fast.entries, reference.entries, strict=False)):
+        found += [
+            f"entry {index}.{name}: {getattr(mine, name)!r:.120} != {getattr(theirs, name)!r:.120}"
+            for name in ENTRY_FIELDS
+            if getattr(mine, name) != getattr(theirs, name)
+        ]
+    return found
+
+
+def _documents() -> Iterator[golden.Document]:
+    """Every corpus file and sample feed, served as the golden record serves them."""
+    return golden.documents()
+
+
+@cache
+def _served() -> tuple[dict[str, list[str]], int, int]:
+    """Each document the fast path served, with its differences from feedparser; and the
+    number of documents and of entries (feedparser's count) in the corpus."""
+    served: dict[str, list[str]] = {}
+    documents = entries = 0
+    for document in _documents():
+        documents += 1
+        reference = _parse(document, fast_path=False)
+        if isinstance(reference, ParsedFeed):
+            entries += len(reference.entries)
+        fast = _parse(document, fast_path=True)
+        if isinstance(fast, ParsedFeed) and fast.parser == "fast":
+            served[document.name] = differences(fast, reference)
+    return served, documents, entries
+
+
+def test_every_document_the_fast_path_serves_parses_as_feedparser_parses_it() -> None:
+    served, documents, _ = _served()
+
+    assert documents > 2140
+    assert {name: found for name, found in served.items() if found} == {}
+    # The rule is narrow on purpose, but the real news feeds are what it is for.
+    real = [name for name in served if "/real-feeds/" in name or "/crypto-" in name]
+    assert len(real) >= 20, sorted(served)
+    assert {"samples/cryptowire.xml", "samples/defiliban.xml"} <= set(served)
+
+
+def test_the_fast_path_is_exact_beyond_what_the_rule_routes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Routing waived (the Content-Type check kept): every document the fast path then accepts,
+    feedparser's own test cases included, still parses the same. Its exactness comes from what
+    it refuses, not from the routing rule only sending it easy documents."""
+    routed = fastparse.routed
+    monkeypatch.setattr(fastparse, "routed", lambda body, content_type: routed(b"<rss>", content_type))
+    served: dict[str, list[str]] = {}
+    for document in _documents():
+        fast = _parse(document, fast_path=True)
+        if isinstance(fast, ParsedFeed) and fast.parser == "fast":
+            served[document.name] = differences(fast, _parse(document, fast_path=False))
+
+    assert {name: found for name, found in served.items() if found} == {}
+    assert len([name for name in served if "/feedparser/" in name]) >= 250
+
+
+def _well_formed(item: Item) -> Item:
+    """Markup written escaped or as CDATA, never raw (raw markup is refused by the fast path, or
+    ill-formed, so it would only test the fallback)."""
+    return Item(item.values, {name: "cdata" if way == "cdata" else "escaped" for name, way in item.writing.items()})
+
+
+# The fuzzers' RSS 2.0 documents in UTF-8: naughty strings, payloads, markup written escaped or
+# as CDATA, odd dates and URLs, in every field the fast path models.
+RSS_SPECS = st.builds(
+    FeedSpec,
+    format=st.just("rss"),
+    encoding=st.just("utf-8"),
+    items=st.lists(items().map(lambda item: _well_formed(item)), min_size=1, max_size=3).map(tuple),
+    title=TEXT,
+)
+
+
+@given(RSS_SPECS, st.sampled_from([None, "en_US", "fr"]))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_generated_rss_parses_the_same_on_both_paths(spec: FeedSpec, language: str | None) -> None:
+    headers = {"content-type": "application/rss+xml"} | ({"content-language": language} if language else {})
+    body = fuzz_document(spec)
+    fast = _parse_body(body, headers, "https://fuzz.example/feed", fast_path=True)
+    reference = _parse_body(body, headers, "https://fuzz.example/feed", fast_path=False)
+
+    if isinstance(fast, ParsedFeed) and fast.parser == "fast":
+        assert differences(fast, reference) == []
+    else:
+        assert fast == reference
+
+
+# Features the corpus has few of, in one hand-written document the fast path must serve exactly.
+TRICKY = """<?xml version="1.0" encoding="UTF-8"?>
+<?xml-stylesheet type="text/xsl" href="/rss.xsl"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:media="http://search.yahoo.com/mrss/" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"
+     xmlns:atom="http://www.w3.org/2005/Atom" xmlns:x="https://unknown.example/ns">
+<channel>
+  <title>Caf\u00c3\u00a9 &amp;amp; &lt;b&gt;news&lt;/b&gt;</title><ttl> 45 </ttl><language>de_AT</language>
+  <image><url>/logo.png</url><title>Logo</title><link>/</link></image>
+  <atom:link rel="self" href="https://pub.example/feed"/><x:thing>ignored</x:thing>
+  <item>
+    <title>  Price \u0080 up &lt;b&gt;5%&lt;/b&gt;  </title>
+    <link> /news/a?x=1&amp;amp;y=2 </link>
+    <guid isPermaLink="false">tag:pub.example,2026:1</guid>
+    <content:encoded><![CDATA[<p>Body <a href="/rel">link</a></p>]]></content:encoded>
+    <description>Teaser &amp; more</description>
+    <dc:creator>Jane Roe (jane@pub.example)</dc:creator>
+    <dc:creator>John Doe</dc:creator>
+    <category domain="https://pub.example/tags"></category>
+    <category>Markets</category><category>Markets</category><dc:subject>Bitcoin</dc:subject>
+    <pubDate>Sun, 31 May 2026 10:00:00 +0200</pubDate><dc:date>2026-05-31T09:00:00Z</dc:date>
+    <enclosure url="https://cdn.pub.example/a.JPG" type="IMAGE/JPEG" length="1"/>
+    <media:content url="http://cdn.pub.example/wide.jpg" medium="image" width="900">
+      <media:title type="html">Wide &lt;i&gt;picture&lt;/i&gt;</media:title><media:credit>Agency</media:credit>
+    </media:content>
+    <media:thumbnail>/thumb.png</media:thumbnail>
+    <source url="https://origin.example/rss">Origin &amp;amp; Co</source>
+    <feedburner:origLink>https://origin.example/a</feedburner:origLink>
+    <x:extra a="1">unknown</x:extra>
+  </item>
+  <item>
+    <guid>relative/permalink</guid><title></title>
+    <media:content url="https://cdn.pub.example/first.jpg">
+      <media:title>Only the media title</media:title></media:content>
+    <description>&lt;p&gt;HTML&lt;/p&gt;</description><content:encoded>Body</content:encoded>
+    <dc:description>a second description wins once there is content</dc:description>
+  </item>
+  <item><title>Atom link</title><atom:link rel="alternate" type="text/html" href="/atom-link"/>
+    <author>ed@pub.example</author><image>https://pub.example/i.jpg</image></item>
+</channel>
+</rss>"""
+
+
+def test_a_document_full_of_edge_cases_is_served_by_the_fast_path_exactly() -> None:
+    headers = {"content-type": "application/rss+xml; charset=utf-8", "content-language": "en_GB"}
+    base_url = "https://pub.example/feeds/main.xml"
+    fast = _parse_body(TRICKY.encode("utf-8"), headers, base_url, fast_path=True)
+    reference = _parse_body(TRICKY.encode("utf-8"), headers, base_url, fast_path=False)
+
+    assert isinstance(fast, ParsedFeed) and fast.parser == "fast"
+    assert differences(fast, reference) == []
+    assert isinstance(reference, ParsedFeed) and reference.parser == "feedparser"
+    assert len(fast.entries) == 3 and fast.ttl_minutes == 45
+    first = fast.entries[0]
+    assert first.link == "https://pub.example/news/a?x=1&y=2"
+    assert first.orig_link == "https://origin.example/a"
+    assert first.declared_source_url == "https://origin.example/rss"
+    assert first.tags == ("Markets", "Bitcoin")
+
+
+# -- routing ------------------------------------------------------------------------------------
+
+PLAIN = b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel></channel></rss>'
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (PLAIN, "application/xml", True),
+        (PLAIN, "application/rss+xml; charset=UTF-8", True),
+        (b'<rss version="2.0"><channel></channel></rss>', "application/xml", True),
+        (PLAIN, "text/xml", False),  # RFC 3023: text/xml without a charset is US-ASCII
+        (PLAIN, "application/xml; charset=iso-8859-1", False),
+        (PLAIN, "text/html", False),
+        (PLAIN.replace(b"utf-8", b"iso-8859-1"), "application/xml", False),
+        (b"\xef\xbb\xbf" + PLAIN, "application/xml", False),
+        (PLAIN.replace(b"?>\n", b'?>\n<!DOCTYPE rss SYSTEM "rss.dtd">\n'), "application/xml", False),
+        (PLAIN.replace(b"?>\n", b"?>\n<!-- a comment -->\n"), "application/xml", False),
+        (b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"></feed>', "application/xml", False),
+        (b'<?xml version="1.0"?><rdf:RDF></rdf:RDF>', "application/xml", False),
+        (b'<?xml version="1.1"?><rss version="2.0"></rss>', "application/xml", False),
+    ],
+)
+def test_the_routing_rule_looks_at_the_first_bytes_and_the_content_type(
+    body: bytes, content_type: str, expected: bool
+) -> None:
+    assert fastparse.routed(body, content_type) is expected
+
+
+# -- hostile XML ---------------------------------------------------------------------------------
+
+HOSTILE = {
+    "billion laughs": BILLION_LAUGHS,
+    "quadratic blowup": QUADRATIC_BLOWUP,
+    "external entities": '<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY file SYSTEM "file:///etc/passwd">\n]>\n'
+    '<rss version="2.0"><channel><item><title>&file;</title><link>https://a.example/x</link></item></channel></rss>',
+    "external DTD subset": '<?xml version="1.0"?>\n<!DOCTYPE rss [ <!ENTITY % remote SYSTEM "http://127.0.0.1:9/x.dtd">'
+    ' %remote; ]>\n<rss version="2.0"><channel><item><link>https://a.example/x</link></item></channel></rss>',
+    **HOSTILE_BYPASSES,
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_documents_are_refused_before_either_parser(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a parser saw a hostile document")
+
+    monkeypatch.setattr(fastparse, "routed", lambda body, content_type: True)  # even if it were routed
+    monkeypatch.setattr(fastparse, "parse", never)
+    monkeypatch.setattr(feeds.feedparser, "parse", never)
+
+    with pytest.raises(FeedParseError) as caught:
+        parse_feed(HOSTILE[name].encode(), source_id="evil", base_url="https://evil.example/", fetched_at=golden.CLOCK)
+
+    assert caught.value.reason == "hostile-xml"
+
+
+@pytest.mark.parametrize("name", ["billion laughs", "quadratic blowup", "external entities", "external DTD subset"])
+def test_lxml_on_the_fast_path_resolves_no_entity_and_loads_no_dtd(name: str) -> None:
+    """Past the guard (called directly), lxml still expands nothing and fetches nothing: the
+    document is refused or its entities stay unexpanded references, which the fast path refuses."""
+    with pytest.raises(Exception) as caught:  # noqa: PT011  # lxml's error or Unsupported, either refuses
+        fastparse.parse(HOSTILE[name].encode(), base_url="https://evil.example/", language=None)
+
+    assert "lol" * 100 not in str(caught.value) and "root:" not in str(caught.value)
+
+
+# -- fallback ------------------------------------------------------------------------------------
+
+
+def _sample() -> golden.Document:
+    return next(document for document in _documents() if document.name == "samples/cryptowire.xml")
+
+
+def test_an_exception_inside_the_fast_path_falls_back_to_feedparser(monkeypatch: pytest.MonkeyPatch) -> None:
+    document = _sample()
+    reference = _parse(document, fast_path=False)
+    assert isinstance(reference, ParsedFeed)
+    served = _parse(document, fast_path=True)
+    assert isinstance(served, ParsedFeed) and served.parser == "fast"
+
+    def broken(self: Any, item: Any, element: Any, attributes: Any) -> None:
+        raise RuntimeError("a bug in the fast path")
+
+    monkeypatch.setitem(fastparse._ITEM_HANDLERS, "title", broken)
+    fallen = _parse(document, fast_path=True)
+
+    assert isinstance(fallen, ParsedFeed) and fallen.parser == "feedparser"
+    assert fallen == reference
+
+
+def test_a_document_lxml_refuses_falls_back_to_feedparser() -> None:
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>Caf\xe9</title><link>https://a.example/1</link></item></channel></rss>"  # Latin-1 byte
+    )
+    parsed = parse_feed(body, source_id="x", base_url="https://a.example/", fetched_at=golden.CLOCK)
+
+    assert parsed.parser == "feedparser"
+    assert [entry.link for entry in parsed.entries] == ["https://a.example/1"]
