@@ -23,7 +23,7 @@ import pytest
 from newsroom.core.config import load_sources
 from newsroom.core.models import Source
 from newsroom.serve.render import FeedMeta, render_atom, render_json_feed, render_rss
-from tests.unit.test_render import plain_article, reference_article
+from tests.serve.test_render import plain_article, reference_article
 
 from .conftest import Stack
 from .test_api_contract import body_of
