@@ -13,6 +13,20 @@ from __future__ import annotations
 
 BUDGETS: dict[str, float] = {}
 
+# The longest test files, longest first. `--dist loadfile` hands whole files to the workers in
+# collection order, so tests/conftest.py collects these first: a long file collected last would
+# run alone at the end while the other worker idles.
+LONGEST_FIRST: tuple[str, ...] = (
+    "tests/e2e/test_built_artifact.py",
+    "tests/e2e/test_local_run.py",
+    "tests/fuzz/test_fuzz_feeds.py",
+    "tests/e2e/test_delivery_race.py",
+    "tests/e2e/test_api_gateway.py",
+    "tests/e2e/test_cluster_race.py",
+    "tests/e2e/test_hostile_input.py",
+    "tests/e2e/test_faults.py",
+)
+
 
 def suite_of(nodeid: str) -> str:
     """The suite a test belongs to: its top-level folder ("tests/e2e"), or "tests" for tests/'s own files."""

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.budgets import suite_of, summary
+from tests.budgets import LONGEST_FIRST, suite_of, summary
 
 # Hypothesis (tests/fuzz): the "ci" profile is the default and what `make test` runs — the same
 # generated inputs every run (derandomized, a fixed number of examples, no example database) and
@@ -80,6 +80,12 @@ _session_started = time.monotonic()
 def pytest_sessionstart(session: pytest.Session) -> None:
     global _session_started
     _session_started = time.monotonic()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A stable sort by file: each file's tests stay together and in their order.
+    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
