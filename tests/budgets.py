@@ -11,7 +11,25 @@ slower for a reason raises its budget here, in the same commit, and says why.
 
 from __future__ import annotations
 
-BUDGETS: dict[str, float] = {}
+# Together 300 s: 150 s of wall time on two workers, the goal of issue 15 (the baseline before
+# it was about 600 s, 300 s of wall time). Set from that run's durations and from the e2e files
+# measured before and after the stack was made cheaper; tighten them from a full `make unit`.
+BUDGETS: dict[str, float] = {
+    "tests/e2e": 160,  # about 255 tests on the moto stack; `sam build` alone is 20-50 s of it
+    "tests/fuzz": 38,
+    "tests/browser": 20,  # one built site per worker, Chromium, the Nu checker
+    "tests/process": 15,  # the golden record, about 5 s
+    "tests/fetch": 15,
+    "tests/core": 15,  # `make cost` in a subprocess, about 8 s
+    "tests/serve": 8,
+    "tests/devtools": 6,
+    "tests/unit": 5,  # what the package split has not moved yet
+    "tests/sources": 5,
+    "tests/template": 4,
+    "tests/prices": 3,
+    "tests/store": 3,
+    "tests": 3,
+}
 
 # The longest test files, longest first. `--dist loadfile` hands whole files to the workers in
 # collection order, so tests/conftest.py collects these first: a long file collected last would
