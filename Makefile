@@ -69,8 +69,10 @@ lint: venv sam
 	$(SAM_ENV) $(SAM) validate --lint --region us-east-1
 
 # The built-artifact test (tests/e2e/test_built_artifact.py) runs `sam build` from .venv-sam.
+# --no-loadscope-reorder: files go to the workers in collection order, which tests/conftest.py
+# starts with the longest files (tests/budgets.py), not in xdist's order of most tests first.
 unit: venv sam browser-deps
-	SAM_CLI=$(CURDIR)/$(SAM) $(BIN)/python -m pytest -n 2 --dist loadfile
+	SAM_CLI=$(CURDIR)/$(SAM) $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 test: lint unit
 

@@ -63,7 +63,9 @@ class SampleServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # serve_forever checks for shutdown() once per poll interval (0.5 s by default): every test
+        # stack stops its server, and half a second each was most of an end-to-end test's setup.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def base_url(self) -> str:

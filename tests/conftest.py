@@ -1,14 +1,19 @@
-"""Test-wide guards: no test reaches the internet, and AWS calls never hit a real account."""
+"""Test-wide guards (no test reaches the internet, AWS calls never hit a real account), and the
+time each suite took, printed beside its budget (tests/budgets.py) after every run."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 import socket
+import time
+from collections import defaultdict
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.budgets import LONGEST_FIRST, suite_of, summary
 
 # Hypothesis (tests/fuzz): the "ci" profile is the default and what `make test` runs — the same
 # generated inputs every run (derandomized, a fixed number of examples, no example database) and
@@ -63,3 +68,37 @@ def _guarded_connect(self: socket.socket, address: Any) -> Any:
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+# -- time per suite, beside its budget (tests/budgets.py) -------------------------------------------
+# Under xdist the controller receives every worker's reports, so it sees the whole run.
+_suite_seconds: defaultdict[str, float] = defaultdict(float)
+_suite_tests: defaultdict[str, int] = defaultdict(int)
+_session_started = time.monotonic()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _session_started
+    _session_started = time.monotonic()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A stable sort by file: each file's tests stay together and in their order.
+    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    suite = suite_of(report.nodeid)
+    _suite_seconds[suite] += report.duration
+    if report.when == "setup":
+        _suite_tests[suite] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or not _suite_seconds:
+        return
+    wall = time.monotonic() - _session_started
+    terminalreporter.write_sep("-", f"time per suite, summed over workers; {wall:.1f} s wall for the run")
+    for line in summary(_suite_seconds, _suite_tests):
+        terminalreporter.write_line(line)

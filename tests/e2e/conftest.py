@@ -12,7 +12,7 @@ import pytest
 
 from devtools.lambda_local import drain_queue, invoke, load_event, load_handler_module
 from devtools.sample_server import SampleServer
-from devtools.stack import local_stack
+from devtools.stack import DynamoDBFactory, local_stack, moto_dynamodb
 from devtools.template import LocalResources
 
 
@@ -53,8 +53,14 @@ class Stack:
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Stack]:
-    with local_stack(monkeypatch.setenv, tmp_path) as base:
+def stack_dynamodb() -> DynamoDBFactory:
+    """The DynamoDB the `stack` fixture runs on; a test module may override this fixture."""
+    return moto_dynamodb
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, stack_dynamodb: DynamoDBFactory) -> Iterator[Stack]:
+    with local_stack(monkeypatch.setenv, tmp_path, dynamodb=stack_dynamodb) as base:
         yield Stack(
             resources=base.resources,
             samples=base.samples,

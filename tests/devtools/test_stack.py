@@ -1,0 +1,61 @@
+"""The local stack's moto: a failed transaction leaves every item as it was, as DynamoDB does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from devtools.stack import local_stack
+
+
+def _item(dynamodb: Any, table: str, pk: str) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = dynamodb.get_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": "x"}}).get(
+        "Item"
+    )
+    return item
+
+
+def test_a_failed_transaction_restores_changed_items_and_removes_new_ones(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with local_stack(monkeypatch.setenv, tmp_path) as stack:
+        dynamodb, table = stack.dynamodb, stack.resources.table_name
+        kept = {"PK": {"S": "kept"}, "SK": {"S": "x"}, "n": {"N": "1"}}
+        dynamodb.put_item(TableName=table, Item=kept)
+        dynamodb.put_item(TableName=table, Item={"PK": {"S": "gone"}, "SK": {"S": "x"}})
+        actions = [
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"PK": {"S": "kept"}, "SK": {"S": "x"}},
+                    "UpdateExpression": "SET n = :two",
+                    "ExpressionAttributeValues": {":two": {"N": "2"}},
+                }
+            },
+            {"Put": {"TableName": table, "Item": {"PK": {"S": "new"}, "SK": {"S": "x"}}}},
+            {"Delete": {"TableName": table, "Key": {"PK": {"S": "gone"}, "SK": {"S": "x"}}}},
+            {
+                "ConditionCheck": {
+                    "TableName": table,
+                    "Key": {"PK": {"S": "absent"}, "SK": {"S": "x"}},
+                    "ConditionExpression": "attribute_exists(PK)",
+                }
+            },
+        ]
+
+        with pytest.raises(ClientError) as failed:
+            dynamodb.transact_write_items(TransactItems=actions)
+
+        assert failed.value.response["Error"]["Code"] == "TransactionCanceledException"
+        assert _item(dynamodb, table, "kept") == kept
+        assert _item(dynamodb, table, "new") is None
+        assert _item(dynamodb, table, "gone") is not None
+
+        dynamodb.transact_write_items(TransactItems=actions[:3])  # without the failing check: all applied
+
+        assert _item(dynamodb, table, "kept") == {**kept, "n": {"N": "2"}}
+        assert _item(dynamodb, table, "new") is not None
+        assert _item(dynamodb, table, "gone") is None
