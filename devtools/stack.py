@@ -39,6 +39,14 @@ def moto_dynamodb() -> Any:
     return boto3.client("dynamodb", region_name="us-east-1")
 
 
+def memory_dynamodb() -> Any:
+    """The strict in-memory DynamoDB (`devtools.memory_dynamodb`): the same table from
+    template.yaml, DynamoDB's limits, a fraction of moto's cost per call."""
+    from devtools.memory_dynamodb import MemoryDynamoDB
+
+    return MemoryDynamoDB()
+
+
 @cache
 def _boto3_session() -> Any:
     """One boto3 session for every stack of this process.
@@ -128,6 +136,19 @@ class LocalStack:
     s3: Any
 
 
+_GENUINE: list[Any] = []
+
+
+def _genuine_runtime_dynamodb(runtime: Any) -> Any:
+    """`runtime.dynamodb` as the package defines it, never a stand-in a stack patched in."""
+    if not _GENUINE:
+        current = runtime.dynamodb
+        if getattr(current, "stand_in", False):
+            raise RuntimeError("runtime.dynamodb was patched before the first stack")
+        _GENUINE.append(current)
+    return _GENUINE[0]
+
+
 @contextmanager
 def local_stack(
     setenv: Callable[[str, str], None], workdir: Path, *, dynamodb: DynamoDBFactory = moto_dynamodb
@@ -147,11 +168,16 @@ def local_stack(
             sqs = boto3.client("sqs", region_name="us-east-1")
             s3 = boto3.client("s3", region_name="us-east-1")
             resources = create_resources(table_client, sqs, s3=s3)
-            runtime_dynamodb = runtime.dynamodb
-            if dynamodb is not moto_dynamodb:
-                # The handlers share the stack's client (a stand-in's data lives in its client);
-                # on moto they build their own, with the runtime's retry and timeout config.
-                setattr(runtime, "dynamodb", cache(lambda: table_client))  # noqa: B010 - restored below
+            runtime_dynamodb = _genuine_runtime_dynamodb(runtime)
+            if dynamodb is moto_dynamodb:
+                # On moto the handlers build their own client, with the runtime's retry and
+                # timeout config; set explicitly, so no stand-in a stack left behind survives.
+                setattr(runtime, "dynamodb", runtime_dynamodb)  # noqa: B010 - restored below
+            else:
+                # The handlers share the stack's client (a stand-in's data lives in its client).
+                stand_in = cache(lambda: table_client)
+                stand_in.stand_in = True  # type: ignore[attr-defined]
+                setattr(runtime, "dynamodb", stand_in)  # noqa: B010 - restored below
             samples = SampleServer().start()
             try:
                 env = {

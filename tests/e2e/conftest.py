@@ -12,7 +12,7 @@ import pytest
 
 from devtools.lambda_local import drain_queue, invoke, load_event, load_handler_module
 from devtools.sample_server import SampleServer
-from devtools.stack import DynamoDBFactory, local_stack, moto_dynamodb
+from devtools.stack import DynamoDBFactory, local_stack, memory_dynamodb
 from devtools.template import LocalResources
 
 
@@ -54,8 +54,10 @@ class Stack:
 
 @pytest.fixture
 def stack_dynamodb() -> DynamoDBFactory:
-    """The DynamoDB the `stack` fixture runs on; a test module may override this fixture."""
-    return moto_dynamodb
+    """The DynamoDB the `stack` fixture runs on: the strict in-memory client. A module that needs
+    moto itself (botocore event hooks, call recording, fault injection through the client's
+    events) overrides this fixture with `devtools.stack.moto_dynamodb`."""
+    return memory_dynamodb
 
 
 @pytest.fixture

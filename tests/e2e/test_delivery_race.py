@@ -27,10 +27,19 @@ from devtools.faults import clear_table, diff_dumps
 from devtools.faults import dump_table as dump
 from devtools.lambda_local import invoke, load_handler_module, sqs_event
 from devtools.sample_server import SAMPLES
+from devtools.stack import DynamoDBFactory, moto_dynamodb
 from devtools.template import LocalResources, create_resources
 from newsroom.wiring import clients as runtime
 
 from .reliability import deliver, pinned_clock, sample_messages, send_all  # noqa: F401
+
+
+@pytest.fixture
+def stack_dynamodb() -> DynamoDBFactory:
+    """moto itself, not the memory client:
+    the races run on moto as well as on the memory client (tests/e2e/test_cluster_race.py)."""
+    return moto_dynamodb
+
 
 pytestmark = pytest.mark.usefixtures("pinned_clock")
 

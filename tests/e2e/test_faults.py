@@ -15,11 +15,20 @@ from devtools import replay_dlq
 from devtools.faults import AwsFaults, CrashAt, WriteCounter, clear_table, detach_all, diff_dumps
 from devtools.faults import dump_table as dump
 from devtools.lambda_local import invoke, load_event
+from devtools.stack import DynamoDBFactory, moto_dynamodb
 from devtools.template import resource_properties
 from newsroom.wiring import clients as runtime
 
 from .conftest import Stack
 from .reliability import deliver, fast_backoff, pinned_clock, queue_messages, sample_messages, send_all  # noqa: F401
+
+
+@pytest.fixture
+def stack_dynamodb() -> DynamoDBFactory:
+    """moto itself, not the memory client:
+    faults are injected through the client's botocore events (`AwsFaults`, `CrashAt`)."""
+    return moto_dynamodb
+
 
 pytestmark = pytest.mark.usefixtures("fast_backoff", "pinned_clock")
 

@@ -19,9 +19,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from devtools.lambda_local import api_event, drain_queue, invoke, load_event, load_handler_module
+from devtools.stack import DynamoDBFactory, moto_dynamodb
 from tests.e2e.conftest import Stack
 from tests.iam import allowed_by_template
+
+
+@pytest.fixture
+def stack_dynamodb() -> DynamoDBFactory:
+    """moto itself, not the memory client:
+    every call is recorded through the client's botocore events and checked against the policies."""
+    return moto_dynamodb
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ import pytest
 
 from devtools.faults import AwsFaults, detach_all
 from devtools.lambda_local import invoke, sqs_event
+from devtools.stack import DynamoDBFactory, moto_dynamodb
 from newsroom.core.codec import entry_from_message, entry_to_message
 from newsroom.core.config import load_sources
 from newsroom.core.models import SourceState
@@ -34,6 +35,14 @@ from newsroom.wiring import clients as runtime
 
 from .conftest import Stack
 from .reliability import fast_backoff, sample_messages  # noqa: F401
+
+
+@pytest.fixture
+def stack_dynamodb() -> DynamoDBFactory:
+    """moto itself, not the memory client:
+    unprocessed keys are injected through the client's botocore events."""
+    return moto_dynamodb
+
 
 pytestmark = pytest.mark.usefixtures("fast_backoff")
 

@@ -10,11 +10,20 @@ from typing import Any
 import pytest
 
 from devtools.lambda_local import invoke, load_event, sqs_event
+from devtools.stack import DynamoDBFactory, moto_dynamodb
 from newsroom.core.codec import entry_from_message, entry_to_message
 from newsroom.core.config import load_sources
 from newsroom.wiring import clients as runtime
 
 from .conftest import Stack
+
+
+@pytest.fixture
+def stack_dynamodb() -> DynamoDBFactory:
+    """moto itself, not the memory client:
+    the whole pipeline from template.yaml runs once on moto as deployed code would meet it."""
+    return moto_dynamodb
+
 
 SEED_STANDFIRST = (
     "Hong Kong is accelerating its push to become a regulated digital asset hub, expanding across "
