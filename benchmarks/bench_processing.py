@@ -3,7 +3,8 @@ synthetic feeds (`benchmarks.synthetic`, frozen), with feedparser's defaults bes
 step on the real-feeds corpus; the step as the processor Lambda runs it (a batch of 10 queue
 messages, decoded and stored in the in-memory DynamoDB); single articles (3 KB, the reference
 article, 15 KB); peak memory for a 5 MB feed; then parsing alone per path and the share of the
-corpus the fast parse path serves. Targets are issue 16's; each line says whether it is met."""
+corpus the fast parse path serves. Targets are issue 16's; each line says whether it is met.
+Times are this process's CPU time (`_clock`), best of several passes."""
 
 from __future__ import annotations
 
@@ -43,6 +44,10 @@ TARGET_3KB_US = 200
 TARGET_REFERENCE_US = 1_000
 LAMBDA_BATCH = 10  # the processor's SQS batch size (template.yaml)
 FIVE_MB = 5 * 1024 * 1024
+# CPU time of this process, not wall time: the machine is shared (2 cores, load 3-5 while other
+# suites run), and time spent waiting for a core is not the step's cost. Everything here runs on
+# one thread with no I/O, so CPU time is the one-core figure the targets are about.
+_clock = time.process_time
 
 
 def _met(ok: bool) -> str:
@@ -54,10 +59,10 @@ def _best(items: Sequence[object], step: Callable[[object], object], rounds: int
     timings = []
     for _ in range(rounds):
         gc.collect()
-        started = time.perf_counter()
+        started = _clock()
         for item in items:
             step(item)
-        timings.append(time.perf_counter() - started)
+        timings.append(_clock() - started)
     return min(timings)
 
 
@@ -149,7 +154,7 @@ def main() -> None:
         seconds = _best(cut, step)
         accounted += seconds
         _row(f"  {label}", seconds, count)
-    _row("  the rest (URLs, title, image, dates, Article)", max(built - accounted, 1e-9), count)
+    _row("  the rest (URLs, title, standfirst, hash, dates, Article)", max(built - accounted, 1e-9), count)
     _row("fingerprint", prints, count)
     _row("WHOLE STEP: devtools.backfill.process_document", whole, count)
     rate, ratio = count / whole, reference / whole
@@ -203,11 +208,11 @@ def _lambda_batch(entries: list[RawEntry], ctx: ProcessingContext) -> None:
     for _ in range(ROUNDS):
         store = memory_store()  # every round stores new stories, as the cost model's new entries
         gc.collect()
-        started = time.perf_counter()
+        started = _clock()
         for batch in batches:
             for body in batch:
                 ingest(entry_from_message(body), store, ctx)
-        timings.append(time.perf_counter() - started)
+        timings.append(_clock() - started)
     seconds = min(timings)
     print(
         f"\nprocessor Lambda: {len(batches)} batches of {LAMBDA_BATCH} queue messages, decode to stored story "
@@ -312,9 +317,9 @@ def _parse_paths(label: str, bodies: list[bytes], *, rounds: int) -> None:
 def _best_parse(bodies: Iterable[bytes], parse: Callable[[bytes], int], rounds: int) -> tuple[float, int]:
     best, entries = float("inf"), 0
     for _ in range(rounds):
-        started = time.perf_counter()
+        started = _clock()
         entries = sum(parse(body) for body in bodies)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, _clock() - started)
     return best, entries
 
 
