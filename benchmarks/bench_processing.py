@@ -154,7 +154,7 @@ def main() -> None:
         seconds = _best(cut, step)
         accounted += seconds
         _row(f"  {label}", seconds, count)
-    _row("  the rest (URLs, title, standfirst, hash, dates, Article)", max(built - accounted, 1e-9), count)
+    _row("  rest: own code, and the sub-steps interleaved (README)", max(built - accounted, 1e-9), count)
     _row("fingerprint", prints, count)
     _row("WHOLE STEP: devtools.backfill.process_document", whole, count)
     rate, ratio = count / whole, reference / whole
