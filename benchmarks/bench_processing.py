@@ -1,28 +1,242 @@
-"""Processing throughput on the bundled sample feeds: parse + build_article, one core, no I/O;
-then parsing alone on the real-feeds corpus, each path on its own line, and the share of corpus
-documents and entries the fast parse path serves."""
+"""The processing step, in one run: the whole step and each sub-step of `build_article` on the
+synthetic feeds (`benchmarks.synthetic`, frozen), with feedparser's defaults beside it; the whole
+step on the real-feeds corpus; the step as the processor Lambda runs it (a batch of 10 queue
+messages, decoded and stored in the in-memory DynamoDB); single articles (3 KB, the reference
+article, 15 KB); peak memory for a 5 MB feed; then parsing alone per path and the share of the
+corpus the fast parse path serves. Targets are issue 16's; each line says whether it is met.
+Times are this process's CPU time (`_clock`), best of several passes."""
 
 from __future__ import annotations
 
+import gc
 import io
 import time
-from collections.abc import Callable, Iterable
+import tracemalloc
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 import feedparser
 
+from benchmarks import synthetic
 from devtools import golden
+from devtools.backfill import process_document
+from devtools.memory_dynamodb import memory_store
 from devtools.sample_server import SAMPLES
+from newsroom.core.codec import entry_from_message, entry_to_message
 from newsroom.core.config import parse_sources
-from newsroom.fetch.feeds import FeedParseError, parse_feed
+from newsroom.core.html import read_sanitized, sanitize_html
+from newsroom.core.models import RawEntry
+from newsroom.fetch.feeds import FeedParseError, ParsedFeed, parse_feed
+from newsroom.process import build
+from newsroom.process.attribution import extract_attribution
 from newsroom.process.build import ProcessingContext, build_article
+from newsroom.process.classify import categorize, kind_of
+from newsroom.process.coins import coin_tags
+from newsroom.process.fingerprint import fingerprint
+from newsroom.process.ingest import ingest
+from newsroom.process.language import detect_language
 
 _REAL_FEEDS = ("real-feeds", "crypto-2026-10-03")
+ROUNDS = 3
+TARGET_RATE = 3_000  # articles/s, whole step, one core
+TARGET_RATIO = 4.0  # × feedparser's defaults, same run
+TARGET_3KB_US = 200
+TARGET_REFERENCE_US = 1_000
+LAMBDA_BATCH = 10  # the processor's SQS batch size (template.yaml)
+FIVE_MB = 5 * 1024 * 1024
+# CPU time of this process, not wall time: the machine is shared (2 cores, load 3-5 while other
+# suites run), and time spent waiting for a core is not the step's cost. Everything here runs on
+# one thread with no I/O, so CPU time is the one-core figure the targets are about.
+_clock = time.process_time
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def _best(items: Sequence[object], step: Callable[[object], object], rounds: int = ROUNDS) -> float:
+    """Best of `rounds` passes over `items` (the pass least disturbed by other processes)."""
+    timings = []
+    for _ in range(rounds):
+        gc.collect()
+        started = _clock()
+        for item in items:
+            step(item)
+        timings.append(_clock() - started)
+    return min(timings)
+
+
+def _row(label: str, seconds: float, count: int, width: int = 56) -> None:
+    print(f"{label:<{width}}{count / seconds:>12,.0f}{seconds / count * 1e6:>12,.0f}")
+
+
+def _raw_html(entry: RawEntry) -> str:
+    return entry.content_html if len(entry.content_html) >= len(entry.summary_html) else entry.summary_html
+
+
+def _substeps(
+    entries: list[RawEntry], ctx: ProcessingContext
+) -> tuple[list[tuple[str, Callable[[object], object]]], list[RawEntry]]:
+    """`build_article`'s sub-steps, each fed what it is fed inside `build_article`."""
+    cut = [build.within_limits(e, ctx.limits)[0] for e in entries]
+    articles = [build_article(e, ctx) for e in entries]
+    marked = {
+        id(e): extract_attribution(
+            _raw_html(e),
+            link=e.link,
+            declared_source_url=e.declared_source_url,
+            declared_source_name=e.declared_source_name,
+            orig_link=e.orig_link,
+            known_sources=ctx.known_sites,
+        )[0]
+        for e in cut
+    }
+    bodies = {id(e): sanitize_html(marked[id(e)], base_url=e.link) for e in cut}
+    by_entry = dict(zip(map(id, cut), articles, strict=True))
+
+    def attribution(e: object) -> object:
+        assert isinstance(e, RawEntry)
+        return extract_attribution(
+            _raw_html(e),
+            link=e.link,
+            declared_source_url=e.declared_source_url,
+            declared_source_name=e.declared_source_name,
+            orig_link=e.orig_link,
+            known_sources=ctx.known_sites,
+        )
+
+    def article(e: object) -> build.Article:
+        return by_entry[id(e)]
+
+    return [
+        ("input limits, text fields made plain", lambda e: build.within_limits(e, ctx.limits)),  # type: ignore[arg-type]
+        ("attribution markers (footer scan)", attribution),
+        ("sanitize (nh3)", lambda e: sanitize_html(marked[id(e)], base_url=e.link)),  # type: ignore[attr-defined]
+        ("text + lead image (one pass)", lambda e: read_sanitized(bodies[id(e)])),
+        ("category", lambda e: categorize(article(e).title, article(e).content_text, feed_tags=e.tags)),  # type: ignore[attr-defined]
+        ("coins", lambda e: coin_tags(article(e).title, article(e).content_text)),
+        ("kind", lambda e: kind_of(source_kind_hint=None, feed_tags=e.tags, title=article(e).title, source_domain="")),  # type: ignore[attr-defined]
+        ("language", lambda e: detect_language(article(e).content_text, None)),
+        ("item size check (JSON of the story)", lambda e: build._refuse_if_unstorable(article(e))),
+    ], cut
 
 
 def main() -> None:
+    seeds = range(1, synthetic.FEEDS + 1)
+    work = [(f"site{s}", synthetic.synthetic_feed(s)) for s in seeds]
+    ctx = synthetic.context(seeds)
+    for source_id, body in work:  # warm-up: caches (word hashes, regexes) as a running processor has them
+        process_document(body, source_id=source_id, ctx=ctx)
+    entries = [
+        e
+        for sid, body in work
+        for e in parse_feed(body, source_id=sid, base_url="https://x/", fetched_at=ctx.now).entries
+    ]
+    count = len(entries)
+    size = sum(len(body) for _, body in work) / count
+    print(
+        f"synthetic feeds: {synthetic.FEEDS} × {synthetic.ITEMS_PER_FEED} items, "
+        f"{size / 1024:.1f} KB of feed an item; one core, best of {ROUNDS}"
+    )
+    print(f"{'step':<56}{'articles/s':>12}{'µs/article':>12}")
+    reference = _best(work, lambda w: feedparser.parse(w[1]))  # type: ignore[index]
+    parse = _best(work, lambda w: parse_feed(w[1], source_id=w[0], base_url="https://x/", fetched_at=ctx.now))  # type: ignore[index]
+    built = _best(entries, lambda e: build_article(e, ctx))  # type: ignore[arg-type]
+    texts = [build_article(e, ctx).content_text for e in entries]
+    prints = _best(texts, fingerprint)  # type: ignore[arg-type]
+    whole = _best(work, lambda w: process_document(w[1], source_id=w[0], ctx=ctx))  # type: ignore[index]
+    _row("feedparser.parse() with its defaults (reference)", reference, count)
+    _row("parse_feed (fast path on)", parse, count)
+    _row("build_article", built, count)
+    steps, cut = _substeps(entries, ctx)
+    accounted = 0.0
+    for label, step in steps:
+        seconds = _best(cut, step)
+        accounted += seconds
+        _row(f"  {label}", seconds, count)
+    _row("  rest: own code, and the sub-steps interleaved (README)", max(built - accounted, 1e-9), count)
+    _row("fingerprint", prints, count)
+    _row("WHOLE STEP: devtools.backfill.process_document", whole, count)
+    rate, ratio = count / whole, reference / whole
+    print(
+        f"whole step: {rate:,.0f} articles/s ({_met(rate >= TARGET_RATE)}: ≥ {TARGET_RATE:,}), "
+        f"{ratio:.2f}× feedparser's defaults ({_met(ratio >= TARGET_RATIO)}: ≥ {TARGET_RATIO:.0f}×)"
+    )
+    _real_feeds()
+    _lambda_batch(entries, ctx)
+    _single_articles(ctx)
+    _peak_memory(ctx)
+    _parse_paths("sample feeds", [p.read_bytes() for p in (SAMPLES / "feeds").glob("*.xml")], rounds=30)
+    real = [doc.body for doc in golden.documents() if doc.name.split("/")[1] in _REAL_FEEDS]
+    _parse_paths("real-feeds corpus", real, rounds=3)
+    _fast_path_share()
+
+
+def _real_feeds() -> None:
+    """The whole step on the real-feeds corpus against feedparser's defaults, same documents."""
+    documents = [d for d in golden.documents() if d.name.split("/")[1] in _REAL_FEEDS]
+
+    def whole(document: object) -> int:
+        assert isinstance(document, golden.Document)
+        try:
+            return len(
+                process_document(
+                    document.body, source_id=document.source.id, ctx=document.context, base_url=document.source.feed_url
+                )
+            )
+        except FeedParseError:
+            return 0
+
+    count = sum(whole(d) for d in documents)
+    reference = _best(documents, lambda d: feedparser.parse(io.BytesIO(d.body)))  # type: ignore[attr-defined]
+    ours = _best(documents, whole)
+    print(f"\nreal-feeds corpus ({len(documents)} documents, {count} articles), best of {ROUNDS}")
+    print(f"{'step':<56}{'articles/s':>12}{'µs/article':>12}")
+    _row("feedparser.parse() with its defaults (reference)", reference, count)
+    _row("WHOLE STEP: devtools.backfill.process_document", ours, count)
+    ratio = reference / ours
+    print(f"whole step: {ratio:.2f}× feedparser's defaults ({_met(ratio >= TARGET_RATIO)}: ≥ {TARGET_RATIO:.0f}×)")
+
+
+def _lambda_batch(entries: list[RawEntry], ctx: ProcessingContext) -> None:
+    """What the processor Lambda does per SQS batch: decode each message and ingest it (build,
+    fingerprint, dedupe, store) into the in-memory DynamoDB. The figure per message is the
+    processor time `devtools/cost.py` prices (PROCESSOR_MS_PER_MESSAGE)."""
+    messages = [entry_to_message(e) for e in entries]
+    batches = [messages[i : i + LAMBDA_BATCH] for i in range(0, len(messages), LAMBDA_BATCH)]
+    timings = []
+    for _ in range(ROUNDS):
+        store = memory_store()  # every round stores new stories, as the cost model's new entries
+        gc.collect()
+        started = _clock()
+        for batch in batches:
+            for body in batch:
+                ingest(entry_from_message(body), store, ctx)
+        timings.append(_clock() - started)
+    seconds = min(timings)
+    print(
+        f"\nprocessor Lambda: {len(batches)} batches of {LAMBDA_BATCH} queue messages, decode to stored story "
+        f"(in-memory DynamoDB), best of {ROUNDS}"
+    )
+    print(f"{'step':<56}{'messages/s':>12}{'µs/message':>12}")
+    _row("per message (devtools/cost.py PROCESSOR_MS_PER_MESSAGE)", seconds, len(messages))
+    print(f"{'per batch of 10':<56}{'':>12}{seconds / len(batches) * 1e6:>12,.0f}")
+
+
+def _single_articles(ctx: ProcessingContext) -> None:
+    """build_article alone on one article, best of many calls: 3 KB, the reference article (the
+    seed's story as its sample feed carries it) and a 15 KB one."""
+    three_kb = parse_feed(
+        synthetic.synthetic_feed(1, count=1), source_id="site1", base_url="https://x/", fetched_at=ctx.now
+    ).entries[0]
+    fifteen_kb = parse_feed(
+        synthetic.synthetic_feed(2, count=1, article_chars=15_000),
+        source_id="site2",
+        base_url="https://x/",
+        fetched_at=ctx.now,
+    ).entries[0]
     sources = parse_sources((SAMPLES / "sources.json").read_text().replace("{base}", "http://127.0.0.1"))
-    ctx = ProcessingContext.build(
+    sample_ctx = ProcessingContext.build(
         sources,
         site_name="CryptoCompass",
         desk_name="CryptoCompass newsroom",
@@ -30,29 +244,43 @@ def main() -> None:
         max_body_bytes=180_000,
         now=datetime(2026, 6, 1, tzinfo=UTC),
     )
-    feeds = {p.stem: p.read_bytes() for p in (SAMPLES / "feeds").glob("*.xml")}
-    rounds = 30
-    parse_time = build_time = 0.0
-    entries = 0
-    for _ in range(rounds):
-        for source_id, body in feeds.items():
-            t0 = time.perf_counter()
-            parsed = parse_feed(body, source_id=source_id, base_url="https://x.example/", fetched_at=ctx.now)
-            t1 = time.perf_counter()
-            for entry in parsed.entries:
-                build_article(entry, ctx)
-            build_time += time.perf_counter() - t1
-            parse_time += t1 - t0
-            entries += len(parsed.entries)
-    print(f"{'step':<28}{'entries/s':>12}{'ms/entry':>12}")
-    for label, seconds in (("parse (fast path on)", parse_time), ("build_article", build_time)):
-        print(f"{label:<28}{entries / seconds:>12,.0f}{seconds / entries * 1000:>12.2f}")
-    total = parse_time + build_time
-    print(f"{'whole processing step':<28}{entries / total:>12,.0f}{total / entries * 1000:>12.2f}")
-    _parse_paths("sample feeds", list(feeds.values()), rounds=30)
-    real = [doc.body for doc in golden.documents() if doc.name.split("/")[1] in _REAL_FEEDS]
-    _parse_paths("real-feeds corpus", real, rounds=3)
-    _fast_path_share()
+    feed = (SAMPLES / "feeds" / "defiliban.xml").read_bytes()
+    seed = next(
+        e
+        for e in parse_feed(feed, source_id="defiliban", base_url="https://x/", fetched_at=ctx.now).entries
+        if e.title.startswith("Hong Kong Expands")
+    )
+    print(f"\nbuild_article on one article, best of 200 calls\n{'article':<56}{'HTML bytes':>12}{'µs':>12}  target")
+    for label, entry, article_ctx, target in (
+        ("synthetic, 3 KB", three_kb, ctx, TARGET_3KB_US),
+        ("reference: the seed story (sample feed defiliban)", seed, sample_ctx, TARGET_REFERENCE_US),
+        ("synthetic, 15 KB", fifteen_kb, ctx, TARGET_REFERENCE_US),
+    ):
+        build_article(entry, article_ctx)
+        micros = min(_best([entry], lambda e, c=article_ctx: build_article(e, c), rounds=200), 1e9) * 1e6  # type: ignore[misc]
+        size = len(_raw_html(entry).encode())
+        print(f"{label:<56}{size:>12,}{micros:>12,.0f}  ≤ {target:,} µs: {_met(micros <= target)}")
+
+
+def _peak_memory(ctx: ProcessingContext) -> None:
+    """Peak Python memory (tracemalloc) while one 5 MB feed goes through the whole step."""
+    items = 1
+    while len(synthetic.synthetic_feed(99, count=items * 2)) < FIVE_MB:
+        items *= 2
+    low, high = items, items * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if len(synthetic.synthetic_feed(99, count=middle)) < FIVE_MB else (low, middle)
+    body = synthetic.synthetic_feed(99, count=high)
+    gc.collect()
+    tracemalloc.start()
+    done = process_document(body, source_id="site1", ctx=ctx)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(
+        f"\npeak memory, one {len(body) / 2**20:.1f} MB feed ({len(done)} articles) through the whole step: "
+        f"{peak / 2**20:.1f} MB (tracemalloc; the processor Lambda holds one entry at a time)"
+    )
 
 
 def _parse_paths(label: str, bodies: list[bytes], *, rounds: int) -> None:
@@ -80,22 +308,22 @@ def _parse_paths(label: str, bodies: list[bytes], *, rounds: int) -> None:
     print(f"{'path':<32}{'entries/s':>12}{'µs/entry':>12}{'× reference':>13}")
     reference_rate = 0.0
     for name, parse in paths:
-        seconds, entries = _best(bodies, parse, rounds)
+        seconds, entries = _best_parse(bodies, parse, rounds)
         rate = entries / seconds
         reference_rate = reference_rate or rate
         print(f"{name:<32}{rate:>12,.0f}{seconds / entries * 1e6:>12.0f}{rate / reference_rate:>12.1f}×")
 
 
-def _best(bodies: Iterable[bytes], parse: Callable[[bytes], int], rounds: int) -> tuple[float, int]:
+def _best_parse(bodies: Iterable[bytes], parse: Callable[[bytes], int], rounds: int) -> tuple[float, int]:
     best, entries = float("inf"), 0
     for _ in range(rounds):
-        started = time.perf_counter()
+        started = _clock()
         entries = sum(parse(body) for body in bodies)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, _clock() - started)
     return best, entries
 
 
-def _parse(body: bytes, *, fast_path: bool = True, headers: dict[str, str] | None = None) -> object:
+def _parse(body: bytes, *, fast_path: bool = True, headers: dict[str, str] | None = None) -> ParsedFeed:
     return parse_feed(
         body,
         source_id="bench",

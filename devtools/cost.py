@@ -308,6 +308,33 @@ def _unit(counts: Counts, phase: str, per: float, memory_mb: int, *, io_wait_s: 
     )
 
 
+# The processor's own time per queue message, measured by `make bench` (bench_processing,
+# "processor Lambda": batches of 10 messages decoded, built, deduplicated and stored in the
+# in-memory DynamoDB; CPU time on one core, synthetic 3 KB articles; 3.3 ms on 2026-12-02 at load
+# ~4 on this 2-core machine). The local run's wall time for new entries is mostly moto answering
+# in this same process, which in AWS is a network wait, not the function's work; that wait is
+# counted apart, per DynamoDB call the run made.
+PROCESSOR_MS_PER_MESSAGE = 3.3
+# "For most atomic operations, such as GetItem and PutItem, you can expect an average latency in
+# single-digit milliseconds" (AWS Knowledge Center, "Why is my Amazon DynamoDB request latency
+# high?"): the upper end of the single digits, for transactions and cold connections.
+DYNAMODB_CALL_S = 0.008
+
+
+def _processor_unit(counts: Counts, entries: int, memory_mb: int) -> Unit:
+    """A new entry through the processor: its calls, capacity and logs from the local run, its
+    Lambda time from `PROCESSOR_MS_PER_MESSAGE` (stretched by the vCPU share) plus a DynamoDB
+    round trip per call the run made for it."""
+    unit = _unit(counts, "process-new", entries, memory_mb)
+    calls = sum(
+        n for (phase, service, _), n in counts.calls.items() if phase == "process-new" and service == "dynamodb"
+    )
+    cpu_share = min(1.0, memory_mb / FULL_VCPU_MB)
+    seconds = PROCESSOR_MS_PER_MESSAGE / 1000 / cpu_share + calls / entries * DYNAMODB_CALL_S
+    unit.gb_seconds = seconds * memory_mb / 1024
+    return unit
+
+
 def dollars(u: Unit) -> dict[str, float]:
     return {
         "Lambda": u.invocations * PRICES["lambda_request"] + u.gb_seconds * PRICES["lambda_gb_second_arm64"],
@@ -346,7 +373,7 @@ def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) ->
         unit.log_bytes = per_invocation / a.sources_per_fetch_invocation
     # Queueing one new entry: a poll finds one new entry at a time, so one SendMessageBatch each.
     queue_entry = Unit(sqs_requests=1.0)
-    entry_new = _unit(counts, "process-new", entries_new, process_mb)
+    entry_new = _processor_unit(counts, entries_new, process_mb)
     entry_new.sqs_requests += 2 / 10  # the SQS event source's receive and delete, per batch of 10
     price_run = _unit(counts, "prices", 1, prices_mb)
     feed_request = _unit(counts, "api-feeds", counts.invocations["api-feeds"], api_mb)

@@ -10,7 +10,8 @@ import feedparser
 import pytest
 
 import newsroom.fetch.feeds  # noqa: F401  (installs the XML guard in feedparser, as the product runs it)
-from newsroom.core.html import first_image, html_to_text, sanitize_html
+from newsroom.core import html as html_module
+from newsroom.core.html import Reading, first_image, html_to_text, read_sanitized, sanitize_html
 from newsroom.core.xmlguard import HostileXml
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
@@ -173,7 +174,11 @@ def test_first_image_of_a_real_feed_item() -> None:
     assert image.startswith("https://")
 
 
-def test_every_corpus_entry_sanitises_and_converts_without_error() -> None:
+def test_every_corpus_entry_sanitises_and_converts_without_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """...and the one-pass reading of the sanitized body (`read_sanitized`) is exactly what
+    `html_to_text` and `first_image` read, for every body, without falling back to them."""
+    fallbacks: list[str] = []
+    monkeypatch.setattr(html_module, "first_image", lambda html: fallbacks.append(html))
     documents = sorted(CORPUS.rglob("*.xml"))
     assert len(documents) > 2000
     converted = 0
@@ -195,8 +200,10 @@ def test_every_corpus_entry_sanitises_and_converts_without_error() -> None:
                 assert not text.endswith("\n")
                 image = first_image(cleaned)
                 assert image is None or image.startswith("https://")
+                assert read_sanitized(cleaned) == Reading(text, image)
                 converted += 1
     assert converted > 2000
+    assert fallbacks == []
     assert refused <= 10  # the corpus's few documents that declare an entity
 
 
@@ -210,3 +217,24 @@ def test_first_image_is_inert_when_its_relative_source_holds_quotes_or_spaces() 
     assert image is not None and image.startswith("https://fuzz.example/n/")
     assert '"' not in image and " " not in image and "%22" in image
     assert first_image('<img src="https://ok.example/a.png">') == "https://ok.example/a.png"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '<p title="a > b">x &amp; y &lt;b&gt; &nbsp;z</p><img alt="1 > 0 &quot;q&quot;" src="https://i.example/a.png">',
+        "<pre>\n  code  \n   kept</pre><p>a<br>b</p><table><tr><td>1</td><td>2</td></tr></table>",
+        '<img src="https://i.example/p.gif" width="1" height="1"><img src="https://i.example/r.png" width="2">',
+        "<ol start><li>one</li></ol><abbr title>t</abbr>\x00<p>nul</p>",
+        '<a href="https://x.example/?a=1&amp;b=&quot;2&quot;">link</a> &#x1F600; &euro;',
+    ],
+)
+def test_read_sanitized_reads_as_html_parser_does(raw: str) -> None:
+    cleaned = sanitize_html(raw, base_url="https://x.example/")
+    assert read_sanitized(cleaned) == Reading(html_to_text(cleaned), first_image(cleaned))
+
+
+def test_read_sanitized_hands_markup_not_in_html5ever_form_to_html_parser() -> None:
+    raw = "<P CLASS=x>Tom &amp; <b>Jerry</b><img src='https://i.example/a.png'>"
+    assert read_sanitized(raw) == Reading(html_to_text(raw), first_image(raw))
+    assert read_sanitized(raw).image == "https://i.example/a.png"

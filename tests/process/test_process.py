@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devtools.sample_server import SAMPLES
+from newsroom.core.html import Reading
 from newsroom.core.models import Category, Kind, RawEntry, Source, SourceRole
 from newsroom.fetch.feeds import parse_feed
 from newsroom.process.build import Outcome, ProcessingContext, build_article, merge
@@ -144,14 +145,15 @@ def test_a_huge_body_is_cut_so_html_and_text_together_fit_the_item() -> None:
     from newsroom.process.build import _capped_body
 
     html = "".join(f"<p>Paragraph {i} about bitcoin &amp; ether, with <b>bold</b> words.</p>" for i in range(8_000))
-    body, text, truncated = _capped_body(html, 300_000)
+    body, reading, truncated = _capped_body(html, 300_000)
+    text = reading.text
     assert truncated
     assert len(body.encode()) + len(text.encode()) <= 300_000
     assert len(body.encode()) > 150_000  # cut in proportion, not to a sliver
     assert body.endswith("</p>") and text.startswith("Paragraph 0 about bitcoin & ether")
 
     small = "<p>Short.</p>"
-    assert _capped_body(small, 300_000) == (small, "Short.", False)
+    assert _capped_body(small, 300_000) == (small, Reading("Short.", None), False)
 
 
 def test_build_article_reduces_text_fields_to_text_whatever_calls_it() -> None:

@@ -17,12 +17,18 @@ Rules:
   `html.parser`, which never raises on broken markup.
 - `first_image` is the first `<img>` with an https source that is not a 1x1 tracking pixel
   (lazy-loading `data-src` is honoured when `src` is a placeholder).
+- `read_sanitized` gives both, the text and the first image, of `sanitize_html`'s output in one
+  pass: that output is serialised by html5ever in a regular form, so a regex tokenizer reads it
+  exactly as `html.parser` would, at a fraction of the cost; it drives the same handlers, and
+  anything not in that form goes to `html.parser` as before.
 """
 
 from __future__ import annotations
 
+import html as html_module
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -236,6 +242,7 @@ class _TextExtractor(HTMLParser):
         self._pieces: list[str] = []
         self._skip_depth = 0
         self._pre_depth = 0
+        self.image: str | None = None
 
     def _flush(self) -> None:
         if not self._pieces:
@@ -255,6 +262,8 @@ class _TextExtractor(HTMLParser):
             self.blocks.append(text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img" and self.image is None:
+            self.image = _image_source(attrs)  # read as `first_image` reads it, hidden or not
         if tag in _SKIPPED_TAGS:
             self._skip_depth += 1
             return
@@ -290,6 +299,8 @@ class _TextExtractor(HTMLParser):
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         # `<br/>`, `<hr/>`, `<svg/>`: one event, never an open element.
+        if tag == "img" and self.image is None:
+            self.image = _image_source(attrs)
         if tag in _SKIPPED_TAGS or self._skip_depth:
             return
         self.handle_starttag(tag, attrs)
@@ -332,24 +343,27 @@ def _https_image(value: str | None) -> str | None:
     return _absolute(value, None, _IMAGE_SCHEMES)
 
 
+def _image_source(attrs: list[tuple[str, str | None]]) -> str | None:
+    """The illustration an `<img>` with these attributes shows, or None."""
+    attributes = dict(attrs)
+    if attributes.get("width") == "1" and attributes.get("height") == "1":
+        return None  # a tracking pixel, not an illustration
+    source = (attributes.get("src") or "").strip()
+    if not source or source.lower().startswith(_PLACEHOLDER_SCHEMES):
+        source = next((attributes[name] or "" for name in _LAZY_SOURCE_ATTRIBUTES if attributes.get(name)), "")
+    url = _https_image(source)
+    # A relative source resolved against the page keeps its raw characters (a quote, a space):
+    # the story's image URL goes into attributes, so it leaves here inert.
+    return inert_url(url) if url is not None else None
+
+
 class _ImageFinder(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "img":
-            return
-        attributes = dict(attrs)
-        if attributes.get("width") == "1" and attributes.get("height") == "1":
-            return  # a tracking pixel, not an illustration
-        source = (attributes.get("src") or "").strip()
-        if not source or source.lower().startswith(_PLACEHOLDER_SCHEMES):
-            source = next((attributes[name] or "" for name in _LAZY_SOURCE_ATTRIBUTES if attributes.get(name)), "")
-        url = _https_image(source)
-        if url is not None:
-            # A relative source resolved against the page keeps its raw characters (a quote, a
-            # space): the story's image URL goes into attributes, so it leaves here inert.
-            raise _FoundImage(inert_url(url))
+        if tag == "img" and (url := _image_source(attrs)) is not None:
+            raise _FoundImage(url)
 
 
 def first_image(html: str) -> str | None:
@@ -363,6 +377,54 @@ def first_image(html: str) -> str | None:
     except _FoundImage as found:
         return found.url
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a reader gets from a body: its text (`html_to_text`) and its lead image (`first_image`)."""
+
+    text: str
+    image: str | None
+
+
+# html5ever's serialisation, which nh3 returns: lower-case names, every attribute value in double
+# quotes with `"` and `&` escaped, every `<` in text escaped as `&lt;`, comments gone (HTML
+# Standard, "Serializing HTML fragments"). A token is a tag in that form or a run of text.
+_SANITIZED_TOKEN = re.compile(r'<(/?)([a-z][a-z0-9]*)((?:\s+[^\s"\'=<>/]+(?:="[^"]*")?)*)\s*(/?)>|[^<]+')
+_SANITIZED_ATTRIBUTE = re.compile(r'([^\s"\'=<>/]+)(?:="([^"]*)")?')
+
+
+def _attributes(source: str) -> list[tuple[str, str | None]]:
+    """Attributes as `html.parser` gives them: a value unescaped, None for a bare name."""
+    attrs: list[tuple[str, str | None]] = []
+    for attribute in _SANITIZED_ATTRIBUTE.finditer(source):
+        value = attribute.group(2)
+        attrs.append((attribute.group(1), html_module.unescape(value) if value and "&" in value else value))
+    return attrs
+
+
+def read_sanitized(html: str) -> Reading:
+    """The text and the first image of `sanitize_html`'s output, in one pass (module rules)."""
+    if not html:
+        return Reading("", None)
+    extractor = _TextExtractor()
+    match = _SANITIZED_TOKEN.match
+    position, length = 0, len(html)
+    while position < length:
+        token = match(html, position)
+        if token is None:  # not html5ever's form: `html.parser` reads it as before
+            return Reading(html_to_text(html), first_image(html))
+        position = token.end()
+        name = token.group(2)
+        if name is None:
+            text = token.group()
+            extractor.handle_data(html_module.unescape(text) if "&" in text else text)
+        elif token.group(1):
+            extractor.handle_endtag(name)
+        else:
+            attrs = _attributes(token.group(3)) if token.group(3) else []
+            (extractor.handle_startendtag if token.group(4) else extractor.handle_starttag)(name, attrs)
+    return Reading(extractor.finish(), extractor.image)
 
 
 # -- plain-text fields ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 
 from newsroom.core.codec import MessageError, article_to_doc
 from newsroom.core.config import DEFAULT_ENTRY_LIMITS, EntryLimits
-from newsroom.core.html import first_image, html_to_text, inert_url, plain_text, sanitize_html
+from newsroom.core.html import Reading, inert_url, plain_text, read_sanitized, sanitize_html
 from newsroom.core.models import (
     Article,
     Category,
@@ -161,18 +161,19 @@ def text_fields_as_text(entry: RawEntry) -> RawEntry:
     )
 
 
-def _capped_body(html: str, limit: int) -> tuple[str, str, bool]:
-    """The body and its text, together at most `limit` bytes: the story item stores both, and
-    must stay under DynamoDB's 400 KB. The HTML is cut in proportion until the pair fits."""
+def _capped_body(html: str, limit: int) -> tuple[str, Reading, bool]:
+    """The body and what a reader gets from it (text, lead image), together at most `limit`
+    bytes: the story item stores both, and must stay under DynamoDB's 400 KB. The HTML is cut in
+    proportion until the pair fits."""
     body, truncated = _cap_body(html, limit)
-    text = html_to_text(body)
+    reading = read_sanitized(body)
     for _ in range(4):  # the text shrinks with the HTML; a cut or two settles it
-        html_bytes, text_bytes = len(body.encode()), len(text.encode())
+        html_bytes, text_bytes = len(body.encode()), len(reading.text.encode())
         if html_bytes + text_bytes <= limit:
             break
         body, _ = _cap_body(body, max(1, limit * html_bytes // (html_bytes + text_bytes) - 64))
-        text, truncated = html_to_text(body), True
-    return body, text, truncated
+        reading, truncated = read_sanitized(body), True
+    return body, reading, truncated
 
 
 def _cut_text(text: str, limit: int) -> str:
@@ -258,7 +259,8 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
             original_name=strip_bidi_controls(attribution.original_name) if attribution.original_name else None,
             original_domain=strip_bidi_controls(attribution.original_domain),
         )
-    body_html, text, truncated = _capped_body(sanitize_html(raw_html, base_url=entry.link), ctx.max_body_bytes)
+    body_html, reading, truncated = _capped_body(sanitize_html(raw_html, base_url=entry.link), ctx.max_body_bytes)
+    text = reading.text
     # Google News appends " - <publisher>" to headlines it declares a <source> for.
     title = strip_source_suffix(" ".join(entry.title.split()), entry.declared_source_name)
     # The fallback comes from the body's text, which may read like markup ("<script>" in an article
@@ -280,7 +282,7 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
         source_domain=site_domain(entry.link) if is_http_url(entry.link) else "",
     )
     image_url = entry.image_url if entry.image_url and entry.image_url.startswith("https://") else None
-    image_url = image_url or first_image(body_html)
+    image_url = image_url or reading.image
     image = (
         Image(url=image_url, alt=title, caption=None, is_default=False) if image_url else default_image(category, ctx)
     )

@@ -140,6 +140,34 @@ def _map_text(html: str, offset: int) -> _TextMap:
     )
 
 
+# The same text as `_map_text(...).text`, without the map: markup is replaced in C and only tags
+# and entities reach Python. Most tails hold a trigger word ("source" in a figure caption) and
+# no marker, so the map is built only once a pattern has matched this text.
+_MARKUP = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<[A-Za-z/!?][^>]*>?"
+    r"|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?",
+    re.DOTALL,
+)
+
+
+def _markup_text(token: re.Match[str]) -> str:
+    value = token.group()
+    if value[0] == "&":
+        return html_module.unescape(value)
+    if value[1] in "!?":
+        return ""
+    tag = _TAG.match(value)
+    if tag is None:
+        return value
+    name = tag.group(2).lower()
+    return "\n" if name != "a" and name in BLOCK_TAGS else ""
+
+
+def _visible_text(html: str, offset: int) -> str:
+    return _MARKUP.sub(_markup_text, html[offset:])
+
+
 # --- cutting the marker out of the HTML -------------------------------------------------------
 
 _TAG_IN_SPAN = re.compile(r"<\s*(/)?\s*([A-Za-z][A-Za-z0-9]*)[^>]*?(/)?\s*>")
@@ -228,11 +256,14 @@ def footers(
     lowered_tail = content_html[tail_start:].lower()
     if not any(word in lowered_tail for word in triggers):
         return
-    mapped = _map_text(content_html, tail_start)
+    text = _visible_text(content_html, tail_start)
+    mapped: _TextMap | None = None
     for pattern, marker in patterns:
-        match = pattern.search(mapped.text)
+        match = pattern.search(text)
         if match is None:
             continue
+        if mapped is None:
+            mapped = _map_text(content_html, tail_start)
         # The last place a marker can start wins: a title may itself start like a marker.
         while (later := pattern.search(mapped.text, match.start("marker") + 1)) is not None:
             match = later

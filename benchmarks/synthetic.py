@@ -1,33 +1,22 @@
-"""Backfill throughput: the whole processing step on synthetic feeds, one core, no I/O.
+"""The synthetic feeds `make bench` processes: frozen here, so every run reads the same bytes.
 
 Feeds of 50 items with about 3 KB of article HTML each (paragraphs, links with tracking
-parameters, an image, a list, a quote; one item in five ends with a syndication footer) go
-through exactly what a backfill does per entry (`devtools.backfill.process_document`): parse the
-document, then for each entry canonicalize, detect attribution markers, sanitize, extract text,
-classify, fingerprint. Printed beside it, on the same documents in the same run: feedparser's
-default `parse()` alone, which the step must beat twice over (and reach 3,000 articles/s).
+parameters, an image, a list, a quote; one item in five ends with a syndication footer), from a
+seeded generator: changing anything below changes every figure measured on them.
 """
 
 from __future__ import annotations
 
-import gc
 import random
-import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
 
-import feedparser
-
-from devtools.backfill import process_document
 from newsroom.core.models import Source, SourceRole
-from newsroom.fetch.feeds import parse_feed
-from newsroom.process.build import ProcessingContext, build_article
-from newsroom.process.fingerprint import fingerprint
+from newsroom.process.build import ProcessingContext
 
 ITEMS_PER_FEED = 50
 FEEDS = 12
-ROUNDS = 3
 WORDS = (  # noqa: SIM905 - a paragraph of words reads better than a 90-item list
     "bitcoin ether solana market traders exchange regulators approval token fund price rally launch "
     "network wallet stablecoin lending protocol custody bank charter report analysts quarter billion "
@@ -46,9 +35,9 @@ def _sentence(rng: random.Random) -> str:
     return " ".join(words).capitalize() + "."
 
 
-def _article_html(rng: random.Random, n: int, title: str) -> str:
+def _article_html(rng: random.Random, n: int, title: str, chars: int = 2_700) -> str:
     parts: list[str] = []
-    while sum(len(p) for p in parts) < 2_700:
+    while sum(len(p) for p in parts) < chars:
         kind = rng.random()
         if kind < 0.1:
             parts.append(
@@ -68,14 +57,14 @@ def _article_html(rng: random.Random, n: int, title: str) -> str:
     return "\n".join(parts)
 
 
-def synthetic_feed(seed: int) -> bytes:
+def synthetic_feed(seed: int, count: int = ITEMS_PER_FEED, article_chars: int = 2_700) -> bytes:
     rng = random.Random(seed)  # noqa: S311 - seeded, reproducible data, not security
     start = datetime(2026, 5, 1, tzinfo=UTC)
     items = []
-    for i in range(ITEMS_PER_FEED):
+    for i in range(count):
         n = seed * 1000 + i
         title = " ".join(rng.choice(WORDS) for _ in range(8)).title()
-        body = _article_html(rng, n, title)
+        body = _article_html(rng, n, title, article_chars)
         items.append(
             f"<item><title>{escape(title)}</title>"
             f"<link>https://site{seed}.example/news/{n}?utm_source=rss&amp;utm_campaign=feed</link>"
@@ -96,7 +85,7 @@ def synthetic_feed(seed: int) -> bytes:
     ).encode()
 
 
-def _context(seeds: range) -> ProcessingContext:
+def context(seeds: range) -> ProcessingContext:
     sources = (
         *(
             Source(
@@ -118,51 +107,3 @@ def _context(seeds: range) -> ProcessingContext:
         max_body_bytes=180_000,
         now=datetime(2026, 6, 1, tzinfo=UTC),
     )
-
-
-def _best(work: list[tuple[str, bytes]], step: object) -> float:
-    """Best of ROUNDS passes over every document (the least disturbed by other processes)."""
-    timings = []
-    for _ in range(ROUNDS):
-        gc.collect()
-        started = time.perf_counter()
-        for source_id, body in work:
-            step(source_id, body)  # type: ignore[operator]
-        timings.append(time.perf_counter() - started)
-    return min(timings)
-
-
-def main() -> None:
-    seeds = range(1, FEEDS + 1)
-    work = [(f"site{s}", synthetic_feed(s)) for s in seeds]
-    ctx = _context(seeds)
-    articles = FEEDS * ITEMS_PER_FEED
-    size = sum(len(body) for _, body in work) / articles
-    print(f"{FEEDS} synthetic feeds × {ITEMS_PER_FEED} items, {size / 1024:.1f} KB of feed per item; best of {ROUNDS}")
-
-    # Warm-up: caches (word hashes, regexes) as a running backfill has them.
-    for source_id, body in work:
-        process_document(body, source_id=source_id, ctx=ctx)
-
-    default = _best(work, lambda sid, body: feedparser.parse(body))
-    ours_parse = _best(
-        work, lambda sid, body: parse_feed(body, source_id=sid, base_url="https://x/", fetched_at=ctx.now)
-    )
-    entries = {
-        sid: parse_feed(body, source_id=sid, base_url="https://x/", fetched_at=ctx.now).entries for sid, body in work
-    }
-    build = _best(work, lambda sid, body: [build_article(e, ctx) for e in entries[sid]])
-    texts = {sid: [build_article(e, ctx).content_text for e in entries[sid]] for sid, _ in work}
-    prints = _best(work, lambda sid, body: [fingerprint(t) for t in texts[sid]])
-    whole = _best(work, lambda sid, body: process_document(body, source_id=sid, ctx=ctx))
-
-    print(f"{'step':<52}{'articles/s':>12}{'µs/article':>12}")
-    for label, seconds in (
-        ("feedparser.parse() with its defaults (reference)", default),
-        ("parse_feed (feeds.py: feedparser, sanitize/resolve off)", ours_parse),
-        ("build_article (markers, sanitize, text, classify)", build),
-        ("fingerprint", prints),
-        ("WHOLE STEP: devtools.backfill.process_document", whole),
-    ):
-        print(f"{label:<52}{articles / seconds:>12,.0f}{seconds / articles * 1e6:>12.0f}")
-    print(f"whole step vs feedparser defaults: {default / whole:.2f}×  (target ≥ 2×, and ≥ 3,000 articles/s)")
