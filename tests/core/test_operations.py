@@ -224,6 +224,15 @@ def test_make_cost_measures_a_run_and_prints_every_scale(tmp_path: Path) -> None
     # More sources cost more: the model scales with what was measured.
     assert figures["10000:as built, REST API direct"]["total"] > figures["100:as built, REST API direct"]["total"]
     assert "poll answered 304" in result.stdout and "entry processed, new" in result.stdout
+    # Polls are priced by each feed's rhythm (issue 18), not every source at 5 minutes.
+    assert "polls a source a day (the default interval alone" in result.stdout
+    # Both capacity modes, priced at every scale, with the cheapest named.
+    for sources in (100, 1000, 10000):
+        capacity = figures[f"{sources}:capacity"]
+        assert capacity["on demand"] > 0 and capacity["provisioned, burst credit"] > 0
+        assert capacity["peak_rcu"] >= capacity["credit_rcu"] >= 5
+    assert figures["1000:capacity"]["provisioned, burst credit after free tier"] < figures["1000:capacity"]["on demand"]
+    assert "cheapest" in result.stdout
 
 
 def _s3_statements(function: str) -> list[dict[str, Any]]:
