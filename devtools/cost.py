@@ -503,24 +503,30 @@ def model(
             a.feed_requests * PRICES["cloudfront_https_request"]
             + origin * a.feed_requests * (PRICES["apigw_rest_request"])
         )
+        capacity_rows.append(_capacity(sources, pipeline + api_lambda.scaled(origin), dispatcher, a, results))
+        provisioned = results[f"{sources}:capacity"]
         for design, base, api_unit, api_fee, cdn in (
             ("as built, REST API direct", pipeline, api_lambda, api_rest, 0.0),
             ("as built + CloudFront", pipeline, api_lambda.scaled(origin), api_cdn, a.feed_requests),
+            ("+ CDN, provisioned table", pipeline, api_lambda.scaled(origin), api_cdn, a.feed_requests),
             ("+ gzip story doc + CDN", small, api_lambda.scaled(origin), api_cdn, a.feed_requests),
         ):
             total_unit = base + api_unit
             cost = dollars(total_unit)
             cost["API"] = api_fee
             cost["CW"] = fixed
-            total = sum(cost.values())
             free = free_tier_total(total_unit, cost, custom_metrics, alarms, cdn)
+            if design == "+ CDN, provisioned table":
+                # Sized with burst credit (devtools.capacity); its auto scaling alarms included.
+                free += provisioned["provisioned, burst credit after free tier"] - cost["DynamoDB"]
+                cost["DynamoDB"] = provisioned["provisioned, burst credit"]
+            total = sum(cost.values())
             results[f"{sources}:{design}"] = {**cost, "total": total, "total_after_free_tier": free}
             print(
                 f"{sources:>8} {design:<30}{cost['Lambda']:>9.2f}{cost['DynamoDB']:>9.2f}{cost['SQS']:>8.2f}"
                 f"{cost['Logs']:>7.2f}{cost['API']:>8.2f}{cost['CW']:>6.2f}{total:>9.2f}{free:>10.2f}",
                 file=out,
             )
-        capacity_rows.append(_capacity(sources, pipeline + api_lambda.scaled(origin), dispatcher, a, results))
         if sources == 1_000:
             results["1000:breakdown"] = _breakdown(
                 {
@@ -641,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
     results = model(counts, facts, assumptions, sys.stdout)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, sort_keys=True))
-    for design in ("as built, REST API direct", "as built + CloudFront"):
+    for design in ("as built, REST API direct", "as built + CloudFront", "+ CDN, provisioned table"):
         total = results.get(f"1000:{design}", {}).get("total", math.inf)
         free = results.get(f"1000:{design}", {}).get("total_after_free_tier", math.inf)
         print(
