@@ -334,18 +334,25 @@ class PollMix:
     health_writes_per_day: float  # an unchanged poll writes once `last_success` is an hour old
     default_polls_per_day: float  # every source at the default interval, for comparison
     description: str
+    table: str = ""  # the freshness simulation's table, as `python -m devtools.freshness` prints it
 
 
 def poll_mix() -> PollMix:
     """The corpus's mix of feed classes polled by the rhythm (`devtools.freshness`)."""
-    from devtools.freshness import compare, corpus_times
+    import io
+
+    from devtools.freshness import compare, corpus_times, report
     from newsroom.sources.schedule import PollBounds
 
     fresh = compare(corpus_times(), PollBounds())
+    table = io.StringIO()
+    report(fresh, table)
     feeds = sum(c.feeds for c in fresh.classes)
     health = sum(min(c.polls_per_day_rhythm, 24.0) * c.feeds for c in fresh.classes) / feeds
     parts = ", ".join(f"{c.feeds} {c.klass} ({c.polls_per_day_rhythm:.0f} polls/day)" for c in fresh.classes)
-    return PollMix(fresh.polls_per_source_day(), health, fresh.polls_per_source_day(rhythm=False), parts)
+    return PollMix(
+        fresh.polls_per_source_day(), health, fresh.polls_per_source_day(rhythm=False), parts, table.getvalue()
+    )
 
 
 def model(
@@ -426,9 +433,11 @@ def model(
     print(
         f"\nPolls: each feed's rhythm, {mix.polls_per_day:.1f} polls a source a day (the default interval alone: "
         f"{mix.default_polls_per_day:.1f}; every 5 minutes: 288) in the corpus's mix of {mix.description}, "
-        "simulated on its publication times (python -m devtools.freshness).",
+        "simulated on its publication times (python -m devtools.freshness):",
         file=out,
     )
+    for line in mix.table.splitlines():
+        print(f"  {line}", file=out)
     print(
         f"Assumed: {a.new_entries_per_source_day:g} new entries per source a day, each found by its own poll; "
         f"{a.share_ignoring_validators:.0%} of sources ignore validators (200 with the same body) and "

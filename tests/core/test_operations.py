@@ -261,6 +261,7 @@ def test_make_cost_measures_a_run_and_prints_every_scale(tmp_path: Path) -> None
     assert "poll answered 304" in result.stdout and "entry processed, new" in result.stdout
     # Polls are priced by each feed's rhythm (issue 18), not every source at 5 minutes.
     assert "polls a source a day (the default interval alone" in result.stdout
+    assert "p95 rhythm" in result.stdout and "busy wire" in result.stdout  # the freshness table
     # Both capacity modes, priced at every scale, with the cheapest named.
     for sources in (100, 1000, 10000):
         capacity = figures[f"{sources}:capacity"]
