@@ -13,9 +13,13 @@ goes through every billed path once, counted by `devtools.counting`:
   prices           one price refresh
   api-feeds        the three feed formats, served by the API function
 
-Per-unit figures (per poll, per entry, per request) are then scaled to N sources polled every
-5 minutes (8,640 rounds a month) and 1 M feed requests a month, for the design as built and for
-the changes that would bring it under budget. What is measured and what is assumed is printed.
+Per-unit figures (per poll, per entry, per request) are then scaled to N sources polled as the
+schedule polls them (each feed's rhythm, `sources.schedule.polling_interval`: the polls a day of
+each class of feed simulated on the corpus by `devtools.freshness`, in the corpus's mix) and 1 M
+feed requests a month, for the design as built and for the changes that would bring it under
+budget; the dispatcher still ticks every 5 minutes (8,640 ticks a month). The table is priced on
+demand and provisioned (`devtools.capacity`, sized to each tick's burst). What is measured and
+what is assumed is printed.
 Prices are us-east-1 on-demand list prices (see PRICES); no free tier is subtracted except where
 a line says so.
 """
@@ -58,7 +62,7 @@ PRICES = {
     "alarm_metric": 0.10,  # per standard-resolution alarm metric a month
     "xray_trace": 5.00 / 1e6,  # traces recorded
 }
-ROUNDS_PER_MONTH = 30 * 24 * 12  # every 5 minutes
+ROUNDS_PER_MONTH = 30 * 24 * 12  # dispatcher ticks: every 5 minutes
 SECONDS_PER_MONTH = 30 * 24 * 3600
 LAMBDA_PLATFORM_LOG_BYTES = 350  # START, END and REPORT lines per invocation
 FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, a proportional share below
@@ -80,6 +84,9 @@ class Assumptions:
     sources_per_fetch_invocation: int = 10  # the fan-out worker's SQS batch of sources
     feed_requests: float = 1_000_000
     cloudfront_hit_ratio: float = 0.95  # feeds cached 60 s at the edge
+    # A tick's polls, their state writes and the stories they bring reach the table within this
+    # many seconds (the fan-out drains a tick in well under a minute, see the README).
+    tick_work_seconds: float = 60.0
 
 
 # -- the measured run ----------------------------------------------------------------------------------
@@ -264,11 +271,13 @@ def function_memory() -> dict[str, int]:
 
 
 def alarm_metrics() -> int:
+    """Alarm metrics of a stack deployed with the defaults (DetailedMetrics=false: the alarms
+    under the `DetailedAlarms` condition do not exist)."""
     from devtools.artifact import load_template
 
     total = 0
     for resource in load_template(ROOT / "template.yaml")["Resources"].values():
-        if resource.get("Type") == "AWS::CloudWatch::Alarm":
+        if resource.get("Type") == "AWS::CloudWatch::Alarm" and resource.get("Condition") != "DetailedAlarms":
             props = resource["Properties"]
             total += sum(1 for m in props.get("Metrics", []) if "MetricStat" in m) or 1
     return total
@@ -344,8 +353,42 @@ def dollars(u: Unit) -> dict[str, float]:
     }
 
 
-def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) -> dict[str, dict[str, float]]:
+@dataclass(frozen=True)
+class PollMix:
+    """Polls a day of one source, and hourly-or-rarer health writes a day, in a mix of classes."""
+
+    polls_per_day: float
+    health_writes_per_day: float  # an unchanged poll writes once `last_success` is an hour old
+    default_polls_per_day: float  # every source at the default interval, for comparison
+    description: str
+    table: str = ""  # the freshness simulation's table, as `python -m devtools.freshness` prints it
+
+
+def poll_mix() -> PollMix:
+    """The corpus's mix of feed classes polled by the rhythm (`devtools.freshness`)."""
+    import io
+
+    from devtools.freshness import compare, corpus_times, report
+    from newsroom.sources.schedule import PollBounds
+
+    fresh = compare(corpus_times(), PollBounds())
+    table = io.StringIO()
+    report(fresh, table)
+    feeds = sum(c.feeds for c in fresh.classes)
+    health = sum(min(c.polls_per_day_rhythm, 24.0) * c.feeds for c in fresh.classes) / feeds
+    parts = ", ".join(f"{c.feeds} {c.klass} ({c.polls_per_day_rhythm:.0f} polls/day)" for c in fresh.classes)
+    return PollMix(
+        fresh.polls_per_source_day(), health, fresh.polls_per_source_day(rhythm=False), parts, table.getvalue()
+    )
+
+
+def model(
+    counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO, mix: PollMix | None = None
+) -> dict[str, dict[str, float]]:
+    from devtools.capacity import ALARMS_PER_DIMENSION
     from devtools.counting import read_units, write_units
+
+    mix = mix or poll_mix()
 
     memory = function_memory()
     fetch_mb = memory.get("FetchFeedsFunction", 512)
@@ -415,10 +458,18 @@ def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) ->
     fixed = custom_metrics * PRICES["custom_metric"] + alarms * PRICES["alarm_metric"]
     results: dict[str, dict[str, float]] = {}
     print(
-        f"\nAssumed: {a.new_entries_per_source_day:g} new entries per source a day, each found by its own poll; "
+        f"\nPolls: each feed's rhythm, {mix.polls_per_day:.1f} polls a source a day (the default interval alone: "
+        f"{mix.default_polls_per_day:.1f}; every 5 minutes: 288) in the corpus's mix of {mix.description}, "
+        "simulated on its publication times (python -m devtools.freshness):",
+        file=out,
+    )
+    for line in mix.table.splitlines():
+        print(f"  {line}", file=out)
+    print(
+        f"Assumed: {a.new_entries_per_source_day:g} new entries per source a day, each found by its own poll; "
         f"{a.share_ignoring_validators:.0%} of sources ignore validators (200 with the same body) and "
         f"{a.share_changing_document:.0%} change their document on every poll without a new entry (a "
-        f"timestamp in the feed); every healthy source's state written once an hour (last_success); no "
+        f"timestamp in the feed); a healthy source's state written once an hour at most (last_success); no "
         f"failing sources; {a.feed_latency_s * 1000:.0f} ms per feed request at concurrency "
         f"{a.fetch_concurrency}; {a.sources_per_fetch_invocation} sources per fetch invocation; the dispatcher "
         f"(not in the measured run) reads the registry (~{a.registry_bytes_per_source} B a source) and every "
@@ -437,15 +488,16 @@ def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) ->
         f"{'total':>9}{'free tier':>10}"
     )
     print(header, file=out)
+    capacity_rows: list[str] = []
     for sources in (100, 1_000, 10_000):
-        polls = sources * ROUNDS_PER_MONTH
+        polls = sources * mix.polls_per_day * 30
         new_entries = sources * a.new_entries_per_source_day * 30
         polls_new = min(polls, new_entries)
         rest = polls - polls_new
         polls_changed = a.share_changing_document * rest
         polls_same = a.share_ignoring_validators * rest
         polls_304 = rest - polls_changed - polls_same
-        health_writes = sources * 30 * 24
+        health_writes = sources * 30 * mix.health_writes_per_day
         # The fan-out: the dispatcher per tick (registry Query, one state read a source, the
         # clock item: 1 RRU + 1 WRU, one SendMessageBatch per 10 due sources), the fetch queue's
         # receives and deletes (one each per batch), and the pollers' empty receives.
@@ -487,17 +539,24 @@ def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) ->
             a.feed_requests * PRICES["cloudfront_https_request"]
             + origin * a.feed_requests * (PRICES["apigw_rest_request"])
         )
+        capacity_rows.append(_capacity(sources, pipeline + api_lambda.scaled(origin), dispatcher, a, results))
+        provisioned = results[f"{sources}:capacity"]
         for design, base, api_unit, api_fee, cdn in (
             ("as built, REST API direct", pipeline, api_lambda, api_rest, 0.0),
             ("as built + CloudFront", pipeline, api_lambda.scaled(origin), api_cdn, a.feed_requests),
+            ("+ CDN, provisioned table", pipeline, api_lambda.scaled(origin), api_cdn, a.feed_requests),
             ("+ gzip story doc + CDN", small, api_lambda.scaled(origin), api_cdn, a.feed_requests),
         ):
             total_unit = base + api_unit
             cost = dollars(total_unit)
             cost["API"] = api_fee
             cost["CW"] = fixed
-            total = sum(cost.values())
             free = free_tier_total(total_unit, cost, custom_metrics, alarms, cdn)
+            if design == "+ CDN, provisioned table":
+                # Sized with burst credit (devtools.capacity); its auto scaling alarms included.
+                free += provisioned["provisioned, burst credit after free tier"] - cost["DynamoDB"]
+                cost["DynamoDB"] = provisioned["provisioned, burst credit"]
+            total = sum(cost.values())
             results[f"{sources}:{design}"] = {**cost, "total": total, "total_after_free_tier": free}
             print(
                 f"{sources:>8} {design:<30}{cost['Lambda']:>9.2f}{cost['DynamoDB']:>9.2f}{cost['SQS']:>8.2f}"
@@ -517,6 +576,20 @@ def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) ->
                     "prices": price_run.scaled(ROUNDS_PER_MONTH),
                 }
             )
+    print(
+        "\nThe table's capacity mode (DynamoDB throughput only, as built + CloudFront; devtools/capacity.py). "
+        f"A tick's state reads in {a.dispatch_seconds:g} s, its other reads and writes in {a.tick_work_seconds:g} s; "
+        f"provisioned adds {2 * ALARMS_PER_DIMENSION} auto scaling alarms "
+        f"(${2 * ALARMS_PER_DIMENSION * PRICES['alarm_metric']:.2f}); the always-free tier covers 25 RCU + 25 WCU:",
+        file=out,
+    )
+    print(
+        f"  {'sources':>8}{'on demand':>11}{'peak RCU/WCU':>14}{'$':>8}{'free tier':>11}"
+        f"{'burst-credit RCU/WCU':>22}{'$':>8}{'free tier':>11}  cheapest",
+        file=out,
+    )
+    for row in capacity_rows:
+        print(row, file=out)
     print("\nWhere the 1,000-source pipeline's money goes (before API, CloudWatch fixed costs):", file=out)
     for label, amount in sorted(results["1000:breakdown"].items(), key=lambda kv: -kv[1]):
         print(f"  {label:<50}${amount:>7.2f}", file=out)
@@ -529,6 +602,47 @@ def model(counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO) ->
         file=out,
     )
     return results
+
+
+def _capacity(sources: int, total: Unit, dispatcher: Unit, a: Assumptions, results: dict[str, dict[str, float]]) -> str:
+    """On demand against provisioned for one scale; records the figures in `results`."""
+    from devtools.capacity import ALARMS_PER_DIMENSION, TickLoad, size_for_peak, size_with_burst_credit
+
+    dispatch_reads = dispatcher.read_units / ROUNDS_PER_MONTH
+    tick = TickLoad(
+        dispatch_read_units=dispatch_reads,
+        dispatch_seconds=a.dispatch_seconds,
+        read_units=total.read_units / ROUNDS_PER_MONTH - dispatch_reads,
+        write_units=total.write_units / ROUNDS_PER_MONTH,
+        work_seconds=a.tick_work_seconds,
+    )
+    on_demand = total.read_units * PRICES["dynamodb_read_unit"] + total.write_units * PRICES["dynamodb_write_unit"]
+    alarms = 2 * ALARMS_PER_DIMENSION * PRICES["alarm_metric"]
+    peak, credit = size_for_peak(tick), size_with_burst_credit(tick)
+    options = {
+        "on demand": on_demand,
+        "provisioned, peak": peak.monthly() + alarms,
+        "provisioned, burst credit": credit.monthly() + alarms,
+    }
+    free = {
+        "on demand": on_demand,
+        "provisioned, peak": peak.monthly(free_tier=True) + alarms,
+        "provisioned, burst credit": credit.monthly(free_tier=True) + alarms,
+    }
+    results[f"{sources}:capacity"] = {
+        **{k: round(v, 4) for k, v in options.items()},
+        **{f"{k} after free tier": round(v, 4) for k, v in free.items()},
+        "peak_rcu": peak.rcu,
+        "peak_wcu": peak.wcu,
+        "credit_rcu": credit.rcu,
+        "credit_wcu": credit.wcu,
+    }
+    cheapest = min(free, key=free.__getitem__)
+    return (
+        f"  {sources:>8}{on_demand:>11.2f}{f'{peak.rcu}/{peak.wcu}':>14}{options['provisioned, peak']:>8.2f}"
+        f"{free['provisioned, peak']:>11.2f}{f'{credit.rcu}/{credit.wcu}':>22}"
+        f"{options['provisioned, burst credit']:>8.2f}{free['provisioned, burst credit']:>11.2f}  {cheapest}"
+    )
 
 
 def _breakdown(parts: dict[str, Unit]) -> dict[str, float]:
@@ -569,11 +683,11 @@ def main(argv: list[str] | None = None) -> int:
     results = model(counts, facts, assumptions, sys.stdout)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, sort_keys=True))
-    for design in ("as built, REST API direct", "as built + CloudFront"):
+    for design in ("as built, REST API direct", "as built + CloudFront", "+ CDN, provisioned table"):
         total = results.get(f"1000:{design}", {}).get("total", math.inf)
         free = results.get(f"1000:{design}", {}).get("total_after_free_tier", math.inf)
         print(
-            f"1,000 sources every 5 minutes + 1 M feed requests, {design}: ${total:.2f}/month "
+            f"1,000 sources on their rhythm + 1 M feed requests, {design}: ${total:.2f}/month "
             f"(${free:.2f} within the always-free tier; target $5)"
         )
     return 0

@@ -67,6 +67,36 @@ class LocalResources:
     entry_bucket: str = ""  # only when `create_resources` was given an S3 client
 
 
+def condition_holds(name: str, template: Path = TEMPLATE, parameters: dict[str, str] | None = None) -> bool:
+    """Whether the template's condition `name` holds for `parameters` (the template's defaults
+    otherwise). Only the forms this template uses: Fn::Equals of a Ref and a string, Fn::Not."""
+    loaded = load_template(template)
+    values = {key: str(p.get("Default", "")) for key, p in loaded.get("Parameters", {}).items()}
+    values.update(parameters or {})
+
+    def value(node: Any) -> str:
+        return values[node["Ref"]] if isinstance(node, dict) and "Ref" in node else str(node)
+
+    def holds(node: Any) -> bool:
+        if "Fn::Equals" in node:
+            left, right = node["Fn::Equals"]
+            return value(left) == value(right)
+        if "Fn::Not" in node:
+            return not holds(node["Fn::Not"][0])
+        raise ValueError(f"condition {name}: unsupported form {sorted(node)}")
+
+    return holds(loaded["Conditions"][name])
+
+
+def billing_mode(template: Path = TEMPLATE, parameters: dict[str, str] | None = None) -> str:
+    """`NewsTable`'s BillingMode for `parameters` (the local stack takes the defaults: on demand)."""
+    mode = resource_properties("NewsTable", template).get("BillingMode", "PAY_PER_REQUEST")
+    if isinstance(mode, dict) and "Fn::If" in mode:
+        condition, when_true, when_false = mode["Fn::If"]
+        return str(when_true if condition_holds(condition, template, parameters) else when_false)
+    return str(mode)
+
+
 def create_table(dynamodb: Any, table_name: str, *, template: Path = TEMPLATE) -> None:
     """The stack's table (`NewsTable`), on any DynamoDB client: boto3's (moto) or the in-memory one."""
     props = resource_properties("NewsTable", template)
@@ -74,7 +104,7 @@ def create_table(dynamodb: Any, table_name: str, *, template: Path = TEMPLATE) -
         "TableName": table_name,
         "AttributeDefinitions": props["AttributeDefinitions"],
         "KeySchema": props["KeySchema"],
-        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        "BillingMode": billing_mode(template),
     }
     if props.get("GlobalSecondaryIndexes"):
         params["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]

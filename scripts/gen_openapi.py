@@ -223,6 +223,15 @@ def _other_schemas() -> dict[str, Any]:
                     ),
                 },
                 "disabled_reason": NULLABLE_STRING,
+                "entries_per_week": {
+                    "type": ["number", "null"],
+                    "minimum": 0,
+                    "description": (
+                        "The feed's rhythm, read from its last parsed document: what sets its poll interval"
+                        " unless the source pins one (a quarter of the mean gap between entries, from the"
+                        " default interval up to 6 hours). null: not known yet (no dated entry)."
+                    ),
+                },
             }
         ),
         "Source": _object(

@@ -44,12 +44,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             )
     summary = service.summarize(reports)
     polled = summary["sources"]
-    # Core metrics (alarms use them): polled and failed give "share of sources failing",
-    # not-modified over polled is the 304 ratio.
+    # Core metrics (the alarm "share of sources failing" needs polled and failed); the per-outcome
+    # counts are log fields unless DetailedMetrics, so the always-on metrics fit the free tier.
     observability.count(metrics, "SourcesPolled", polled)
     observability.count(metrics, "SourcesFailed", summary["failed"])
-    observability.count(metrics, "SourcesNotModified", summary["not_modified"])
-    observability.count(metrics, "EntriesFetched", summary["entries"])
+    observability.count(metrics, "SourcesNotModified", summary["not_modified"], detailed=True)
+    observability.count(metrics, "EntriesFetched", summary["entries"], detailed=True)
     if polled:
         observability.count(
             metrics, "NotModifiedPercent", round(100 * summary["not_modified"] / polled, 1), detailed=True

@@ -32,7 +32,7 @@ def record_handler(record: SQSRecord) -> str:
         # Too large to store even after the input limits: every retry would fail the same way, so
         # the reason is kept (REJECT#<message id>, permanent) and the message is not retried.
         service.record_reject(record.message_id, record.body, exc, receive_count)
-        observability.count(metrics, "EntriesRejected", 1)
+        observability.count(metrics, "EntriesRejected", 1, detailed=True)
         logger.warning(
             "entry rejected permanently",
             extra={"message_id": record.message_id, "reason": exc.reason, "error": str(exc)[:500]},
@@ -42,7 +42,7 @@ def record_handler(record: SQSRecord) -> str:
         # SQS cannot carry the reason to the dead-letter queue: keep it under the message id,
         # then fail this record alone (it is reported in batchItemFailures and retried).
         service.record_reject(record.message_id, record.body, exc, receive_count)
-        observability.count(metrics, "EntriesRejected", 1)
+        observability.count(metrics, "EntriesRejected", 1, detailed=True)
         logger.warning(
             "entry rejected",
             extra={"message_id": record.message_id, "receive_count": receive_count, "error": str(exc)[:500]},

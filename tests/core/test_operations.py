@@ -68,6 +68,41 @@ def _alarms() -> dict[str, dict[str, Any]]:
     }
 
 
+# The alarms that exist only with DetailedMetrics=true, and the always-on alarm that catches what
+# each would have caught (issue 18: the always-on set fits the free tier's 10 alarm metrics).
+BACKED_UP = {
+    "FetchFeedsErrorsAlarm": ("FetchDeadLetterQueueAlarm", "SourcesFailingAlarm"),
+    "FetchFeedsThrottlesAlarm": ("FetchDeadLetterQueueAlarm",),
+    "FetchPricesErrorsAlarm": ("PricesStaleAlarm",),
+    "FetchPricesThrottlesAlarm": ("PricesStaleAlarm",),
+    "ProcessArticlesThrottlesAlarm": ("DeadLetterQueueAlarm", "NoArticleStoredAlarm"),
+    "DispatchSourcesThrottlesAlarm": ("NoArticleStoredAlarm",),
+}
+
+
+def _alarm_metrics(props: dict[str, Any]) -> int:
+    return sum(1 for m in props.get("Metrics", []) if "MetricStat" in m) or 1
+
+
+def test_the_always_on_alarms_fit_the_free_tier_and_every_detailed_one_is_backed_up() -> None:
+    resources = TEMPLATE["Resources"]
+    alarms = {n: r for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    detailed = {n for n, r in alarms.items() if r.get("Condition") == "DetailedAlarms"}
+    assert detailed == set(BACKED_UP)
+    always = {n: r for n, r in alarms.items() if n not in detailed}
+    assert not any("Condition" in r for r in always.values())
+    # CloudWatch's always-free tier: 10 alarm metrics (a metric-math alarm counts each metric).
+    assert sum(_alarm_metrics(r["Properties"]) for r in always.values()) <= 10
+    for name, backups in BACKED_UP.items():
+        assert all(b in always for b in backups), name
+    # The user-facing API and the dispatcher (nothing downstream notices it for hours) stay.
+    assert {"ApiErrorsAlarm", "ApiThrottlesAlarm", "DispatchSourcesErrorsAlarm", "ProcessArticlesErrorsAlarm"} <= set(
+        always
+    )
+    condition = TEMPLATE["Conditions"]["DetailedAlarms"]
+    assert condition == {"Fn::Equals": [{"Ref": "DetailedMetrics"}, "true"]}
+
+
 def test_the_alarms_the_issue_asks_for_exist_and_notify_the_topic() -> None:
     alarms = _alarms()
     assert alarms["DeadLetterQueueAlarm"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
@@ -78,7 +113,7 @@ def test_the_alarms_the_issue_asks_for_exist_and_notify_the_topic() -> None:
             for a in alarms.values()
             if a.get("Namespace") == "AWS/Lambda" and a["Dimensions"][0]["Value"] == {"Ref": function}
         }
-        assert watched == {"Errors", "Throttles"}, function
+        assert watched == {"Errors", "Throttles"}, function  # with DetailedMetrics=true
     assert alarms["NoArticleStoredAlarm"]["TreatMissingData"] == "breaching"
     assert alarms["PricesStaleAlarm"]["MetricName"] == "PriceAgeSeconds"
     assert "failed / polled" in alarms["SourcesFailingAlarm"]["Metrics"][2]["Expression"]
@@ -224,6 +259,16 @@ def test_make_cost_measures_a_run_and_prints_every_scale(tmp_path: Path) -> None
     # More sources cost more: the model scales with what was measured.
     assert figures["10000:as built, REST API direct"]["total"] > figures["100:as built, REST API direct"]["total"]
     assert "poll answered 304" in result.stdout and "entry processed, new" in result.stdout
+    # Polls are priced by each feed's rhythm (issue 18), not every source at 5 minutes.
+    assert "polls a source a day (the default interval alone" in result.stdout
+    assert "p95 rhythm" in result.stdout and "busy wire" in result.stdout  # the freshness table
+    # Both capacity modes, priced at every scale, with the cheapest named.
+    for sources in (100, 1000, 10000):
+        capacity = figures[f"{sources}:capacity"]
+        assert capacity["on demand"] > 0 and capacity["provisioned, burst credit"] > 0
+        assert capacity["peak_rcu"] >= capacity["credit_rcu"] >= 5
+    assert figures["1000:capacity"]["provisioned, burst credit after free tier"] < figures["1000:capacity"]["on demand"]
+    assert "cheapest" in result.stdout
 
 
 def _s3_statements(function: str) -> list[dict[str, Any]]:

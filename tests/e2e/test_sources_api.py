@@ -130,7 +130,12 @@ def test_next_poll_follows_the_dispatchers_grid(stack: Stack) -> None:
         poll_interval_s=900,
     )
     scheduled = SourceState(
-        "defiliban", last_success=base, last_status=200, next_poll=base + timedelta(seconds=300), poll_interval_s=900
+        "defiliban",
+        last_success=base,
+        last_status=200,
+        next_poll=base + timedelta(seconds=300),
+        poll_interval_s=900,
+        entries_per_week=70.0,
     )
     failing = SourceState(
         "cryptowire",
@@ -168,6 +173,9 @@ def test_next_poll_follows_the_dispatchers_grid(stack: Stack) -> None:
     assert found["blockledger"]["health"]["status"] == "ok"
 
     assert found["defiliban"]["health"]["next_poll"] == (base + timedelta(seconds=300)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The feed's rhythm (issue 18) is shown: why its interval is what it is; unknown before a parse.
+    assert found["defiliban"]["health"]["entries_per_week"] == 70.0
+    assert found["blockledger"]["health"]["entries_per_week"] is None
 
     wire = found["cryptowire"]["health"]
     assert before <= parse_iso(wire["next_poll"]) <= after

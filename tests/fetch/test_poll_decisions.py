@@ -147,6 +147,41 @@ def test_a_feed_hint_slows_polling_within_bounds() -> None:
     assert plan.state.next_poll == NOW + timedelta(hours=1) and plan.state.poll_interval_s == 3600
 
 
+def dated(guid: str, hours_ago: float) -> RawEntry:
+    return replace(entry(guid), published=NOW - timedelta(hours=hours_ago))
+
+
+def test_a_parsed_document_sets_the_rhythm_and_the_next_poll() -> None:
+    # Ten entries a day (70 a week): polled every 144 / 4 = 36 minutes, not the 15-minute default.
+    reading = Reading(
+        result=answer(), parsed=document(*(dated(str(i), 2.4 * (i + 1)) for i in range(20))), body_hash="x"
+    )
+    plan = decide(SOURCE, SourceState("pub"), reading, now=NOW, bounds=BOUNDS)
+    assert plan.state.entries_per_week == 70.0
+    assert plan.state.next_poll == NOW + timedelta(minutes=36) and plan.state.poll_interval_s == 36 * 60
+
+
+def test_a_304_keeps_the_rhythm_and_a_pinned_source_ignores_it() -> None:
+    quiet = SourceState("pub", entries_per_week=0.0)
+    plan = decide(SOURCE, quiet, Reading(result=answer(304)), now=NOW, bounds=BOUNDS)
+    assert plan.state.entries_per_week == 0.0 and plan.state.next_poll == NOW + timedelta(hours=6)
+    pinned = replace(SOURCE, interval_minutes=10)
+    plan = decide(pinned, quiet, read(dated("a", 24 * 30)), now=NOW, bounds=BOUNDS)
+    assert plan.state.entries_per_week == 0.0 and plan.state.next_poll == NOW + timedelta(minutes=10)
+
+
+def test_a_feed_hint_still_slows_a_rhythm_and_backoff_starts_from_the_configured_interval() -> None:
+    reading = Reading(
+        result=answer(headers={"cache-control": "max-age=3600"}), parsed=document(dated("a", 1)), body_hash="x"
+    )
+    busy = decide(SOURCE, SourceState("pub"), reading, now=NOW, bounds=BOUNDS)
+    assert busy.state.next_poll == NOW + timedelta(hours=1)
+    quiet = SourceState("pub", entries_per_week=0.0)
+    failed = decide(SOURCE, quiet, Reading(error=FeedParseError("not-a-feed", "html")), now=NOW, bounds=BOUNDS)
+    assert failed.state.next_poll is not None and failed.state.next_poll <= NOW + timedelta(minutes=15)
+    assert failed.state.entries_per_week == 0.0
+
+
 def test_a_permanent_redirect_becomes_the_feed_url() -> None:
     plan = decide(SOURCE, SourceState("pub"), read(entry("a"), moved="https://new.example/feed"), now=NOW)
     assert (plan.state.feed_url, plan.state.feed_url_for) == ("https://new.example/feed", SOURCE.feed_url)

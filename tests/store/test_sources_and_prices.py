@@ -40,7 +40,7 @@ def store() -> Iterator[DynamoStore]:
 
 
 def test_source_state_and_prices(store: DynamoStore) -> None:
-    state = SourceState("defiliban", etag='"x"', last_success=T0, consecutive_failures=0)
+    state = SourceState("defiliban", etag='"x"', last_success=T0, consecutive_failures=0, entries_per_week=42.5)
     store.put_source_state(state)
     assert store.get_source_states(["defiliban", "other"]) == {"defiliban": state}
     from newsroom.core.models import Price

@@ -107,6 +107,11 @@ class Settings:
     poll_min_minutes: int = 5
     poll_max_minutes: int = 24 * 60
     backoff_ceiling_minutes: int = 24 * 60
+    # The feed's rhythm (issue 18, `sources.schedule.rhythm_interval`): a source without its own
+    # interval is polled every (mean gap between its entries) / factor, from the default up to
+    # this many minutes. POLL_RHYTHM_MAX_MINUTES equal to the default turns the rhythm off.
+    poll_rhythm_factor: float = 4.0
+    poll_rhythm_max_minutes: int = 6 * 60
     fetch_queue_url: str = ""  # the dispatcher's queue of due sources (fan-out)
     fetch_batch_size: int = 10  # sources per SQS message batch handed to one worker
     fulltext_max_pages: int = 10  # article pages fetched per source per poll (`full` sources)
@@ -176,6 +181,8 @@ class Settings:
             poll_min_minutes=max(1, _int(e.get("POLL_MIN_MINUTES"), 5)),
             poll_max_minutes=max(1, _int(e.get("POLL_MAX_MINUTES"), 24 * 60)),
             backoff_ceiling_minutes=max(1, _int(e.get("BACKOFF_CEILING_MINUTES"), 24 * 60)),
+            poll_rhythm_factor=max(0.1, _float(e.get("POLL_RHYTHM_FACTOR"), 4.0)),
+            poll_rhythm_max_minutes=max(1, _int(e.get("POLL_RHYTHM_MAX_MINUTES"), 6 * 60)),
             fetch_queue_url=e.get("FETCH_QUEUE_URL", ""),
             fetch_batch_size=max(1, _int(e.get("FETCH_BATCH_SIZE"), 10)),
             fulltext_max_pages=max(0, _int(e.get("FULLTEXT_MAX_PAGES"), 10)),

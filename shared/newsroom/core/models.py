@@ -116,6 +116,9 @@ class SourceState:
     poll_interval_s: int | None = None
     body_hash: str | None = None
     seen: bytes = b""
+    # The feed's rhythm (`schedule.entries_per_week`) from the last parsed document: what sets the
+    # interval of a source that does not pin one. None: not known yet (no dated entry).
+    entries_per_week: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,11 +29,13 @@ from newsroom.sources.schedule import (
     PollBounds,
     after_failure,
     after_success,
+    entries_per_week,
     expires_zero,
     feed_hint,
     interval_for,
     is_due,
     parse_retry_after,
+    polling_interval,
     state_to_poll,
     with_grid,
 )
@@ -140,16 +142,22 @@ def outcome(
 
     The returned state carries the next poll time (`schedule`), the validators to send next
     time (dropped when the server says `Expires: 0`), a 301/308 target as the new feed URL
-    (302/307 change nothing), and `disabled` after 410 Gone.
+    (302/307 change nothing), and `disabled` after 410 Gone. A parsed document updates the
+    feed's rhythm (entries per week), which sets the interval unless the source pins one; a 304
+    keeps the rhythm last read. Backoff after a failure starts from the configured interval.
     """
-    interval = interval_for(source.interval_minutes, bounds)
     base = _base(source, state)
     if reading.error is not None:
+        interval = interval_for(source.interval_minutes, bounds)
         return _failed(source, base, reading.error, now=now, interval=interval, bounds=bounds, rng=rng)
     result = reading.result
     if result is None:
         raise ValueError("a reading holds an answer or an error")
     parsed = reading.parsed
+    rhythm = base.entries_per_week
+    if parsed is not None:
+        rhythm = entries_per_week((e.published for e in parsed.entries), now)
+    interval = polling_interval(source.interval_minutes, rhythm, bounds)
     keep_validators = not expires_zero(result.headers)
     moved = result.permanent_redirect_to
     new_state = replace(
@@ -167,6 +175,7 @@ def outcome(
         feed_url=moved if moved else base.feed_url,
         feed_url_for=source.feed_url if moved else base.feed_url_for,
         body_hash=reading.body_hash if reading.body_hash is not None else base.body_hash,
+        entries_per_week=rhythm,
     )
     if parsed is None:
         return new_state, [], SourceReport(source.id, "not-modified")

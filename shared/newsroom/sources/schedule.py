@@ -13,6 +13,9 @@ Rules (Miniflux's behaviour is the reference):
 - 429 and 503 honour `Retry-After` (delta-seconds or an HTTP date): the next poll is no earlier
   than the server asked, still capped by the ceiling so a hostile header cannot silence a source
   for a year.
+- A source that does not pin its interval follows its own rhythm (`rhythm_interval`, below):
+  the feed's entries per week set the interval, never shorter than the default, never longer
+  than `rhythm_max_interval`; the hints above still only slow it down.
 - 410 Gone disables the source; `is_due` never returns True for a disabled source, and a source
   disabled for the URL it still has is `gone` (editing the URL gives the new one a chance).
 - A healthy source's state is not written by an unchanged poll, so its stored `next_poll` goes
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -41,10 +44,18 @@ class PollBounds:
     min_interval: timedelta = timedelta(minutes=5)
     max_interval: timedelta = timedelta(hours=24)  # a feed's hint cannot push us beyond this
     backoff_ceiling: timedelta = timedelta(hours=24)  # longest wait after failures
+    # The feed's rhythm (`rhythm_interval`): the interval is the mean gap between its entries
+    # divided by `rhythm_factor`, within [default_interval, rhythm_max_interval].
+    rhythm_factor: float = 4.0
+    rhythm_max_interval: timedelta = timedelta(hours=6)
 
     def __post_init__(self) -> None:
         if not timedelta(0) < self.min_interval <= self.default_interval <= self.max_interval:
             raise ValueError("need 0 < min_interval <= default_interval <= max_interval")
+        if not self.default_interval <= self.rhythm_max_interval <= self.max_interval:
+            raise ValueError("need default_interval <= rhythm_max_interval <= max_interval")
+        if not self.rhythm_factor > 0:
+            raise ValueError("rhythm_factor must be positive")
         if self.backoff_ceiling < self.min_interval:
             raise ValueError("backoff_ceiling must be at least min_interval")
 
@@ -57,6 +68,56 @@ def interval_for(minutes: int | None, bounds: PollBounds) -> timedelta:
     if minutes is None or minutes <= 0:
         return bounds.default_interval
     return bounds.clamp(timedelta(minutes=minutes))
+
+
+# -- the feed's rhythm (issue 18) -----------------------------------------------------------------
+# Miniflux's entry-frequency scheduler is the reference (POLLING_SCHEDULER=entry_frequency,
+# https://miniflux.app/docs/configuration.html#scheduler-entry-frequency-factor): the next check
+# is 7 days / (entries in the last week × factor), within [min, max], and the longest wait when
+# nothing was published last week. Two departures, both for freshness: the floor is our default
+# interval, so no feed is polled more often than before and a busy wire (one entry an hour or
+# more, at factor 4) keeps exactly today's 15 minutes; and the rate is read from the feed's own
+# document (we keep no entry history per source), extrapolated when the document holds less than
+# a week, so a busy wire whose 20 items span five hours still counts as busy.
+
+RHYTHM_WINDOW = timedelta(days=7)
+# A document whose entries all appeared within a few minutes says little about a rate: at least
+# this much time is assumed observed, so a burst of 20 entries is not read as 40,000 a week.
+RHYTHM_MIN_OBSERVED = timedelta(hours=1)
+
+
+def entries_per_week(published: Iterable[datetime | None], now: datetime) -> float | None:
+    """How many entries a week the feed publishes, judged at `now` from its document's dates:
+    those of the last 7 days, over the time observed (a week, or back to the oldest entry when
+    the document holds less). None when no entry is dated (the rhythm is unknown); 0.0 when none
+    is from the last week. A future date counts as now. Rounded to 0.1 to keep the state small."""
+    moment = utc(now)
+    times = [min(utc(p), moment) for p in published if p is not None]
+    if not times:
+        return None
+    recent = sum(1 for t in times if moment - t <= RHYTHM_WINDOW)
+    observed = max(RHYTHM_MIN_OBSERVED, min(RHYTHM_WINDOW, moment - min(times)))
+    return round(recent * (RHYTHM_WINDOW / observed), 1)
+
+
+def rhythm_interval(per_week: float | None, bounds: PollBounds) -> timedelta:
+    """The interval a feed publishing `per_week` entries a week earns: a `rhythm_factor`-th of
+    its mean gap between entries, within [default_interval, rhythm_max_interval]; the default
+    when the rhythm is unknown, the longest when the feed published nothing last week."""
+    if per_week is None:
+        return bounds.default_interval
+    if per_week <= 0:
+        return bounds.rhythm_max_interval
+    gap = RHYTHM_WINDOW / (per_week * bounds.rhythm_factor)
+    return max(bounds.default_interval, min(gap, bounds.rhythm_max_interval))
+
+
+def polling_interval(minutes: int | None, per_week: float | None, bounds: PollBounds) -> timedelta:
+    """The interval a successful poll schedules from, before the feed's hints: the source's pinned
+    interval when it sets one (`interval_for`), otherwise its rhythm."""
+    if minutes is not None and minutes > 0:
+        return interval_for(minutes, bounds)
+    return rhythm_interval(per_week, bounds)
 
 
 # Longer than any backoff ceiling (about three years): what a far-future Retry-After is worth.

@@ -144,6 +144,7 @@ def _state_to_item(state: SourceState) -> dict[str, Any]:
         "disabled_reason": state.disabled_reason,
         "poll_interval_s": state.poll_interval_s,
         "body_hash": state.body_hash,
+        "entries_per_week": state.entries_per_week,
     }
     item: dict[str, Any] = {
         "PK": string_attr(f"SOURCE#{state.source_id}"),
@@ -182,5 +183,6 @@ def _state_from_item(item: dict[str, Any]) -> SourceState:
         disabled_reason=doc.get("disabled_reason"),
         poll_interval_s=int(doc["poll_interval_s"]) if doc.get("poll_interval_s") is not None else None,
         body_hash=doc.get("body_hash"),
+        entries_per_week=float(doc["entries_per_week"]) if doc.get("entries_per_week") is not None else None,
         seen=bytes(item["seen"]["B"]) if "seen" in item else b"",
     )

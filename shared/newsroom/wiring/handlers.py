@@ -57,7 +57,15 @@ def poll_bounds(cfg: Settings) -> PollBounds:
     default = max(minimum, timedelta(minutes=cfg.poll_default_minutes))
     maximum = max(default, timedelta(minutes=cfg.poll_max_minutes))
     ceiling = max(minimum, timedelta(minutes=cfg.backoff_ceiling_minutes))
-    return PollBounds(default_interval=default, min_interval=minimum, max_interval=maximum, backoff_ceiling=ceiling)
+    rhythm_max = min(maximum, max(default, timedelta(minutes=cfg.poll_rhythm_max_minutes)))
+    return PollBounds(
+        default_interval=default,
+        min_interval=minimum,
+        max_interval=maximum,
+        backoff_ceiling=ceiling,
+        rhythm_factor=cfg.poll_rhythm_factor,
+        rhythm_max_interval=rhythm_max,
+    )
 
 
 def dispatch_due_sources(now: datetime | None = None) -> DispatchReport:

@@ -76,5 +76,6 @@ def _source_json(source: Source, state: SourceState | None, articles: int, now: 
             "consecutive_failures": state.consecutive_failures if state else 0,
             "next_poll": when(next_poll),
             "disabled_reason": disabled_reason,
+            "entries_per_week": state.entries_per_week if state else None,
         },
     }
