@@ -154,6 +154,9 @@ class Settings:
     # creates it (template.yaml `CursorKeySecret`) and sets this on the API function only. Unset
     # (the local run, tests): `cursor_secret`, from CURSOR_SECRET or the local default.
     cursor_secret_arn: str | None = None
+    # -- WebSub (issue 19): where hubs reach our callback (the API stage's URL, as the template
+    # sets it on the fetcher). Unset: no hub is ever asked, every source is polled as before.
+    websub_callback_base_url: str | None = None
 
     def cursor_key(self) -> bytes:
         """The key that signs pagination cursors, read from Secrets Manager once per execution
@@ -214,6 +217,7 @@ class Settings:
             # -- platform arithmetic and the cursor key (issue 13, points 1 and 7) --
             fulltext_budget_seconds=max(0.0, _float(e.get("FULLTEXT_BUDGET_SECONDS"), 45.0)),
             cursor_secret_arn=(e.get("CURSOR_SECRET_ARN") or "").strip() or None,
+            websub_callback_base_url=_base_url(e.get("WEBSUB_CALLBACK_BASE_URL")),
         )
 
 

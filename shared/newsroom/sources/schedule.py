@@ -285,3 +285,17 @@ def due_sources(
     return DispatchReport(
         sources=len(sources), due=len(due), disabled=disabled, not_due=len(sources) - len(due) - disabled
     )
+
+
+# -- pushed sources (WebSub, issue 19) -------------------------------------------------------------
+
+
+def pushed_next_poll(normal: datetime, now: datetime, pushed_until: datetime | None, safety_net: timedelta) -> datetime:
+    """When a source a hub pushes is next polled: the slow safety net (`WebSubLimits.
+    safety_net_seconds`), but never after `pushed_until` (when its lease ends or its hub would
+    count as silent), so polling resumes its normal rhythm the moment push can no longer be
+    trusted; never sooner than `normal`, the time the poll's own rules chose. `pushed_until`
+    None (not pushed): `normal`. Polling steps back, never away."""
+    if pushed_until is None or pushed_until <= now:
+        return normal
+    return max(normal, min(now + safety_net, pushed_until))
