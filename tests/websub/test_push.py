@@ -16,10 +16,10 @@ from newsroom.core.config import DEFAULT_WEBSUB_LIMITS
 from newsroom.core.models import Source
 from newsroom.fetch.apply import poll_one
 from newsroom.fetch.contract import FetchPolicy
-from newsroom.sources.schedule import pushed_next_poll
+from newsroom.sources.schedule import pushed_next_poll, pushed_until
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.subscriptions import Subscription
-from newsroom.websub.push import make_push_hook, pushed_until
+from newsroom.websub.push import make_push_hook
 from tests.fetch.test_polling import BOUNDS, FakeSQS
 from tests.httpserver import LocalHTTPServer, Reply
 from tests.websub.localhub import LocalHub

@@ -1,43 +1,28 @@
 """What the fetcher does for WebSub after each poll of a source (`fetch.apply`'s push hook):
 discover the hub in a newly read document, subscribe, renew or retry as `subscriber.next_step`
 decides, and say until when the source counts as pushed, so the poll steps back to the safety
-net (`schedule.pushed_next_poll`).
-
-A source counts as pushed while its subscription is active, its lease has not ended, and its
-hub spoke (verified or delivered) within `WebSubLimits.silent_after_seconds`; a failed renewal
-leaves the subscription "denied", so polling resumes its normal rhythm at once.
+net (`schedule.pushed_until`, `schedule.pushed_next_poll`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from newsroom.core.config import DEFAULT_WEBSUB_LIMITS, WebSubLimits
 from newsroom.core.models import Source
 from newsroom.fetch.addresses import Resolver, resolve_host
 from newsroom.fetch.contract import FetchPolicy
 from newsroom.fetch.poll import Reading
+from newsroom.sources.schedule import pushed_until
 from newsroom.store.roles import SubscriberStore
-from newsroom.store.subscriptions import Subscription
 from newsroom.websub.discovery import discover
 from newsroom.websub.subscriber import carry_out, next_step
 
-__all__ = ["make_push_hook", "pushed_until"]
+__all__ = ["PushHook", "make_push_hook"]
 
 logger = logging.getLogger(__name__)
-
-
-def pushed_until(
-    sub: Subscription | None, now: datetime, limits: WebSubLimits = DEFAULT_WEBSUB_LIMITS
-) -> datetime | None:
-    """Until when `sub` may stand in for polling (None: it may not now)."""
-    if sub is None or sub.state != "active" or sub.lease_expires is None:
-        return None
-    heard = max(t for t in (sub.last_delivery, sub.verified_at, sub.requested_at) if t is not None)
-    until = min(sub.lease_expires, heard + timedelta(seconds=limits.silent_after_seconds))
-    return until if until > now else None
 
 
 PushHook = Callable[[Source, Reading, datetime], datetime | None]
