@@ -235,3 +235,14 @@ def test_a_delivery_never_forgets_what_was_seen() -> None:
 def test_verify_intent_is_pure() -> None:
     answer, updated = verify_intent(None, TOKEN, {}, T0)
     assert answer.status == 404 and updated is None
+
+
+def test_a_delivery_before_the_first_poll_is_remembered_too(world: World) -> None:
+    active(world)
+    world.store.put_seen("fresh", b"\x07" * 8)  # no state yet: one is created with the digests
+    state = world.store.get_source_states(["fresh"])["fresh"]
+    assert state.seen == b"\x07" * 8 and state.next_poll is None  # polled at the next tick
+    world.store.put_source_state(replace(state, etag='"e"'))
+    world.store.put_seen("fresh", b"\x08" * 8)
+    kept = world.store.get_source_states(["fresh"])["fresh"]
+    assert kept.etag == '"e"' and kept.seen == b"\x08" * 8  # the fetcher's document left alone
