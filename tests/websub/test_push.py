@@ -112,3 +112,22 @@ def test_a_hook_that_fails_keeps_the_normal_rhythm(servers: tuple[LocalHTTPServe
     report = poll_one(source, None, store, FakeSQS(), "q", LOCAL, now=NOW, bounds=BOUNDS, push=broken)
     assert report.status == "ok" and report.entries == 1
     assert store.get_source_states(["p"])["p"].next_poll == NOW + timedelta(minutes=15)
+
+
+def test_a_source_gone_410_is_unsubscribed(servers: tuple[LocalHTTPServer, LocalHub]) -> None:
+    site, hub = servers
+    site.route("/feed", Reply(body=feed(hub.url), headers={"Content-Type": "application/rss+xml"}))
+    source = Source(id="p", name="Pushed", feed_url=site.url("/feed"), interval_minutes=15)
+    store: DynamoStore = memory_store()
+    hook = make_push_hook(store, "https://api.example/v1", LOCAL)
+    poll_one(source, None, store, FakeSQS(), "q", LOCAL, now=NOW, bounds=BOUNDS, push=hook)
+    sub = store.get_subscription("p")
+    assert sub is not None
+    store.put_subscription(replace(sub, state="active", verified_at=NOW, lease_expires=NOW + timedelta(days=10)))
+    site.route("/feed", Reply(status=410))
+    later = NOW + timedelta(minutes=15)
+    report = poll_one(source, store.get_source_states(["p"])["p"], store, FakeSQS(), "q", LOCAL, now=later, push=hook)
+    assert report.status == "error" and store.get_source_states(["p"])["p"].disabled
+    assert hub.requests[-1]["hub.mode"] == "unsubscribe" and hub.requests[-1]["hub.topic"] == site.url("/feed")
+    after = store.get_subscription("p")
+    assert after is not None and after.state == "unsubscribing"

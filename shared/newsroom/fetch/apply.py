@@ -115,7 +115,7 @@ def poll_one(
     try:
         reading = read_feed(request_for(source, start), source.id, policy, now=now, get=get)
         plan = decide(source, start, reading, now=now, bounds=bounds)
-        if push is not None and reading.error is None:
+        if push is not None:
             plan = _stepped_back(plan, push, source, reading, now)
         if plan.send and enrich is not None:
             plan = enriched(plan, enrich(source, list(plan.send), plan.owed))
@@ -128,15 +128,16 @@ def poll_one(
 
 
 def _stepped_back(plan: Plan, push: PushHook, source: Source, reading: Reading, now: datetime) -> Plan:
-    """The plan with its next poll at the WebSub safety net while the source is pushed; a fault
-    of the hook (the hub, the store) is logged and the poll keeps its normal rhythm."""
+    """The plan with its next poll at the WebSub safety net while the source is pushed (a failed
+    poll keeps its backoff); a source gone (410) is passed on disabled, so its hub is told. A
+    fault of the hook (the hub, the store) is logged and the poll keeps its normal rhythm."""
     try:
-        until = push(source, reading, now)
+        until = push(replace(source, enabled=False) if plan.state.disabled else source, reading, now)
     except Exception:
         logger.exception("websub step for source %s failed", source.id)
         return plan
     normal = plan.state.next_poll
-    if until is None or normal is None:
+    if until is None or normal is None or reading.error is not None:
         return plan
     safety_net = timedelta(seconds=DEFAULT_WEBSUB_LIMITS.safety_net_seconds)
     later = pushed_next_poll(normal, now, until, safety_net)
