@@ -145,3 +145,13 @@ def test_vet_hub_applies_the_feed_address_rules() -> None:
     assert vet_hub("https://hub.example/", policy, resolver=lambda host: ["10.0.0.5"]) == "blocked-address"
     assert vet_hub("http://169.254.169.254/latest", policy) == "blocked-address"
     assert vet_hub("http://127.0.0.1:8080/hub", FetchPolicy(allow_private=True)) is None
+
+
+def test_every_corpus_document_is_read_without_raising() -> None:
+    # lxml's recovering parser keeps undeclared prefixes in tag names (`itunes:subtitle`), which
+    # once made discovery raise; every corpus file must give a result instead.
+    pushed = 0
+    for path in sorted(p for p in CORPUS.rglob("*") if p.is_file()):
+        found = discover(path.read_bytes(), {}, FEED_URL)
+        pushed += found.pushed
+    assert pushed >= 5  # TheBlock (twice), TechCrunch, Medium's superfeedr and one more

@@ -97,20 +97,26 @@ def _body_links(body: bytes, content_type: str) -> tuple[list[tuple[str, frozens
         for _event, element in etree.iterparse(io.BytesIO(body), **options):
             if not isinstance(element.tag, str):
                 continue
-            name = etree.QName(element).localname
+            name = _local_name(element.tag)
             if name in _ENTRY_NAMES:
                 break
             if name != "link":
                 continue
             parent = element.getparent()
-            if parent is None or etree.QName(parent).localname not in _HEAD_NAMES:
+            if parent is None or _local_name(parent.tag) not in _HEAD_NAMES:
                 continue
             href, rel = element.get("href"), element.get("rel")
             if href is not None and rel:
                 found.append((href.strip(), frozenset(rel.lower().split())))
-    except etree.LxmlError:
+    except (etree.LxmlError, ValueError):
         pass  # recover=True keeps what came before the damage; what we found is what we use
     return found, None
+
+
+def _local_name(tag: object) -> str:
+    """`{namespace}name`, `prefix:name` (lxml's recovering parser keeps an undeclared prefix in
+    the name, as in `itunes:subtitle`) or `name` -> `name`."""
+    return str(tag).rsplit("}", 1)[-1].rsplit(":", 1)[-1]
 
 
 def _refusal(href: str, limits: WebSubLimits) -> str | None:
