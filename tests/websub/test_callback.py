@@ -17,9 +17,10 @@ import pytest
 from moto import mock_aws
 
 from devtools.memory_dynamodb import memory_store
-from newsroom.core.models import SourceState
+from newsroom.core.models import Source, SourceState
 from newsroom.fetch.contract import FetchPolicy
 from newsroom.fetch.seen import records
+from newsroom.sources import registry
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.subscriptions import Subscription
 from newsroom.websub.callback import handle_event, signature_valid, verify_intent
@@ -29,6 +30,7 @@ T0 = datetime(2026, 10, 3, 12, 0, tzinfo=UTC)
 TOPIC = "https://news.example/feed"
 TOKEN = "k" * 43
 SECRET = "0123456789abcdef" * 4
+NEWSX = Source(id="newsx", name="News X", feed_url=TOPIC)
 SUB = Subscription("newsx", "https://hub.example/", TOPIC, TOKEN, "subscribing", T0, 864000)
 
 
@@ -97,6 +99,7 @@ def world() -> Iterator[World]:
         store.put_subscription(SUB)
         store.put_hub_secret("newsx", SECRET)
         store.put_source_state(SourceState("newsx"))
+        store.put_source(NEWSX)
         yield World(store, sqs, url)
 
 
@@ -246,3 +249,12 @@ def test_a_delivery_before_the_first_poll_is_remembered_too(world: World) -> Non
     world.store.put_seen("fresh", b"\x08" * 8)
     kept = world.store.get_source_states(["fresh"])["fresh"]
     assert kept.etag == '"e"' and kept.seen == b"\x08" * 8  # the fetcher's document left alone
+
+
+def test_a_delivery_for_a_disabled_source_is_not_used(world: World) -> None:
+    active(world)
+    world.store.put_source(replace(NEWSX, enabled=False))
+    registry.known_sources(world.store, max_age=0)  # the callback reads the registry once a minute
+    body = rss(("d", "Disabled"))
+    assert world.call(post(body, sign(body))).note == "ignored: source disabled or removed"
+    assert world.queued() == []

@@ -125,6 +125,7 @@ def stack() -> Iterator[Stack]:
         url = sqs.create_queue(QueueName="articles")["QueueUrl"]
         store = memory_store()
         store.put_source_state(SourceState("newsx"))
+        store.put_source(SOURCE)
         holder: dict[str, Stack] = {}
 
         def api(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -81,7 +81,7 @@ READS: dict[str, frozenset[str]] = {  # role -> the families it reads
     "processor": frozenset({"story", "guid-claim", "fingerprint", "registry"}),
     "prices": frozenset({"prices", "price-history"}),
     "api": frozenset({"story", "listing", "source-state", "story-count", "registry", "prices", "subscription"}),
-    "callback": frozenset({"source-state", "subscription", "hub-secret"}),
+    "callback": frozenset({"source-state", "subscription", "hub-secret", "registry"}),
 }
 
 

@@ -112,9 +112,10 @@ class SubscriberStore(SubscriptionReader, Protocol):
 
 
 @runtime_checkable
-class CallbackStore(SourceStates, Protocol):
-    """The WebSub callback: the subscription a hub calls about, its secret, and the seen digests
-    a delivery is filtered by (written back alone, never the fetcher's whole state)."""
+class CallbackStore(SourceRegistry, SourceStates, Protocol):
+    """The WebSub callback: the subscription a hub calls about, its secret, the source's settings
+    (a delivery for a source disabled or removed is not used), and the seen digests a delivery is
+    filtered by (written back alone, never the fetcher's whole state)."""
 
     def get_subscription(self, source_id: str) -> Subscription | None: ...
 
@@ -191,10 +192,10 @@ class Store(
     DispatcherStore,
     ApiStore,
     PricesStore,
+    CallbackStore,
     AdminStore,
     FetcherStore,
     SubscriberStore,
-    CallbackStore,
     Protocol,
 ):
     """Every role at once: what `wiring` builds once per process and hands each stage as its role."""

@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from newsroom.sources.registry import known_sources
 from newsroom.store.roles import CallbackStore
 from newsroom.store.subscriptions import Subscription
 
@@ -145,6 +146,12 @@ def handle_event(event: Mapping[str, Any], store: CallbackStore, deliver: Delive
     if sub.state != "active":
         store.put_subscription(replace(sub, ignored_deliveries=sub.ignored_deliveries + 1))
         return Answer(202, note=f"ignored: subscription {sub.state}")
+    source = next((s for s in known_sources(store) if s.id == source_id), None)
+    if source is None or not source.enabled:
+        # Not used, and not renewed either (only a poll renews, and such a source is not
+        # polled): the subscription lapses at the end of its lease.
+        store.put_subscription(replace(sub, ignored_deliveries=sub.ignored_deliveries + 1))
+        return Answer(202, note="ignored: source disabled or removed")
     note = deliver(sub, body, _header(event.get("headers"), "content-type") or "")
     store.put_subscription(replace(sub, last_delivery=now, deliveries=sub.deliveries + 1))
     return Answer(202, note=note)
