@@ -38,6 +38,32 @@ class SourceItems(Table):
     def put_source_state(self, state: SourceState) -> None:
         self._db.put_item(TableName=self._table, Item=_state_to_item(state))
 
+    def put_seen(self, source_id: str, seen: bytes) -> None:
+        """Replace only the seen digests of a source's state (the WebSub callback), creating a
+        fresh state when the source was never polled: the fetcher's document is left alone. If
+        the fetcher's next write carries older digests, entries are sent again and the processor
+        drops them as repeats; nothing is lost either way."""
+        key = {"PK": string_attr(f"{SOURCE_STATE_PREFIX}{source_id}"), "SK": string_attr("STATE")}
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET seen = :seen",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={":seen": {"B": seen}},
+            )
+            return
+        except self._db.exceptions.ConditionalCheckFailedException:
+            pass
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=_state_to_item(SourceState(source_id, seen=seen)),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            self.put_seen(source_id, seen)  # the fetcher wrote the state in between: update it
+
     # The dispatcher's clock: when its last tick ended. The next tick considers the polls that
     # fell due since then, so ticks partition time whatever EventBridge's jitter (see
     # `sources.schedule.select_due`). One small item: one read and one write per tick.
