@@ -229,6 +229,10 @@ CALLS: dict[str, Callable[[World], object]] = {
     "delete_reject": lambda w: w.store.delete_reject("m-1"),
     "get_subscription": lambda w: w.store.get_subscription("defiliban"),
     "get_subscriptions": lambda w: w.store.get_subscriptions(["defiliban", "other"]),
+    # Issue 19: /sources reads the states and subscriptions in one BatchGetItem.
+    "get_source_states_and_subscriptions": lambda w: w.store.get_source_states_and_subscriptions(
+        ["defiliban", "other"]
+    ),
     "put_subscription": lambda w: w.store.put_subscription(SUBSCRIPTION),
     "get_hub_secret": lambda w: w.store.get_hub_secret("defiliban"),
     "put_hub_secret": lambda w: w.store.put_hub_secret("defiliban", "s" * 64),

@@ -149,6 +149,12 @@ class ApiStore(StoryReader, SourceRegistry, SourceStates, SubscriptionReader, Pr
 
     def source_story_counts(self, source_ids: Sequence[str]) -> dict[str, int]: ...
 
+    def get_source_states_and_subscriptions(
+        self, source_ids: Sequence[str]
+    ) -> tuple[dict[str, SourceState], dict[str, Subscription]]:
+        """`/sources`: the states and subscriptions (never their secrets) in one BatchGetItem."""
+        ...
+
     def get_prices(self) -> list[Price]: ...
 
 

@@ -26,13 +26,13 @@ class SourceItems(Table):
         try:
             items = self._source_items(source_ids, "STATE", SOURCE_STATE_PREFIX)
         except StoreIncomplete as exc:
-            read = (_state_from_item(item) for item in exc.partial.values())
+            read = (state_from_item(item) for item in exc.partial.values())
             raise StoreIncomplete(
                 exc.operation,
                 [name.split("|", 1)[0].removeprefix(SOURCE_STATE_PREFIX) for name in exc.missing],
                 {state.source_id: state for state in read},
             ) from exc
-        states = (_state_from_item(item) for item in items)
+        states = (state_from_item(item) for item in items)
         return {state.source_id: state for state in states}
 
     def put_source_state(self, state: SourceState) -> None:
@@ -186,7 +186,7 @@ def _state_to_item(state: SourceState) -> dict[str, Any]:
     return item
 
 
-def _state_from_item(item: dict[str, Any]) -> SourceState:
+def state_from_item(item: dict[str, Any]) -> SourceState:
     doc = json.loads(item["doc"]["S"])
 
     def when(key: str) -> datetime | None:

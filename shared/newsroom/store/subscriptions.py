@@ -7,7 +7,8 @@ its own item: never in a log, a response or the environment, and out of reach of
 role (IAM `dynamodb:LeadingKeys`), which reads subscriptions for `/sources`.
 
 The callback finds a subscription by source id (from its URL) in one GetItem and compares the
-token in constant time; the fetcher and `/sources` read them in one BatchGetItem per 100.
+token in constant time; the fetcher reads them in one BatchGetItem per 100, and `/sources` in the
+same BatchGetItem as the source states (`get_source_states_and_subscriptions`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from newsroom.core.models import iso, parse_iso
-from newsroom.store.batches import StoreIncomplete
-from newsroom.store.keys import HUB_SECRET_PREFIX, SUBSCRIPTION_PREFIX, string_attr
+from newsroom.core.models import SourceState, iso, parse_iso
+from newsroom.store.batches import StoreIncomplete, batch_get
+from newsroom.store.keys import HUB_SECRET_PREFIX, SOURCE_STATE_PREFIX, SUBSCRIPTION_PREFIX, string_attr
+from newsroom.store.sources import state_from_item
 from newsroom.store.table import Table
 
 # The life of a subscription (WebSub sections 5.1-5.3):
@@ -129,6 +131,40 @@ class SubscriptionItems(Table):
             ) from exc
         subs = (_from_item(item) for item in items)
         return {sub.source_id: sub for sub in subs}
+
+    def get_source_states_and_subscriptions(
+        self, source_ids: Sequence[str]
+    ) -> tuple[dict[str, SourceState], dict[str, Subscription]]:
+        """`get_source_states` and `get_subscriptions` in the same BatchGetItem (two keys per
+        source, one call per 50 sources; `batch_get` pages and follows unprocessed keys): what
+        `/sources` shows. Never a hub secret: those live under their own prefix. A state or
+        subscription left unread raises `StoreIncomplete` (missing: those source ids; partial:
+        the states that were read), as either read alone does."""
+        unique = list(dict.fromkeys(source_ids))
+        keys = [
+            {"PK": string_attr(f"{prefix}{i}"), "SK": string_attr(sort_key)}
+            for i in unique
+            for prefix, sort_key in ((SOURCE_STATE_PREFIX, "STATE"), (SUBSCRIPTION_PREFIX, "SUB"))
+        ]
+        try:
+            items = batch_get(self._db, self._table, keys)
+        except StoreIncomplete as exc:
+            missing = dict.fromkeys(
+                name.split("|", 1)[0].removeprefix(SOURCE_STATE_PREFIX).removeprefix(SUBSCRIPTION_PREFIX)
+                for name in exc.missing
+            )
+            read = (state_from_item(i) for i in exc.partial.values() if i["PK"]["S"].startswith(SOURCE_STATE_PREFIX))
+            raise StoreIncomplete(exc.operation, list(missing), {state.source_id: state for state in read}) from exc
+        states: dict[str, SourceState] = {}
+        subs: dict[str, Subscription] = {}
+        for item in items:
+            if item["PK"]["S"].startswith(SUBSCRIPTION_PREFIX):
+                sub = _from_item(item)
+                subs[sub.source_id] = sub
+            else:
+                state = state_from_item(item)
+                states[state.source_id] = state
+        return states, subs
 
     def put_subscription(self, sub: Subscription) -> None:
         self._db.put_item(TableName=self._table, Item=_to_item(sub))

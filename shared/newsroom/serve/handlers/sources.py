@@ -37,9 +37,10 @@ def sources(request: Request) -> Body:
     page = remaining[:limit]
     next_cursor = codec.encode(SOURCES_CURSOR_SCOPE, page[-1].id) if len(remaining) > limit else None
     ids = [s.id for s in page]
-    states = store.get_source_states(ids) if ids else {}
+    # Two BatchGetItems whatever the story counts: the states and subscriptions together, then
+    # the story counts (tests/e2e/test_api_queries.py).
+    states, subscriptions = store.get_source_states_and_subscriptions(ids) if ids else ({}, {})
     counts = store.source_story_counts(ids) if ids else {}
-    subscriptions = store.get_subscriptions(ids) if ids else {}
     now = datetime.now(UTC).replace(microsecond=0)
     next_url = request.url_with("/sources", limit=request.query("limit"), cursor=next_cursor) if next_cursor else None
     body = {
