@@ -10,7 +10,9 @@ cites the AWS page it comes from.
 
 Read from the template on every `gateway_config()` call (no copy to drift): the Api resource's
 `StageName`, `BinaryMediaTypes` and `MinimumCompressionSize` (Globals.Api merged in), the
-function's `Api` events on that API (path and method) and the function's `Timeout`.
+functions' `Api` events on that API (path and method) and each function's `Timeout`. The API
+function (the one behind the greedy `/{proxy+}`) is the gateway's `handler`; another function's
+routes (the WebSub callback's) are served by the handler given for it in `handlers`.
 
 Not modelled: authorizers, API keys and usage plans, throttling (stage `MethodSettings`),
 caching, request validation and mapping templates (a proxy integration has none), custom
@@ -71,6 +73,8 @@ class Route:
 
     method: str
     resource: str
+    # The template's logical id of the function behind it ("": the gateway's main handler).
+    function_id: str = field(default="", compare=False)
 
     def match(self, path: str) -> dict[str, str] | None:
         """The path parameters when `path` is on this resource, else None."""
@@ -113,6 +117,13 @@ class GatewayConfig:
     integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS
     payload_limit_bytes: int = PAYLOAD_LIMIT_BYTES
     lambda_payload_limit_bytes: int = LAMBDA_SYNC_PAYLOAD_BYTES
+    # The `Timeout` of each other function behind the API (the main one's is above).
+    other_timeouts: Mapping[str, float] = field(default_factory=dict)
+
+    def timeout_of(self, function_id: str) -> float:
+        if not function_id or function_id == self.function_id:
+            return self.function_timeout_seconds
+        return self.other_timeouts.get(function_id, self.function_timeout_seconds)
 
 
 def _resolve(value: Any, template: Mapping[str, Any]) -> Any:
@@ -144,24 +155,32 @@ def gateway_config(api_id: str = "NewsApi", path: Path = TEMPLATE) -> GatewayCon
         for event in (resource.get("Properties", {}).get("Events") or {}).values():
             if event.get("Type") != "Api" or event.get("Properties", {}).get("RestApiId") != {"Ref": api_id}:
                 continue
-            routes.append(Route(str(event["Properties"]["Method"]).upper(), str(event["Properties"]["Path"])))
+            method, resource = str(event["Properties"]["Method"]).upper(), str(event["Properties"]["Path"])
+            routes.append(Route(method, resource, logical_id))
             if logical_id not in functions:
                 functions.append(logical_id)
-    if len(functions) != 1:
-        raise ValueError(f"{api_id} must front exactly one function here; found {functions}")
-    function = resources[functions[0]].get("Properties", {})
-    timeout = function.get("Timeout", template.get("Globals", {}).get("Function", {}).get("Timeout", 3))
+    greedy = [r.function_id for r in routes if r.resource.endswith("+}")]
+    if not functions or len(set(greedy)) > 1:
+        raise ValueError(f"{api_id} must front one main function (the greedy route's); found {functions}")
+    main = greedy[0] if greedy else functions[0]
+    default_timeout = template.get("Globals", {}).get("Function", {}).get("Timeout", 3)
+
+    def timeout_of(logical_id: str) -> float:
+        function = resources[logical_id].get("Properties", {})
+        return float(_resolve(function.get("Timeout", default_timeout), template))
+
     minimum = _resolve(props.get("MinimumCompressionSize"), template)
     # SAM writes "/" in a media type as "~1" (a JSON-pointer escape) and accepts both spellings.
     binary = tuple(str(t).replace("~1", "/") for t in _resolve(props.get("BinaryMediaTypes") or [], template))
     return GatewayConfig(
         api_id=api_id,
-        function_id=functions[0],
+        function_id=main,
         stage=str(_resolve(props["StageName"], template)),
         routes=tuple(routes),
         binary_media_types=binary,
         minimum_compression_size=int(minimum) if minimum is not None else None,
-        function_timeout_seconds=float(_resolve(timeout, template)),
+        function_timeout_seconds=timeout_of(main),
+        other_timeouts={f: timeout_of(f) for f in functions if f != main},
     )
 
 
@@ -260,16 +279,20 @@ def _multi(pairs: Sequence[tuple[str, str]]) -> tuple[dict[str, str] | None, dic
 
 
 class Gateway:
-    """The REST API stage in front of one Lambda handler (called in-process)."""
+    """The REST API stage in front of its Lambda handlers (called in-process): `handler` for the
+    main function, `handlers` by logical id for the others (a route whose function has no
+    handler here fails as an integration error, a 502)."""
 
     def __init__(
         self,
         config: GatewayConfig,
         handler: Callable[[dict[str, Any], Any], Any],
         context_factory: Callable[[], Any] | None = None,
+        handlers: Mapping[str, Callable[[dict[str, Any], Any], Any]] | None = None,
     ) -> None:
         self.config = config
         self.handler = handler
+        self.handlers = dict(handlers or {})
         self.context_factory = context_factory or _default_context(config.function_id)
         # What the edge reports in X-Forwarded-*: https on 443 in AWS; the local server sets its own.
         self.scheme = "https"
@@ -347,24 +370,33 @@ class Gateway:
 
     # -- invocation -----------------------------------------------------------------------
 
-    def _invoke(self, event: dict[str, Any]) -> tuple[str, Any]:
+    def _handler_for(self, function_id: str) -> Callable[[dict[str, Any], Any], Any] | None:
+        if not function_id or function_id == self.config.function_id:
+            return self.handler
+        return self.handlers.get(function_id)
+
+    def _invoke(self, event: dict[str, Any], function_id: str = "") -> tuple[str, Any]:
         """("ok", result), ("error", exc), ("function-timeout", None) or ("integration-timeout", None)."""
         outcome: dict[str, Any] = {}
+        handler = self._handler_for(function_id)
+        if handler is None:
+            return "error", LookupError(f"no handler for {function_id}")
 
         def run() -> None:
             try:
-                outcome["result"] = self.handler(event, self.context_factory())
+                outcome["result"] = handler(event, self.context_factory())
             except BaseException as exc:
                 outcome["error"] = exc
 
         worker = threading.Thread(target=run, daemon=True, name="apigw-invoke")
         worker.start()
         cfg = self.config
-        worker.join(min(cfg.function_timeout_seconds, cfg.integration_timeout_seconds))
+        timeout = cfg.timeout_of(function_id)
+        worker.join(min(timeout, cfg.integration_timeout_seconds))
         if worker.is_alive():
             # The function's own Timeout ends the invocation as an error (502); API Gateway's
             # integration timeout, when it is the shorter, answers 504 instead.
-            if cfg.integration_timeout_seconds <= cfg.function_timeout_seconds:
+            if cfg.integration_timeout_seconds <= timeout:
                 return "integration-timeout", None
             return "function-timeout", None
         if "error" in outcome:
@@ -394,7 +426,7 @@ class Gateway:
         if len(json.dumps(event).encode()) > self.config.lambda_payload_limit_bytes:
             # The invocation request is bound by the same 6 MB (Lambda quotas, as above).
             return _gateway_error(413, "Request Too Long")
-        status, result = self._invoke(event)
+        status, result = self._invoke(event, route.function_id)
         if status == "integration-timeout":
             return _gateway_error(504, "Endpoint request timed out")
         if status != "ok":
@@ -591,7 +623,10 @@ def serve_module(
     *,
     config: GatewayConfig | None = None,
     log: Callable[[str], None] | None = None,
+    others: Mapping[str, Any] | None = None,
 ) -> ServedGateway:
-    """The template's API in front of a loaded `functions/api/app.py` module, not yet started."""
+    """The template's API in front of a loaded `functions/api/app.py` module (and `others`: the
+    other functions' loaded modules by logical id), not yet started."""
     cfg = config or gateway_config()
-    return make_server(Gateway(cfg, api_module.lambda_handler), port, log=log)
+    handlers = {name: module.lambda_handler for name, module in (others or {}).items()}
+    return make_server(Gateway(cfg, api_module.lambda_handler, handlers=handlers), port, log=log)

@@ -472,6 +472,7 @@ class ArtifactStack:
                 "FetchQueue": self.fetch_queue_url,
                 "FetchDeadLetterQueue": fetch_dlq_url,
                 "EntryBucket": self.resources.entry_bucket,
+                "NewsApi": "local",  # the API's id, in the callback URL the fetcher gives hubs
                 "CursorKeySecret": create_cursor_secret(
                     boto3.client("secretsmanager", endpoint_url=self.endpoint, **creds), prefix
                 ),
@@ -539,6 +540,8 @@ class ArtifactStack:
             "ProcessArticlesFunction": lambda: [self.queued_event(), *_events("process_articles")],
             "FetchPricesFunction": lambda: [_events("fetch_prices")[0]] * 2,
             "ApiFunction": lambda: _events("api_"),
+            # A hub calling about a subscription we never asked for: 404 and an ignored delivery.
+            "WebSubCallbackFunction": lambda: _events("websub_callback"),
         }
         unknown = sorted(set(self.specs) - set(scenarios))
         if unknown:

@@ -262,6 +262,38 @@ def _other_schemas() -> dict[str, Any]:
                     ),
                 },
                 "health": _ref("SourceHealth"),
+                "push": _ref("SourcePush"),
+            }
+        ),
+        "SourcePush": _object(
+            {
+                "hub": {**NULLABLE_STRING, "description": "The WebSub hub we subscribed at, if any."},
+                "state": {
+                    "type": "string",
+                    "enum": ["none", "subscribing", "active", "unsubscribing", "ended", "denied"],
+                    "description": (
+                        "none: the feed names no usable hub; subscribing: asked, not yet verified;"
+                        " active: verified, deliveries accepted; denied: the hub refused or could not"
+                        " be reached (see last_error)."
+                    ),
+                },
+                "pushed": {
+                    "type": "boolean",
+                    "description": (
+                        "Whether polling stepped back to the safety net now: active, within its lease,"
+                        " and the hub heard from recently."
+                    ),
+                },
+                "lease_expires": NULLABLE_DATE_TIME,
+                "last_delivery": NULLABLE_DATE_TIME,
+                "last_verification": NULLABLE_DATE_TIME,
+                "deliveries": {"type": "integer", "minimum": 0, "description": "Signed deliveries used."},
+                "ignored_deliveries": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Unsigned, mis-signed or early deliveries: acknowledged and ignored.",
+                },
+                "last_error": NULLABLE_STRING,
             }
         ),
         "Sources": _object(

@@ -77,6 +77,11 @@ BACKED_UP = {
     "FetchPricesThrottlesAlarm": ("PricesStaleAlarm",),
     "ProcessArticlesThrottlesAlarm": ("DeadLetterQueueAlarm", "NoArticleStoredAlarm"),
     "DispatchSourcesThrottlesAlarm": ("NoArticleStoredAlarm",),
+    # Issue 19 adds the WebSub callback function; the always-on set was already at 10 metrics.
+    # A failing or throttled callback leaves its hub's deliveries unacknowledged: the hub falls
+    # silent to us, polling returns to its normal rhythm, and a stall still raises NoArticleStoredAlarm.
+    "WebSubCallbackErrorsAlarm": ("NoArticleStoredAlarm",),
+    "WebSubCallbackThrottlesAlarm": ("NoArticleStoredAlarm",),
 }
 
 
@@ -295,11 +300,14 @@ def test_the_entry_bucket_is_private_outlives_every_message_and_is_reached_least
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
     # The fetch worker only writes entries, the processor only reads them; nobody else touches S3.
+    # Issue 19: the WebSub callback queues pushed entries exactly as the fetch worker queues polled
+    # ones (`queue.send_entries`, oversize entries as claim checks), so it too only writes entries.
     allowed = {name: _s3_statements(name) for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
     assert [s["Action"] for s in allowed.pop("FetchFeedsFunction")] == ["s3:PutObject"]
+    assert [s["Action"] for s in allowed.pop("WebSubCallbackFunction")] == ["s3:PutObject"]
     assert [s["Action"] for s in allowed.pop("ProcessArticlesFunction")] == ["s3:GetObject"]
     assert not any(allowed.values())
-    for name in ("FetchFeedsFunction", "ProcessArticlesFunction"):
+    for name in ("FetchFeedsFunction", "WebSubCallbackFunction", "ProcessArticlesFunction"):
         [statement] = _s3_statements(name)
         assert statement["Resource"] == {"Fn::Sub": "${EntryBucket.Arn}/entries/*"}
         assert resources[name]["Properties"]["Environment"]["Variables"]["ENTRY_BUCKET"] == {"Ref": "EntryBucket"}

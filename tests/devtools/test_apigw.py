@@ -70,8 +70,16 @@ def test_the_gateway_is_configured_from_template_yaml() -> None:
     assert cfg.stage == "v1"
     assert cfg.binary_media_types == ("*/*",)
     assert cfg.minimum_compression_size is None  # compression is the function's (README, API)
-    assert set(cfg.routes) == {Route("GET", "/"), Route("GET", "/{proxy+}")}
+    assert set(cfg.routes) == {
+        Route("GET", "/"),
+        Route("GET", "/{proxy+}"),
+        Route("GET", "/websub/{source}/{token}"),
+        Route("POST", "/websub/{source}/{token}"),
+    }
     assert cfg.function_id == "ApiFunction" and cfg.function_timeout_seconds == 10
+    # The WebSub callback is its own function behind the same API (issue 19).
+    assert {r.function_id for r in cfg.routes if r.resource.startswith("/websub/")} == {"WebSubCallbackFunction"}
+    assert cfg.timeout_of("WebSubCallbackFunction") == 20
     # The quotas as AWS states them: 10 MB payload, 29 s integration timeout, Lambda's 6 MB.
     assert cfg.payload_limit_bytes == 10 * 1024 * 1024
     assert cfg.integration_timeout_seconds == 29
@@ -367,3 +375,23 @@ def test_the_http_server_serves_the_stage(served: apigw.ServedGateway) -> None:
     assert served.base_url.endswith("/v1")
     big = raw_exchange(served.port, b"POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 10485761\r\n\r\n")
     assert big.split(b" ", 2)[1] == b"413"
+
+
+def test_the_callback_route_reaches_its_own_function_with_the_body_base64() -> None:
+    api, callback = (
+        Recorder(lambda event: {"statusCode": 200, "body": "api"}),
+        Recorder(lambda event: {"statusCode": 202, "body": "cb"}),
+    )
+    gateway = Gateway(apigw.gateway_config(), api, handlers={"WebSubCallbackFunction": callback})
+    body = b"<rss>\xc3\xa9</rss>"
+    request = HttpRequest("POST", "/v1/websub/src/tok", [("Host", "h"), ("Content-Type", "application/rss+xml")], body)
+    resp = gateway.handle(request)
+    assert resp.status == 202 and not api.events
+    (event,) = callback.events
+    assert event["pathParameters"] == {"source": "src", "token": "tok"}
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == body  # BinaryMediaTypes */*
+    assert get(gateway, "/v1/websub/src/tok?hub.mode=subscribe").status == 202
+    assert get(gateway, "/v1/sources").status == 200 and len(api.events) == 1
+    # A method the template does not declare is API Gateway's own 403.
+    put = HttpRequest("PUT", "/v1/websub/src/tok", [("Host", "h")], b"")
+    assert gateway.handle(put).status == 403

@@ -314,3 +314,39 @@ def test_a_story_from_a_registry_source_names_its_feed_in_rss_and_atom(loaded: S
     assert f'<source url="{source.feed_url}">{source.name}</source>' in rss
     atom = loaded.get("/feed.atom?source=newcomer")["body"]
     assert f"<id>{source.feed_url}</id>" in atom and f'rel="self" href="{source.feed_url}"' in atom
+
+
+# --- WebSub push (issue 19) ------------------------------------------------------------------
+
+
+def test_sources_show_each_sources_push_subscription(stack: Stack) -> None:
+    from newsroom.store.subscriptions import Subscription
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    sub = Subscription(
+        "defiliban",
+        "https://hub.example/",
+        "https://defiliban.example/feed",
+        "secret-token-never-shown",
+        "active",
+        now - timedelta(hours=1),
+        864000,
+        lease_expires=now + timedelta(days=9),
+        verified_at=now - timedelta(hours=1),
+        last_delivery=now - timedelta(minutes=5),
+        deliveries=3,
+        ignored_deliveries=1,
+    )
+    runtime.store().put_subscription(sub)
+    runtime.store().put_hub_secret("defiliban", "the-hub-secret")
+    response = stack.get("/sources")
+    found = sources(stack)
+    push = found["defiliban"]["push"]
+    assert push["hub"] == "https://hub.example/" and push["state"] == "active" and push["pushed"] is True
+    assert parse_iso(push["lease_expires"]) == sub.lease_expires
+    assert parse_iso(push["last_delivery"]) == sub.last_delivery
+    assert parse_iso(push["last_verification"]) == sub.verified_at
+    assert (push["deliveries"], push["ignored_deliveries"]) == (3, 1)
+    assert found["cryptowire"]["push"]["state"] == "none" and found["cryptowire"]["push"]["pushed"] is False
+    text = json.dumps(response)
+    assert "secret-token-never-shown" not in text and "the-hub-secret" not in text

@@ -21,6 +21,7 @@ from newsroom.store import roles
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.keys import ITEM_FAMILIES, READS, WRITES
 from newsroom.store.rejects import Reject
+from newsroom.store.subscriptions import Subscription
 from tests.iam import allowed_by_template
 from tests.store.test_stories import T0, article
 
@@ -37,6 +38,9 @@ INTERFACES = (
     roles.PricesStore,
     roles.AdminStore,
     roles.RejectLog,
+    roles.SubscriptionReader,
+    roles.SubscriberStore,
+    roles.CallbackStore,
     roles.Store,
 )
 ROLES = (
@@ -46,11 +50,15 @@ ROLES = (
     roles.ApiStore,
     roles.PricesStore,
     roles.AdminStore,
+    roles.SubscriberStore,
+    roles.CallbackStore,
 )
 # The roles a Lambda function plays, by its name in keys.READS / WRITES and in template.yaml.
 FUNCTION_ROLES = {
     "processor": ("ProcessArticlesFunction", roles.ProcessorStore),
     "fetcher": ("FetchFeedsFunction", roles.FetcherStore),
+    "subscriber": ("FetchFeedsFunction", roles.SubscriberStore),
+    "callback": ("WebSubCallbackFunction", roles.CallbackStore),
     "dispatcher": ("DispatchSourcesFunction", roles.DispatcherStore),
     "api": ("ApiFunction", roles.ApiStore),
     "prices": ("FetchPricesFunction", roles.PricesStore),
@@ -182,6 +190,9 @@ def world() -> Iterator[World]:
 SOURCE = Source(id="defiliban", name="DeFi Liban", feed_url="https://a.example/feed")
 PRICE = Price("BTC", "USD", 1.5, -0.5, "coingecko", T0, T0)
 CLAIMS = FingerprintClaims(("m#02", "u#03"), T0)
+SUBSCRIPTION = Subscription(
+    "defiliban", "https://hub.example/", "https://a.example/feed", "t" * 43, "subscribing", T0, 864000
+)
 # One call of every method a role offers, taking each path that touches another item family.
 CALLS: dict[str, Callable[[World], object]] = {
     "get_article": lambda w: w.store.get_article(w.stored.article.id),
@@ -216,6 +227,16 @@ CALLS: dict[str, Callable[[World], object]] = {
     "put_reject": lambda w: w.store.put_reject(Reject("m-1", "why", "ValueError", False, 2, T0)),
     "get_reject": lambda w: w.store.get_reject("m-1"),
     "delete_reject": lambda w: w.store.delete_reject("m-1"),
+    "get_subscription": lambda w: w.store.get_subscription("defiliban"),
+    "get_subscriptions": lambda w: w.store.get_subscriptions(["defiliban", "other"]),
+    # Issue 19: /sources reads the states and subscriptions in one BatchGetItem.
+    "get_source_states_and_subscriptions": lambda w: w.store.get_source_states_and_subscriptions(
+        ["defiliban", "other"]
+    ),
+    "put_subscription": lambda w: w.store.put_subscription(SUBSCRIPTION),
+    "get_hub_secret": lambda w: w.store.get_hub_secret("defiliban"),
+    "put_hub_secret": lambda w: w.store.put_hub_secret("defiliban", "s" * 64),
+    "put_seen": lambda w: w.store.put_seen("defiliban", b"\x02" * 8),
 }
 
 
@@ -236,7 +257,8 @@ def test_a_role_touches_only_the_item_families_its_function_may(world: World, ro
     function, interface = FUNCTION_ROLES[role]
     for action, partition_key, write in touched(world, members(interface)):
         family = family_of(partition_key)
-        allowed = WRITES[role] if write else READS[role]
+        keys_role = "fetcher" if role == "subscriber" else role  # the fetcher subscribes
+        allowed = WRITES[keys_role] if write else READS[keys_role]
         assert family in allowed, f"{interface.__name__} {'writes' if write else 'reads'} {family} ({action})"
         assert allowed_by_template(function, action, partition_key), (function, action, partition_key)
 

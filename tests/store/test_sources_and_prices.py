@@ -76,3 +76,22 @@ def test_the_price_board_holds_prices_and_provider_health_and_history_answers_ne
     assert store.get_prices() == [now]  # provider health items are not prices
     assert store.price_near("BTC/USD", T0 - timedelta(hours=24), timedelta(minutes=30)) == earlier
     assert store.price_near("BTC/USD", T0 - timedelta(hours=12), timedelta(minutes=30)) is None
+
+
+def test_states_and_subscriptions_share_one_batch_get_per_fifty_sources(store: DynamoStore) -> None:
+    # Issue 19: /sources reads both families together; a hub secret is never among them.
+    from newsroom.store.subscriptions import Subscription
+
+    state = SourceState("defiliban", etag='"x"', seen=b"\x00" * 8)
+    sub = Subscription("defiliban", "https://hub.example/", "https://a.example/feed", "t" * 43, "active", T0, 86400)
+    store.put_source_state(state)
+    store.put_subscription(sub)
+    store.put_hub_secret("defiliban", "s" * 64)
+    assert store.get_source_states_and_subscriptions(["defiliban", "defiliban", "other"]) == (
+        {"defiliban": state},
+        {"defiliban": sub},
+    )
+    assert store._db.batch_keys == [4]
+    store._db.batch_keys.clear()
+    assert store.get_source_states_and_subscriptions([f"s{i}" for i in range(51)]) == ({}, {})
+    assert store._db.batch_keys == [100, 2]

@@ -23,6 +23,7 @@ ROLES = {
     "ProcessArticlesFunction": "processor",
     "FetchPricesFunction": "prices",
     "ApiFunction": "api",
+    "WebSubCallbackFunction": "callback",
 }
 WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
@@ -40,6 +41,8 @@ SAMPLE_KEYS = {
     "prices": "PRICES",
     "price-history": "PRICEHIST#BTC/USD",
     "reject": "REJECT#1b0e4c2a-0000-4000-8000-000000000000",
+    "subscription": "WEBSUB#defiliban",
+    "hub-secret": "WEBSUBKEY#defiliban",
 }
 
 

@@ -72,6 +72,31 @@ class EntryLimits:
 DEFAULT_ENTRY_LIMITS = EntryLimits()
 
 
+# -- WebSub subscriptions (issue 19) ---------------------------------------------------------------
+# What a hub may bring in and how long we trust it. Every refusal or cut is recorded where it
+# happens (`websub.discovery.Refused`, the subscription's `last_error`).
+
+
+@dataclass(frozen=True, slots=True)
+class WebSubLimits:
+    url_chars: int = 2048  # a hub or self URL longer than this is refused ("too-long")
+    hubs_per_feed: int = 3  # the first ones are kept, the rest refused ("too-many-hubs")
+    # The lease we ask for; the hub may grant less, and we believe what it grants (WebSub 5.1).
+    lease_seconds: int = 10 * 24 * 3600
+    renew_before_seconds: int = 24 * 3600  # renew once the lease has this little left
+    # hub.secret: 32 random bytes as 64 hex characters, under the spec's 200-byte limit (5.1).
+    secret_bytes: int = 32
+    # Polls of a pushed source: the safety net while the hub delivers (6-24 h, issue 19 point 4).
+    safety_net_seconds: int = 12 * 3600
+    # A hub that delivered nothing for this long is "silent": the source goes back to polling.
+    silent_after_seconds: int = 3 * 24 * 3600
+    # A pending request the hub never verified is given up after this long.
+    pending_timeout_seconds: int = 3600
+
+
+DEFAULT_WEBSUB_LIMITS = WebSubLimits()
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     table_name: str
@@ -134,6 +159,9 @@ class Settings:
     # creates it (template.yaml `CursorKeySecret`) and sets this on the API function only. Unset
     # (the local run, tests): `cursor_secret`, from CURSOR_SECRET or the local default.
     cursor_secret_arn: str | None = None
+    # -- WebSub (issue 19): where hubs reach our callback (the API stage's URL, as the template
+    # sets it on the fetcher). Unset: no hub is ever asked, every source is polled as before.
+    websub_callback_base_url: str | None = None
 
     def cursor_key(self) -> bytes:
         """The key that signs pagination cursors, read from Secrets Manager once per execution
@@ -196,6 +224,7 @@ class Settings:
             # -- platform arithmetic and the cursor key (issue 13, points 1 and 7) --
             fulltext_budget_seconds=max(0.0, _float(e.get("FULLTEXT_BUDGET_SECONDS"), 45.0)),
             cursor_secret_arn=(e.get("CURSOR_SECRET_ARN") or "").strip() or None,
+            websub_callback_base_url=_base_url(e.get("WEBSUB_CALLBACK_BASE_URL")),
         )
 
 

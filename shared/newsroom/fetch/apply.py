@@ -13,10 +13,11 @@ import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from newsroom.core.claimcheck import EntryBucket
+from newsroom.core.config import DEFAULT_WEBSUB_LIMITS
 from newsroom.core.models import RawEntry, Source, SourceState
 from newsroom.fetch.feeds import FeedParseError, parse_feed
 from newsroom.fetch.http import FetchError, FetchPolicy, http_get
@@ -36,7 +37,7 @@ from newsroom.fetch.poll import (
 )
 from newsroom.fetch.queue import send_entries
 from newsroom.fetch.seen import body_digest
-from newsroom.sources.schedule import PollBounds
+from newsroom.sources.schedule import PollBounds, pushed_next_poll, with_grid
 from newsroom.store.batches import StoreIncomplete
 from newsroom.store.roles import FetcherStore
 
@@ -44,6 +45,10 @@ if TYPE_CHECKING:
     from newsroom.fetch.fulltext import Enricher
 
 logger = logging.getLogger(__name__)
+
+# After a poll that read the feed: (source, reading, now) -> until when a WebSub hub pushes the
+# source (None: not pushed). `websub.push.make_push_hook` builds it; fetch never imports websub.
+PushHook = Callable[[Source, Reading, datetime], datetime | None]
 
 
 def read_feed(
@@ -100,14 +105,18 @@ def poll_one(
     only_due: bool = False,
     enrich: Enricher | None = None,
     bucket: EntryBucket | None = None,
+    push: PushHook | None = None,
 ) -> SourceReport:
-    """Poll one source and apply the plan; a fault of this source is recorded, never raised."""
+    """Poll one source and apply the plan; a fault of this source is recorded, never raised.
+    With `push`, a source its hub pushes is next polled at the safety net instead."""
     start = begin(source, stored, unread=unread, only_due=only_due, now=now)
     if isinstance(start, SourceReport):
         return start
     try:
         reading = read_feed(request_for(source, start), source.id, policy, now=now, get=get)
         plan = decide(source, start, reading, now=now, bounds=bounds)
+        if push is not None:
+            plan = _stepped_back(plan, push, source, reading, now)
         if plan.send and enrich is not None:
             plan = enriched(plan, enrich(source, list(plan.send), plan.owed))
         if plan.send:
@@ -116,6 +125,23 @@ def poll_one(
         logger.exception("source %s failed", source.id)
         plan = failed_internally(source, start, exc, now=now, bounds=bounds)
     return _remember(store, stored, plan)
+
+
+def _stepped_back(plan: Plan, push: PushHook, source: Source, reading: Reading, now: datetime) -> Plan:
+    """The plan with its next poll at the WebSub safety net while the source is pushed (a failed
+    poll keeps its backoff); a source gone (410) is passed on disabled, so its hub is told. A
+    fault of the hook (the hub, the store) is logged and the poll keeps its normal rhythm."""
+    try:
+        until = push(replace(source, enabled=False) if plan.state.disabled else source, reading, now)
+    except Exception:
+        logger.exception("websub step for source %s failed", source.id)
+        return plan
+    normal = plan.state.next_poll
+    if until is None or normal is None or reading.error is not None:
+        return plan
+    safety_net = timedelta(seconds=DEFAULT_WEBSUB_LIMITS.safety_net_seconds)
+    later = pushed_next_poll(normal, now, until, safety_net)
+    return replace(plan, state=with_grid(replace(plan.state, next_poll=later), now))
 
 
 def _remember(store: FetcherStore, stored: SourceState | None, plan: Plan) -> SourceReport:
@@ -147,6 +173,7 @@ def fetch_all(
     only_due: bool = False,
     enrich: Enricher | None = None,
     bucket: EntryBucket | None = None,
+    push: PushHook | None = None,
 ) -> list[SourceReport]:
     """Poll enabled sources concurrently; one failing source never stops the others.
 
@@ -184,6 +211,7 @@ def fetch_all(
             only_due=only_due,
             enrich=enrich,
             bucket=bucket,
+            push=push,
         )
 
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(enabled) or 1))) as pool:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from newsroom.core.claimcheck import EntryBucket
 from newsroom.core.config import source_from_json, source_to_json
 from newsroom.core.models import Source, iso
-from newsroom.fetch.apply import fetch_all
+from newsroom.fetch.apply import PushHook, fetch_all
 from newsroom.fetch.http import FetchPolicy, http_get
 from newsroom.fetch.poll import DEFAULT_BOUNDS, SourceReport
 from newsroom.fetch.queue import batches
@@ -112,6 +112,7 @@ def poll_dispatched(
     get: Callable[..., Any] = http_get,
     enrich: Enricher | None = None,
     bucket: EntryBucket | None = None,
+    push: PushHook | None = None,
 ) -> WorkerResult:
     """Poll the sources a batch of fetch messages names, concurrently, due ones only."""
     sources: dict[str, Source] = {}
@@ -139,6 +140,7 @@ def poll_dispatched(
         only_due=True,
         enrich=enrich,
         bucket=bucket,
+        push=push,
     )
     retry = sorted(i for r in reports if r.retry for i in indexes.get(r.source_id, ()))
     return WorkerResult(tuple(reports), tuple(bad), tuple(retry))

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urlencode, urljoin
 
 import urllib3
 import urllib3.connection
@@ -43,7 +43,16 @@ from newsroom.fetch.body import DeadlineResponse, deadline_clock, read_body
 from newsroom.fetch.contract import FetchError, FetchPolicy, transport_error
 
 # FetchPolicy and FetchError are the client's terms: callers import them from here.
-__all__ = ["DEFAULT_ACCEPT", "FetchError", "FetchPolicy", "HttpResult", "http_get", "make_pool", "shared_pool"]
+__all__ = [
+    "DEFAULT_ACCEPT",
+    "FetchError",
+    "FetchPolicy",
+    "HttpResult",
+    "http_get",
+    "http_post_form",
+    "make_pool",
+    "shared_pool",
+]
 
 DEFAULT_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
@@ -144,6 +153,60 @@ def http_get(
         deadline_clock.deadline = None
 
 
+def http_post_form(
+    url: str,
+    fields: Mapping[str, str],
+    policy: FetchPolicy,
+    *,
+    pool: urllib3.PoolManager | None = None,
+    resolver: Resolver = resolve_host,
+) -> HttpResult:
+    """POST `fields` form-encoded to `url` under the same address rules and deadline as a GET
+    (a WebSub hub is reached like a feed: http/https, public addresses, validated on every hop).
+    A redirect is followed with the same POST, as WebSub's hub redirects ask (the implementation
+    report's subscriber tests 203 and 204); any other non-2xx raises FetchError."""
+    manager = pool if pool is not None else shared_pool()
+    deadline = time.monotonic() + policy.total_timeout
+    deadline_clock.deadline = deadline
+    body = urlencode(dict(fields)).encode()
+    headers = {
+        "User-Agent": policy.user_agent,
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Accept-Encoding": "identity",
+    }
+    current = _without_fragment(url.strip(), url)
+    try:
+        for _hop in range(policy.max_redirects + 1):
+            response = _send(
+                manager, current, check_url(current, policy, resolver), headers, policy, deadline, "POST", body
+            )
+            try:
+                if response.status in REDIRECT_STATUSES:
+                    target = _redirect_target(response, current)
+                    _discard(response)
+                    current = target
+                    continue
+                if not 200 <= response.status < 300:
+                    _discard(response)
+                    raise _status_error(response, current)
+                answer = read_body(response, min(policy.max_bytes, 64 * 1024), deadline, current)
+                return HttpResult(
+                    status=response.status,
+                    url=current,
+                    body=answer,
+                    headers=_response_headers(response),
+                    not_modified=False,
+                    etag=None,
+                    last_modified=None,
+                    permanent_redirect_to=None,
+                )
+            finally:
+                response.release_conn()
+        raise FetchError("too-many-redirects", f"more than {policy.max_redirects} redirects from {url}", url=current)
+    finally:
+        deadline_clock.deadline = None
+
+
 def _get(
     manager: urllib3.PoolManager,
     url: str,
@@ -229,6 +292,8 @@ def _send(
     headers: Mapping[str, str],
     policy: FetchPolicy,
     deadline: float,
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> urllib3.BaseHTTPResponse:
     """Send the request to one of the validated `addresses`, never to a fresh DNS answer."""
     parsed = parse_url(url)
@@ -254,7 +319,7 @@ def _send(
             pool = manager.connection_from_host(str(address), port=port, scheme=scheme, pool_kwargs=pool_kwargs)
             _reuse.reused = False  # set by the pool when it hands out a kept-alive connection
             try:
-                return _urlopen(pool, parsed.request_uri, request_headers, timeout)
+                return _urlopen(pool, parsed.request_uri, request_headers, timeout, method, body)
             except ProtocolError:
                 if not _reuse.reused:
                     raise
@@ -263,7 +328,7 @@ def _send(
             # browsers and Go's net/http do). A fresh connection that fails is not retried.
             _reuse.fresh_only = True
             try:
-                return _urlopen(pool, parsed.request_uri, request_headers, timeout)
+                return _urlopen(pool, parsed.request_uri, request_headers, timeout, method, body)
             finally:
                 _reuse.fresh_only = False
         except NewConnectionError as exc:
@@ -275,11 +340,17 @@ def _send(
 
 
 def _urlopen(
-    pool: urllib3.HTTPConnectionPool, request_uri: str, headers: Mapping[str, str], timeout: urllib3.Timeout
+    pool: urllib3.HTTPConnectionPool,
+    request_uri: str,
+    headers: Mapping[str, str],
+    timeout: urllib3.Timeout,
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> urllib3.BaseHTTPResponse:
     return pool.urlopen(
-        "GET",
+        method,
         request_uri,
+        body=body,
         headers=headers,
         redirect=False,
         retries=False,

@@ -254,8 +254,10 @@ ROUTES: tuple[RouteSpec, ...] = (
         " source's story counts for that source; the count changes in the same transaction as the"
         " story, so a replayed entry never counts twice; stories past retention stay counted) and"
         " its polling health: last success, last error with its reason and time, consecutive"
-        " failures, and when it is polled next (null when disabled). Two BatchGetItem calls per"
-        " page (states and counts), whatever the sources' story counts.",
+        " failures, and when it is polled next (null when disabled); and its WebSub push: the"
+        " hub, the subscription's state, whether polling stepped back to the safety net, the"
+        " lease's expiry, the last delivery and the last verification. Three BatchGetItem calls"
+        " per page (states, counts and subscriptions), whatever the sources' story counts.",
         "application/json",
         "Sources",
         60,

@@ -33,7 +33,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+from newsroom.core.config import DEFAULT_WEBSUB_LIMITS, WebSubLimits
 from newsroom.core.models import Source, SourceState, utc
+from newsroom.store.subscriptions import Subscription
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d{1,10})\"?", re.IGNORECASE)
 
@@ -346,3 +348,30 @@ def due_sources(
     return DispatchReport(
         sources=len(sources), due=len(due), disabled=disabled, not_due=len(sources) - len(due) - disabled
     )
+
+
+# -- pushed sources (WebSub, issue 19) -------------------------------------------------------------
+
+
+def pushed_next_poll(normal: datetime, now: datetime, until: datetime | None, safety_net: timedelta) -> datetime:
+    """When a source a hub pushes is next polled: the slow safety net (`WebSubLimits.
+    safety_net_seconds`), but never after `until` (`pushed_until`: when its lease ends or its hub
+    would count as silent), so polling resumes its normal rhythm the moment push can no longer be
+    trusted; never sooner than `normal`, the time the poll's own rules chose. `until` None (not
+    pushed): `normal`. Polling steps back, never away."""
+    if until is None or until <= now:
+        return normal
+    return max(normal, min(now + safety_net, until))
+
+
+def pushed_until(
+    sub: Subscription | None, now: datetime, limits: WebSubLimits = DEFAULT_WEBSUB_LIMITS
+) -> datetime | None:
+    """Until when a WebSub subscription may stand in for polling (None: it may not now): while it
+    is active, its lease has not ended, and its hub spoke (verified or delivered) within
+    `WebSubLimits.silent_after_seconds`. A failed renewal leaves it "denied": None at once."""
+    if sub is None or sub.state != "active" or sub.lease_expires is None:
+        return None
+    heard = max(t for t in (sub.last_delivery, sub.verified_at, sub.requested_at) if t is not None)
+    until = min(sub.lease_expires, heard + timedelta(seconds=limits.silent_after_seconds))
+    return until if until > now else None

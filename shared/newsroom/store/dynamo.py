@@ -2,7 +2,7 @@
 
 `keys` holds the key design; each family's items are read and written by its own module:
 `stories` (stories, listings, GUID claims, story counts), `fingerprints`, `sources` (state,
-registry, dispatch clock), `prices` and `rejects`. Callers ask for the role they need
+registry, dispatch clock), `prices`, `rejects` and `subscriptions`. Callers ask for the role they need
 (`roles.ProcessorStore`, `roles.ApiStore`, ...); `DynamoStore` satisfies them all.
 """
 
@@ -19,9 +19,10 @@ from newsroom.store.prices import PriceItems
 from newsroom.store.rejects import RejectItems
 from newsroom.store.sources import SourceItems
 from newsroom.store.stories import DEFAULT_RETENTION, StoryItems
+from newsroom.store.subscriptions import SubscriptionItems
 
 
-class DynamoStore(StoryItems, FingerprintItems, SourceItems, PriceItems, RejectItems):
+class DynamoStore(StoryItems, FingerprintItems, SourceItems, PriceItems, RejectItems, SubscriptionItems):
     """Every role (`roles.Store`) and the reject log over a boto3 DynamoDB client (low-level, to
     keep items and costs explicit)."""
 

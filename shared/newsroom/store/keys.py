@@ -17,6 +17,8 @@ Single table, no GSI needed; every request-path read is a GetItem, BatchGetItem 
 | provider health | `PRICES`                    | `PROVIDER#<name>`          | how each price provider answered     |
 | price history   | `PRICEHIST#<SYM>/<QUOTE>`   | `<fetched ISO>`            | 24 h of prices (TTL `expires_at`)    |
 | reject          | `REJECT#<SQS message id>`   | `REJECT`                   | why that message failed (TTL 15 d)   |
+| subscription    | `WEBSUB#<source id>`        | `SUB`                      | hub, topic, token, state, lease      |
+| hub secret      | `WEBSUBKEY#<source id>`     | `KEY`                      | the subscription's `hub.secret`      |
 
 Listings are `all`, `cat#<category>`, `coin#<ticker>` and `src#<source id>`: one small entry per
 listing a story belongs to, so a page of any filter is one Query on one partition, newest
@@ -43,6 +45,8 @@ from newsroom.core.models import Article, iso
 # the fetcher's `SOURCE#` state.
 SOURCE_STATE_PREFIX = "SOURCE#"
 SOURCE_COUNT_PREFIX = "COUNT#"
+SUBSCRIPTION_PREFIX = "WEBSUB#"  # WebSub subscriptions (the API reads them for /sources)
+HUB_SECRET_PREFIX = "WEBSUBKEY#"  # noqa: S105  # a key prefix, not a secret: secrets live under it
 PROVIDER_PREFIX = "PROVIDER#"  # provider health items, beside the prices in the PRICES partition
 ITEM_FAMILIES: dict[str, str] = {  # family -> the IAM StringLike pattern of its partition keys
     "story": "ART#*",
@@ -57,20 +61,27 @@ ITEM_FAMILIES: dict[str, str] = {  # family -> the IAM StringLike pattern of its
     "prices": "PRICES",  # latest prices and provider health
     "price-history": "PRICEHIST#*",
     "reject": "REJECT#*",
+    "subscription": SUBSCRIPTION_PREFIX + "*",
+    "hub-secret": HUB_SECRET_PREFIX + "*",
 }
 WRITES: dict[str, frozenset[str]] = {  # role -> the families it writes
     "dispatcher": frozenset({"registry", "seed-marker", "dispatch-clock"}),
-    "fetcher": frozenset({"source-state"}),
+    "fetcher": frozenset({"source-state", "subscription", "hub-secret"}),
     "processor": frozenset({"story", "listing", "guid-claim", "fingerprint", "story-count", "reject"}),
     "prices": frozenset({"prices", "price-history"}),
     "api": frozenset(),
+    # The WebSub callback: a delivery's entries are filtered by, and remembered in, the source's
+    # seen digests (its `seen` attribute alone), and the subscription records verification and
+    # deliveries.
+    "callback": frozenset({"source-state", "subscription"}),
 }
 READS: dict[str, frozenset[str]] = {  # role -> the families it reads
     "dispatcher": frozenset({"registry", "seed-marker", "dispatch-clock", "source-state"}),
-    "fetcher": frozenset({"source-state", "guid-claim"}),
+    "fetcher": frozenset({"source-state", "guid-claim", "subscription", "hub-secret"}),
     "processor": frozenset({"story", "guid-claim", "fingerprint", "registry"}),
     "prices": frozenset({"prices", "price-history"}),
-    "api": frozenset({"story", "listing", "source-state", "story-count", "registry", "prices"}),
+    "api": frozenset({"story", "listing", "source-state", "story-count", "registry", "prices", "subscription"}),
+    "callback": frozenset({"source-state", "subscription", "hub-secret", "registry"}),
 }
 
 

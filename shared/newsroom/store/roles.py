@@ -24,6 +24,7 @@ from newsroom.core.models import (
     StoredArticle,
 )
 from newsroom.store.rejects import Reject
+from newsroom.store.subscriptions import Subscription
 
 # -- shared reads -------------------------------------------------------------------------------
 
@@ -48,6 +49,14 @@ class RegistrySeeding(SourceRegistry, Protocol):
 @runtime_checkable
 class SourceStates(Protocol):
     def get_source_states(self, source_ids: Sequence[str]) -> dict[str, SourceState]: ...
+
+
+@runtime_checkable
+class SubscriptionReader(Protocol):
+    """WebSub subscriptions, read: the fetcher (renewal, the safety-net schedule) and `/sources`.
+    Never their secrets: those are `SubscriberStore`'s and `CallbackStore`'s alone."""
+
+    def get_subscriptions(self, source_ids: Sequence[str]) -> dict[str, Subscription]: ...
 
 
 @runtime_checkable
@@ -90,6 +99,34 @@ class FetcherStore(SourceStates, Protocol):
 
 
 @runtime_checkable
+class SubscriberStore(SubscriptionReader, Protocol):
+    """The fetcher as a WebSub subscriber: asks hubs, renews leases, ends subscriptions."""
+
+    def get_subscription(self, source_id: str) -> Subscription | None: ...
+
+    def put_subscription(self, sub: Subscription) -> None: ...
+
+    def get_hub_secret(self, source_id: str) -> str | None: ...
+
+    def put_hub_secret(self, source_id: str, secret: str) -> None: ...
+
+
+@runtime_checkable
+class CallbackStore(SourceRegistry, SourceStates, Protocol):
+    """The WebSub callback: the subscription a hub calls about, its secret, the source's settings
+    (a delivery for a source disabled or removed is not used), and the seen digests a delivery is
+    filtered by (written back alone, never the fetcher's whole state)."""
+
+    def get_subscription(self, source_id: str) -> Subscription | None: ...
+
+    def get_hub_secret(self, source_id: str) -> str | None: ...
+
+    def put_subscription(self, sub: Subscription) -> None: ...
+
+    def put_seen(self, source_id: str, seen: bytes) -> None: ...
+
+
+@runtime_checkable
 class DispatcherStore(RegistrySeeding, SourceStates, Protocol):
     """The registry (seeded from the sources file), the states it reads due times from, and the
     dispatcher's clock."""
@@ -100,8 +137,9 @@ class DispatcherStore(RegistrySeeding, SourceStates, Protocol):
 
 
 @runtime_checkable
-class ApiStore(StoryReader, SourceRegistry, SourceStates, PriceBoard, Protocol):
-    """Read only: listings, stories, prices and sources (with their states and story counts)."""
+class ApiStore(StoryReader, SourceRegistry, SourceStates, SubscriptionReader, PriceBoard, Protocol):
+    """Read only: listings, stories, prices and sources (with their states, subscriptions and
+    story counts)."""
 
     def get_articles(self, article_ids: Sequence[str]) -> list[Article]: ...
 
@@ -110,6 +148,12 @@ class ApiStore(StoryReader, SourceRegistry, SourceStates, PriceBoard, Protocol):
     ) -> Page[Article]: ...
 
     def source_story_counts(self, source_ids: Sequence[str]) -> dict[str, int]: ...
+
+    def get_source_states_and_subscriptions(
+        self, source_ids: Sequence[str]
+    ) -> tuple[dict[str, SourceState], dict[str, Subscription]]:
+        """`/sources`: the states and subscriptions (never their secrets) in one BatchGetItem."""
+        ...
 
     def get_prices(self) -> list[Price]: ...
 
@@ -149,5 +193,15 @@ class RejectLog(Protocol):
 
 # Bases in an order that has one consistent method resolution order (several roles share bases).
 @runtime_checkable
-class Store(ProcessorStore, DispatcherStore, ApiStore, PricesStore, AdminStore, FetcherStore, Protocol):
+class Store(
+    ProcessorStore,
+    DispatcherStore,
+    ApiStore,
+    PricesStore,
+    CallbackStore,
+    AdminStore,
+    FetcherStore,
+    SubscriberStore,
+    Protocol,
+):
     """Every role at once: what `wiring` builds once per process and hands each stage as its role."""

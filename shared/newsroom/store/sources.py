@@ -26,17 +26,43 @@ class SourceItems(Table):
         try:
             items = self._source_items(source_ids, "STATE", SOURCE_STATE_PREFIX)
         except StoreIncomplete as exc:
-            read = (_state_from_item(item) for item in exc.partial.values())
+            read = (state_from_item(item) for item in exc.partial.values())
             raise StoreIncomplete(
                 exc.operation,
                 [name.split("|", 1)[0].removeprefix(SOURCE_STATE_PREFIX) for name in exc.missing],
                 {state.source_id: state for state in read},
             ) from exc
-        states = (_state_from_item(item) for item in items)
+        states = (state_from_item(item) for item in items)
         return {state.source_id: state for state in states}
 
     def put_source_state(self, state: SourceState) -> None:
         self._db.put_item(TableName=self._table, Item=_state_to_item(state))
+
+    def put_seen(self, source_id: str, seen: bytes) -> None:
+        """Replace only the seen digests of a source's state (the WebSub callback), creating a
+        fresh state when the source was never polled: the fetcher's document is left alone. If
+        the fetcher's next write carries older digests, entries are sent again and the processor
+        drops them as repeats; nothing is lost either way."""
+        key = {"PK": string_attr(f"{SOURCE_STATE_PREFIX}{source_id}"), "SK": string_attr("STATE")}
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET seen = :seen",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={":seen": {"B": seen}},
+            )
+            return
+        except self._db.exceptions.ConditionalCheckFailedException:
+            pass
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=_state_to_item(SourceState(source_id, seen=seen)),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            self.put_seen(source_id, seen)  # the fetcher wrote the state in between: update it
 
     # The dispatcher's clock: when its last tick ended. The next tick considers the polls that
     # fell due since then, so ticks partition time whatever EventBridge's jitter (see
@@ -160,7 +186,7 @@ def _state_to_item(state: SourceState) -> dict[str, Any]:
     return item
 
 
-def _state_from_item(item: dict[str, Any]) -> SourceState:
+def state_from_item(item: dict[str, Any]) -> SourceState:
     doc = json.loads(item["doc"]["S"])
 
     def when(key: str) -> datetime | None:

@@ -25,6 +25,7 @@ from newsroom.process.ingest import UnknownSourceError, ingest
 from newsroom.sources.registry import known_sources
 from newsroom.sources.schedule import DispatchReport, PollBounds
 from newsroom.store.rejects import Reject
+from newsroom.websub.push import PushHook, make_push_hook
 from newsroom.wiring import clients as runtime
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,13 @@ def poll_bounds(cfg: Settings) -> PollBounds:
     )
 
 
+def push_hook(cfg: Settings, policy: FetchPolicy) -> PushHook | None:
+    """The fetcher's WebSub step (issue 19), when the stack says where hubs reach the callback."""
+    if not cfg.websub_callback_base_url:
+        return None
+    return make_push_hook(runtime.store(), cfg.websub_callback_base_url, policy)
+
+
 def dispatch_due_sources(now: datetime | None = None) -> DispatchReport:
     """The dispatcher's tick: enqueue the due sources on the fetch queue."""
     cfg = settings()
@@ -94,6 +102,7 @@ def fetch_dispatched(bodies: Sequence[str], now: datetime | None = None) -> Work
             store, policy, max_pages=cfg.fulltext_max_pages, budget_seconds=cfg.fulltext_budget_seconds
         ),
         bucket=runtime.entry_bucket(),
+        push=push_hook(cfg, policy),
     )
 
 
@@ -108,6 +117,7 @@ def fetch_feeds(now: datetime | None = None) -> list[SourceReport]:
         concurrency=cfg.fetch_concurrency,
         now=now,
         bucket=runtime.entry_bucket(),
+        push=push_hook(cfg, fetch_policy(cfg)),
     )
 
 
