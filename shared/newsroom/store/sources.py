@@ -11,7 +11,6 @@ from typing import Any
 
 from newsroom.core.config import source_from_json, source_to_json
 from newsroom.core.models import Source, SourceState, iso, parse_iso
-from newsroom.store.batches import StoreIncomplete
 from newsroom.store.keys import SOURCE_STATE_PREFIX, string_attr
 from newsroom.store.table import Table
 
@@ -23,17 +22,7 @@ class SourceItems(Table):
         """The stored state of each source that has one. A state DynamoDB left unread raises
         `StoreIncomplete` (missing: those source ids; partial: the states that were read),
         because an absent state means "a new source" to every caller."""
-        try:
-            items = self._source_items(source_ids, "STATE", SOURCE_STATE_PREFIX)
-        except StoreIncomplete as exc:
-            read = (state_from_item(item) for item in exc.partial.values())
-            raise StoreIncomplete(
-                exc.operation,
-                [name.split("|", 1)[0].removeprefix(SOURCE_STATE_PREFIX) for name in exc.missing],
-                {state.source_id: state for state in read},
-            ) from exc
-        states = (state_from_item(item) for item in items)
-        return {state.source_id: state for state in states}
+        return self._per_source(source_ids, "STATE", SOURCE_STATE_PREFIX, state_from_item, _source_id)
 
     def put_source_state(self, state: SourceState) -> None:
         self._db.put_item(TableName=self._table, Item=_state_to_item(state))
@@ -212,3 +201,7 @@ def state_from_item(item: dict[str, Any]) -> SourceState:
         entries_per_week=float(doc["entries_per_week"]) if doc.get("entries_per_week") is not None else None,
         seen=bytes(item["seen"]["B"]) if "seen" in item else b"",
     )
+
+
+def _source_id(state: SourceState) -> str:
+    return state.source_id

@@ -120,17 +120,7 @@ class SubscriptionItems(Table):
     def get_subscriptions(self, source_ids: Sequence[str]) -> dict[str, Subscription]:
         """The subscription of each source that has one (a source left unread raises
         `StoreIncomplete`, as for source states)."""
-        try:
-            items = self._source_items(source_ids, "SUB", SUBSCRIPTION_PREFIX)
-        except StoreIncomplete as exc:
-            read = (_from_item(item) for item in exc.partial.values())
-            raise StoreIncomplete(
-                exc.operation,
-                [name.split("|", 1)[0].removeprefix(SUBSCRIPTION_PREFIX) for name in exc.missing],
-                {sub.source_id: sub for sub in read},
-            ) from exc
-        subs = (_from_item(item) for item in items)
-        return {sub.source_id: sub for sub in subs}
+        return self._per_source(source_ids, "SUB", SUBSCRIPTION_PREFIX, _from_item, _subscribed_source)
 
     def get_source_states_and_subscriptions(
         self, source_ids: Sequence[str]
@@ -181,3 +171,7 @@ class SubscriptionItems(Table):
 
 def _secret_key(source_id: str) -> dict[str, dict[str, str]]:
     return {"PK": string_attr(f"{HUB_SECRET_PREFIX}{source_id}"), "SK": string_attr("KEY")}
+
+
+def _subscribed_source(sub: Subscription) -> str:
+    return sub.source_id

@@ -8,10 +8,12 @@ composes them and sets these attributes once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from newsroom.store.batches import batch_get, batch_write
+from newsroom.store.batches import StoreIncomplete, batch_get, batch_write
 from newsroom.store.keys import string_attr
+
+T = TypeVar("T")
 
 
 class Table:
@@ -36,3 +38,26 @@ class Table:
         # contains duplicates"), which its API reference does not say: https://github.com/boto/boto3/issues/4131
         keys = [{"PK": string_attr(f"{prefix}{i}"), "SK": string_attr(sort_key)} for i in dict.fromkeys(source_ids)]
         return batch_get(self._db, self._table, keys)
+
+    def _per_source(
+        self,
+        source_ids: Sequence[str],
+        sort_key: str,
+        prefix: str,
+        decode: Callable[[dict[str, Any]], T],
+        source_of: Callable[[T], str],
+    ) -> dict[str, T]:
+        """The decoded per-source item of each source that has one. An item DynamoDB left unread
+        raises `StoreIncomplete` naming the source ids (partial: what was read, decoded), because
+        an absent item means "nothing stored yet" to every caller."""
+        try:
+            items = self._source_items(source_ids, sort_key, prefix)
+        except StoreIncomplete as exc:
+            read = (decode(item) for item in exc.partial.values())
+            raise StoreIncomplete(
+                exc.operation,
+                [name.split("|", 1)[0].removeprefix(prefix) for name in exc.missing],
+                {source_of(value): value for value in read},
+            ) from exc
+        values = (decode(item) for item in items)
+        return {source_of(value): value for value in values}
