@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -18,10 +18,11 @@ from moto import mock_aws
 from devtools.memory_dynamodb import MemoryDynamoDB, memory_dynamodb_from_template, memory_store
 from devtools.memory_faults import Faults, FaultyClient
 from devtools.template import create_table
-from newsroom.core.models import Article, Category, Image, Kind
+from newsroom.core.models import Article
 from newsroom.store.dynamo import DynamoStore
+from tests.store.test_stories import T0
+from tests.store.test_stories import article as stories_article
 
-T0 = datetime(2026, 5, 31, 8, tzinfo=UTC)
 DAY = timedelta(days=1)
 KB = 1024
 
@@ -67,32 +68,8 @@ def memory_backend() -> Backend:
 
 
 def article(n: int, **changes: Any) -> Article:
-    base = Article(
-        id=f"{n:020x}",
-        canonical_url=f"https://a.example/{n}",
-        url=f"https://a.example/{n}",
-        guid=f"g{n}",
-        source_id="src",
-        source_name="Source",
-        title=f"Story {n}",
-        content_html=f"<p>Body {n}</p>",
-        content_text=f"Body {n}",
-        standfirst=f"Body {n}",
-        word_count=2,
-        reading_minutes=1,
-        published=T0 + timedelta(minutes=n),
-        updated=T0 + timedelta(minutes=n),
-        first_seen=T0 + timedelta(minutes=n),
-        language="en",
-        image=Image(url="https://i.example/x.jpg", alt="x"),
-        category=Category.POLICY,
-        coins=("BTC",),
-        kind=Kind.NEWS,
-        author="Anonymous",
-        desk="Desk",
-        content_hash=f"h{n}",
-    )
-    return replace(base, **changes)
+    """`tests/store/test_stories.py`'s article, from the contract suite's own source."""
+    return stories_article(n, **{"source_id": "src", "source_name": "Source", **changes})
 
 
 def story_key(a: Article) -> dict[str, Any]:
