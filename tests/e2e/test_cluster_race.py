@@ -24,7 +24,7 @@ from newsroom.core.models import RawEntry, Source, SourceRole
 from newsroom.process.build import Decision, Outcome, ProcessingContext
 from newsroom.process.ingest import ingest
 from newsroom.store.dynamo import DynamoStore
-from newsroom.store.stories import ConflictError
+from newsroom.store.table import ConflictError
 
 ROUNDS = int(os.environ.get("CLUSTER_RACE_ROUNDS", "100"))
 SOURCES = (

@@ -24,7 +24,7 @@ from newsroom.core.models import FingerprintClaims, Price, SourceState
 from newsroom.store.batches import StoreIncomplete
 from newsroom.store.cursor import CursorError
 from newsroom.store.dynamo import DynamoStore
-from newsroom.store.stories import ConflictError
+from newsroom.store.table import ConflictError
 from tests.store.backends import DAY, KB, T0, Backend, article, error_code, four_mb_transaction, raw_item, story_key
 
 # -- conditions and versions ----------------------------------------------------------------------

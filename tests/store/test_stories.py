@@ -16,7 +16,7 @@ from newsroom.core.models import Article, Category, Image, Kind
 from newsroom.store.cursor import CursorError
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.keys import listing_keys
-from newsroom.store.stories import ConflictError
+from newsroom.store.table import ConflictError
 
 T0 = datetime(2026, 5, 31, 8, tzinfo=UTC)
 
@@ -101,7 +101,7 @@ def test_replace_moves_listing_entries_and_checks_the_version(store: DynamoStore
 def test_a_source_story_count_moves_with_the_story_and_ignores_replays(store: DynamoStore) -> None:
     from dataclasses import replace
 
-    from newsroom.store.stories import ConflictError
+    from newsroom.store.table import ConflictError
 
     copy_first = article(1, source_id="cryptowire")
     store.create_article(copy_first, guid=None)

@@ -19,7 +19,7 @@ from newsroom.process.build import Decision, Outcome, ProcessingContext, build_a
 from newsroom.process.dedupe import claims_for, find_cluster
 from newsroom.process.fingerprint import fingerprint
 from newsroom.store.roles import ProcessorStore
-from newsroom.store.stories import ConflictError
+from newsroom.store.table import ConflictError
 
 MAX_ATTEMPTS = 6
 

@@ -15,27 +15,16 @@ from typing import Any
 
 from newsroom.core.codec import article_from_doc, article_to_doc
 from newsroom.core.models import Article, FingerprintClaims, Page, StoredArticle, utc
-from newsroom.core.retry import backoff_delays
-from newsroom.store.batches import StoreIncomplete, batch_get, key_name
+from newsroom.store.batches import batch_get
 from newsroom.store.cursor import CursorCodec
 from newsroom.store.fingerprints import claim_puts
 from newsroom.store.keys import SOURCE_COUNT_PREFIX, guid_key, listing_keys, sort_key, string_attr
 from newsroom.store.table import Table
 
 DEFAULT_RETENTION = timedelta(days=365)  # ARTICLE_RETENTION_DAYS
-# TransactWriteItems "groups up to 100 action requests" (DynamoDB API Reference, TransactWriteItems:
-# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
-MAX_TRANSACT_ITEMS = 100
 # Queries one listing page may take to step over expired entries TTL has not deleted yet (TTL
 # deletes within a few days of expiry); a page that needs more comes back short, with a cursor.
 MAX_LISTING_QUERIES = 5
-# Cancellation reason codes that mean "throttled, try again" ("None": that item was fine), as the
-# TransactWriteItems reference lists them under TransactionCanceledException (same page as above).
-_THROTTLED_CANCELLATION = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "None", None})
-
-
-class ConflictError(RuntimeError):
-    """An optimistic write lost a race; the caller re-reads and decides again."""
 
 
 class StoryItems(Table):
@@ -146,23 +135,6 @@ class StoryItems(Table):
                 "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
             }
         }
-
-    def _transact(self, items: list[dict[str, Any]]) -> None:
-        if len(items) > MAX_TRANSACT_ITEMS:
-            raise ValueError(f"a story touches {len(items)} items, over DynamoDB's transaction limit")
-        for _attempt in backoff_delays():
-            try:
-                self._db.transact_write_items(TransactItems=items)
-                return
-            except self._db.exceptions.TransactionCanceledException as exc:
-                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-                if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
-                    raise ConflictError(f"story changed underneath us: {reasons}") from exc
-                # botocore retries a throttled call, but a transaction cancelled because one of
-                # its items was throttled comes back as a cancellation: retry it here, with backoff.
-                if not _THROTTLED_CANCELLATION.issuperset(reasons) or not set(reasons) - {"None", None}:
-                    raise
-        raise StoreIncomplete("TransactWriteItems", [_transact_item_name(item) for item in items])
 
     def create_article(
         self, article: Article, *, guid: tuple[str, str] | None, claims: FingerprintClaims | None = None
@@ -321,8 +293,3 @@ class StoryItems(Table):
             if not last:
                 return total
             query["ExclusiveStartKey"] = last
-
-
-def _transact_item_name(item: dict[str, Any]) -> str:
-    action = next(iter(item.values()))
-    return key_name(action.get("Item") or action["Key"])

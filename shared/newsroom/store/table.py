@@ -10,10 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from newsroom.store.batches import StoreIncomplete, batch_get, batch_write
+from newsroom.core.retry import backoff_delays
+from newsroom.store.batches import StoreIncomplete, batch_get, batch_write, key_name
 from newsroom.store.keys import string_attr
 
 T = TypeVar("T")
+
+# TransactWriteItems "groups up to 100 action requests" (DynamoDB API Reference, TransactWriteItems:
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
+MAX_TRANSACT_ITEMS = 100
+# Cancellation reason codes that mean "throttled, try again" ("None": that item was fine), as the
+# TransactWriteItems reference lists them under TransactionCanceledException (same page as above).
+_THROTTLED_CANCELLATION = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "None", None})
+
+
+class ConflictError(RuntimeError):
+    """An optimistic write lost a race; the caller re-reads and decides again."""
 
 
 class Table:
@@ -61,3 +73,25 @@ class Table:
             ) from exc
         values = (decode(item) for item in items)
         return {source_of(value): value for value in values}
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        if len(items) > MAX_TRANSACT_ITEMS:
+            raise ValueError(f"a story touches {len(items)} items, over DynamoDB's transaction limit")
+        for _attempt in backoff_delays():
+            try:
+                self._db.transact_write_items(TransactItems=items)
+                return
+            except self._db.exceptions.TransactionCanceledException as exc:
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+                    raise ConflictError(f"story changed underneath us: {reasons}") from exc
+                # botocore retries a throttled call, but a transaction cancelled because one of
+                # its items was throttled comes back as a cancellation: retry it here, with backoff.
+                if not _THROTTLED_CANCELLATION.issuperset(reasons) or not set(reasons) - {"None", None}:
+                    raise
+        raise StoreIncomplete("TransactWriteItems", [_transact_item_name(item) for item in items])
+
+
+def _transact_item_name(item: dict[str, Any]) -> str:
+    action = next(iter(item.values()))
+    return key_name(action.get("Item") or action["Key"])
