@@ -170,12 +170,15 @@ class PricesStore(PriceBoard, Protocol):
 
 
 @runtime_checkable
-class AdminStore(RegistrySeeding, FetcherStore, Protocol):
-    """The operator's tools: edit and seed the registry, re-enable a source, audit the counts."""
+class AdminStore(RegistrySeeding, FetcherStore, SubscriberStore, Protocol):
+    """The operator's tools: edit, remove and seed the registry, re-enable a source, end the
+    WebSub subscription of a source disabled or removed, audit the counts."""
 
     def get_source(self, source_id: str) -> Source | None: ...
 
     def put_source(self, source: Source, *, origin: str = "admin") -> None: ...
+
+    def delete_source(self, source_id: str) -> None: ...
 
     def count_source_articles(self, source_id: str) -> int: ...
 
