@@ -100,9 +100,14 @@ class FetcherStore(SourceStates, Protocol):
 
 @runtime_checkable
 class SubscriberStore(SubscriptionReader, Protocol):
-    """The fetcher as a WebSub subscriber: asks hubs, renews leases, ends subscriptions."""
+    """The fetcher as a WebSub subscriber: asks hubs, renews leases, ends subscriptions; reads a
+    batch's subscriptions with its source states."""
 
     def get_subscription(self, source_id: str) -> Subscription | None: ...
+
+    def get_source_states_and_subscriptions(
+        self, source_ids: Sequence[str]
+    ) -> tuple[dict[str, SourceState], dict[str, Subscription]]: ...
 
     def put_subscription(self, sub: Subscription) -> None: ...
 
