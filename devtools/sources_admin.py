@@ -142,7 +142,11 @@ class _Hubs:
         if sub is not None and ending.told_hub and sub.state == "unsubscribing":
             print(f"asked hub {sub.hub} to end the WebSub subscription; it ends when the hub verifies", file=out)
         elif sub is not None and ending.told_hub:
-            print(f"hub {sub.hub} refused to end the subscription ({sub.last_error}); it is marked ended", file=out)
+            print(
+                f"hub {sub.hub} could not be asked or refused ({sub.last_error}); the subscription is marked "
+                f"{sub.state} and its deliveries are ignored until the lease lapses",
+                file=out,
+            )
         elif sub is not None and sub.state in ("subscribing", "active"):
             lapse = iso(sub.lease_expires) if sub.lease_expires else "the end of its lease"
             print(
