@@ -12,12 +12,16 @@ goes through every billed path once, counted by `devtools.counting`:
   process-same     whatever those rounds queued (nothing expected)
   prices           one price refresh
   api-feeds        the three feed formats, served by the API function
+  websub-delivery  a hub's signed deliveries of one new entry each, taken by the WebSub callback
 
 Per-unit figures (per poll, per entry, per request) are then scaled to N sources polled as the
 schedule polls them (each feed's rhythm, `sources.schedule.polling_interval`: the polls a day of
 each class of feed simulated on the corpus by `devtools.freshness`, in the corpus's mix) and 1 M
 feed requests a month, for the design as built and for the changes that would bring it under
-budget; the dispatcher still ticks every 5 minutes (8,640 ticks a month). The table is priced on
+budget; the dispatcher still ticks every 5 minutes (8,640 ticks a month). The share of sources
+whose feed names a usable WebSub hub is measured on the corpus (`devtools.hub_share`): those are
+polled at the safety net instead of their rhythm, and their new entries arrive by delivery
+(issue 19). The table is priced on
 demand and provisioned (`devtools.capacity`, sized to each tick's burst). What is measured and
 what is assumed is printed.
 Prices are us-east-1 on-demand list prices (see PRICES); no free tier is subtracted except where
@@ -42,6 +46,7 @@ sys.path.insert(0, str(ROOT / "shared"))
 sys.path.insert(0, str(ROOT))
 
 from devtools.counting import Counts, install, item_size  # noqa: E402
+from devtools.hub_share import HubShare, measure_hub_share  # noqa: E402
 
 # us-east-1 on-demand list prices in USD, as published on the AWS pricing pages (DynamoDB's are
 # those after its November 2024 on-demand cut). Dated 2025-06, the last time they were read; this
@@ -141,6 +146,9 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
             "SOURCES_FILE": str(samples.sources_file(tmp / "sources.json")),
             "PRICE_API_BASE_URL": f"{samples.base_url}/api/v3",
             "ALLOW_PRIVATE_NETWORK": "true",
+            # As the template configures the fetcher: each poll runs its WebSub step (the sample
+            # feeds name no hub, so no hub is asked; the subscription read is counted).
+            "WEBSUB_CALLBACK_BASE_URL": "https://cost.example/v1",
         },
     )
     counts = Counts()
@@ -156,6 +164,7 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
         process = load_handler_module("process_articles")
         prices = load_handler_module("fetch_prices")
         api = load_handler_module("api")
+        callback = load_handler_module("websub_callback")
 
         def call(module: Any, event: Any, name: str) -> Any:
             return counts.invoke(module.lambda_handler, event, FakeLambdaContext(function_name=name))
@@ -216,6 +225,14 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
             facts["fetch-200-changed"] = call(fetch, schedule, "FetchFeedsFunction")
         with counts.during("process-same"):
             facts["process-same"] = drain()
+        deliveries = _signed_deliveries(runtime.store(), DELIVERIES)  # setup: an active subscription
+        with counts.during("websub-delivery"):
+            for event in deliveries:
+                facts.setdefault("websub-status", Counter())[
+                    call(callback, event, "WebSubCallbackFunction")["statusCode"]
+                ] += 1
+        facts["websub-delivery"] = len(deliveries)
+        facts["process-pushed"] = drain()  # stories like any new entry's, priced as those
         with counts.during("prices"):
             call(prices, load_event("fetch_prices_schedule"), "FetchPricesFunction")
         with counts.during("api-feeds"):
@@ -233,6 +250,55 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
         samples.stop()
         moto.stop()
     return counts, facts
+
+
+DELIVERIES = 5  # the measured deliveries, one new entry each
+
+
+def _signed_deliveries(store: Any, n: int) -> list[dict[str, Any]]:
+    """An active subscription of the sample source defiliban (written directly, not counted) and
+    `n` callback events from its hub, each signed and carrying one new entry."""
+    import base64
+    import hashlib
+    import hmac
+    from datetime import UTC, datetime, timedelta
+
+    from devtools.lambda_local import load_event
+    from newsroom.store.subscriptions import Subscription
+
+    now = datetime.now(UTC)
+    token, secret = "cost-" + "t" * 40, "cost-secret-" + "s" * 52
+    store.put_subscription(
+        Subscription(
+            "defiliban",
+            "https://hub.example/",
+            "https://defiliban.io/feed",
+            token,
+            "active",
+            now,
+            864000,
+            lease_expires=now + timedelta(days=10),
+            verified_at=now,
+        )
+    )
+    store.put_hub_secret("defiliban", secret)
+    events = []
+    for i in range(n):
+        body = (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>DeFi Liban</title><item>'
+            f"<title>Pushed story {i} on Bitcoin markets</title><link>https://defiliban.io/pushed-{i}/</link>"
+            f"<guid>pushed-{i}</guid><pubDate>{now.strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate>"
+            "<description>Bitcoin traded higher as a hub pushed this story within seconds.</description>"
+            "</item></channel></rss>"
+        ).encode()
+        event = load_event("websub_callback_deliver")
+        event["pathParameters"] = {"source": "defiliban", "token": token}
+        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        event["headers"] = {**event["headers"], "X-Hub-Signature": signature}
+        event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+        event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+        events.append(event)
+    return events
 
 
 def _small_item_ratio(items: list[dict[str, Any]]) -> float:
@@ -382,13 +448,66 @@ def poll_mix() -> PollMix:
     )
 
 
+@dataclass(frozen=True)
+class Volumes:
+    """A month of one scale's polling: the polls by what they find, and the new entries by how
+    they arrive (found by a poll, or delivered by a hub)."""
+
+    polls: float
+    polls_new: float
+    polls_changed: float
+    polls_same: float
+    polls_304: float
+    health_writes: float
+    polled_entries: float
+    pushed_entries: float
+
+
+def safety_net_polls_per_day() -> float:
+    from newsroom.core.config import DEFAULT_WEBSUB_LIMITS
+
+    return 86400 / DEFAULT_WEBSUB_LIMITS.safety_net_seconds
+
+
+def volumes(sources: int, mix: PollMix, a: Assumptions, hub_share: float) -> Volumes:
+    """`hub_share` of the sources are pushed: polled at the WebSub safety net (or their rhythm,
+    when that is rarer: `schedule.pushed_next_poll` never polls sooner than the normal rule), and
+    their new entries arrive by delivery; the others are polled on their rhythm."""
+    safety = safety_net_polls_per_day()
+    per_day = (1 - hub_share) * mix.polls_per_day + hub_share * min(safety, mix.polls_per_day)
+    health_per_day = (1 - hub_share) * mix.health_writes_per_day + hub_share * min(safety, mix.health_writes_per_day)
+    polls = sources * per_day * 30
+    new_entries = sources * a.new_entries_per_source_day * 30
+    pushed = hub_share * new_entries
+    polls_new = min(polls, new_entries - pushed)
+    rest = polls - polls_new
+    polls_changed = a.share_changing_document * rest
+    polls_same = a.share_ignoring_validators * rest
+    return Volumes(
+        polls=polls,
+        polls_new=polls_new,
+        polls_changed=polls_changed,
+        polls_same=polls_same,
+        polls_304=rest - polls_changed - polls_same,
+        health_writes=sources * 30 * health_per_day,
+        polled_entries=new_entries - pushed,
+        pushed_entries=pushed,
+    )
+
+
 def model(
-    counts: Counts, facts: dict[str, Any], a: Assumptions, out: TextIO, mix: PollMix | None = None
+    counts: Counts,
+    facts: dict[str, Any],
+    a: Assumptions,
+    out: TextIO,
+    mix: PollMix | None = None,
+    hubs: HubShare | None = None,
 ) -> dict[str, dict[str, float]]:
     from devtools.capacity import ALARMS_PER_DIMENSION
     from devtools.counting import read_units, write_units
 
     mix = mix or poll_mix()
+    hubs = hubs or measure_hub_share()
 
     memory = function_memory()
     fetch_mb = memory.get("FetchFeedsFunction", 512)
@@ -396,6 +515,7 @@ def model(
     api_mb = memory.get("ApiFunction", 512)
     prices_mb = memory.get("FetchPricesFunction", 256)
     dispatch_mb = memory.get("DispatchSourcesFunction", 256)
+    callback_mb = memory.get("WebSubCallbackFunction", 256)
 
     entries_new = max(1, facts["process-new"])
     io_per_poll = a.feed_latency_s / a.fetch_concurrency
@@ -419,6 +539,9 @@ def model(
     entry_new = _processor_unit(counts, entries_new, process_mb)
     entry_new.sqs_requests += 2 / 10  # the SQS event source's receive and delete, per batch of 10
     price_run = _unit(counts, "prices", 1, prices_mb)
+    # A hub's delivery of one new entry: the callback's invocation, its reads and writes and the
+    # entry's SendMessage (what `queue_entry` is for a polled entry), plus an API Gateway request.
+    delivery = _unit(counts, "websub-delivery", max(1, facts.get("websub-delivery", 0)), callback_mb)
     feed_request = _unit(counts, "api-feeds", counts.invocations["api-feeds"], api_mb)
     state_bytes = max(facts["state_bytes"] or [600])
     state_write = Unit(write_units=write_units({"x": {"S": "x" * (state_bytes - 1)}}))
@@ -432,6 +555,7 @@ def model(
         ("entry processed, new", entry_new),
         ("price refresh", price_run),
         ("feed request (API)", feed_request),
+        ("hub delivery (WebSub callback)", delivery),
     ]
     print(f"  {'':32}{'GB-s':>9}{'RRU':>8}{'WRU':>8}{'SQS req':>9}{'log B':>8}", file=out)
     for label, u in rows:
@@ -466,7 +590,8 @@ def model(
     for line in mix.table.splitlines():
         print(f"  {line}", file=out)
     print(
-        f"Assumed: {a.new_entries_per_source_day:g} new entries per source a day, each found by its own poll; "
+        f"Assumed: {a.new_entries_per_source_day:g} new entries per source a day, each found by its own poll "
+        "(or delivered, for a pushed source); "
         f"{a.share_ignoring_validators:.0%} of sources ignore validators (200 with the same body) and "
         f"{a.share_changing_document:.0%} change their document on every poll without a new entry (a "
         f"timestamp in the feed); a healthy source's state written once an hour at most (last_success); no "
@@ -489,44 +614,64 @@ def model(
     )
     print(header, file=out)
     capacity_rows: list[str] = []
+    websub_rows: list[str] = []
     for sources in (100, 1_000, 10_000):
-        polls = sources * mix.polls_per_day * 30
-        new_entries = sources * a.new_entries_per_source_day * 30
-        polls_new = min(polls, new_entries)
-        rest = polls - polls_new
-        polls_changed = a.share_changing_document * rest
-        polls_same = a.share_ignoring_validators * rest
-        polls_304 = rest - polls_changed - polls_same
-        health_writes = sources * 30 * mix.health_writes_per_day
         # The fan-out: the dispatcher per tick (registry Query, one state read a source, the
         # clock item: 1 RRU + 1 WRU, one SendMessageBatch per 10 due sources), the fetch queue's
         # receives and deletes (one each per batch), and the pollers' empty receives.
-        dispatcher = Unit(
-            invocations=ROUNDS_PER_MONTH,
-            gb_seconds=ROUNDS_PER_MONTH * a.dispatch_seconds * dispatch_mb / 1024,
-            read_units=ROUNDS_PER_MONTH
-            * (
-                sources * state_read
-                + read_units(sources * a.registry_bytes_per_source, consistent=False)
-                + 1  # the clock, strongly consistent
-                + 0.5  # the sources file's seed marker
-            ),
-            write_units=ROUNDS_PER_MONTH,
-            sqs_requests=polls / 10 + 2 * polls / a.sources_per_fetch_invocation + 2 * a.idle_sqs_requests_per_queue,
-            log_bytes=ROUNDS_PER_MONTH * LAMBDA_PLATFORM_LOG_BYTES,
-        )
-        # Fetch invocations: a batch of sources each, not the run's one invocation for all samples.
-        invocations_fix = Unit(invocations=polls / a.sources_per_fetch_invocation - polls * poll_304.invocations)
-        pipeline = (
-            poll_304.scaled(polls_304)
-            + poll_same.scaled(polls_same)
-            + poll_changed.scaled(polls_changed + polls_new)
-            + queue_entry.scaled(new_entries)
-            + entry_new.scaled(new_entries)
-            + state_write.scaled(health_writes)
-            + price_run.scaled(ROUNDS_PER_MONTH)
-            + dispatcher
-            + invocations_fix
+        def month(v: Volumes, sources: int = sources) -> tuple[Unit, Unit, Unit]:
+            dispatcher = Unit(
+                invocations=ROUNDS_PER_MONTH,
+                gb_seconds=ROUNDS_PER_MONTH * a.dispatch_seconds * dispatch_mb / 1024,
+                read_units=ROUNDS_PER_MONTH
+                * (
+                    sources * state_read
+                    + read_units(sources * a.registry_bytes_per_source, consistent=False)
+                    + 1  # the clock, strongly consistent
+                    + 0.5  # the sources file's seed marker
+                ),
+                write_units=ROUNDS_PER_MONTH,
+                sqs_requests=v.polls / 10
+                + 2 * v.polls / a.sources_per_fetch_invocation
+                + 2 * a.idle_sqs_requests_per_queue,
+                log_bytes=ROUNDS_PER_MONTH * LAMBDA_PLATFORM_LOG_BYTES,
+            )
+            # Fetch invocations: a batch of sources each, not the run's one invocation for all samples.
+            fix = Unit(invocations=v.polls / a.sources_per_fetch_invocation - v.polls * poll_304.invocations)
+            pipeline = (
+                poll_304.scaled(v.polls_304)
+                + poll_same.scaled(v.polls_same)
+                + poll_changed.scaled(v.polls_changed + v.polls_new)
+                + queue_entry.scaled(v.polled_entries)
+                + delivery.scaled(v.pushed_entries)
+                + entry_new.scaled(v.polled_entries + v.pushed_entries)
+                + state_write.scaled(v.health_writes)
+                + price_run.scaled(ROUNDS_PER_MONTH)
+                + dispatcher
+                + fix
+            )
+            return pipeline, dispatcher, fix
+
+        vol = volumes(sources, mix, a, hubs.share)
+        pipeline, dispatcher, invocations_fix = month(vol)
+        new_entries = vol.polled_entries + vol.pushed_entries
+        # Every delivery is a request to the API stage (hubs call it directly, never the CDN).
+        deliveries_fee = vol.pushed_entries * PRICES["apigw_rest_request"]
+        unpushed = volumes(sources, mix, a, 0.0)
+        without_push = sum(dollars(month(unpushed)[0]).values())
+        with_push = sum(dollars(pipeline).values()) + deliveries_fee
+        results[f"{sources}:websub"] = {
+            "hub_share": hubs.share,
+            "polls": vol.polls,
+            "polls_without_push": unpushed.polls,
+            "deliveries": vol.pushed_entries,
+            "pipeline": with_push,
+            "pipeline_without_push": without_push,
+            "saving": without_push - with_push,
+        }
+        websub_rows.append(
+            f"  {sources:>8}{unpushed.polls:>16,.0f}{vol.polls:>14,.0f}{vol.pushed_entries:>12,.0f}"
+            f"{without_push:>11.2f}{with_push:>11.2f}{without_push - with_push:>9.2f}"
         )
         # Not built: the story document gzip-compressed, still written in one transaction.
         small_entry = entry_new.scaled(1)
@@ -549,7 +694,7 @@ def model(
         ):
             total_unit = base + api_unit
             cost = dollars(total_unit)
-            cost["API"] = api_fee
+            cost["API"] = api_fee + deliveries_fee
             cost["CW"] = fixed
             free = free_tier_total(total_unit, cost, custom_metrics, alarms, cdn)
             if design == "+ CDN, provisioned table":
@@ -566,16 +711,36 @@ def model(
         if sources == 1_000:
             results["1000:breakdown"] = _breakdown(
                 {
-                    "polls answered 304": poll_304.scaled(polls_304),
-                    "polls 200 same body": poll_same.scaled(polls_same),
-                    "polls 200 parsed (new entry or changed document)": poll_changed.scaled(polls_changed + polls_new),
-                    "queueing and processing new entries": queue_entry.scaled(new_entries)
-                    + entry_new.scaled(new_entries),
-                    "hourly health writes": state_write.scaled(health_writes),
+                    "polls answered 304": poll_304.scaled(vol.polls_304),
+                    "polls 200 same body": poll_same.scaled(vol.polls_same),
+                    "polls 200 parsed (new entry or changed document)": poll_changed.scaled(
+                        vol.polls_changed + vol.polls_new
+                    ),
+                    "queueing and processing new entries": queue_entry.scaled(vol.polled_entries)
+                    + entry_new.scaled(vol.polled_entries + vol.pushed_entries),
+                    "hub deliveries (WebSub callback)": delivery.scaled(vol.pushed_entries),
+                    "hourly health writes": state_write.scaled(vol.health_writes),
                     "dispatcher and fetch queue": dispatcher + invocations_fix,
                     "prices": price_run.scaled(ROUNDS_PER_MONTH),
                 }
             )
+    safety_h = 24 / safety_net_polls_per_day()
+    print(
+        f"\nPushed sources (WebSub): {len(hubs.pushed)} of {hubs.feeds} corpus feeds name a usable hub "
+        f"({hubs.share:.1%}; {', '.join(n.split('/')[-1] for n in hubs.pushed)}; "
+        f"{len(hubs.refused)} hub links refused, e.g. CoinDesk's href=\"true\"), measured by the fetcher's "
+        f"discovery (python -m devtools.hub_share). That share is polled every {safety_h:g} h (the safety net) "
+        "instead of its rhythm, and its new entries arrive by hub delivery (measured above) instead of a poll. "
+        "The pipeline before API and CloudWatch fixed costs ($/month):",
+        file=out,
+    )
+    print(
+        f"  {'sources':>8}{'polls, no push':>16}{'polls':>14}{'deliveries':>12}{'no push':>11}{'pushed':>11}"
+        f"{'saving':>9}",
+        file=out,
+    )
+    for row in websub_rows:
+        print(row, file=out)
     print(
         "\nThe table's capacity mode (DynamoDB throughput only, as built + CloudFront; devtools/capacity.py). "
         f"A tick's state reads in {a.dispatch_seconds:g} s, its other reads and writes in {a.tick_work_seconds:g} s; "

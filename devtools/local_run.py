@@ -6,6 +6,11 @@ dispatch → fetch queue → fetch → article queue → process → store, then
 http://127.0.0.1:3000/v1 (PORT changes the port) through `devtools.apigw`, a local REST API
 Gateway configured from template.yaml: its stage, routes, binary media types and limits.
 
+One sample source (Push Wire) sits behind a WebSub hub on 127.0.0.1 (`devtools.sample_hub`): its
+feed names the hub, the fetcher subscribes with the callback served by the same local gateway
+(`WebSubCallbackFunction`), the hub verifies and pushes a new entry, and the summary says which
+stories arrived by push and which by poll.
+
 `--sources FILE` polls a real sources file instead (needs internet; private addresses stay refused).
 `--sources FILE --allow-private-network` also reaches feeds on 127.0.0.1 and private networks
 (your own feed server), and says so at start; the deployed stack never does.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -31,7 +37,8 @@ from devtools.lambda_local import (  # noqa: E402
     load_event,
     load_handler_module,
 )
-from devtools.sample_server import SampleServer  # noqa: E402
+from devtools.sample_hub import SampleHub  # noqa: E402
+from devtools.sample_server import SAMPLES, SampleServer  # noqa: E402
 from devtools.template import create_cursor_secret, create_resources, function_environment  # noqa: E402
 
 
@@ -82,9 +89,20 @@ PRIVATE_NETWORK_WARNING = (
 )
 
 
+PUSHED_ENTRY = SAMPLES / "pushed" / "pushwire-new.xml"  # what the sample hub delivers
+
+
+def pushed_ids(entry: bytes) -> set[str]:
+    """The guids and links of the entries a delivery carried: how the summary tells a pushed
+    story (it is in no polled feed) from a polled one."""
+    text = entry.decode("utf-8")
+    return set(re.findall(r"<guid[^>]*>([^<]+)</guid>", text)) | set(re.findall(r"<link>([^<]+)</link>", text))
+
+
 def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 3000) -> dict[str, Any]:
     import boto3
 
+    user_base_url = os.environ.get("PUBLIC_BASE_URL")
     endpoint = start_moto()
     say(f"1. moto (AWS stand-in) on {endpoint}")
     configure_environment(endpoint, {})
@@ -98,12 +116,13 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
         f"their dead-letter queues, entry bucket {resources.entry_bucket}, the cursor key secret"
     )
 
-    samples = SampleServer().start()
-    tmp = Path(tempfile.mkdtemp(prefix="newsroom-"))
     embedded = sources_file is None
+    hub = SampleHub(PUSHED_ENTRY.read_bytes()).start() if embedded else None
+    samples = SampleServer(hub_url=hub.url if hub else None).start()
+    tmp = Path(tempfile.mkdtemp(prefix="newsroom-"))
     if sources_file is None:
-        sources_file = samples.sources_file(tmp / "sources.json")
-        say(f"3. sample feeds and price API on {samples.base_url}")
+        sources_file = samples.sources_file(tmp / "sources.json", pushed=True)
+        say(f"3. sample feeds and price API on {samples.base_url}; a WebSub hub on {hub.url if hub else '-'}")
     else:
         say(f"3. polling the real sources in {sources_file}")
     configure_environment(
@@ -136,6 +155,22 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
     process = load_handler_module("process_articles")
     prices = load_handler_module("fetch_prices")
     api = load_handler_module("api")
+    callback = load_handler_module("websub_callback")
+    # The gateway serves the API and the WebSub callback from now on, so the hub can verify and
+    # deliver while the fetcher subscribes; its request log is printed only once the run serves.
+    serving = {"log": False}
+    served = apigw.serve_module(
+        api,
+        port,
+        others={"WebSubCallbackFunction": callback},
+        log=lambda line: say(line) if serving["log"] else None,
+    ).start()
+    if embedded:
+        # Only the bundled run: a real hub could never reach a callback on 127.0.0.1.
+        os.environ["WEBSUB_CALLBACK_BASE_URL"] = served.base_url
+    if port == 0 and not user_base_url:
+        os.environ["PUBLIC_BASE_URL"] = served.base_url
+    runtime.settings.cache_clear()
 
     tick = invoke(dispatcher, load_event("dispatch_sources_schedule"), "DispatchSourcesFunction")
     say(
@@ -156,6 +191,18 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
     for state in states.values():
         if state.last_error:
             say(f"   - {state.source_id}: failed and recorded ({state.last_error}); retried with backoff")
+    if hub is not None:
+        # The hub verifies and delivers on its own threads, moments after the fetcher asked.
+        hub.delivered.wait(timeout=10)
+        for push in hub.pushes:
+            sub_of = next((s for s in known_sources(runtime.store()) if push.topic == s.feed_url), None)
+            name = sub_of.id if sub_of else push.topic
+            say(
+                f"   - {name}: its feed names a WebSub hub; subscribed, the hub verified the callback and pushed "
+                f"a new entry to WebSubCallbackFunction {push.seconds:.2f} s after the request (HTTP {push.status})"
+            )
+        if not hub.pushes:
+            say("   - the WebSub hub delivered nothing (the subscription was not verified)")
     drained = drain_queue(sqs, resources.queue_url, resources.queue_arn, process)
     say(
         f"6. ProcessArticlesFunction: {drained.processed} entries in {batches(drained.batches)}, "
@@ -172,7 +219,8 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
     )
     priced = invoke(prices, load_event("fetch_prices_schedule"), "FetchPricesFunction")
     say(f"9. FetchPricesFunction: {priced['stored']} pairs stored ({', '.join(priced['pairs'])})")
-    return {"api": api, "resources": resources}
+    pushed = pushed_ids(PUSHED_ENTRY.read_bytes()) if hub is not None and hub.pushes else set()
+    return {"api": api, "resources": resources, "served": served, "serving": serving, "pushed": pushed}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,19 +240,30 @@ def main(argv: list[str] | None = None) -> int:
         say(PRIVATE_NETWORK_WARNING)
         print(PRIVATE_NETWORK_WARNING, file=sys.stderr, flush=True)
 
-    state = run_pipeline(args.sources, allow_private=args.sources is None or args.allow_private_network, port=args.port)
+    state = run_pipeline(
+        args.sources,
+        allow_private=args.sources is None or args.allow_private_network,
+        port=0 if args.no_serve else args.port,
+    )
     from newsroom.wiring import clients as runtime
 
     page = runtime.store().list_articles("all", limit=100, cursor=None)
     say(f"10. {len(page.items)} stories stored, one per story:")
     stories = runtime.store().get_articles([a.id for a in page.items])
+    pushed: set[str] = state["pushed"]
+    by_push = [a for a in stories if a.guid in pushed or a.url in pushed]
     for article in stories:
         copies = f"; also published by {', '.join(c.source_name for c in article.copies)}" if article.copies else ""
+        how = "by push" if article in by_push else "by poll"
         say(f"   - {article.category.value:<10} {article.title}")
-        say(f"     {article.reading_minutes} min read · {article.credit_line}{copies}")
+        say(f"     {article.reading_minutes} min read · {article.credit_line}{copies} · arrived {how}")
+    titles = "".join(f" ({a.source_name}: {a.title})" for a in by_push)
+    say(f"   arrived by push (WebSub): {len(by_push)}{titles}; by poll: {len(stories) - len(by_push)}")
+    served: apigw.ServedGateway = state["served"]
     if args.no_serve:
+        served.stop()
         return 0
-    served = apigw.serve_module(state["api"], args.port, log=say)
+    state["serving"]["log"] = True
     base = served.base_url
     # Links in pages and feeds name the local stage (behind AWS it is the execute-api domain or
     # the configured site); an explicit PUBLIC_BASE_URL wins.

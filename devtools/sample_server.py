@@ -3,6 +3,10 @@
 Feeds are served with ETag and Last-Modified and answer conditional GETs with 304, so a second
 fetch round shows the polite path. Unknown paths are 404 (the sample "Gone Gazette" source uses
 that to show a failing source being recorded without stopping the others).
+
+With a `hub_url` (the local run's `SampleHub`), the feeds under `/pushed/` (samples/pushed) are
+served too, each naming that hub and itself in `Link` headers (WebSub 4, header discovery), so
+the fetcher subscribes to them.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -45,12 +50,18 @@ class _Handler(BaseHTTPRequestHandler):
                 coin["last_updated_at"] = now
             self._send(200, json.dumps(data).encode(), "application/json")
             return
-        if path.startswith("/feeds/"):
-            file = SAMPLES / "feeds" / Path(path).name
-            if file.is_file():
+        hub_url = getattr(self.server, "hub_url", None)
+        folder = "feeds" if path.startswith("/feeds/") else "pushed" if path.startswith("/pushed/") and hub_url else ""
+        if folder:
+            file = SAMPLES / folder / Path(path).name
+            if file.is_file() and file.suffix == ".xml":
                 body = file.read_bytes()
                 etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
                 validators = {"ETag": etag, "Last-Modified": STARTED}
+                if folder == "pushed":
+                    host, port = cast(tuple[str, int], self.server.server_address)[:2]
+                    self_url = f"http://{host}:{port}{path}"
+                    validators["Link"] = f'<{hub_url}>; rel="hub", <{self_url}>; rel="self"'
                 if self.headers.get("If-None-Match") == etag:
                     self._send(304, b"", "application/rss+xml", validators)
                     return
@@ -60,9 +71,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class SampleServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, hub_url: str | None = None) -> None:
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.daemon_threads = True
+        self._httpd.hub_url = hub_url  # type: ignore[attr-defined]  # read by the handler
         # serve_forever checks for shutdown() once per poll interval (0.5 s by default): every test
         # stack stops its server, and half a second each was most of an end-to-end test's setup.
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
@@ -80,8 +92,12 @@ class SampleServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def sources_file(self, target: Path) -> Path:
-        """The bundled sources list with its feed URLs pointed at this server."""
-        text = (SAMPLES / "sources.json").read_text().replace("{base}", self.base_url)
-        target.write_text(text)
+    def sources_file(self, target: Path, *, pushed: bool = False) -> Path:
+        """The bundled sources list with its feed URLs pointed at this server; `pushed` adds the
+        sources whose feeds name the hub (samples/pushed/sources.json)."""
+        data = json.loads((SAMPLES / "sources.json").read_text().replace("{base}", self.base_url))
+        if pushed:
+            extra = json.loads((SAMPLES / "pushed" / "sources.json").read_text().replace("{base}", self.base_url))
+            data["sources"].extend(extra["sources"])
+        target.write_text(json.dumps(data, indent=2))
         return target

@@ -1,4 +1,5 @@
-"""`make run` end to end: the local run serves the bundled stories over real HTTP on loopback."""
+"""`make run` end to end: the local run serves the bundled stories over real HTTP on loopback,
+one of them pushed by the sample WebSub hub."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+PUSHED_TITLE = "Bitcoin Miners Move Coins to Exchanges as Hashprice Slides"  # samples/pushed/pushwire-new.xml
 
 
 def free_port() -> int:
@@ -44,18 +46,28 @@ def test_local_run_serves_deduped_attributed_feeds_and_the_ticker() -> None:
                 break
         text = "".join(output)
         assert "Ctrl-C to stop" in text, text
-        assert "6 stories stored" in text
+        assert "8 stories stored" in text
         # The deployed path: the dispatcher queues the due sources, workers poll them from SQS.
-        assert "DispatchSourcesFunction: 4 of 4 sources due" in text
-        assert "4 sources polled, 8 entries queued, 1 failed" in text
-        assert "the next dispatcher tick: 0 of 4 sources due" in text
-        assert "3 of 4 answered 304 Not Modified, 0 entries queued" in text
-        assert "Read original article on defiliban.io; also published by Crypto Wire Daily" in text
+        assert "DispatchSourcesFunction: 5 of 5 sources due" in text
+        assert "5 sources polled, 9 entries queued, 1 failed" in text
+        # Push Wire's feed names the sample hub: subscribed, verified, one new entry pushed.
+        assert "pushwire: its feed names a WebSub hub; subscribed, the hub verified the callback and pushed" in text
+        assert "ProcessArticlesFunction: 10 entries" in text  # the 9 polled and the 1 pushed
+        assert "the next dispatcher tick: 0 of 5 sources due" in text
+        assert "4 of 5 answered 304 Not Modified, 0 entries queued" in text
+        assert "Read original article on defiliban.io; also published by Crypto Wire Daily · arrived by poll" in text
+        assert f"{PUSHED_TITLE}\n     1 min read · Read original article on pushwire.example · arrived by push" in text
+        assert f"arrived by push (WebSub): 1 (Push Wire: {PUSHED_TITLE}); by poll: 7" in text
         base = f"http://127.0.0.1:{port}/v1"  # served through the local API Gateway's stage
         assert f"on {base}" in text
         with urllib.request.urlopen(f"{base}/articles?limit=100", timeout=10) as resp:
             items = json.load(resp)["items"]
-        assert len(items) == 6
+        assert len(items) == 8
+        with urllib.request.urlopen(f"{base}/articles?source=pushwire", timeout=10) as resp:
+            assert PUSHED_TITLE in [i["title"] for i in json.load(resp)["items"]]
+        with urllib.request.urlopen(f"{base}/sources", timeout=10) as resp:
+            (pushwire,) = [s for s in json.load(resp)["items"] if s["id"] == "pushwire"]
+        assert pushwire["push"]["state"] == "active" and pushwire["push"]["deliveries"] == 1
         with urllib.request.urlopen(f"{base}/feed.rss", timeout=10) as resp:
             assert resp.headers["Content-Type"].startswith("application/rss+xml")
             assert b"Read original article on defiliban.io" in resp.read()

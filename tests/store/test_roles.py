@@ -218,6 +218,7 @@ CALLS: dict[str, Callable[[World], object]] = {
     "list_sources": lambda w: w.store.list_sources(),
     "get_source": lambda w: w.store.get_source("defiliban"),
     "put_source": lambda w: w.store.put_source(SOURCE),
+    "delete_source": lambda w: w.store.delete_source("defiliban"),
     "seed_sources": lambda w: w.store.seed_sources([SOURCE]),
     "get_prices": lambda w: w.store.get_prices(),
     "get_price_board": lambda w: w.store.get_price_board(),

@@ -1,7 +1,7 @@
 """Polling steps back, never away (issue 19 point 4): the fetcher finds a hub in the feed it polls
 (a feed server and a hub on 127.0.0.1), subscribes, and once the hub verified, the source's next
 poll is the safety net; when the lease lapses, renewal fails or the hub goes silent, the normal
-rhythm is back."""
+rhythm is back. A batch's subscriptions are read with its source states."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from devtools.memory_dynamodb import memory_store
 from newsroom.core.config import DEFAULT_WEBSUB_LIMITS
 from newsroom.core.models import Source
-from newsroom.fetch.apply import poll_one
+from newsroom.fetch.apply import fetch_all, poll_one
 from newsroom.fetch.contract import FetchPolicy
 from newsroom.sources.schedule import pushed_next_poll, pushed_until
 from newsroom.store.dynamo import DynamoStore
@@ -22,6 +22,7 @@ from newsroom.store.subscriptions import Subscription
 from newsroom.websub.push import make_push_hook
 from tests.fetch.test_polling import BOUNDS, FakeSQS
 from tests.httpserver import LocalHTTPServer, Reply
+from tests.store.test_roles import RecordingClient
 from tests.websub.localhub import LocalHub
 
 NOW = datetime(2026, 10, 3, 12, 0, tzinfo=UTC)
@@ -131,3 +132,33 @@ def test_a_source_gone_410_is_unsubscribed(servers: tuple[LocalHTTPServer, Local
     assert hub.requests[-1]["hub.mode"] == "unsubscribe" and hub.requests[-1]["hub.topic"] == site.url("/feed")
     after = store.get_subscription("p")
     assert after is not None and after.state == "unsubscribing"
+
+
+def test_a_batch_reads_its_subscriptions_with_its_states(servers: tuple[LocalHTTPServer, LocalHub]) -> None:
+    # One read for both, not a strongly consistent GetItem per poll on top of the state read.
+    site, hub = servers
+    site.route("/feed", Reply(body=feed(hub.url), headers={"Content-Type": "application/rss+xml"}))
+    sources = [Source(id=f"p{i}", name="Pushed", feed_url=site.url("/feed"), interval_minutes=15) for i in range(3)]
+    plain: DynamoStore = memory_store()
+    recording = RecordingClient(plain._db)
+    store = DynamoStore(recording, "t", b"secret")
+    hook = make_push_hook(store, "https://api.example/v1", LOCAL)
+    fetch_all(sources, store, FakeSQS(), "q", LOCAL, concurrency=3, now=NOW, bounds=BOUNDS, push=hook)
+    assert len(hub.requests) == 3  # each found the hub and subscribed
+    for source in sources:
+        sub = store.get_subscription(source.id)
+        assert sub is not None
+        store.put_subscription(replace(sub, state="active", verified_at=NOW, lease_expires=NOW + timedelta(days=10)))
+    site.route("/feed", Reply(body=feed(hub.url, "b"), headers={"Content-Type": "application/rss+xml"}))
+    recording.calls.clear()
+
+    later = NOW + timedelta(minutes=15)
+    fetch_all(sources, store, FakeSQS(), "q", LOCAL, concurrency=3, now=later, bounds=BOUNDS, push=hook)
+
+    reads = [(action, pk) for action, pk, write in recording.calls if not write]
+    assert not [pk for action, pk in reads if action == "dynamodb:GetItem" and pk.startswith("WEBSUB#")]
+    batched = {pk for action, pk in reads if action == "dynamodb:BatchGetItem"}
+    assert batched == {f"{prefix}p{i}" for prefix in ("SOURCE#", "WEBSUB#") for i in range(3)}
+    states = store.get_source_states([s.id for s in sources])
+    assert {s.next_poll for s in states.values()} == {later + NET}  # the subscriptions read were used
+    assert len(hub.requests) == 3

@@ -1,10 +1,12 @@
 """Subscribing (WebSub 5.1): what to ask a hub and when (pure), then against a small hub on
 127.0.0.1, with the callback served through the local API Gateway built from template.yaml:
 subscribe, verify, deliver, renew, a forged delivery ignored, a replay changing nothing, hub
-redirects (checklist 203, 204), a refusing hub, and unsubscription of a disabled source."""
+redirects (checklist 203, 204), a refusing hub, and unsubscription of a source an operator
+disables or removes (the admin command)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -14,11 +16,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devtools import apigw
+from devtools import apigw, sources_admin
 from devtools.memory_dynamodb import memory_store
-from newsroom.core.config import WebSubLimits
+from newsroom.core.config import WebSubLimits, load_sources
 from newsroom.core.models import Source, SourceState
 from newsroom.fetch.contract import FetchPolicy
+from newsroom.sources import registry
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.subscriptions import Subscription
 from newsroom.websub.callback import handle_event
@@ -224,3 +227,86 @@ def test_a_hub_on_a_private_address_is_never_contacted() -> None:
         assert hub.requests == []
     assert sub.state == "denied" and sub.last_error == "hub refused: blocked-address"
     assert store.get_hub_secret("newsx") is None  # no secret handed out, none stored
+
+
+# -- ending a subscription when an operator disables or removes the source (5.1, mode=unsubscribe) --
+
+
+def subscribed(stack: Stack, hub: LocalHub) -> tuple[str, str]:
+    """Subscribe and let the hub verify: the callback URL and the secret the hub signs with."""
+    subscribe(stack, hub)
+    callback = hub.requests[-1]["hub.callback"]
+    assert hub.verify(callback, "subscribe", TOPIC, "hi", lease=86400) == (200, "hi")
+    secret = hub.subscriptions[callback].secret
+    assert secret is not None
+    return callback, secret
+
+
+def admin(stack: Stack, *argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = sources_admin.main(list(argv), store=stack.store, out=out, policy=LOCAL, now=T0 + timedelta(hours=1))
+    return code, out.getvalue()
+
+
+def test_admin_disable_asks_the_hub_to_unsubscribe_and_its_verification_ends_it(stack: Stack) -> None:
+    with LocalHub() as hub:
+        callback, secret = subscribed(stack, hub)
+
+        code, said = admin(stack, "disable", "newsx", "--callback-base", stack.gateway.base_url)
+
+        assert code == 0 and f"asked hub {hub.url}" in said
+        request = hub.requests[-1]
+        assert (request["hub.mode"], request["hub.topic"], request["hub.callback"]) == ("unsubscribe", TOPIC, callback)
+        assert "hub.secret" not in request
+        assert stack.store.get_subscription("newsx").state == "unsubscribing"  # type: ignore[union-attr]
+        assert hub.verify(callback, "unsubscribe", TOPIC, "bye") == (200, "bye")
+        ended = stack.store.get_subscription("newsx")
+        assert ended is not None and ended.state == "ended"
+        body = rss(("late", "Late"))
+        assert hub.publish(callback, body, secret=secret)[0] == 202  # acknowledged, not used
+        assert stack.queued() == 0
+
+
+def test_admin_remove_deletes_the_source_and_unsubscribes(stack: Stack) -> None:
+    with LocalHub() as hub:
+        callback, secret = subscribed(stack, hub)
+
+        code, said = admin(stack, "remove", "newsx", "--callback-base", stack.gateway.base_url)
+
+        assert code == 0 and "removed newsx" in said and f"asked hub {hub.url}" in said
+        assert stack.store.get_source("newsx") is None
+        assert hub.requests[-1]["hub.mode"] == "unsubscribe" and hub.requests[-1]["hub.callback"] == callback
+        body = rss(("r", "Removed"))
+        assert hub.publish(callback, body, secret=secret)[0] == 202  # before the hub verifies: ignored
+        assert hub.verify(callback, "unsubscribe", TOPIC, "bye") == (200, "bye")
+        assert stack.store.get_subscription("newsx").state == "ended"  # type: ignore[union-attr]
+        assert hub.publish(callback, body, secret=secret)[0] == 202
+        assert stack.queued() == 0
+        assert admin(stack, "remove", "newsx")[0] == 1  # already gone: a clear error
+
+
+def test_without_a_callback_base_the_hub_is_not_told_and_deliveries_are_ignored(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WEBSUB_CALLBACK_BASE_URL", raising=False)
+    with LocalHub() as hub:
+        callback, secret = subscribed(stack, hub)
+        asked = len(hub.requests)
+
+        code, said = admin(stack, "remove", "newsx")
+
+        assert code == 0 and "was NOT told" in said and "lease will lapse at 2026-10-04T12:00:00Z" in said
+        assert len(hub.requests) == asked
+        assert stack.store.get_subscription("newsx").state == "active"  # type: ignore[union-attr]
+        registry.known_sources(stack.store, max_age=0)  # the callback reads the registry once a minute
+        body = rss(("g", "Gone"))
+        assert hub.publish(callback, body, secret=secret)[0] == 202
+        assert stack.queued() == 0
+
+
+def test_a_source_the_sources_file_names_is_not_removed(stack: Stack) -> None:
+    listed = load_sources()[0]
+    stack.store.put_source(listed)
+    code, said = admin(stack, "remove", listed.id)
+    assert code == 1 and "in the sources file" in said
+    assert stack.store.get_source(listed.id) is not None

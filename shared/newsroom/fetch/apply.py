@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from newsroom.core.claimcheck import EntryBucket
 from newsroom.core.config import DEFAULT_WEBSUB_LIMITS
@@ -46,9 +46,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# After a poll that read the feed: (source, reading, now) -> until when a WebSub hub pushes the
-# source (None: not pushed). `websub.push.make_push_hook` builds it; fetch never imports websub.
-PushHook = Callable[[Source, Reading, datetime], datetime | None]
+
+class PushHook(Protocol):
+    """The WebSub step (`websub.push.PushStep`; fetch never imports websub). Called after a poll
+    that read the feed: (source, reading, now) -> until when a hub pushes the source (None: not
+    pushed). `states` replaces `fetch_all`'s state read, reading the subscriptions with it."""
+
+    def states(self, source_ids: Sequence[str]) -> dict[str, SourceState]: ...
+
+    def __call__(self, source: Source, reading: Reading, now: datetime) -> datetime | None: ...
 
 
 def read_feed(
@@ -188,7 +194,8 @@ def fetch_all(
     enabled = [s for s in sources if s.enabled]
     unread: frozenset[str] = frozenset()
     try:
-        states = store.get_source_states([s.id for s in enabled])
+        ids = [s.id for s in enabled]
+        states = push.states(ids) if push is not None else store.get_source_states(ids)
     except StoreIncomplete as exc:
         # An unread state is not a new source (`poll.begin`): those sources fail for a retry;
         # the others go on with the states that were read.

@@ -100,9 +100,14 @@ class FetcherStore(SourceStates, Protocol):
 
 @runtime_checkable
 class SubscriberStore(SubscriptionReader, Protocol):
-    """The fetcher as a WebSub subscriber: asks hubs, renews leases, ends subscriptions."""
+    """The fetcher as a WebSub subscriber: asks hubs, renews leases, ends subscriptions; reads a
+    batch's subscriptions with its source states."""
 
     def get_subscription(self, source_id: str) -> Subscription | None: ...
+
+    def get_source_states_and_subscriptions(
+        self, source_ids: Sequence[str]
+    ) -> tuple[dict[str, SourceState], dict[str, Subscription]]: ...
 
     def put_subscription(self, sub: Subscription) -> None: ...
 
@@ -170,12 +175,15 @@ class PricesStore(PriceBoard, Protocol):
 
 
 @runtime_checkable
-class AdminStore(RegistrySeeding, FetcherStore, Protocol):
-    """The operator's tools: edit and seed the registry, re-enable a source, audit the counts."""
+class AdminStore(RegistrySeeding, FetcherStore, SubscriberStore, Protocol):
+    """The operator's tools: edit, remove and seed the registry, re-enable a source, end the
+    WebSub subscription of a source disabled or removed, audit the counts."""
 
     def get_source(self, source_id: str) -> Source | None: ...
 
     def put_source(self, source: Source, *, origin: str = "admin") -> None: ...
+
+    def delete_source(self, source_id: str) -> None: ...
 
     def count_source_articles(self, source_id: str) -> int: ...
 

@@ -108,6 +108,11 @@ class SourceItems(Table):
     def put_source(self, source: Source, *, origin: str = "admin") -> None:
         self._db.put_item(TableName=self._table, Item=_source_item(source, origin))
 
+    def delete_source(self, source_id: str) -> None:
+        """Remove a source from the registry (the admin command's `remove`); its state, stories
+        and subscription stay (the hub's unsubscribe verification needs the subscription)."""
+        self._db.delete_item(TableName=self._table, Key={"PK": string_attr("SOURCES"), "SK": string_attr(source_id)})
+
     def seed_sources(self, sources: Sequence[Source]) -> int:
         """Write the repo file's sources into the registry, unless already seeded from this very
         file (a digest item makes the usual call one GetItem). Returns how many were written."""

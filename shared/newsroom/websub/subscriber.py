@@ -12,6 +12,9 @@ source keeps its normal polling.
 
 The callback URL is `<base>/websub/<source id>/<token>`, the token 32 random bytes (url-safe):
 unguessable, so a forged verification or delivery reaches no subscription.
+
+A source disabled or removed by an operator is never polled again, so its subscription is ended
+by `end_subscription` (the admin command's `disable` and `remove`), not by the fetcher.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from newsroom.store.roles import SubscriberStore
 from newsroom.store.subscriptions import Subscription
 from newsroom.websub.discovery import Discovery, vet_hub
 
-__all__ = ["Step", "callback_url", "carry_out", "new_subscription", "next_step"]
+__all__ = ["Ending", "Step", "callback_url", "carry_out", "end_subscription", "new_subscription", "next_step"]
 
 logger = logging.getLogger(__name__)
 
@@ -146,3 +149,40 @@ def carry_out(
         store.put_subscription(failed)
         return failed
     return sub
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """What `end_subscription` did. `sub`: the subscription as it now stands (None: there is
+    none); `told_hub`: the hub was sent hub.mode=unsubscribe (its answer is in `sub.last_error`
+    when it refused)."""
+
+    sub: Subscription | None
+    told_hub: bool
+
+
+def end_subscription(
+    source: Source | None,
+    source_id: str,
+    store: SubscriberStore,
+    callback_base: str | None,
+    policy: FetchPolicy,
+    *,
+    now: datetime,
+    post: Post = http_post_form,
+    resolver: Resolver = resolve_host,
+) -> Ending:
+    """End the live subscription of a source disabled (`source.enabled` False) or removed
+    (`source` None): `next_step` decides, `carry_out` writes it "unsubscribing" and sends the
+    hub hub.mode=unsubscribe (5.1); the hub's intent verification (5.3) then finds it
+    "unsubscribing" and the callback ends it. An enabled source, or one without a live
+    subscription, is left alone.
+
+    The request must name the very callback URL that was subscribed, so without `callback_base`
+    the hub cannot be asked: the subscription is left as it stands (`told_hub` False), the
+    callback ignores its deliveries (the source is disabled or gone) and it lapses with its lease."""
+    existing = store.get_subscription(source_id)
+    step = next_step(source, source_id, None, existing, now)
+    if step is None or step.mode != "unsubscribe" or not callback_base:
+        return Ending(existing, told_hub=False)
+    return Ending(carry_out(step, store, callback_base, policy, post=post, resolver=resolver), told_hub=True)

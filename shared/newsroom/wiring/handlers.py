@@ -25,7 +25,7 @@ from newsroom.process.ingest import UnknownSourceError, ingest
 from newsroom.sources.registry import known_sources
 from newsroom.sources.schedule import DispatchReport, PollBounds
 from newsroom.store.rejects import Reject
-from newsroom.websub.push import PushHook, make_push_hook
+from newsroom.websub.push import PushStep, make_push_hook
 from newsroom.wiring import clients as runtime
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def poll_bounds(cfg: Settings) -> PollBounds:
     )
 
 
-def push_hook(cfg: Settings, policy: FetchPolicy) -> PushHook | None:
+def push_hook(cfg: Settings, policy: FetchPolicy) -> PushStep | None:
     """The fetcher's WebSub step (issue 19), when the stack says where hubs reach the callback."""
     if not cfg.websub_callback_base_url:
         return None
