@@ -41,7 +41,7 @@ NAMED_WEIGHT = 1.5
 TITLE_BONUS = 0.5
 SINGLE_KEY_WEIGHT = 99.0
 TITLE_EVIDENCE = 2
-STRONG_WEIGHT = 6.0
+STRONG_WEIGHT = 5.0
 LOOKUP_KEYS = 10
 MAX_KEYS = 28
 TEXT_CHARS = 300
@@ -126,11 +126,16 @@ def _keys_of(text: str, *, title: bool) -> list[str]:
     keys: list[str] = []
     previous: str | None = None
     sentence_start = True
+    end = 0
     for match in _TOKEN.finditer(text):
         original = match.group()
         raw = original.lower()
         starts = sentence_start
-        sentence_start = bool(re.match(r"\s*[.!?:]", text[match.end() : match.end() + 3]))
+        # Words are a pair only when nothing but space parts them ("AI czar, Jay Clayton" is two names).
+        if text[end : match.start()].strip():
+            previous = None
+        end = match.end()
+        sentence_start = bool(re.match(r"\s*[.!?:]", text[end : end + 3]))
         amount = _amount(raw) if raw[0] in "$0123456789" else None
         if amount is not None:
             keys.append(f"a:{amount}")
@@ -237,10 +242,11 @@ def same_event(a: EventSignature, b: EventSignature) -> Tie | None:
         named = a_keys[key].startswith("e:") or b_keys[key].startswith("e:")
         weights[key] = _weight(key, named) + (TITLE_BONUS if key in a_title and key in b_title else 0.0)
     weight = sum(weights.values())
-    evidence = _evidence(shared)
+    pairs = {k for k in (*a.keys, *b.keys) if k.startswith("b:")}
+    evidence = _evidence(shared, pairs)
     if evidence < 2 and weight < SINGLE_KEY_WEIGHT:
         return None
-    if _evidence(shared & a_title & b_title) < TITLE_EVIDENCE and evidence < 3 and weight < STRONG_WEIGHT:
+    if _evidence(shared & a_title & b_title, pairs) < TITLE_EVIDENCE and evidence < 3 and weight < STRONG_WEIGHT:
         return None
     if a.source_id == b.source_id:
         # One outlet rarely reports one event twice, and its house style repeats across stories.
@@ -251,22 +257,22 @@ def same_event(a: EventSignature, b: EventSignature) -> Tie | None:
     return Tie(tuple(k.partition(":")[2] for k in terms if not k.startswith("b:")), weight)
 
 
-def _evidence(shared: set[str]) -> int:
-    """Independent pieces of shared evidence: each amount, and each run of specific words joined by
-    shared word pairs ("tom lee", "clarity act" are one name, not two words)."""
-    specific = {k[2:] for k in shared if k.startswith("w:") and not _common(k)}
-    parent = {w: w for w in specific}
-    for key in shared:
-        if key.startswith("b:"):
-            left, _, right = key[2:].partition(" ")
-            if left in parent and right in parent:
-                parent[left] = parent.get(right, right)
-    roots = set()
-    for word in specific:
+def _evidence(shared: set[str], pairs: set[str]) -> int:
+    """Independent pieces of shared evidence: each amount, and each run of shared specific words
+    that either text joins into a word pair ("near intents", "tom lee", "clarity act" are one name,
+    not two words, even where the other text has the words apart)."""
+    parent = {k[2:]: k[2:] for k in shared if k.startswith("w:") and not _common(k)}
+
+    def root(word: str) -> str:
         while parent[word] != word:
             word = parent[word]
-        roots.add(word)
-    return len(roots) + sum(1 for k in shared if k.startswith("a:"))
+        return word
+
+    for key in pairs:
+        left, _, right = key[2:].partition(" ")
+        if left in parent and right in parent:
+            parent[root(left)] = root(right)
+    return len({root(w) for w in parent}) + sum(1 for k in shared if k.startswith("a:"))
 
 
 def group(signatures: Iterable[EventSignature]) -> list[set[str]]:

@@ -21,7 +21,7 @@ STOPWORDS = _words(
     through thus to too toward towards under until up upon us very via was we were what whatever when
     where whether which while who whom whose why will with within without would yet you your
     here's what's it's that's there's don't doesn't isn't won't can't
-    amid ahead despite following according"""
+    amid ahead despite following according nears neared nearing"""
 )
 
 # Headline marks of a digest of several events (a daily video recap, "X! Y! Z!"): a digest is
