@@ -24,6 +24,7 @@ BUDGETS: dict[str, float] = {
     "tests/store": 15,  # the contract suite, half of it on moto
     "tests/core": 13,  # `make cost` in a subprocess, about 6 s
     "tests/devtools": 8,
+    "tests/benchmarks": 6,  # the event evaluation over the labelled corpus feeds, about 3 s
     "tests/sources": 6,
     "tests/prices": 5,
     "tests": 2,
