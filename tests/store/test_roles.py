@@ -17,8 +17,11 @@ from moto import mock_aws
 
 from devtools.template import create_table
 from newsroom.core.models import FingerprintClaims, Price, ProviderHealth, Source, SourceState, StoredArticle
+from newsroom.process.events import lookup_keys, signature
+from newsroom.process.grouping import plan_join
 from newsroom.store import roles
 from newsroom.store.dynamo import DynamoStore
+from newsroom.store.events import JoinWrite
 from newsroom.store.keys import ITEM_FAMILIES, READS, WRITES
 from newsroom.store.rejects import Reject
 from newsroom.store.subscriptions import Subscription
@@ -41,6 +44,9 @@ INTERFACES = (
     roles.SubscriptionReader,
     roles.SubscriberStore,
     roles.CallbackStore,
+    roles.EventResolver,
+    roles.EventReader,
+    roles.EventWriter,
     roles.Store,
 )
 ROLES = (
@@ -238,7 +244,24 @@ CALLS: dict[str, Callable[[World], object]] = {
     "get_hub_secret": lambda w: w.store.get_hub_secret("defiliban"),
     "put_hub_secret": lambda w: w.store.put_hub_secret("defiliban", "s" * 64),
     "put_seen": lambda w: w.store.put_seen("defiliban", b"\x02" * 8),
+    # Issue 17: a story's join (lookup items, its event, the listings, the story's event id) and
+    # the reads of events.
+    "read_event_index": lambda w: w.store.read_event_index(["w:zentrix", "a:12.5m"]),
+    "apply_join": lambda w: w.store.apply_join(_join(w), listing_expires_at=int(T0.timestamp()) + 3600),
+    "get_events": lambda w: w.store.get_events([w.stored.article.id, "0" * 20]),
+    "get_event": lambda w: w.store.get_event(w.stored.article.id),
+    "list_events": lambda w: w.store.list_events("top", limit=5, cursor=None),
+    "story_event_ids": lambda w: w.store.story_event_ids([w.stored.article.id]),
 }
+
+
+def _join(world: World) -> JoinWrite:
+    # A story of its own: the join moves its version, which `replace_article`'s sample checks.
+    story = article(3)
+    world.store.create_article(story, guid=None)
+    sig = signature(story)
+    keys = lookup_keys(sig) or ("w:sample",)
+    return plan_join(story, sig, keys, world.store.read_event_index(keys), {}, now=T0)
 
 
 def test_every_method_of_every_interface_has_a_sample_call() -> None:

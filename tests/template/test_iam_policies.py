@@ -43,6 +43,9 @@ SAMPLE_KEYS = {
     "reject": "REJECT#1b0e4c2a-0000-4000-8000-000000000000",
     "subscription": "WEBSUB#defiliban",
     "hub-secret": "WEBSUBKEY#defiliban",
+    "event": "EVENT#0123456789abcdef0123",
+    "event-key": "EVKEY#w:zentrix",
+    "event-listing": "EVLIST#top",
 }
 
 

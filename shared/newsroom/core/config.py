@@ -98,6 +98,24 @@ DEFAULT_WEBSUB_LIMITS = WebSubLimits()
 
 
 @dataclass(frozen=True, slots=True)
+class EventLimits:
+    """Event grouping (issue 17): what a story's join may read and keep."""
+
+    # Lookup keys per story: one BatchGetItem of this many items finds its candidates.
+    lookup_keys: int = 10
+    # Entries a lookup item keeps (the newest in the window): the bound on any key's read.
+    per_key: int = 12
+    # Stories further apart than this are never one event (`process.events.WINDOW`); lookup items
+    # lapse this long after their newest entry.
+    window_hours: int = 72
+    # An event stays in the "top" and "latest" listings this long after its newest member.
+    listing_days: int = 7
+
+
+DEFAULT_EVENT_LIMITS = EventLimits()
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     table_name: str
     queue_url: str

@@ -241,6 +241,7 @@ class StoredArticle:
     article: Article
     version: int
     expires_at: int | None = None  # epoch seconds, as stored (TTL); a replace never moves it earlier
+    event_id: str | None = None  # the event it joined (issue 17), as recorded on the story item
 
 
 # How long a fingerprint claim holds its index key: copies published further apart are not

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from newsroom.core.codec import MessageError, article_to_doc
-from newsroom.core.config import DEFAULT_ENTRY_LIMITS, EntryLimits
+from newsroom.core.config import DEFAULT_ENTRY_LIMITS, DEFAULT_EVENT_LIMITS, EntryLimits, EventLimits
 from newsroom.core.html import Reading, inert_url, plain_text, read_sanitized, sanitize_html
 from newsroom.core.models import (
     Article,
@@ -77,6 +77,7 @@ class ProcessingContext:
     max_body_bytes: int
     now: datetime
     limits: EntryLimits = DEFAULT_ENTRY_LIMITS
+    events: EventLimits | None = DEFAULT_EVENT_LIMITS  # None: stories join no events
 
     @classmethod
     def build(
@@ -89,6 +90,7 @@ class ProcessingContext:
         max_body_bytes: int,
         now: datetime,
         limits: EntryLimits = DEFAULT_ENTRY_LIMITS,
+        events: EventLimits | None = DEFAULT_EVENT_LIMITS,
     ) -> ProcessingContext:
         known: dict[str, str] = {}
         for source in sources:
@@ -108,6 +110,7 @@ class ProcessingContext:
             max_body_bytes=max_body_bytes,
             now=utc(now),
             limits=limits,
+            events=events,
         )
 
 

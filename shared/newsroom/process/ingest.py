@@ -18,6 +18,7 @@ from newsroom.core.retry import backoff_delays
 from newsroom.process.build import Decision, Outcome, ProcessingContext, build_article, merge
 from newsroom.process.dedupe import claims_for, find_cluster
 from newsroom.process.fingerprint import fingerprint
+from newsroom.process.grouping import join_event
 from newsroom.store.roles import ProcessorStore
 from newsroom.store.table import ConflictError
 
@@ -119,8 +120,20 @@ def ingest(entry: RawEntry, store: ProcessorStore, ctx: ProcessingContext) -> De
             _apply(store, plan, guid)
         except ConflictError:
             continue  # someone else wrote the story meanwhile: read it again and re-decide
+        if ctx.events is not None and joins_event(plan):
+            # After the story's own write, in a transaction of its own: a crash between the two
+            # leaves a story with no event, which the redelivered message joins (`joins_event`).
+            join_event(store, plan.decision.article, now=ctx.now, limits=ctx.events)
         return plan.decision
     raise ConflictError(f"story {incoming.id} kept changing; giving up for a retry")
+
+
+def joins_event(plan: IngestPlan) -> bool:
+    """A new story joins its event; so does one stored without an event (a crash after its write,
+    or stored before events existed). A copy credited to a story is that story, already in one."""
+    if plan.write is Write.CREATE:
+        return True
+    return plan.existing is not None and plan.existing.event_id is None
 
 
 def ingest_many(entries: Sequence[RawEntry], store: ProcessorStore, ctx: ProcessingContext) -> Counter[str]:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from newsroom.store.cursor import CursorCodec
+from newsroom.store.events import EventItems
 from newsroom.store.fingerprints import FingerprintItems
 from newsroom.store.prices import PriceItems
 from newsroom.store.rejects import RejectItems
@@ -22,7 +23,7 @@ from newsroom.store.stories import DEFAULT_RETENTION, StoryItems
 from newsroom.store.subscriptions import SubscriptionItems
 
 
-class DynamoStore(StoryItems, FingerprintItems, SourceItems, PriceItems, RejectItems, SubscriptionItems):
+class DynamoStore(StoryItems, EventItems, FingerprintItems, SourceItems, PriceItems, RejectItems, SubscriptionItems):
     """Every role (`roles.Store`) and the reject log over a boto3 DynamoDB client (low-level, to
     keep items and costs explicit)."""
 

@@ -19,6 +19,9 @@ Single table, no GSI needed; every request-path read is a GetItem, BatchGetItem 
 | reject          | `REJECT#<SQS message id>`   | `REJECT`                   | why that message failed (TTL 15 d)   |
 | subscription    | `WEBSUB#<source id>`        | `SUB`                      | hub, topic, token, state, lease      |
 | hub secret      | `WEBSUBKEY#<source id>`     | `KEY`                      | the subscription's `hub.secret`      |
+| event           | `EVENT#<id>`                | `EVENT`                    | members, outlets, ties (`events`)    |
+| event lookup    | `EVKEY#<key>`               | `EVKEY`                    | recent signatures with that key, TTL |
+| event listing   | `EVLIST#top`, `EVLIST#latest` | `<score or time>#<id>`   | the event's summary, TTL             |
 
 Listings are `all`, `cat#<category>`, `coin#<ticker>` and `src#<source id>`: one small entry per
 listing a story belongs to, so a page of any filter is one Query on one partition, newest
@@ -63,11 +66,26 @@ ITEM_FAMILIES: dict[str, str] = {  # family -> the IAM StringLike pattern of its
     "reject": "REJECT#*",
     "subscription": SUBSCRIPTION_PREFIX + "*",
     "hub-secret": HUB_SECRET_PREFIX + "*",
+    "event": "EVENT#*",
+    "event-key": "EVKEY#*",
+    "event-listing": "EVLIST#*",
 }
 WRITES: dict[str, frozenset[str]] = {  # role -> the families it writes
     "dispatcher": frozenset({"registry", "seed-marker", "dispatch-clock"}),
     "fetcher": frozenset({"source-state", "subscription", "hub-secret"}),
-    "processor": frozenset({"story", "listing", "guid-claim", "fingerprint", "story-count", "reject"}),
+    "processor": frozenset(
+        {
+            "story",
+            "listing",
+            "guid-claim",
+            "fingerprint",
+            "story-count",
+            "reject",
+            "event",
+            "event-key",
+            "event-listing",
+        }
+    ),
     "prices": frozenset({"prices", "price-history"}),
     "api": frozenset(),
     # The WebSub callback: a delivery's entries are filtered by, and remembered in, the source's
@@ -78,9 +96,21 @@ WRITES: dict[str, frozenset[str]] = {  # role -> the families it writes
 READS: dict[str, frozenset[str]] = {  # role -> the families it reads
     "dispatcher": frozenset({"registry", "seed-marker", "dispatch-clock", "source-state"}),
     "fetcher": frozenset({"source-state", "guid-claim", "subscription", "hub-secret"}),
-    "processor": frozenset({"story", "guid-claim", "fingerprint", "registry"}),
+    "processor": frozenset({"story", "guid-claim", "fingerprint", "registry", "event", "event-key"}),
     "prices": frozenset({"prices", "price-history"}),
-    "api": frozenset({"story", "listing", "source-state", "story-count", "registry", "prices", "subscription"}),
+    "api": frozenset(
+        {
+            "story",
+            "listing",
+            "source-state",
+            "story-count",
+            "registry",
+            "prices",
+            "subscription",
+            "event",
+            "event-listing",
+        }
+    ),
     "callback": frozenset({"source-state", "subscription", "hub-secret", "registry"}),
 }
 

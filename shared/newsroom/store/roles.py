@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from newsroom.core.events import Event
 from newsroom.core.models import (
     Article,
     FingerprintClaims,
@@ -23,6 +24,7 @@ from newsroom.core.models import (
     SourceState,
     StoredArticle,
 )
+from newsroom.store.events import JoinWrite, KeyIndex, StoredEvent
 from newsroom.store.rejects import Reject
 from newsroom.store.subscriptions import Subscription
 
@@ -68,7 +70,35 @@ class PriceBoard(Protocol):
 
 
 @runtime_checkable
-class ProcessorStore(StoryReader, Protocol):
+class EventResolver(Protocol):
+    """Events by id, merges followed, and which event stories joined (issue 17)."""
+
+    def get_event(self, event_id: str) -> Event | None:
+        """The event, or the one it was merged into."""
+
+    def get_events(self, event_ids: Sequence[str], *, consistent: bool = False) -> dict[str, StoredEvent]: ...
+
+    def story_event_ids(self, story_ids: Sequence[str]) -> dict[str, str]: ...
+
+
+@runtime_checkable
+class EventReader(EventResolver, Protocol):
+    """Events as readers see them: the "top" and "latest" listings too."""
+
+    def list_events(self, listing: str, *, limit: int, cursor: str | None) -> Page[Event]: ...
+
+
+@runtime_checkable
+class EventWriter(EventResolver, Protocol):
+    """The processor's side of events: the lookup index and the join transaction."""
+
+    def read_event_index(self, keys: Sequence[str]) -> dict[str, KeyIndex]: ...
+
+    def apply_join(self, write: JoinWrite, *, listing_expires_at: int) -> None: ...
+
+
+@runtime_checkable
+class ProcessorStore(StoryReader, EventWriter, Protocol):
     """Stories, GUID claims and fingerprints: what `ingest` reads and writes for one entry."""
 
     def find_fingerprints(self, keys: Sequence[str], *, now: datetime) -> dict[str, str]: ...
@@ -142,7 +172,7 @@ class DispatcherStore(RegistrySeeding, SourceStates, Protocol):
 
 
 @runtime_checkable
-class ApiStore(StoryReader, SourceRegistry, SourceStates, SubscriptionReader, PriceBoard, Protocol):
+class ApiStore(StoryReader, SourceRegistry, SourceStates, SubscriptionReader, PriceBoard, EventReader, Protocol):
     """Read only: listings, stories, prices and sources (with their states, subscriptions and
     story counts)."""
 

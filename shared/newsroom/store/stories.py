@@ -60,7 +60,9 @@ class StoryItems(Table):
         if not item or self._expired(item, self._clock()):
             return None
         expires = int(item["expires_at"]["N"]) if "expires_at" in item else None
-        return StoredArticle(article_from_doc(json.loads(item["doc"]["S"])), int(item["version"]["N"]), expires)
+        event_id = item["event_id"]["S"] if "event_id" in item else None
+        article = article_from_doc(json.loads(item["doc"]["S"]))
+        return StoredArticle(article, int(item["version"]["N"]), expires, event_id)
 
     def get_articles(self, article_ids: Sequence[str]) -> list[Article]:
         """Stories by id, in the order asked, skipping ids that are gone (one BatchGetItem per 100)."""
@@ -96,14 +98,17 @@ class StoryItems(Table):
             }
         }
 
-    def _story_item(self, article: Article, version: int, expires: int) -> dict[str, Any]:
-        return {
+    def _story_item(self, article: Article, version: int, expires: int, event_id: str | None = None) -> dict[str, Any]:
+        item = {
             "PK": string_attr(f"ART#{article.id}"),
             "SK": string_attr("ART"),
             "doc": string_attr(json.dumps(article_to_doc(article), ensure_ascii=False, separators=(",", ":"))),
             "version": {"N": str(version)},
             "expires_at": {"N": str(expires)},
         }
+        if event_id is not None:
+            item["event_id"] = string_attr(event_id)  # a replace keeps the event the story joined
+        return item
 
     def _listing_puts(self, article: Article, expires: int) -> list[dict[str, Any]]:
         summary = json.dumps(article_to_doc(article, with_body=False), ensure_ascii=False, separators=(",", ":"))
@@ -176,7 +181,7 @@ class StoryItems(Table):
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": self._story_item(article, previous.version + 1, expires),
+                    "Item": self._story_item(article, previous.version + 1, expires, previous.event_id),
                     "ConditionExpression": "version = :v",
                     "ExpressionAttributeValues": {":v": {"N": str(previous.version)}},
                 }

@@ -1,0 +1,164 @@
+"""A new story joins its event (issue 17): read the lookup index for its keys, decide against the
+stories found there (`events.same_event`), and write the join in one transaction.
+
+`plan_join` decides without I/O; `join_event` reads, decides and writes, and on a lost race
+reads and decides again. The decision is pairwise and symmetric, and a story joins every event
+it ties with (the older one keeps its id, the others redirect to it), so the events are the
+connected components of the "same event" relation whatever order the stories arrive in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from newsroom.core.config import DEFAULT_EVENT_LIMITS, EventLimits
+from newsroom.core.events import MAX_OUTLETS, MAX_SHOWN_MEMBERS, MAX_TIES, Event, EventMember
+from newsroom.core.models import Article
+from newsroom.core.retry import backoff_delays
+from newsroom.process.events import EventSignature, decode, encode, lookup_keys, same_event, signature
+from newsroom.store.events import IndexEntry, JoinWrite, KeyIndex, StoredEvent
+from newsroom.store.roles import EventWriter
+from newsroom.store.table import ConflictError
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    event: Event
+    merged: tuple[str, ...] = ()  # ids of the events folded into it by this story
+    replay: bool = False  # the story had joined already: nothing was written
+
+
+def member_of(article: Article) -> EventMember:
+    return EventMember(
+        story_id=article.id,
+        source_id=article.source_id,
+        source_name=article.source_name,
+        title=article.title,
+        url=article.canonical_url,
+        published=article.published,
+    )
+
+
+def _combined(base: Event, others: Sequence[Event], member: EventMember, ties: Sequence[str]) -> Event:
+    members = {m.story_id: m for event in (base, *others) for m in event.members}
+    members[member.story_id] = member
+    ordered = sorted(members.values(), key=lambda m: (m.published, m.story_id))
+    outlets = list(dict.fromkeys([o for event in (base, *others) for o in event.outlets] + [member.source_id]))
+    tie_counts = Counter({t: MAX_TIES - i for event in (base, *others) for i, t in enumerate(event.ties)})
+    tie_counts.update(ties)
+    created = min([e.created for e in (base, *others)] + [member.published])
+    updated = max([e.updated for e in (base, *others)] + [member.published])
+    lead = ordered[0].story_id
+    return replace(
+        base,
+        created=created,
+        updated=updated,
+        lead_story_id=lead,
+        members=tuple(ordered[:MAX_SHOWN_MEMBERS]),
+        member_count=sum(e.member_count for e in (base, *others)) + 1,
+        outlets=tuple(outlets[:MAX_OUTLETS]),
+        ties=tuple(t for t, _ in tie_counts.most_common(MAX_TIES)),
+    )
+
+
+def _pruned(entries: Sequence[IndexEntry], per_key: int) -> tuple[IndexEntry, ...]:
+    """A lookup item's newest `per_key` entries, newest first (by publication). Nothing is
+    dropped for age: pruning by age relative to the newest entry made a late-arriving story (a
+    backfill) miss the reports published near it, and the pairwise rule's own window keeps old
+    entries from tying anyway. The item itself lapses `window` after its last write (TTL)."""
+    return tuple(sorted(entries, key=lambda e: (e.published, e.story_id), reverse=True)[:per_key])
+
+
+def plan_join(
+    article: Article,
+    sig: EventSignature,
+    keys: Sequence[str],
+    indexes: Mapping[str, KeyIndex],
+    events: Mapping[str, StoredEvent],
+    *,
+    now: datetime,
+    limits: EventLimits = DEFAULT_EVENT_LIMITS,
+) -> JoinWrite:
+    """The event `article` belongs to and every item its join changes.
+
+    `indexes`: the lookup items of `keys` as read; `events`: each event id those items name →
+    the live event it ends at (merges followed)."""
+    candidates = {e.story_id: e for index in indexes.values() for e in index.entries if e.story_id != article.id}
+    matched: dict[str, StoredEvent] = {}
+    ties: list[str] = []
+    for entry in sorted(candidates.values(), key=lambda e: e.story_id):
+        tie = same_event(sig, decode(entry.signature))
+        stored = events.get(entry.event_id)
+        if tie is None or stored is None:
+            continue  # not the same event, or its event is gone
+        matched[stored.event.id] = stored
+        ties.extend(tie.terms)
+    member = member_of(article)
+    ordered = sorted(matched.values(), key=lambda s: (s.event.created, s.event.id))
+    if ordered:
+        winner, losers = ordered[0], tuple(ordered[1:])
+        event = _combined(winner.event, [s.event for s in losers], member, ties)
+        previous: StoredEvent | None = winner
+    else:
+        losers = ()
+        previous = None
+        event = Event(
+            id=article.id,
+            created=article.published,
+            updated=article.published,
+            lead_story_id=article.id,
+            members=(member,),
+            member_count=1,
+            outlets=(article.source_id,),
+        )
+    folded = {s.event.id for s in losers}
+    window = timedelta(hours=limits.window_hours)
+    mine = IndexEntry(article.id, event.id, article.published, encode(sig))
+    changed = []
+    for key in keys:
+        before = indexes.get(key) or KeyIndex(key, 0, ())
+        kept = [replace(e, event_id=event.id) if e.event_id in folded else e for e in before.entries]
+        kept = [e for e in kept if e.story_id != article.id] + [mine]
+        changed.append((before, KeyIndex(key, before.version, _pruned(kept, limits.per_key))))
+    return JoinWrite(
+        story_id=article.id,
+        event=event,
+        previous=previous,
+        merged=losers,
+        indexes=tuple(changed),
+        expires_at=int((now + window).timestamp()),
+    )
+
+
+def join_event(
+    store: EventWriter, article: Article, *, now: datetime, limits: EventLimits = DEFAULT_EVENT_LIMITS
+) -> Joined:
+    """Put a stored story in its event, exactly once; a replay finds it joined and writes nothing."""
+    sig = signature(article)
+    keys = tuple(dict.fromkeys(lookup_keys(sig, limits.lookup_keys)))  # one item once per transaction
+    listing_expires = int((now + timedelta(days=limits.listing_days)).timestamp())
+    for attempt in backoff_delays(MAX_ATTEMPTS, base=0.02, cap=0.5):
+        if attempt:  # a lost race: the other writer may have been this very story (a redelivery)
+            joined = store.story_event_ids([article.id]).get(article.id)
+            if joined is not None:
+                event = store.get_event(joined)
+                if event is not None:
+                    return Joined(event, replay=True)
+        indexes = store.read_event_index(keys)
+        named = {e.event_id for index in indexes.values() for e in index.entries}
+        events = store.get_events(sorted(named), consistent=True)
+        write = plan_join(article, sig, keys, indexes, events, now=now, limits=limits)
+        try:
+            store.apply_join(write, listing_expires_at=listing_expires)
+        except ConflictError:
+            continue
+        return Joined(write.event, tuple(s.event.id for s in write.merged))
+    raise ConflictError(f"story {article.id} could not join its event; giving up for a retry")

@@ -1,0 +1,273 @@
+"""Events (issue 17): the event items, the lookup index that finds a new story's candidates, the
+"top" and "latest" listings, and each story's event.
+
+| item             | PK                 | SK                               | holds                             |
+|------------------|--------------------|----------------------------------|-----------------------------------|
+| event            | `EVENT#<id>`       | `EVENT`                          | members, outlets, ties, `version` |
+| lookup key       | `EVKEY#<key>`      | `EVKEY`                          | recent signatures with that key   |
+| event listing    | `EVLIST#top`       | `<score>#<id>`                   | the event's summary document      |
+|                  | `EVLIST#latest`    | `<updated ISO>#<id>`             |                                   |
+| story's event    | `ART#<id>`         | `ART` (attribute `event_id`)     | set once, when the story joins    |
+
+Finding candidates costs a fixed number of calls whatever the table holds: one BatchGetItem of
+the story's lookup keys (at most `EventLimits.lookup_keys`), one of the events they name, and at
+most `MAX_REDIRECT_HOPS` more for events merged since. A lookup item keeps at most
+`EventLimits.per_key` signatures of the matching window, so no key is an unbounded read, and the
+processor never makes a very common key ("bitcoin", "SEC") a lookup key at all.
+
+A join is one transaction: the lookup items and the events it changes are conditional on the
+versions read, so two processors joining stories of one event at once collide on the lookup
+item they share; the loser reads again and joins the winner's event. The story's `event_id` is
+written in the same transaction, conditional on its absence, which makes a replay a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from newsroom.core.events import Event, event_from_doc, event_to_doc, top_score
+from newsroom.core.models import Page, iso, parse_iso
+from newsroom.store.batches import batch_get
+from newsroom.store.cursor import CursorCodec
+from newsroom.store.keys import string_attr
+from newsroom.store.table import ConflictError, Table
+
+# An event merged into one that was itself merged later: each hop is one more BatchGetItem.
+# Merges are rare (a story bridging two events), and a chain longer than this is read as
+# ending where the hops stop.
+MAX_REDIRECT_HOPS = 3
+EVENT_LISTINGS = ("top", "latest")
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """One story under a lookup key: enough to decide whether a new story is the same event
+    without reading the story (`signature` is the processor's own document)."""
+
+    story_id: str
+    event_id: str
+    published: datetime
+    signature: str  # the processor's own encoding (`process.events.encode`)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyIndex:
+    key: str
+    version: int  # 0: no item yet
+    entries: tuple[IndexEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    event: Event
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class JoinWrite:
+    """What one story's join changes, with the versions it was decided on."""
+
+    story_id: str
+    event: Event  # the event the story is now in, as it will be stored
+    previous: StoredEvent | None  # that event as read (None: the story starts it)
+    merged: tuple[StoredEvent, ...]  # events folded into it (each keeps only its redirect)
+    indexes: tuple[tuple[KeyIndex, KeyIndex], ...]  # (as read, as it will be stored)
+    expires_at: int  # when the lookup items lapse (the matching window after their newest entry)
+
+
+def _entry_to_doc(entry: IndexEntry) -> dict[str, Any]:
+    return {"s": entry.story_id, "e": entry.event_id, "p": iso(entry.published), "g": entry.signature}
+
+
+def _entry_from_doc(doc: dict[str, Any]) -> IndexEntry:
+    return IndexEntry(str(doc["s"]), str(doc["e"]), parse_iso(str(doc["p"])), str(doc["g"]))
+
+
+def _event_key(event_id: str) -> dict[str, dict[str, str]]:
+    return {"PK": string_attr(f"EVENT#{event_id}"), "SK": string_attr("EVENT")}
+
+
+def _index_key(key: str) -> dict[str, dict[str, str]]:
+    return {"PK": string_attr(f"EVKEY#{key}"), "SK": string_attr("EVKEY")}
+
+
+def listing_sort_key(listing: str, event: Event) -> str:
+    if listing == "top":
+        return f"{top_score(event):014.6f}#{event.id}"
+    return f"{iso(event.updated)}#{event.id}"
+
+
+def event_summary(event: Event) -> dict[str, Any]:
+    """What a listing entry holds: the event without members beyond the lead, so a page of
+    events is one Query however many members they have."""
+    lead = event.lead
+    doc = event_to_doc(event)
+    doc["members"] = [] if lead is None else doc["members"][:1]
+    return doc
+
+
+class EventItems(Table):
+    _cursors: CursorCodec
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def read_event_index(self, keys: Sequence[str]) -> dict[str, KeyIndex]:
+        """Each lookup key's item (version 0 and no entries when it has none). Strongly
+        consistent: an entry a racing processor wrote a moment ago is seen."""
+        found = {key: KeyIndex(key, 0, ()) for key in dict.fromkeys(keys)}
+        for item in batch_get(self._db, self._table, [_index_key(k) for k in found], consistent=True):
+            key = item["PK"]["S"].removeprefix("EVKEY#")
+            entries = tuple(_entry_from_doc(d) for d in json.loads(item["doc"]["S"]))
+            found[key] = KeyIndex(key, int(item["version"]["N"]), entries)
+        return found
+
+    def get_events(self, event_ids: Sequence[str], *, consistent: bool = False) -> dict[str, StoredEvent]:
+        """The live event each id ends at, following merges (at most `MAX_REDIRECT_HOPS` hops):
+        id asked → the event it is now part of. Ids with no event are left out."""
+        resolved: dict[str, StoredEvent] = {}
+        pending = {i: i for i in dict.fromkeys(event_ids)}  # asked id -> id to read next
+        for _hop in range(1 + MAX_REDIRECT_HOPS):
+            if not pending:
+                break
+            wanted = list(dict.fromkeys(pending.values()))
+            items = batch_get(self._db, self._table, [_event_key(i) for i in wanted], consistent=consistent)
+            read = {
+                item["PK"]["S"].removeprefix("EVENT#"): StoredEvent(
+                    event_from_doc(json.loads(item["doc"]["S"])), int(item["version"]["N"])
+                )
+                for item in items
+            }
+            following: dict[str, str] = {}
+            for asked, current in pending.items():
+                stored = read.get(current)
+                if stored is None:
+                    continue
+                if stored.event.merged_into and stored.event.merged_into != current:
+                    following[asked] = stored.event.merged_into
+                else:
+                    resolved[asked] = stored
+            pending = following
+        return resolved
+
+    def get_event(self, event_id: str) -> Event | None:
+        stored = self.get_events([event_id]).get(event_id)
+        return stored.event if stored else None
+
+    def story_event_ids(self, story_ids: Sequence[str]) -> dict[str, str]:
+        """story id → the event id its story item records (as joined; `get_events` resolves merges)."""
+        keys = [{"PK": string_attr(f"ART#{i}"), "SK": string_attr("ART")} for i in dict.fromkeys(story_ids)]
+        items = batch_get(self._db, self._table, keys, projection="event_id")
+        return {item["PK"]["S"].removeprefix("ART#"): item["event_id"]["S"] for item in items if "event_id" in item}
+
+    def list_events(self, listing: str, *, limit: int, cursor: str | None) -> Page[Event]:
+        """One page of `top` or `latest`, highest first: one Query. Entries lapse (TTL) once the
+        event has had no new member for the listing window; until TTL deletes them they are skipped."""
+        if listing not in EVENT_LISTINGS:
+            raise ValueError(f"no event listing {listing!r}")
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": string_attr(f"EVLIST#{listing}")},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        scope = f"events|{listing}"
+        if cursor:
+            query["ExclusiveStartKey"] = {
+                "PK": string_attr(f"EVLIST#{listing}"),
+                "SK": string_attr(self._cursors.decode(scope, cursor)),
+            }
+        resp = self._db.query(**query)
+        now = self._clock()
+        events = tuple(
+            event_from_doc(json.loads(item["doc"]["S"]))
+            for item in resp.get("Items", [])
+            if not self._expired(item, now)
+        )
+        last = resp.get("LastEvaluatedKey")
+        return Page(items=events, next_cursor=self._cursors.encode(scope, last["SK"]["S"]) if last else None)
+
+    # -- the join ----------------------------------------------------------------------------
+
+    def apply_join(self, write: JoinWrite, *, listing_expires_at: int) -> None:
+        """Write one join in one transaction; raises ConflictError when anything it read changed."""
+        items: list[dict[str, Any]] = [self._story_event_update(write.story_id, write.event.id)]
+        items.append(self._event_put(write.event, write.previous))
+        for merged in write.merged:
+            folded = replace(merged.event, merged_into=write.event.id)
+            items.append(self._event_put(folded, merged))
+        for before, after in write.indexes:
+            items.append(self._index_put(before, after, write.expires_at))
+        old = [write.previous.event] if write.previous else []
+        old.extend(m.event for m in write.merged)
+        new_keys = {(name, listing_sort_key(name, write.event)) for name in EVENT_LISTINGS}
+        for event in old:
+            for name in EVENT_LISTINGS:
+                sk = listing_sort_key(name, event)
+                if (name, sk) not in new_keys:
+                    items.append({"Delete": {"TableName": self._table, "Key": _listing_key(name, sk)}})
+        summary = json.dumps(event_summary(write.event), ensure_ascii=False, separators=(",", ":"))
+        for name, sk in sorted(new_keys):
+            item = {**_listing_key(name, sk), "doc": string_attr(summary), "expires_at": {"N": str(listing_expires_at)}}
+            items.append({"Put": {"TableName": self._table, "Item": item}})
+        self._transact(items)
+
+    def _story_event_update(self, story_id: str, event_id: str) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"PK": string_attr(f"ART#{story_id}"), "SK": string_attr("ART")},
+                # The version moves too: a correction decided on the story as read before the
+                # join loses its condition, reads again and keeps the event (`replace_article`).
+                "UpdateExpression": "SET event_id = :e ADD version :one",
+                # The story exists (it was stored first) and has not joined yet: a replayed join
+                # fails here and changes nothing.
+                "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(event_id)",
+                "ExpressionAttributeValues": {":e": string_attr(event_id), ":one": {"N": "1"}},
+            }
+        }
+
+    def _event_put(self, event: Event, previous: StoredEvent | None) -> dict[str, Any]:
+        version = previous.version + 1 if previous else 1
+        put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": {
+                **_event_key(event.id),
+                "doc": string_attr(json.dumps(event_to_doc(event), ensure_ascii=False, separators=(",", ":"))),
+                "version": {"N": str(version)},
+            },
+        }
+        if previous is None:
+            put["ConditionExpression"] = "attribute_not_exists(PK)"
+        else:
+            put["ConditionExpression"] = "version = :v"
+            put["ExpressionAttributeValues"] = {":v": {"N": str(previous.version)}}
+        return {"Put": put}
+
+    def _index_put(self, before: KeyIndex, after: KeyIndex, expires_at: int) -> dict[str, Any]:
+        put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": {
+                **_index_key(after.key),
+                "doc": string_attr(json.dumps([_entry_to_doc(e) for e in after.entries], separators=(",", ":"))),
+                "version": {"N": str(before.version + 1)},
+                "expires_at": {"N": str(expires_at)},
+            },
+        }
+        if before.version == 0:
+            put["ConditionExpression"] = "attribute_not_exists(PK)"
+        else:
+            put["ConditionExpression"] = "version = :v"
+            put["ExpressionAttributeValues"] = {":v": {"N": str(before.version)}}
+        return {"Put": put}
+
+
+def _listing_key(listing: str, sort_key: str) -> dict[str, dict[str, str]]:
+    return {"PK": string_attr(f"EVLIST#{listing}"), "SK": string_attr(sort_key)}
+
+
+__all__ = ["ConflictError", "EventItems", "IndexEntry", "JoinWrite", "KeyIndex", "StoredEvent"]
