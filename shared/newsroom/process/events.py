@@ -30,7 +30,8 @@ The rule, for two stories published within `WINDOW` (72 h), neither a digest:
 2. at least one shared specific key is in a title;
 3. the shared evidence is at least two independent pieces (each figure; each run of specific
    words that either text writes as a pair: "NEAR Intents" is one piece), and two of them are
-   in both titles unless there are three pieces or the weight reaches `STRONG_WEIGHT` (5).
+   in both titles unless there are three pieces or the weight reaches `STRONG_WEIGHT` (5); every
+   common word in both titles adds a third of a piece (`COMMON_PIECE`).
 
 The constants were tuned on the development part of `benchmarks/eval/events.tsv` only; the
 figures and the known errors are in the README ("Events").
@@ -55,6 +56,9 @@ TITLE_EVIDENCE = 2
 STRONG_WEIGHT = 5.0
 LOOKUP_KEYS = 10
 MAX_KEYS = 28
+# Common keys in both titles corroborate a little: three of them ("Ripple", "payments", "European")
+# count as one piece of evidence, never as a title's specific key.
+COMMON_PIECE = 1 / 3
 TEXT_CHARS = 300
 
 _TOKEN = re.compile(
@@ -254,10 +258,12 @@ def same_event(a: EventSignature, b: EventSignature) -> Tie | None:
         weights[key] = _weight(key, named) + (TITLE_BONUS if key in a_title and key in b_title else 0.0)
     weight = sum(weights.values())
     pairs = {k for k in (*a.keys, *b.keys) if k.startswith("b:")}
-    evidence = _evidence(shared, pairs)
+    both = shared & a_title & b_title
+    common_both = COMMON_PIECE * sum(1 for k in both if k[0] == "w" and _common(k))
+    evidence = _evidence(shared, pairs) + common_both
     if evidence < 2:
         return None
-    if _evidence(shared & a_title & b_title, pairs) < TITLE_EVIDENCE and evidence < 3 and weight < STRONG_WEIGHT:
+    if _evidence(both, pairs) + common_both < TITLE_EVIDENCE and evidence < 3 and weight < STRONG_WEIGHT:
         return None
     if a.source_id == b.source_id:
         # One outlet rarely reports one event twice, and its house style repeats across stories.
