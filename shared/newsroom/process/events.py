@@ -27,7 +27,7 @@ The rule, for two stories published within `WINDOW` (72 h), neither a digest:
    written in capitals or inner capitals, or capitalised in running text), another specific
    word 1, a common word 0.25, a word pair 0.5 (0.25 with a common word); +`TITLE_BONUS` (0.5)
    for a key in both titles; halved when both come from one outlet;
-2. at least one shared specific key is in a title;
+2. each title holds a shared specific key (in the other's title or lead);
 3. the shared evidence is at least two independent pieces (each figure; each run of specific
    words that either text writes as a pair: "NEAR Intents" is one piece), and two of them are
    in both titles unless there are three pieces or the weight reaches `STRONG_WEIGHT` (5); every
@@ -250,7 +250,10 @@ def same_event(a: EventSignature, b: EventSignature) -> Tie | None:
         return None
     a_title = {_word(k) for k in a.keys[: a.title_keys]}
     b_title = {_word(k) for k in b.keys[: b.title_keys]}
-    if not any(not _common(k) for k in shared & (a_title | b_title)):
+    # Each headline's own subject must be in the other story: a story that mentions another event
+    # only as background (a thief moving funds, the exploit he came from named in the lead) does
+    # not tie with that event's reports through its lead alone.
+    if not any(not _common(k) for k in shared & a_title) or not any(not _common(k) for k in shared & b_title):
         return None
     weights = {}
     for key in shared:
