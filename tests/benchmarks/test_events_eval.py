@@ -57,6 +57,14 @@ def test_measured_figures_are_the_readme_figures(
             assert ours.ari > baseline.ari, name
 
 
+README_IMPOSTORS = (3, 10_560)  # tied pairs, pairs tried
+
+
+def test_impostor_ties_are_the_readme_figure(stories: list[bench_events.Story]) -> None:
+    dev = [s for s in stories if s.item.split == "dev"]
+    assert bench_events.impostor_ties(dev) == README_IMPOSTORS
+
+
 def _online(arrivals: list[events.EventSignature]) -> list[list[str]]:
     """What the processor does: each arriving story reads the index under its lookup keys (only
     stories that came before it are there), joins every event it ties with (merging them), then
