@@ -239,9 +239,10 @@ def impostor_ties(stories: list[Story]) -> tuple[int, int]:
     december = [events.signature(s.article) for s in sure if not s.item.file.startswith(OCTOBER_CAPTURE)]
     if not october or not december:
         return (0, 0)
-    gap = sorted(x.published for x in october)[len(october) // 2] - sorted(x.published for x in december)[
-        len(december) // 2
-    ]
+    gap = (
+        sorted(x.published for x in october)[len(october) // 2]
+        - sorted(x.published for x in december)[len(december) // 2]
+    )
     moved = [replace(x, story_id=f"moved:{x.story_id}", published=x.published + gap) for x in december]
     tied = sum(1 for a in moved for b in october if events.same_event(a, b) is not None)
     return (tied, len(moved) * len(october))
