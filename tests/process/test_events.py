@@ -151,3 +151,39 @@ def test_signature_round_trips_through_its_compact_encoding() -> None:
     text = events.encode(sig)
     assert events.decode(text) == sig
     assert len(text.encode()) < 1024
+
+
+def test_one_name_and_three_common_words_in_both_headlines_tie() -> None:
+    # Only "Zorbank" is specific; "Ripple", "European" and "payments" are common keys that every
+    # other Ripple story may carry, but three of them in both headlines corroborate the name.
+    lands = report(
+        "alpha",
+        "zorbank-client",
+        "Ripple Payments Lands First European Bank Client in Zorbank",
+        "",
+    )
+    expands = report(
+        "beta",
+        "zorbank-partnership",
+        "Ripple expands European footprint with Zorbank stablecoin payment partnership",
+        "The Swiss lender will plug the payment rails into its custody desk.",
+        hours=2,
+    )
+    tie = events.same_event(events.signature(lands), events.signature(expands))
+    assert tie is not None
+    assert tie.terms[0] == "zorbank"
+
+
+def test_a_story_naming_another_event_only_in_its_lead_does_not_join_it() -> None:
+    # The thief's story is about the Kestrel theft; the Korvo exploit is its background. Before,
+    # the Korvo name and figure in its lead tied it to Korvo's reports and bridged the two events.
+    thief = report(
+        "alpha",
+        "kestrel-thief",
+        "Kestrel thief launders funds through mixers",
+        "The funds moved hours after the Korvo Bridge exploit, which cost $40 million.",
+        hours=5,
+    )
+    korvo = events.signature(KORVO)
+    assert events.same_event(events.signature(thief), korvo) is None
+    assert events.same_event(korvo, events.signature(thief)) is None

@@ -27,10 +27,11 @@ The rule, for two stories published within `WINDOW` (72 h), neither a digest:
    written in capitals or inner capitals, or capitalised in running text), another specific
    word 1, a common word 0.25, a word pair 0.5 (0.25 with a common word); +`TITLE_BONUS` (0.5)
    for a key in both titles; halved when both come from one outlet;
-2. at least one shared specific key is in a title;
+2. each title holds a shared specific key (in the other's title or lead);
 3. the shared evidence is at least two independent pieces (each figure; each run of specific
    words that either text writes as a pair: "NEAR Intents" is one piece), and two of them are
-   in both titles unless there are three pieces or the weight reaches `STRONG_WEIGHT` (5).
+   in both titles unless there are three pieces or the weight reaches `STRONG_WEIGHT` (5); every
+   common word in both titles adds a third of a piece (`COMMON_PIECE`).
 
 The constants were tuned on the development part of `benchmarks/eval/events.tsv` only; the
 figures and the known errors are in the README ("Events").
@@ -55,6 +56,9 @@ TITLE_EVIDENCE = 2
 STRONG_WEIGHT = 5.0
 LOOKUP_KEYS = 10
 MAX_KEYS = 28
+# Common keys in both titles corroborate a little: three of them ("Ripple", "payments", "European")
+# count as one piece of evidence, never as a title's specific key.
+COMMON_PIECE = 1 / 3
 TEXT_CHARS = 300
 
 _TOKEN = re.compile(
@@ -246,7 +250,10 @@ def same_event(a: EventSignature, b: EventSignature) -> Tie | None:
         return None
     a_title = {_word(k) for k in a.keys[: a.title_keys]}
     b_title = {_word(k) for k in b.keys[: b.title_keys]}
-    if not any(not _common(k) for k in shared & (a_title | b_title)):
+    # Each headline's own subject must be in the other story: a story that mentions another event
+    # only as background (a thief moving funds, the exploit he came from named in the lead) does
+    # not tie with that event's reports through its lead alone.
+    if not any(not _common(k) for k in shared & a_title) or not any(not _common(k) for k in shared & b_title):
         return None
     weights = {}
     for key in shared:
@@ -254,10 +261,12 @@ def same_event(a: EventSignature, b: EventSignature) -> Tie | None:
         weights[key] = _weight(key, named) + (TITLE_BONUS if key in a_title and key in b_title else 0.0)
     weight = sum(weights.values())
     pairs = {k for k in (*a.keys, *b.keys) if k.startswith("b:")}
-    evidence = _evidence(shared, pairs)
+    both = shared & a_title & b_title
+    common_both = COMMON_PIECE * sum(1 for k in both if k[0] == "w" and _common(k))
+    evidence = _evidence(shared, pairs) + common_both
     if evidence < 2:
         return None
-    if _evidence(shared & a_title & b_title, pairs) < TITLE_EVIDENCE and evidence < 3 and weight < STRONG_WEIGHT:
+    if _evidence(both, pairs) + common_both < TITLE_EVIDENCE and evidence < 3 and weight < STRONG_WEIGHT:
         return None
     if a.source_id == b.source_id:
         # One outlet rarely reports one event twice, and its house style repeats across stories.
