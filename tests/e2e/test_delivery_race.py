@@ -197,10 +197,36 @@ def shape(items: list[dict[str, Any]]) -> dict[str, Any]:
     assert claims <= set(stories), "a GUID claims a story that does not exist"
     return {
         "stories": sorted(stories),
+        "events": _events(items),
         "copies": {k: sorted((c["source_id"], c["url"]) for c in v.get("copies", [])) for k, v in stories.items()},
         "listings": {k: sorted(v) for k, v in listings.items()},
         "guid_claims": len([i for i in items if i["PK"]["S"].startswith("GUID#")]),
     }
+
+
+def _events(items: list[dict[str, Any]]) -> list[list[str]]:
+    """The stories grouped by event (merges followed): whichever processor wrote first, racing
+    reports of one event end in one event, and every story joined exactly one (issue 17)."""
+    merged_into = {
+        i["PK"]["S"][6:]: json.loads(i["doc"]["S"]).get("merged_into")
+        for i in items
+        if i["PK"]["S"].startswith("EVENT#")
+    }
+
+    def final(event_id: str) -> str:
+        seen = set()
+        while merged_into.get(event_id) and event_id not in seen:
+            seen.add(event_id)
+            event_id = merged_into[event_id]
+        return event_id
+
+    groups: dict[str, list[str]] = {}
+    for item in items:
+        if item["PK"]["S"].startswith("ART#"):
+            assert "event_id" in item, f"story {item['PK']['S']} joined no event"
+            assert item["event_id"]["S"] in merged_into, "a story names an event that does not exist"
+            groups.setdefault(final(item["event_id"]["S"]), []).append(item["PK"]["S"][4:])
+    return sorted(sorted(g) for g in groups.values())
 
 
 def test_same_batch_in_two_processors_at_once_is_stored_once(server_stack: ServerStack) -> None:
