@@ -106,6 +106,15 @@ def _article_schemas() -> dict[str, Any]:
             "type": "boolean",
             "description": "The source grants an excerpt and a link only: the body is the standfirst.",
         },
+        "event": {
+            "description": "The event this story reports (GET /events/{id} has it whole); null when it has none.",
+            "oneOf": [{"type": "null"}, _ref("EventRef")],
+        },
+        "also_reported_by": {
+            "type": "array",
+            "description": "The event's other reports (not this story), the earliest first.",
+            "items": _ref("EventMember"),
+        },
     }
     summary = {name: value for name, value in properties.items() if name not in FULL_ONLY_FIELDS}
     return {
@@ -126,6 +135,69 @@ def _article_schemas() -> dict[str, Any]:
         "ArticlePage": _object(
             {
                 "items": {"type": "array", "items": _ref("ArticleSummary")},
+                "next_cursor": {**NULLABLE_STRING, "description": "Pass as `cursor` for the next page."},
+                "next_url": NULLABLE_STRING,
+            }
+        ),
+    }
+
+
+EVENT_ID: dict[str, Any] = {"type": "string", "pattern": "^[0-9a-f]{20}$"}
+
+
+def _event_schemas() -> dict[str, Any]:
+    """Events (issue 17), as `newsroom.serve.formats.api_json` writes them."""
+    ref = {
+        "id": {**EVENT_ID, "description": "The canonical id: a merged event's id answers with this one."},
+        "url": {**STRING, "description": "Where GET /events/{id} serves the event."},
+        "coverage": {"type": "integer", "minimum": 1, "description": "Distinct outlets among the reports."},
+        "member_count": {"type": "integer", "minimum": 1, "description": "Reports (stories) of the event."},
+    }
+    return {
+        "EventMember": _object(
+            {
+                "story_id": EVENT_ID,
+                "outlet": {**STRING, "description": "The outlet's name."},
+                "outlet_id": {**STRING, "description": "The outlet's source id (see GET /sources)."},
+                "title": STRING,
+                "link": {**STRING, "description": "The report on the outlet's site."},
+                "published": DATE_TIME,
+            }
+        ),
+        "EventRef": {**_object(ref), "description": "An event as a story names it."},
+        "Event": {
+            **_object(
+                {
+                    **ref,
+                    "lead": {
+                        "description": "The first report.",
+                        "oneOf": [{"type": "null"}, _ref("EventMember")],
+                    },
+                    "outlets": {"type": "array", "items": STRING, "description": "The outlets' source ids."},
+                    "members": {
+                        "type": "array",
+                        "items": _ref("EventMember"),
+                        "description": "The reports, the earliest first (at most 40; member_count stays exact).",
+                    },
+                    "ties": {
+                        "type": "array",
+                        "items": STRING,
+                        "description": "The terms and entities that tied the reports, most shared first.",
+                    },
+                    "created": {**DATE_TIME, "description": "The first report's publication time."},
+                    "updated": {**DATE_TIME, "description": "The latest report's publication time."},
+                    "score": {
+                        "type": "number",
+                        "description": "The `top` rank: log2(coverage) + created / 43200 (epoch seconds).",
+                    },
+                }
+            ),
+            "description": "Independent reports of one real-world event.",
+        },
+        "EventPage": _object(
+            {
+                "order": {"type": "string", "enum": ["top", "latest"]},
+                "items": {"type": "array", "items": _ref("Event")},
                 "next_cursor": {**NULLABLE_STRING, "description": "Pass as `cursor` for the next page."},
                 "next_url": NULLABLE_STRING,
             }
@@ -435,17 +507,18 @@ def build_document() -> dict[str, Any]:
         },
         "tags": [
             {"name": "articles", "description": "Stories as JSON."},
+            {"name": "events", "description": "Reports of one event by several outlets, grouped."},
             {"name": "feeds", "description": "Stories as syndication feeds."},
             {"name": "prices", "description": "The price ticker."},
             {"name": "meta", "description": "About the API and its sources."},
         ],
         "paths": {spec.path: {"get": _operation(spec)} for spec in ROUTES},
         "components": {
-            "schemas": {**_article_schemas(), **_other_schemas(), **_json_feed_schemas()},
+            "schemas": {**_article_schemas(), **_event_schemas(), **_other_schemas(), **_json_feed_schemas()},
             "headers": copy.deepcopy(HEADERS),
             "responses": {
                 "BadRequest": _problem_response("A parameter is invalid; the detail says which and why."),
-                "NotFound": _problem_response("No such story."),
+                "NotFound": _problem_response("No such story or event."),
                 "ServerError": _problem_response("The request failed on our side."),
             },
         },

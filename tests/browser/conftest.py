@@ -164,3 +164,86 @@ def screenshot(driver: Any, path: Path) -> Path:
     )
     path.write_bytes(base64.b64decode(shot["data"]))
     return path
+
+
+# Text no page may show as markup: a member's title as an outlet might write it.
+HOSTILE_TITLE = '<script>alert("x")</script> Zentrix & "Co" <b>exploit</b>'
+
+
+def event_pages(site: Site) -> dict[str, str]:
+    """The home page leading with a top event of three outlets ("+2 sources") and the seed
+    story's page listing that event's other reports ("Also reported by"), rendered by `pages`
+    over the site's store: the sample feeds hold no two outlets' reports of one event, and
+    the site's stories stay as the other tests expect them. One member's title is hostile, and
+    its link carries `&`; another's link is not http(s) and must not become a link."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+    from devtools.lambda_local import api_event
+    from newsroom.core.config import Settings
+    from newsroom.core.events import Event, EventMember
+    from newsroom.core.models import Page
+    from newsroom.serve import pages
+
+    store = runtime.store()
+    items = site.articles()
+    seed = next(a for a in items if a["title"].startswith("Hong Kong Expands"))
+    other = next(a for a in items if a["id"] != seed["id"])
+    stored = store.get_article(seed["id"])
+    assert stored is not None
+    lead = stored.article
+    members = (
+        EventMember(lead.id, lead.source_id, lead.source_name, lead.title, lead.canonical_url, lead.published),
+        EventMember(
+            other["id"],
+            other["source"]["id"],
+            other["source"]["name"],
+            other["title"],
+            other["canonical_url"],
+            lead.published + timedelta(hours=1),
+        ),
+        EventMember(
+            "0" * 20,
+            "hostile",
+            "Hostile Outlet",
+            HOSTILE_TITLE,
+            "https://hostile.example/a?x=1&y=2",
+            lead.published + timedelta(hours=2),
+        ),
+        EventMember(
+            "1" * 20,
+            "scripted",
+            "Scripted Outlet",
+            "Not a link",
+            "javascript:alert(1)",
+            lead.published + timedelta(hours=3),
+        ),
+    )
+    event = Event(
+        id=lead.id,
+        created=lead.published,
+        updated=members[-1].published,
+        lead_story_id=lead.id,
+        members=members,
+        member_count=4,
+        outlets=(lead.source_id, other["source"]["id"], "hostile", "scripted"),
+        ties=("hong kong",),
+    )
+
+    class WithEvent:
+        """The site's store, with this event at the top of the "top" listing."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(store, name)
+
+        def list_events(self, listing: str, *, limit: int, cursor: str | None) -> Page[Event]:
+            return Page((replace(event, outlets=event.outlets[:3]),), None)
+
+    request = APIGatewayProxyEvent(api_event("GET", "/", {"Host": "127.0.0.1"}))
+    config = Settings.from_env()
+    return {
+        "home-events": pages.home_page(WithEvent(), config, request),  # type: ignore[arg-type]
+        "article-event": pages.article_page(lead, store, config, request, story_event=event),
+    }

@@ -228,3 +228,26 @@ def test_category_page_from_the_navigation(site: Site, browser: Any, axe_source:
     assert len(browser.find_elements(By.CSS_SELECTOR, ".ticker-list > li")) == 6
     save(browser, artifacts, "category-policy")
     check_accessibility(browser, axe_source, artifacts, "category-policy")
+
+
+def test_event_parts_read_well_and_pass_axe(site: Site, browser: Any, axe_source: str, artifacts: Path) -> None:
+    """ "Top stories" with "+N sources" and "Also reported by", rendered (`event_pages`) and
+    written into a page of the site's origin, so its stylesheet applies as it would."""
+    from tests.browser.conftest import event_pages
+
+    for name, html in event_pages(site).items():
+        browser.get(f"{site.base_url}/")
+        browser.execute_script("document.open(); document.write(arguments[0]); document.close();", html)
+        browser.execute_script("return document.fonts.ready")
+        assert browser.execute_script("return document.styleSheets.length") >= 1
+        if name == "home-events":
+            assert text(browser, ".top-events h2") == "Top stories"
+            assert text(browser, ".top-events .more-sources") == "+2 sources"
+        else:
+            items = [str(li.text) for li in browser.find_elements(By.CSS_SELECTOR, ".also-reported li")]
+            assert len(items) == 3 and items[-1] == "Scripted Outlet: Not a link"
+            assert 'alert("x")' in items[1]  # shown as text, never run
+            links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, ".also-reported a")]
+            assert links[-1] == "https://hostile.example/a?x=1&y=2" and len(links) == 2
+        save(browser, artifacts, name)
+        check_accessibility(browser, axe_source, artifacts, name)

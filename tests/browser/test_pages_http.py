@@ -173,6 +173,7 @@ class EmptyStore:
     def get_prices(self): return []
     def get_price_board(self): return [], {}
     def list_articles(self, listing, *, limit, cursor, since=None): return Page((), None)
+    def list_events(self, listing, *, limit, cursor): return Page((), None)
     def get_source_states(self, ids): return {}
 
 runtime.store = lambda: EmptyStore()
@@ -193,3 +194,24 @@ print("ok")
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
+
+
+def test_event_parts_escape_stored_text_and_link_only_http_members(site: Site) -> None:
+    from tests.browser.conftest import event_pages
+
+    rendered = event_pages(site)
+    top = rendered["home-events"].split('class="top-events"', 1)[1].split("</section>", 1)[0]
+    assert "Top stories" in top and '<span class="more-sources">+2 sources</span>' in top
+    stage = urlsplit(site.base_url).path
+    assert f'href="{stage}/news/hong-kong-expands-digital-asset-ecosystem-' in top
+    section = rendered["article-event"].split('class="also-reported"', 1)[1].split("</section>", 1)[0]
+    assert "Also reported by" in section
+    assert section.count("<li>") == 3  # every member but the story itself
+    assert "Hong Kong Expands" not in section
+    assert "<script>" not in section and "<b>" not in section
+    assert (
+        "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Zentrix &amp; &#34;Co&#34; &lt;b&gt;exploit&lt;/b&gt;"
+        in section
+    )
+    assert 'href="https://hostile.example/a?x=1&amp;y=2"' in section
+    assert "javascript:" not in section and "Not a link</li>" in section

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.browser.conftest import Site, require
+from tests.browser.conftest import Site, event_pages, require
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,*/*;q=0.8"
 CONTROL = (
@@ -38,9 +38,12 @@ def test_pages_and_stylesheet_pass_the_nu_html_checker(site: Site, tmp_path: Pat
         assert headers["Content-Type"] == "text/html; charset=utf-8", path
         assert status in (200, 404), path
         (tmp_path / f"{name}.html").write_text(body, encoding="utf-8")
+    # The event parts ("Top stories" with "+N sources", "Also reported by"), as `pages` renders them.
+    for name, body in event_pages(site).items():
+        (tmp_path / f"{name}.html").write_text(body, encoding="utf-8")
     _, _, css = site.get("/static/site.css")
     (tmp_path / "site.css").write_text(css, encoding="utf-8")
-    assert len(list(tmp_path.glob("*.html"))) == 4 + len(articles) and len(articles) == 6
+    assert len(list(tmp_path.glob("*.html"))) == 6 + len(articles) and len(articles) == 6
 
     # A control page with known errors rides along in the same Java run: proof that the
     # checker really read the folder, so 0 errors for our pages means something.
@@ -55,7 +58,7 @@ def test_pages_and_stylesheet_pass_the_nu_html_checker(site: Site, tmp_path: Pat
         env={**os.environ, "JAVA_TOOL_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"},
     )
     output = result.stdout + result.stderr
-    assert f"Number of files: {len(paths) + 2}" in output, output[-3000:]
+    assert f"Number of files: {len(paths) + 4}" in output, output[-3000:]
     errors = [line for line in output.splitlines() if ": error: " in line]
     ours = [line for line in errors if "zz-control.html" not in line]
     assert ours == [], "\n".join(ours)

@@ -130,13 +130,17 @@ def test_openapi_json_is_served_from_the_packaged_file(loaded: Stack) -> None:
 
 def test_every_route_answers_as_documented(loaded: Stack) -> None:
     article_id = json.loads(loaded.get("/articles?limit=1")["body"])["items"][0]["id"]
+    event_id = json.loads(loaded.get("/events?limit=1")["body"])["items"][0]["id"]
     for spec in ROUTES:
-        path = spec.path.replace("{article_id}", article_id)
+        path = spec.path.replace("{article_id}", article_id).replace("{event_id}", event_id)
         resp = loaded.get(path)
         assert resp["statusCode"] == 200, path
         conforms(resp, spec.path)
     conforms(loaded.get("/articles?limit=0"), "/articles", "400")
     conforms(loaded.get("/articles/ffffffffffffffffffff"), "/articles/{article_id}", "404")
+    conforms(loaded.get("/events?order=hot"), "/events", "400")
+    conforms(loaded.get("/events/ffffffffffffffffffff"), "/events/{event_id}", "404")
+    conforms(loaded.get("/feed.json?collapse=story"), "/feed.json", "400")
 
 
 def test_importing_the_handler_builds_no_tracer_and_no_pydantic() -> None:
@@ -290,10 +294,13 @@ def test_cache_control_suits_each_route(loaded: Stack, path: str, cache_control:
     assert loaded.get(path)["headers"]["Cache-Control"] == cache_control
 
 
-def test_article_pages_are_cached_long(loaded: Stack) -> None:
+def test_a_story_in_an_event_is_cached_briefly(loaded: Stack) -> None:
+    """Every processed story joins an event, which may grow: 300 s, not the route's hour
+    (a story with no event keeps the hour: tests/e2e/test_api_events.py)."""
     item = json.loads(loaded.get("/articles?limit=1")["body"])["items"][0]
     resp = loaded.get(f"/articles/{item['id']}")
-    assert resp["headers"]["Cache-Control"] == "public, max-age=3600"
+    assert json.loads(resp["body"])["event"] is not None
+    assert resp["headers"]["Cache-Control"] == "public, max-age=300"
     assert resp["headers"]["ETag"]
 
 

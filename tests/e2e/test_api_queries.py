@@ -96,6 +96,32 @@ def test_an_empty_feed_page_skips_the_batch_get(loaded: Stack, counted: Counting
     assert _calls(counted, lambda: loaded.get("/feed.json?since=2999-01-01")) == {"query": 1}
 
 
+@pytest.mark.parametrize("query", ["", "?order=top", "?order=latest&limit=3", "?limit=100"])
+def test_an_event_page_is_one_query_and_one_batch_get(loaded: Stack, counted: CountingClient, query: str) -> None:
+    """The listing Query, then the page's events whole (members) in one BatchGetItem."""
+    assert _calls(counted, lambda: loaded.get(f"/events{query}")) == {"query": 1, "batch_get_item": 1}
+    (sent,) = counted.queries
+    assert "FilterExpression" not in sent and "IndexName" not in sent
+    assert sent["ExpressionAttributeValues"][":pk"]["S"] in ("EVLIST#top", "EVLIST#latest")
+
+
+def test_an_event_and_an_article_with_its_event_cost_a_fixed_number_of_calls(
+    loaded: Stack, counted: CountingClient
+) -> None:
+    article_id = json.loads(loaded.get("/articles?limit=1")["body"])["items"][0]["id"]
+    event_id = json.loads(loaded.get(f"/articles/{article_id}")["body"])["event"]["id"]
+    assert _calls(counted, lambda: loaded.get(f"/events/{event_id}")) == {"batch_get_item": 1}
+    assert _calls(counted, lambda: loaded.get("/events/ffffffffffffffffffff")) == {"batch_get_item": 1}
+    # The story (GetItem), then its event (one BatchGetItem; merges would add a hop each).
+    assert _calls(counted, lambda: loaded.get(f"/articles/{article_id}")) == {"get_item": 1, "batch_get_item": 1}
+
+
+@pytest.mark.parametrize("path", ["/feed.json?collapse=event", "/feed.atom?collapse=event&limit=100"])
+def test_a_collapsed_feed_page_adds_two_batch_gets(loaded: Stack, counted: CountingClient, path: str) -> None:
+    """The stories' event ids and their events: two more calls, whatever the page holds."""
+    assert _calls(counted, lambda: loaded.get(path)) == {"query": 1, "batch_get_item": 3}
+
+
 @pytest.mark.parametrize(
     ("path", "expected"),
     [("/articles/ffffffffffffffffffff", {"get_item": 1}), ("/prices", {"query": 1}), ("/health", {})],
@@ -120,10 +146,15 @@ def test_sources_is_two_batch_gets_whatever_the_story_counts(
 
 def test_nothing_scans(loaded: Stack, counted: CountingClient) -> None:
     article_id = json.loads(loaded.get("/articles?limit=1")["body"])["items"][0]["id"]
+    event_id = json.loads(loaded.get("/events?limit=1")["body"])["items"][0]["id"]
     paths = (
         "/",
         "/articles",
         f"/articles/{article_id}",
+        "/events",
+        "/events?order=latest",
+        f"/events/{event_id}",
+        "/feed.json?collapse=event",
         "/feed.json",
         "/feed.rss",
         "/feed.atom",

@@ -269,12 +269,12 @@ def test_article_json_carries_every_field_of_the_reference_page() -> None:
     assert json.loads(json.dumps(body)) == body
 
 
-def test_summary_is_the_article_without_body_and_copies() -> None:
+def test_summary_is_the_article_without_body_copies_and_event() -> None:
     article = reference_article()
     full = article_json(article)
     summary = article_summary_json(article)
 
-    assert set(full) - set(summary) == {"content_html", "content_text", "copies"}
+    assert set(full) - set(summary) == {"content_html", "content_text", "copies", "event", "also_reported_by"}
     assert summary == {k: v for k, v in full.items() if k in summary}
 
 

@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from newsroom.core.config import Settings, settings
 from newsroom.serve import caching, pages
 from newsroom.serve.caching import Body
-from newsroom.serve.handlers import articles, feeds, meta, prices, sources
+from newsroom.serve.handlers import articles, events, feeds, meta, prices, sources
 from newsroom.serve.problems import handle_problems
 from newsroom.serve.request import Request
 from newsroom.serve.routes import ROUTES, RouteSpec
@@ -34,6 +34,8 @@ HANDLERS: Mapping[str, Handler] = {
     "health": meta.health,
     "list_articles": articles.list_articles,
     "get_article": articles.get_article,
+    "list_events": events.list_events,
+    "get_event": events.get_event,
     "prices": prices.prices,
     "sources": sources.sources,
 }

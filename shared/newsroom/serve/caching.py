@@ -133,6 +133,8 @@ class Body:
     text: str
     next_url: str | None = None
     media_type: str | None = None  # a negotiated representation (the HTML page); None: the route's
+    # A shorter cache time than the route's, for this answer only (a story whose event may grow).
+    max_age: int | None = None
 
 
 def respond(spec: RouteSpec, body: Body, request_headers: Mapping[str, str]) -> Response:
@@ -143,9 +145,10 @@ def respond(spec: RouteSpec, body: Body, request_headers: Mapping[str, str]) -> 
         return Response(200, spec.content_type, body.text, {"Cache-Control": "no-store", "Vary": vary})
     gzipped = spec.compress and will_gzip(body.text, request_headers.get("accept-encoding"))
     validator = etag(body.text, gzipped=gzipped)
+    max_age = spec.max_age if body.max_age is None else min(spec.max_age, body.max_age)
     headers: dict[str, str] = {
         "ETag": validator,
-        "Cache-Control": f"public, max-age={spec.max_age}",
+        "Cache-Control": f"public, max-age={max_age}",
         "Vary": vary,
     }
     if body.next_url:

@@ -30,8 +30,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import Router
 
 from newsroom.core.config import Settings, settings
+from newsroom.core.events import Event
 from newsroom.core.html import sanitize_html
 from newsroom.core.models import Article, Category, Price, iso
+from newsroom.core.urls import is_http_url
 from newsroom.serve import caching
 from newsroom.serve.display import format_change, format_date, format_reading_time, format_usd
 from newsroom.serve.formats.common import original_article_url, published_html
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 HTML = "text/html; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 PAGE_SIZE = 20
+TOP_EVENTS = 5  # events the home page leads with: one Query of the "top" listing
 MAX_SLUG_WORDS_CHARS = 80
 
 _SLUG = re.compile(r"^(?:[a-z0-9-]*-)?([0-9a-f]{20})$")
@@ -93,11 +96,16 @@ def article_slug(article: Article) -> str:
     The page is found by the id alone (one GetItem); the words are for people and search
     engines. A corrected headline changes the words, and the old URL redirects to the new one.
     """
-    ascii_title = unicodedata.normalize("NFKD", article.title).encode("ascii", "ignore").decode()
+    return slug_of(article.title, article.id)
+
+
+def slug_of(title: str, story_id: str) -> str:
+    """`article_slug` from a title and id alone (an event's member carries no Article)."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     words = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
     if len(words) > MAX_SLUG_WORDS_CHARS:
         words = words[:MAX_SLUG_WORDS_CHARS].rsplit("-", 1)[0]
-    return f"{words}-{article.id}" if words else article.id
+    return f"{words}-{story_id}" if words else story_id
 
 
 def article_id_from_slug(slug: str) -> str | None:
@@ -214,6 +222,31 @@ class _Site:
             "credit_domain": article.credit_domain,
         }
 
+    def top_event(self, event: Event) -> dict[str, Any] | None:
+        """A home-page entry: the lead report, linked to our page of it, and "+N sources"."""
+        lead = event.lead
+        if lead is None:
+            return None
+        return {
+            "title": lead.title,
+            "url": self.path(f"/news/{slug_of(lead.title, lead.story_id)}"),
+            "outlet": lead.source_name,
+            "published_iso": iso(lead.published),
+            "published": format_date(lead.published),
+            "more_sources": max(0, event.coverage - 1),
+        }
+
+
+def also_reported_by(event: Event | None, article: Article) -> list[dict[str, str | None]]:
+    """The event's other reports for the article page; a link only where it is an http(s) URL."""
+    if event is None:
+        return []
+    return [
+        {"outlet": m.source_name, "title": m.title, "url": m.url if is_http_url(m.url) else None}
+        for m in event.members
+        if m.story_id != article.id
+    ]
+
 
 # -- rendering ----------------------------------------------------------------------------------
 
@@ -271,6 +304,10 @@ def home_page(
         else f"{config.site_name}: crypto news, each story credited to its original publisher."
     )
     feed_query = "?" + urlencode({"category": category.value.lower()}) if category else ""
+    top: list[dict[str, Any]] = []
+    if category is None and cursor is None:  # the front page alone leads with the top events
+        events = store.list_events("top", limit=TOP_EVENTS, cursor=None).items
+        top = [view for view in (site.top_event(e) for e in events) if view is not None]
     return _render(
         "home.html",
         **site.context(store, feed_query),
@@ -282,12 +319,16 @@ def home_page(
         og_image=None,
         current_category=category.value if category else None,
         stories=[site.summary(a) for a in page.items],
+        top_events=top,
         more_url=more,
     )
 
 
-def article_page(article: Article, store: ApiStore, config: Settings, event: BaseProxyEvent) -> str:
-    """Every field of the reference article page, top to bottom."""
+def article_page(
+    article: Article, store: ApiStore, config: Settings, event: BaseProxyEvent, *, story_event: Event | None = None
+) -> str:
+    """Every field of the reference article page, top to bottom, and the other reports of its
+    event ("Also reported by")."""
     from markupsafe import Markup
 
     site = _Site(config, event)
@@ -323,6 +364,7 @@ def article_page(article: Article, store: ApiStore, config: Settings, event: Bas
         disclaimer=config.disclaimer,
         credit={"line": article.credit_line, "url": article.credit_url, "domain": article.credit_domain},
         copies=[{"name": c.source_name, "url": c.url} for c in article.copies],
+        also_reported_by=also_reported_by(story_event, article),
         published_iso=iso(article.published),
         updated_iso=iso(article.updated),
     )
@@ -391,8 +433,9 @@ def build_pages_router(store_factory: Callable[[], ApiStore], config: Callable[[
         if slug != canonical_slug:  # a corrected headline, or a hand-typed URL: one address per story
             location = _Site(config(), event).path(f"/news/{canonical_slug}")
             return Response(status_code=301, body="", headers={"Location": location, "Cache-Control": "max-age=3600"})
-        body = article_page(stored.article, store, config(), event)
-        return html_response(body, event.headers, max_age=300)
+        story_event = store.get_event(stored.event_id) if stored.event_id else None
+        body = article_page(stored.article, store, config(), event, story_event=story_event)
+        return html_response(body, event.headers, max_age=300)  # short: its event may grow
 
     @router.get("/category/<name>")
     def category(name: str) -> Response:

@@ -103,7 +103,12 @@ class Request:
         return f"{self.base_url()}{path}" + (f"?{urlencode(keep)}" if keep else "")
 
     def filters(self) -> dict[str, str | None]:
-        return {n: self.query(n) for n in ("category", "coin", "source", "since")}
+        names = (
+            ("category", "coin", "source", "since", "collapse")
+            if self.route.feed
+            else ("category", "coin", "source", "since")
+        )
+        return {n: self.query(n) for n in names}
 
     def next_url(self, path: str, cursor: str | None) -> str | None:
         if not cursor:

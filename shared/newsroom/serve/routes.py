@@ -35,6 +35,15 @@ _DIGITS = re.compile(r"[0-9]+")
 MAX_LIMIT_CHARS = 8  # "00000020" still reads as 20; a longer string is not a page size
 SINCE_MAX_LENGTH = 64
 # RFC 3339 `full-date` or `date-time` (§5.6), which is what JSON Schema's formats mean too.
+# Events (issue 17): the stored listings `/events?order=` pages, "top" first by default.
+EVENT_ORDERS = ("top", "latest")
+DEFAULT_EVENT_ORDER = "top"
+# How long caches may keep an answer that shows an event. An event grows as reports join it
+# (a new outlet changes its coverage and "also reported by"), and a cached copy must not show
+# the old state for longer than this; a story's own fields change far less often (3600 s).
+EVENT_MAX_AGE = 300
+EVENTS_MAX_AGE = 60
+COLLAPSE_VALUES = ("event",)
 _SINCE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})"
     r"(?:[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2})))?$",
@@ -136,9 +145,43 @@ LIST_PARAMS: tuple[Param, ...] = (
     ),
 )
 
+COLLAPSE_PARAM = Param(
+    "collapse",
+    "`event`: one item per event on the page. The newest of the page's stories of one event"
+    " stands for it (the others are left out of this page); without it, one item per story.",
+    {"type": "string", "enum": list(COLLAPSE_VALUES)},
+)
+
 _FEED_DESCRIPTION = (
-    "The newest stories, one item per story, each crediting its original publisher."
-    " Paged like /articles; the next page is linked from the document and the Link header."
+    "The newest stories, one item per story (or, with `collapse=event`, per event), each crediting"
+    " its original publisher. Paged like /articles; the next page is linked from the document and"
+    " the Link header."
+)
+
+_EVENT_NOTE = (
+    " Each event: its lead story (the first report), coverage (the number of distinct outlets),"
+    " member count, members (outlet, title, link, publication time; the earliest first, at most"
+    " 40 shown), the terms and entities that tied them, when it began (`created`) and its latest"
+    " report (`updated`), and its `score`: log2(coverage) + created / 43200 (epoch seconds), so"
+    " doubling the outlets is worth twelve hours of recency."
+)
+
+EVENT_ID_PARAM = Param(
+    "event_id",
+    "The event id (the id of the story that started it): 20 hexadecimal characters. An event"
+    " merged into another answers with that one, whose `id` is the canonical id. Any other value is a 404.",
+    {"type": "string", "pattern": ARTICLE_ID_PATTERN},
+    where="path",
+)
+
+EVENT_PARAMS: tuple[Param, ...] = (
+    Param(
+        "order",
+        "`top`: by score (distinct outlets, then recency; see the description); `latest`: by the"
+        " time of the newest report.",
+        {"type": "string", "enum": list(EVENT_ORDERS), "default": DEFAULT_EVENT_ORDER},
+    ),
+    *paging_params("Events", DEFAULT_LIMIT, ", for the same order"),
 )
 
 
@@ -152,7 +195,7 @@ def _feed_route(path: str, operation_id: str, summary: str, feed: FeedFormat, sc
         feed.media_type,
         schema,
         300,
-        LIST_PARAMS,
+        (*LIST_PARAMS, COLLAPSE_PARAM),
         compress=True,
         paged=True,
         bad_request=True,
@@ -213,7 +256,10 @@ ROUTES: tuple[RouteSpec, ...] = (
         "/articles/{article_id}",
         "get_article",
         "One story",
-        "Every field of the article page, with its syndication: the original it credits and every copy seen.",
+        "Every field of the article page, with its syndication: the original it credits and every copy"
+        " seen; and its event: `event` (id, coverage, member count) and `also_reported_by`, the"
+        " other reports of that event (outlet, title, link, publication time). Cached for an hour,"
+        f" or {EVENT_MAX_AGE} s when the story has an event, since the event may grow.",
         "application/json",
         "Article",
         3600,
@@ -229,6 +275,35 @@ ROUTES: tuple[RouteSpec, ...] = (
         not_found=True,
         tags=("articles",),
         html_page=True,
+    ),
+    RouteSpec(
+        "/events",
+        "list_events",
+        "List events",
+        "Events: independent reports of one real-world event by several outlets, `top` or"
+        " `latest` first; one DynamoDB Query per page and one BatchGetItem for the members." + _EVENT_NOTE,
+        "application/json",
+        "EventPage",
+        EVENTS_MAX_AGE,
+        EVENT_PARAMS,
+        compress=True,
+        paged=True,
+        bad_request=True,
+        tags=("events",),
+    ),
+    RouteSpec(
+        "/events/{event_id}",
+        "get_event",
+        "One event",
+        "One event, as `/events` lists it; an id merged into another event answers 200 with that"
+        " event (its canonical `id` and `url`)." + _EVENT_NOTE,
+        "application/json",
+        "Event",
+        EVENTS_MAX_AGE,
+        (EVENT_ID_PARAM,),
+        compress=True,
+        not_found=True,
+        tags=("events",),
     ),
     _feed_route("/feed.json", "feed_json", "JSON Feed 1.1", JSON_FEED, "JsonFeed"),
     _feed_route("/feed.rss", "feed_rss", "RSS 2.0", RSS, "XmlDocument"),
@@ -316,6 +391,15 @@ def parse_limit(raw: str | None, default: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise bad_request(f"limit must be a whole number from 1 to {MAX_LIMIT}")
     return limit
+
+
+def parse_choice(name: str, raw: str | None, allowed: tuple[str, ...], default: str | None) -> str | None:
+    """One of `allowed` (exactly as spelt), `default` when absent; anything else is a 400."""
+    if raw is None:
+        return default
+    if raw not in allowed:
+        raise bad_request(f"{name} must be one of: {', '.join(allowed)} (got {raw[:40]!r})")
+    return raw
 
 
 def parse_since_param(raw: str | None) -> datetime | None:

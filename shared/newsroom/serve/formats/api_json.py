@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from newsroom.core.events import Event, EventMember, top_score
 from newsroom.core.models import Article, Attribution, Copy, iso
 from newsroom.serve.display import format_date, format_reading_time
 from newsroom.serve.formats.common import published_html, published_text
 
 # Fields of `article_json` that listings leave out: the body and the syndication history.
-FULL_ONLY_FIELDS = frozenset({"content_html", "content_text", "copies"})
+# The event fields are read beside the story (its event item), which a listing entry does not carry.
+FULL_ONLY_FIELDS = frozenset({"content_html", "content_text", "copies", "event", "also_reported_by"})
 
 
 def _attribution_json(attribution: Attribution | None) -> dict[str, Any] | None:
@@ -34,8 +36,9 @@ def _copy_json(copy: Copy) -> dict[str, Any]:
     }
 
 
-def article_json(a: Article) -> dict[str, Any]:
-    """The full article as the API serves it: every field the article page shows."""
+def article_json(a: Article, event: Event | None = None, event_url: str | None = None) -> dict[str, Any]:
+    """The full article as the API serves it: every field the article page shows, and its event
+    (`event_url` is where `/events/{id}` serves it)."""
     return {
         "id": a.id,
         "url": a.url,
@@ -71,6 +74,44 @@ def article_json(a: Article) -> dict[str, Any]:
         "copies": [_copy_json(c) for c in a.copies],
         "body_truncated": a.body_truncated,
         "excerpt_only": a.excerpt_only,
+        "event": None if event is None else event_ref_json(event, event_url or ""),
+        "also_reported_by": [] if event is None else [member_json(m) for m in also_reported_by(event, a.id)],
+    }
+
+
+def also_reported_by(event: Event, story_id: str) -> list[EventMember]:
+    """The event's other reports: every member shown but the story itself."""
+    return [m for m in event.members if m.story_id != story_id]
+
+
+def member_json(m: EventMember) -> dict[str, Any]:
+    return {
+        "story_id": m.story_id,
+        "outlet": m.source_name,
+        "outlet_id": m.source_id,
+        "title": m.title,
+        "link": m.url,
+        "published": iso(m.published),
+    }
+
+
+def event_ref_json(event: Event, url: str) -> dict[str, Any]:
+    """An event as a story names it: enough to show "+N sources" and link to it."""
+    return {"id": event.id, "url": url, "coverage": event.coverage, "member_count": event.member_count}
+
+
+def event_json(event: Event, url: str) -> dict[str, Any]:
+    """An event as `/events` serves it: its lead story, coverage, members and what tied them."""
+    lead = event.lead
+    return {
+        **event_ref_json(event, url),
+        "lead": None if lead is None else member_json(lead),
+        "outlets": list(event.outlets),
+        "members": [member_json(m) for m in event.members],
+        "ties": list(event.ties),
+        "created": iso(event.created),
+        "updated": iso(event.updated),
+        "score": round(top_score(event), 6),
     }
 
 
