@@ -28,6 +28,9 @@ TOP_HALF_DAY = 43_200.0
 # Members an event item keeps for display and the API (the earliest first); the count and the
 # outlets stay exact beyond it. 40 members of about 300 bytes keep the item near 12 KB.
 MAX_SHOWN_MEMBERS = 40
+# Members a listing entry keeps (`/events` pages are served from the entries alone, one Query):
+# the earliest eight, lead first; `member_count` and `outlets` stay whole.
+MAX_LISTED_MEMBERS = 8
 MAX_OUTLETS = 200
 MAX_TIES = 8
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from newsroom.core.events import Event, event_from_doc, event_to_doc, top_score
+from newsroom.core.events import MAX_LISTED_MEMBERS, Event, event_from_doc, event_to_doc, top_score
 from newsroom.core.models import Page, iso, parse_iso
 from newsroom.store.batches import batch_get
 from newsroom.store.cursor import CursorCodec
@@ -102,11 +102,11 @@ def listing_sort_key(listing: str, event: Event) -> str:
 
 
 def event_summary(event: Event) -> dict[str, Any]:
-    """What a listing entry holds: the event without members beyond the lead, so a page of
-    events is one Query however many members they have."""
-    lead = event.lead
+    """What a listing entry holds: the event with its first `MAX_LISTED_MEMBERS` members (the
+    lead first), so a page of events is one Query however many members they have, and a listing
+    write stays small."""
     doc = event_to_doc(event)
-    doc["members"] = [] if lead is None else doc["members"][:1]
+    doc["members"] = doc["members"][:MAX_LISTED_MEMBERS]
     return doc
 
 

@@ -20,11 +20,9 @@ def list_events(request: Request) -> Body:
         page = request.store.list_events(order, limit=limit, cursor=cursor)
     except CursorError as exc:
         raise bad_request(f"invalid cursor: {exc}") from exc
-    # A listing entry holds the event without its members (so the listing stays small to write
-    # and to query); one BatchGetItem reads the page's events whole. An entry and its event are
-    # written in one transaction, so the two agree; an event gone meanwhile shows its summary.
-    full = request.store.get_events([e.id for e in page.items]) if page.items else {}
-    shown = list({e.id: e for e in (full[s.id].event if s.id in full else s for s in page.items)}.values())
+    # A listing entry holds the event with its first members (`MAX_LISTED_MEMBERS`) and whole
+    # counts, written in the same transaction as the event: the page is the one Query.
+    shown = list({e.id: e for e in page.items}.values())
     next_url = (
         request.url_with("/events", order=request.query("order"), limit=request.query("limit"), cursor=page.next_cursor)
         if page.next_cursor

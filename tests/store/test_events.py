@@ -1,0 +1,81 @@
+"""The event items (`store.events`): listing entries that serve a page alone, merges followed
+within the hop bound, and listing entries past their window skipped before TTL deletes them."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from devtools.memory_dynamodb import memory_store
+from newsroom.core.events import MAX_LISTED_MEMBERS, Event, EventMember, event_to_doc
+from newsroom.store.dynamo import DynamoStore
+from newsroom.store.events import MAX_REDIRECT_HOPS, JoinWrite, event_summary
+from tests.store.test_stories import article
+
+T0 = datetime(2026, 10, 3, 12, tzinfo=UTC)
+
+
+def _event(event_id: str, members: int = 1, *, hours: float = 0) -> Event:
+    people = tuple(
+        EventMember(f"{event_id[:-2]}{n:02d}", f"outlet{n}", f"Outlet {n}", f"Report {n}", f"https://o{n}.example/", T0)
+        for n in range(members)
+    )
+    moment = T0 + timedelta(hours=hours)
+    return Event(
+        id=event_id,
+        created=moment,
+        updated=moment,
+        lead_story_id=people[0].story_id,
+        members=people,
+        member_count=members,
+        outlets=tuple(p.source_id for p in people),
+    )
+
+
+def _write(store: DynamoStore, event: Event, *, listed_until: int) -> None:
+    """A new event as a join writes it, with its lead's story stored first."""
+    store.create_article(replace(article(1), id=event.lead_story_id), guid=None)
+    store.apply_join(JoinWrite(event.lead_story_id, event, None, (), (), listed_until), listing_expires_at=listed_until)
+
+
+def test_a_listing_entry_keeps_the_first_members_and_the_whole_counts() -> None:
+    event = _event("a" * 20, members=MAX_LISTED_MEMBERS + 4)
+    summary = event_summary(event)
+    assert len(summary["members"]) == MAX_LISTED_MEMBERS
+    assert summary["members"][0]["story_id"] == event.lead_story_id
+    assert summary["member_count"] == MAX_LISTED_MEMBERS + 4 and len(summary["outlets"]) == MAX_LISTED_MEMBERS + 4
+
+
+def test_a_listing_entry_past_its_window_is_skipped_before_ttl_deletes_it() -> None:
+    now = T0 + timedelta(days=1)
+    store = memory_store(clock=now.timestamp)
+    _write(store, _event("a" * 20, hours=-2), listed_until=int((now + timedelta(days=7)).timestamp()))
+    _write(store, _event("b" * 20, hours=-1), listed_until=int((now - timedelta(seconds=1)).timestamp()))
+    for listing in ("top", "latest"):
+        assert [e.id for e in store.list_events(listing, limit=10, cursor=None).items] == ["a" * 20]
+
+
+def test_merges_are_followed_up_to_the_hop_bound() -> None:
+    store = memory_store(clock=T0.timestamp)
+    ids = [f"{c * 18}00" for c in "cdefgh"[: MAX_REDIRECT_HOPS + 2]]
+    for event_id in ids:
+        _write(store, _event(event_id), listed_until=int(T0.timestamp()) + 3600)
+    # Each event merged into the next: ids[0] -> ids[1] -> ... -> ids[-1].
+    for here, there in itertools.pairwise(ids):
+        stored = store.get_events([here], consistent=True)[here]
+        folded = replace(stored.event, merged_into=there)
+        store._db.put_item(  # a redirect, as `apply_join` leaves a merged event
+            TableName=store._table,
+            Item={
+                "PK": {"S": f"EVENT#{here}"},
+                "SK": {"S": "EVENT"},
+                "doc": {"S": json.dumps(event_to_doc(folded))},
+                "version": {"N": str(stored.version + 1)},
+            },
+        )
+    found = store.get_events(ids)
+    assert found[ids[-2]].event.id == ids[-1]  # one hop
+    assert found[ids[-1 - MAX_REDIRECT_HOPS]].event.id == ids[-1]  # the bound, still followed
+    assert ids[0] not in found  # a chain longer than the bound is not followed to its end
