@@ -281,7 +281,8 @@ ROUTES: tuple[RouteSpec, ...] = (
         "list_events",
         "List events",
         "Events: independent reports of one real-world event by several outlets, `top` or"
-        " `latest` first; one DynamoDB Query per page and one BatchGetItem for the members." + _EVENT_NOTE,
+        " `latest` first; one DynamoDB Query per page. A listed event shows its first eight members;"
+        " `/events/{event_id}` shows them all (up to 40)." + _EVENT_NOTE,
         "application/json",
         "EventPage",
         EVENTS_MAX_AGE,
