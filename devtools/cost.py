@@ -242,7 +242,7 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
                     facts.setdefault("api-status", Counter())[response["statusCode"]] += 1
         stored = dynamodb.scan(TableName=resources.table_name)["Items"]
         facts["table_bytes"] = sum(item_size(i) for i in stored)
-        facts["articles"] = sum(1 for i in stored if i["PK"]["S"].startswith("ART#"))
+        facts["articles"] = sum(1 for i in stored if i["PK"]["S"].startswith("ART#") and i["SK"]["S"] == "ART")
         facts["write_ratio_small_items"] = _small_item_ratio(stored)
     finally:
         uninstall()
@@ -313,7 +313,7 @@ def _small_item_ratio(items: list[dict[str, Any]]) -> float:
     for item in items:
         key = item["PK"]["S"]
         size = item_size(item)
-        if key.startswith("ART#"):
+        if key.startswith("ART#") and "doc" in item:
             doc = item["doc"]["S"].encode()
             small = size - len(doc) + len(gzip.compress(doc, 6))
         elif key.startswith(("LIST#", "GUID#")):

@@ -279,6 +279,11 @@ def _entry_name(entry: dict[str, Any]) -> str:
 # -- table dumps ------------------------------------------------------------------------------
 
 
+def story_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The story items among a table's items (a story's partition also holds its event item)."""
+    return [i for i in items if i["PK"]["S"].startswith("ART#") and i["SK"]["S"] == "ART"]
+
+
 def dump_table(dynamodb: Any, table: str) -> list[dict[str, Any]]:
     """Every item of the table, sorted by key, exactly as stored (a test and soak tool: it Scans)."""
     items: list[dict[str, Any]] = []

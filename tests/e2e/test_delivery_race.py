@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 import pytest
 
-from devtools.faults import clear_table, diff_dumps
+from devtools.faults import clear_table, diff_dumps, story_items
 from devtools.faults import dump_table as dump
 from devtools.lambda_local import invoke, load_handler_module, sqs_event
 from devtools.sample_server import SAMPLES
@@ -185,7 +185,7 @@ def test_concurrent_processors_with_copies_keep_one_story_per_story(server_stack
 def shape(items: list[dict[str, Any]]) -> dict[str, Any]:
     """What must not depend on arrival order: the stories, each one's copies, and listings that
     hold each story exactly once, each entry pointing at a story that is where it says it is."""
-    stories = {i["PK"]["S"][4:]: json.loads(i["doc"]["S"]) for i in items if i["PK"]["S"].startswith("ART#")}
+    stories = {i["PK"]["S"][4:]: json.loads(i["doc"]["S"]) for i in story_items(items)}
     listings: dict[str, list[str]] = {}
     for item in items:
         if item["PK"]["S"].startswith("LIST#"):
@@ -220,12 +220,13 @@ def _events(items: list[dict[str, Any]]) -> list[list[str]]:
             event_id = merged_into[event_id]
         return event_id
 
+    stories = {i["PK"]["S"][4:] for i in story_items(items)}
+    joined = {i["PK"]["S"][4:]: i["event_id"]["S"] for i in items if i["SK"]["S"] == "EVENT" and "event_id" in i}
+    assert set(joined) == stories, "every story joined exactly one event"
     groups: dict[str, list[str]] = {}
-    for item in items:
-        if item["PK"]["S"].startswith("ART#"):
-            assert "event_id" in item, f"story {item['PK']['S']} joined no event"
-            assert item["event_id"]["S"] in merged_into, "a story names an event that does not exist"
-            groups.setdefault(final(item["event_id"]["S"]), []).append(item["PK"]["S"][4:])
+    for story, event_id in joined.items():
+        assert event_id in merged_into, "a story names an event that does not exist"
+        groups.setdefault(final(event_id), []).append(story)
     return sorted(sorted(g) for g in groups.values())
 
 

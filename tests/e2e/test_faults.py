@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from devtools import replay_dlq
-from devtools.faults import AwsFaults, CrashAt, WriteCounter, clear_table, detach_all, diff_dumps
+from devtools.faults import AwsFaults, CrashAt, WriteCounter, clear_table, detach_all, diff_dumps, story_items
 from devtools.faults import dump_table as dump
 from devtools.lambda_local import invoke, load_event
 from devtools.stack import DynamoDBFactory, moto_dynamodb
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.usefixtures("fast_backoff", "pinned_clock")
 
 
 def stories(stack: Stack) -> list[dict[str, Any]]:
-    return [i for i in dump(stack.dynamodb, stack.resources.table_name) if i["PK"]["S"].startswith("ART#")]
+    return story_items(dump(stack.dynamodb, stack.resources.table_name))
 
 
 def run_clean(stack: Stack, bodies: list[str], batch_size: int = 3) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from devtools.faults import dump_table
+from devtools.faults import dump_table, story_items
 from devtools.lambda_local import invoke, sqs_event
 from newsroom.core.codec import entry_from_message, entry_to_message
 from newsroom.wiring import clients as runtime
@@ -33,7 +33,7 @@ def test_a_two_year_old_entry_delivered_three_times_is_stored_once_counted_once_
         )
         assert invoke(stack.process, event, "ProcessArticlesFunction") == {"batchItemFailures": []}
 
-    stories = [i for i in dump_table(stack.dynamodb, stack.resources.table_name) if i["PK"]["S"].startswith("ART#")]
+    stories = story_items(dump_table(stack.dynamodb, stack.resources.table_name))
     assert len(stories) == 1
     assert runtime.store().source_story_counts(["blockledger"]) == {"blockledger": 1}
     retention = timedelta(days=runtime.settings().article_retention_days)

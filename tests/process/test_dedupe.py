@@ -290,7 +290,9 @@ def test_candidate_lookup_is_one_batch_get(store: tuple[DynamoStore, CountingCli
     ingest(entry("agg", "b", title, _excerpt(body), hours=1), db, ctx())
     assert client.calls.count("batch_get_item") == 1
     assert client.calls.count("transact_write_items") == 1
-    assert "scan" not in client.calls and "query" not in client.calls
+    # The only Queries read a story's own partition (`get_article`: the incoming id, then the
+    # story its fingerprints found); nothing scans.
+    assert "scan" not in client.calls and client.calls.count("query") == 2
 
 
 def test_expired_fingerprint_claims_are_ignored_and_can_be_reclaimed(

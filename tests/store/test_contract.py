@@ -342,7 +342,7 @@ def test_throttled_transactions_are_retried_then_given_up(backend: Backend) -> N
 def test_throttled_reads_raise_as_botocore_gives_them_up(backend: Backend) -> None:
     store = backend.store()
     store.create_article(article(1), guid=None)
-    backend.faults.throttle("GetItem", times=1)
+    backend.faults.throttle("Query", times=1)  # a story and its event item: one Query
     with pytest.raises(ClientError) as caught:
         store.get_article(article(1).id)
     assert error_code(caught) == "ProvisionedThroughputExceededException"

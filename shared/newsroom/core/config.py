@@ -110,6 +110,8 @@ class EventLimits:
     window_hours: int = 72
     # An event stays in the "top" and "latest" listings this long after its newest member.
     listing_days: int = 7
+    # Events and each story's event item are kept as long as stories (ARTICLE_RETENTION_DAYS).
+    retention_days: int = 365
 
 
 DEFAULT_EVENT_LIMITS = EventLimits()

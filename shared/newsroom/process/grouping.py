@@ -135,6 +135,9 @@ def plan_join(
         merged=losers,
         indexes=tuple(changed),
         expires_at=int((now + window).timestamp()),
+        # As a story is kept: retention after the later of its publication and now (the
+        # processor's clock), so a backfilled story's event is never stored already expired.
+        kept_until=int((max(article.published, now) + timedelta(days=limits.retention_days)).timestamp()),
     )
 
 

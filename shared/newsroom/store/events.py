@@ -7,7 +7,7 @@
 | lookup key       | `EVKEY#<key>`      | `EVKEY`                          | recent signatures with that key   |
 | event listing    | `EVLIST#top`       | `<score>#<id>`                   | the event's summary document      |
 |                  | `EVLIST#latest`    | `<updated ISO>#<id>`             |                                   |
-| story's event    | `ART#<id>`         | `ART` (attribute `event_id`)     | set once, when the story joins    |
+| story's event    | `ART#<id>`         | `EVENT`                          | `event_id`, written once          |
 
 Finding candidates costs a fixed number of calls whatever the table holds: one BatchGetItem of
 the story's lookup keys (at most `EventLimits.lookup_keys`), one of the events they name, and at
@@ -17,7 +17,7 @@ processor never makes a very common key ("bitcoin", "SEC") a lookup key at all.
 
 A join is one transaction: the lookup items and the events it changes are conditional on the
 versions read, so two processors joining stories of one event at once collide on the lookup
-item they share; the loser reads again and joins the winner's event. The story's `event_id` is
+item they share; the loser reads again and joins the winner's event. The story's event item is
 written in the same transaction, conditional on its absence, which makes a replay a no-op.
 """
 
@@ -77,6 +77,7 @@ class JoinWrite:
     merged: tuple[StoredEvent, ...]  # events folded into it (each keeps only its redirect)
     indexes: tuple[tuple[KeyIndex, KeyIndex], ...]  # (as read, as it will be stored)
     expires_at: int  # when the lookup items lapse (the matching window after their newest entry)
+    kept_until: int = 0  # when the event and the story's event item expire (TTL); 0: never
 
 
 def _entry_to_doc(entry: IndexEntry) -> dict[str, Any]:
@@ -89,6 +90,14 @@ def _entry_from_doc(doc: dict[str, Any]) -> IndexEntry:
 
 def _event_key(event_id: str) -> dict[str, dict[str, str]]:
     return {"PK": string_attr(f"EVENT#{event_id}"), "SK": string_attr("EVENT")}
+
+
+def _expiry(kept_until: int) -> dict[str, dict[str, str]]:
+    return {"expires_at": {"N": str(kept_until)}} if kept_until else {}
+
+
+def _story_event_key(story_id: str) -> dict[str, dict[str, str]]:
+    return {"PK": string_attr(f"ART#{story_id}"), "SK": string_attr("EVENT")}
 
 
 def _index_key(key: str) -> dict[str, dict[str, str]]:
@@ -158,10 +167,11 @@ class EventItems(Table):
         return stored.event if stored else None
 
     def story_event_ids(self, story_ids: Sequence[str]) -> dict[str, str]:
-        """story id → the event id its story item records (as joined; `get_events` resolves merges)."""
-        keys = [{"PK": string_attr(f"ART#{i}"), "SK": string_attr("ART")} for i in dict.fromkeys(story_ids)]
-        items = batch_get(self._db, self._table, keys, projection="event_id")
-        return {item["PK"]["S"].removeprefix("ART#"): item["event_id"]["S"] for item in items if "event_id" in item}
+        """story id → the event it joined (as joined; `get_events` resolves merges), from the
+        stories' small event items: one BatchGetItem per 100 stories."""
+        keys = [_story_event_key(i) for i in dict.fromkeys(story_ids)]
+        items = batch_get(self._db, self._table, keys)
+        return {item["PK"]["S"].removeprefix("ART#"): item["event_id"]["S"] for item in items}
 
     def list_events(self, listing: str, *, limit: int, cursor: str | None) -> Page[Event]:
         """One page of `top` or `latest`, highest first: one Query. Entries lapse (TTL) once the
@@ -195,11 +205,11 @@ class EventItems(Table):
 
     def apply_join(self, write: JoinWrite, *, listing_expires_at: int) -> None:
         """Write one join in one transaction; raises ConflictError when anything it read changed."""
-        items: list[dict[str, Any]] = [self._story_event_update(write.story_id, write.event.id)]
-        items.append(self._event_put(write.event, write.previous))
+        items: list[dict[str, Any]] = [self._story_event_put(write.story_id, write.event.id, write.kept_until)]
+        items.append(self._event_put(write.event, write.previous, write.kept_until))
         for merged in write.merged:
             folded = replace(merged.event, merged_into=write.event.id)
-            items.append(self._event_put(folded, merged))
+            items.append(self._event_put(folded, merged, write.kept_until))
         for before, after in write.indexes:
             items.append(self._index_put(before, after, write.expires_at))
         old = [write.previous.event] if write.previous else []
@@ -216,22 +226,24 @@ class EventItems(Table):
             items.append({"Put": {"TableName": self._table, "Item": item}})
         self._transact(items)
 
-    def _story_event_update(self, story_id: str, event_id: str) -> dict[str, Any]:
+    def _story_event_put(self, story_id: str, event_id: str, kept_until: int) -> dict[str, Any]:
+        """The story's event, in an item of its own beside the story (`ART#<id>`, `EVENT`): one
+        write unit, where updating the story item itself would cost its whole size (often 10 KB
+        and more) twice over in a transaction."""
         return {
-            "Update": {
+            "Put": {
                 "TableName": self._table,
-                "Key": {"PK": string_attr(f"ART#{story_id}"), "SK": string_attr("ART")},
-                # The version moves too: a correction decided on the story as read before the
-                # join loses its condition, reads again and keeps the event (`replace_article`).
-                "UpdateExpression": "SET event_id = :e ADD version :one",
-                # The story exists (it was stored first) and has not joined yet: a replayed join
-                # fails here and changes nothing.
-                "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(event_id)",
-                "ExpressionAttributeValues": {":e": string_attr(event_id), ":one": {"N": "1"}},
+                "Item": {
+                    **_story_event_key(story_id),
+                    "event_id": string_attr(event_id),
+                    **_expiry(kept_until),
+                },
+                # A story joins once: a replayed join fails here and changes nothing.
+                "ConditionExpression": "attribute_not_exists(PK)",
             }
         }
 
-    def _event_put(self, event: Event, previous: StoredEvent | None) -> dict[str, Any]:
+    def _event_put(self, event: Event, previous: StoredEvent | None, kept_until: int) -> dict[str, Any]:
         version = previous.version + 1 if previous else 1
         put: dict[str, Any] = {
             "TableName": self._table,
@@ -239,6 +251,7 @@ class EventItems(Table):
                 **_event_key(event.id),
                 "doc": string_attr(json.dumps(event_to_doc(event), ensure_ascii=False, separators=(",", ":"))),
                 "version": {"N": str(version)},
+                **_expiry(kept_until),
             },
         }
         if previous is None:

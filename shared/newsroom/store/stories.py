@@ -51,16 +51,22 @@ class StoryItems(Table):
     # -- stories -----------------------------------------------------------------------------
 
     def get_article(self, article_id: str) -> StoredArticle | None:
-        resp = self._db.get_item(
+        """The story and the event it joined: one strongly consistent Query of its partition,
+        which holds the story item (`ART`) and, once it joined, its small event item (`EVENT`,
+        see `events`); read units as for the story item alone."""
+        resp = self._db.query(
             TableName=self._table,
-            Key={"PK": string_attr(f"ART#{article_id}"), "SK": string_attr("ART")},
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": string_attr(f"ART#{article_id}")},
             ConsistentRead=True,
         )
-        item = resp.get("Item")
+        by_sort_key = {item["SK"]["S"]: item for item in resp.get("Items", [])}
+        item = by_sort_key.get("ART")
         if not item or self._expired(item, self._clock()):
             return None
         expires = int(item["expires_at"]["N"]) if "expires_at" in item else None
-        event_id = item["event_id"]["S"] if "event_id" in item else None
+        joined = by_sort_key.get("EVENT")
+        event_id = joined["event_id"]["S"] if joined else None
         article = article_from_doc(json.loads(item["doc"]["S"]))
         return StoredArticle(article, int(item["version"]["N"]), expires, event_id)
 
@@ -98,17 +104,14 @@ class StoryItems(Table):
             }
         }
 
-    def _story_item(self, article: Article, version: int, expires: int, event_id: str | None = None) -> dict[str, Any]:
-        item = {
+    def _story_item(self, article: Article, version: int, expires: int) -> dict[str, Any]:
+        return {
             "PK": string_attr(f"ART#{article.id}"),
             "SK": string_attr("ART"),
             "doc": string_attr(json.dumps(article_to_doc(article), ensure_ascii=False, separators=(",", ":"))),
             "version": {"N": str(version)},
             "expires_at": {"N": str(expires)},
         }
-        if event_id is not None:
-            item["event_id"] = string_attr(event_id)  # a replace keeps the event the story joined
-        return item
 
     def _listing_puts(self, article: Article, expires: int) -> list[dict[str, Any]]:
         summary = json.dumps(article_to_doc(article, with_body=False), ensure_ascii=False, separators=(",", ":"))
@@ -181,7 +184,7 @@ class StoryItems(Table):
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": self._story_item(article, previous.version + 1, expires, previous.event_id),
+                    "Item": self._story_item(article, previous.version + 1, expires),
                     "ConditionExpression": "version = :v",
                     "ExpressionAttributeValues": {":v": {"N": str(previous.version)}},
                 }

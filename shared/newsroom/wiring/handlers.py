@@ -7,11 +7,12 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from newsroom.core.claimcheck import claim_in
 from newsroom.core.codec import MessageError, entry_from_message
-from newsroom.core.config import Settings, load_sources, settings
+from newsroom.core.config import DEFAULT_EVENT_LIMITS, Settings, load_sources, settings
 from newsroom.core.models import Price
 from newsroom.fetch.apply import fetch_all
 from newsroom.fetch.fanout import WorkerResult, dispatch, poll_dispatched
@@ -142,6 +143,7 @@ def processing_context(now: datetime | None = None) -> ProcessingContext:
         max_body_bytes=cfg.max_body_bytes,
         now=now or clock(),
         limits=cfg.entry_limits,
+        events=replace(DEFAULT_EVENT_LIMITS, retention_days=cfg.article_retention_days),
     )
 
 
