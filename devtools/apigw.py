@@ -526,7 +526,11 @@ class ServedGateway:
         return f"http://127.0.0.1:{self.port}/{self.gateway.config.stage}"
 
     def start(self) -> ServedGateway:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="apigw-http")
+        # serve_forever checks for shutdown every poll_interval (0.5 s by default): every stop()
+        # waited that long, 0.5 s a test for every test that starts a gateway.
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True, name="apigw-http"
+        )
         self.thread.start()
         return self
 

@@ -26,6 +26,7 @@ import pytest
 from devtools.faults import clear_table, diff_dumps, story_items
 from devtools.faults import dump_table as dump
 from devtools.lambda_local import invoke, load_handler_module, sqs_event
+from devtools.local_run import moto_server
 from devtools.sample_server import SAMPLES
 from devtools.stack import DynamoDBFactory, moto_dynamodb
 from devtools.template import LocalResources, create_resources
@@ -58,7 +59,6 @@ class ServerStack:
 @pytest.fixture
 def server_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ServerStack]:
     from moto.dynamodb.responses import DynamoHandler
-    from moto.server import ThreadedMotoServer
 
     # DynamoDB applies each request atomically; moto does not under concurrent requests (a failed
     # transaction rolls back by restoring a snapshot of the whole table, erasing writes other
@@ -72,8 +72,7 @@ def server_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Se
             return call_action(self)
 
     monkeypatch.setattr(DynamoHandler, "call_action", atomic_call_action)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
+    server = moto_server()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     try:
