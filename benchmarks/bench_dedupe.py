@@ -39,6 +39,7 @@ from urllib.parse import quote, urlsplit
 import boto3
 from moto import mock_aws
 
+from benchmarks.event_metrics import wilson
 from devtools.counting import item_size
 from devtools.template import create_table
 from newsroom.core.html import html_to_text
@@ -354,16 +355,6 @@ def run_pair(pair: Pair, client: Any, table: str, ctx_for: Callable[[datetime], 
         return Result(merged, correct, baseline(pair.first, pair.second))
     finally:
         client.delete_table(TableName=table)
-
-
-def wilson(successes: int, total: int, z: float = 1.96) -> tuple[float, float, float]:
-    if total == 0:
-        return (math.nan, math.nan, math.nan)
-    p = successes / total
-    denominator = 1 + z * z / total
-    centre = (p + z * z / (2 * total)) / denominator
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
-    return (p, max(0.0, centre - half), min(1.0, centre + half))
 
 
 def _fmt(successes: int, total: int) -> str:
