@@ -8,10 +8,12 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from devtools.counting import item_size
 from devtools.memory_dynamodb import memory_store
+from newsroom.core.config import DEFAULT_EVENT_LIMITS
 from newsroom.core.events import MAX_LISTED_MEMBERS, Event, EventMember, event_to_doc
 from newsroom.store.dynamo import DynamoStore
-from newsroom.store.events import MAX_REDIRECT_HOPS, JoinWrite, event_summary
+from newsroom.store.events import MAX_REDIRECT_HOPS, EventItems, IndexEntry, JoinWrite, KeyIndex, event_summary
 from tests.store.test_stories import article
 
 T0 = datetime(2026, 10, 3, 12, tzinfo=UTC)
@@ -37,7 +39,9 @@ def _event(event_id: str, members: int = 1, *, hours: float = 0) -> Event:
 def _write(store: DynamoStore, event: Event, *, listed_until: int) -> None:
     """A new event as a join writes it, with its lead's story stored first."""
     store.create_article(replace(article(1), id=event.lead_story_id), guid=None)
-    store.apply_join(JoinWrite(event.lead_story_id, event, None, (), (), listed_until), listing_expires_at=listed_until)
+    store.apply_join(
+        JoinWrite(event.lead_story_id, "[]", event, None, (), (), listed_until), listing_expires_at=listed_until
+    )
 
 
 def test_a_listing_entry_keeps_the_first_members_and_the_whole_counts() -> None:
@@ -79,3 +83,14 @@ def test_merges_are_followed_up_to_the_hop_bound() -> None:
     assert found[ids[-2]].event.id == ids[-1]  # one hop
     assert found[ids[-1 - MAX_REDIRECT_HOPS]].event.id == ids[-1]  # the bound, still followed
     assert ids[0] not in found  # a chain longer than the bound is not followed to its end
+
+
+def test_a_full_lookup_item_is_one_write_unit() -> None:
+    """Twelve entries (the per-key bound) by DynamoDB's item sizing stay within 1 KB: a join
+    writes each lookup key for one write unit (twice, in its transaction), however busy the key."""
+    entries = tuple(
+        IndexEntry(f"{n:020x}", f"{n + 1:020x}", T0 + timedelta(minutes=n)) for n in range(DEFAULT_EVENT_LIMITS.per_key)
+    )
+    after = KeyIndex("w:zentrix-exchange", 0, entries)
+    put = EventItems._index_put(memory_store(), KeyIndex(after.key, 7, ()), after, int(T0.timestamp()))
+    assert item_size(put["Put"]["Item"]) <= 1024

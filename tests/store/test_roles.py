@@ -252,6 +252,7 @@ CALLS: dict[str, Callable[[World], object]] = {
     "get_event": lambda w: w.store.get_event(w.stored.article.id),
     "list_events": lambda w: w.store.list_events("top", limit=5, cursor=None),
     "story_event_ids": lambda w: w.store.story_event_ids([w.stored.article.id]),
+    "story_signatures": lambda w: w.store.story_signatures([w.stored.article.id, "0" * 20]),
 }
 
 
@@ -261,7 +262,7 @@ def _join(world: World) -> JoinWrite:
     world.store.create_article(story, guid=None)
     sig = signature(story)
     keys = lookup_keys(sig) or ("w:sample",)
-    return plan_join(story, sig, keys, world.store.read_event_index(keys), {}, now=T0)
+    return plan_join(story, sig, keys, world.store.read_event_index(keys), {}, {}, now=T0)
 
 
 def test_every_method_of_every_interface_has_a_sample_call() -> None:

@@ -103,8 +103,10 @@ class EventLimits:
 
     # Lookup keys per story: one BatchGetItem of this many items finds its candidates.
     lookup_keys: int = 10
-    # Entries a lookup item keeps (the newest in the window): the bound on any key's read.
+    # Entries a lookup item keeps (the newest): the bound on any key's read.
     per_key: int = 12
+    # Candidate stories whose signatures one join reads (the newest; one BatchGetItem of 100).
+    max_candidates: int = 100
     # Stories further apart than this are never one event (`process.events.WINDOW`); lookup items
     # lapse this long after their newest entry.
     window_hours: int = 72

@@ -20,7 +20,7 @@ from newsroom.core.events import MAX_OUTLETS, MAX_SHOWN_MEMBERS, MAX_TIES, Event
 from newsroom.core.models import Article
 from newsroom.core.retry import backoff_delays
 from newsroom.process.events import EventSignature, decode, encode, lookup_keys, same_event, signature
-from newsroom.store.events import IndexEntry, JoinWrite, KeyIndex, StoredEvent
+from newsroom.store.events import IndexEntry, JoinWrite, KeyIndex, StoredEvent, StoryEvent
 from newsroom.store.roles import EventWriter
 from newsroom.store.table import ConflictError
 
@@ -77,11 +77,21 @@ def _pruned(entries: Sequence[IndexEntry], per_key: int) -> tuple[IndexEntry, ..
     return tuple(sorted(entries, key=lambda e: (e.published, e.story_id), reverse=True)[:per_key])
 
 
+def candidates_of(
+    indexes: Mapping[str, KeyIndex], story_id: str, limits: EventLimits = DEFAULT_EVENT_LIMITS
+) -> tuple[IndexEntry, ...]:
+    """The stories under a new story's lookup keys, the newest `max_candidates`."""
+    found = {e.story_id: e for index in indexes.values() for e in index.entries if e.story_id != story_id}
+    newest = sorted(found.values(), key=lambda e: (e.published, e.story_id), reverse=True)
+    return tuple(newest[: limits.max_candidates])
+
+
 def plan_join(
     article: Article,
     sig: EventSignature,
     keys: Sequence[str],
     indexes: Mapping[str, KeyIndex],
+    signatures: Mapping[str, StoryEvent],
     events: Mapping[str, StoredEvent],
     *,
     now: datetime,
@@ -89,14 +99,17 @@ def plan_join(
 ) -> JoinWrite:
     """The event `article` belongs to and every item its join changes.
 
-    `indexes`: the lookup items of `keys` as read; `events`: each event id those items name →
-    the live event it ends at (merges followed)."""
-    candidates = {e.story_id: e for index in indexes.values() for e in index.entries if e.story_id != article.id}
+    `indexes`: the lookup items of `keys` as read; `signatures`: the candidates' event items
+    (story id → the event it joined and its signature); `events`: each event id they name → the
+    live event it ends at (merges followed)."""
     matched: dict[str, StoredEvent] = {}
     ties: list[str] = []
-    for entry in sorted(candidates.values(), key=lambda e: e.story_id):
-        tie = same_event(sig, decode(entry.signature))
-        stored = events.get(entry.event_id)
+    for entry in sorted(candidates_of(indexes, article.id, limits), key=lambda e: e.story_id):
+        joined = signatures.get(entry.story_id)
+        if joined is None:
+            continue  # its event item expired: the story is gone for grouping
+        tie = same_event(sig, decode(joined.signature))
+        stored = events.get(joined.event_id)
         if tie is None or stored is None:
             continue  # not the same event, or its event is gone
         matched[stored.event.id] = stored
@@ -121,7 +134,7 @@ def plan_join(
         )
     folded = {s.event.id for s in losers}
     window = timedelta(hours=limits.window_hours)
-    mine = IndexEntry(article.id, event.id, article.published, encode(sig))
+    mine = IndexEntry(article.id, event.id, article.published)
     changed = []
     for key in keys:
         before = indexes.get(key) or KeyIndex(key, 0, ())
@@ -130,6 +143,7 @@ def plan_join(
         changed.append((before, KeyIndex(key, before.version, _pruned(kept, limits.per_key))))
     return JoinWrite(
         story_id=article.id,
+        signature=encode(sig),
         event=event,
         previous=previous,
         merged=losers,
@@ -156,9 +170,11 @@ def join_event(
                 if event is not None:
                     return Joined(event, replay=True)
         indexes = store.read_event_index(keys)
-        named = {e.event_id for index in indexes.values() for e in index.entries}
-        events = store.get_events(sorted(named), consistent=True)
-        write = plan_join(article, sig, keys, indexes, events, now=now, limits=limits)
+        candidates = candidates_of(indexes, article.id, limits)
+        signatures = store.story_signatures([e.story_id for e in candidates]) if candidates else {}
+        named = {j.event_id for j in signatures.values()}
+        events = store.get_events(sorted(named), consistent=True) if named else {}
+        write = plan_join(article, sig, keys, indexes, signatures, events, now=now, limits=limits)
         try:
             store.apply_join(write, listing_expires_at=listing_expires)
         except ConflictError:

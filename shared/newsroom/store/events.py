@@ -4,15 +4,16 @@
 | item             | PK                 | SK                               | holds                             |
 |------------------|--------------------|----------------------------------|-----------------------------------|
 | event            | `EVENT#<id>`       | `EVENT`                          | members, outlets, ties, `version` |
-| lookup key       | `EVKEY#<key>`      | `EVKEY`                          | recent signatures with that key   |
+| lookup key       | `EVKEY#<key>`      | `EVKEY`                          | recent stories with that key      |
 | event listing    | `EVLIST#top`       | `<score>#<id>`                   | the event's summary document      |
 |                  | `EVLIST#latest`    | `<updated ISO>#<id>`             |                                   |
-| story's event    | `ART#<id>`         | `EVENT`                          | `event_id`, written once          |
+| story's event    | `ART#<id>`         | `EVENT`                          | `event_id`, `sig`; written once   |
 
 Finding candidates costs a fixed number of calls whatever the table holds: one BatchGetItem of
-the story's lookup keys (at most `EventLimits.lookup_keys`), one of the events they name, and at
-most `MAX_REDIRECT_HOPS` more for events merged since. A lookup item keeps at most
-`EventLimits.per_key` signatures of the matching window, so no key is an unbounded read, and the
+the story's lookup keys (at most `EventLimits.lookup_keys`), one of the candidate stories' event
+items (their signatures; at most `EventLimits.max_candidates`, the newest), one of the events
+they name, and at most `MAX_REDIRECT_HOPS` more for events merged since. A lookup item keeps at most
+`EventLimits.per_key` entries (story, event, time), so no key is an unbounded read, and the
 processor never makes a very common key ("bitcoin", "SEC") a lookup key at all.
 
 A join is one transaction: the lookup items and the events it changes are conditional on the
@@ -26,11 +27,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from newsroom.core.events import MAX_LISTED_MEMBERS, Event, event_from_doc, event_to_doc, top_score
-from newsroom.core.models import Page, iso, parse_iso
+from newsroom.core.models import Page, iso
 from newsroom.store.batches import batch_get
 from newsroom.store.cursor import CursorCodec
 from newsroom.store.keys import string_attr
@@ -45,13 +46,21 @@ EVENT_LISTINGS = ("top", "latest")
 
 @dataclass(frozen=True, slots=True)
 class IndexEntry:
-    """One story under a lookup key: enough to decide whether a new story is the same event
-    without reading the story (`signature` is the processor's own document)."""
+    """One story under a lookup key. Its signature is in the story's event item, read once for
+    all candidates (`story_signatures`): kept here, it made a busy key's item (12 signatures,
+    about 6 KB) cost 6 write units twice over on every join under that key."""
 
     story_id: str
     event_id: str
     published: datetime
-    signature: str  # the processor's own encoding (`process.events.encode`)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryEvent:
+    """A story's event item: the event it joined and its signature (`process.events.encode`)."""
+
+    event_id: str
+    signature: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +81,7 @@ class JoinWrite:
     """What one story's join changes, with the versions it was decided on."""
 
     story_id: str
+    signature: str  # the story's, kept in its event item for the stories that come after it
     event: Event  # the event the story is now in, as it will be stored
     previous: StoredEvent | None  # that event as read (None: the story starts it)
     merged: tuple[StoredEvent, ...]  # events folded into it (each keeps only its redirect)
@@ -80,12 +90,14 @@ class JoinWrite:
     kept_until: int = 0  # when the event and the story's event item expire (TTL); 0: never
 
 
-def _entry_to_doc(entry: IndexEntry) -> dict[str, Any]:
-    return {"s": entry.story_id, "e": entry.event_id, "p": iso(entry.published), "g": entry.signature}
+def _entry_to_doc(entry: IndexEntry) -> list[Any]:
+    # A compact triple (publication as epoch seconds): twelve entries stay under 1 KB, one write
+    # unit for the lookup item (DynamoDB: 1 WCU per 1 KB written).
+    return [entry.story_id, entry.event_id, int(entry.published.timestamp())]
 
 
-def _entry_from_doc(doc: dict[str, Any]) -> IndexEntry:
-    return IndexEntry(str(doc["s"]), str(doc["e"]), parse_iso(str(doc["p"])), str(doc["g"]))
+def _entry_from_doc(doc: list[Any]) -> IndexEntry:
+    return IndexEntry(str(doc[0]), str(doc[1]), datetime.fromtimestamp(int(doc[2]), UTC))
 
 
 def _event_key(event_id: str) -> dict[str, dict[str, str]]:
@@ -170,8 +182,19 @@ class EventItems(Table):
         """story id → the event it joined (as joined; `get_events` resolves merges), from the
         stories' small event items: one BatchGetItem per 100 stories."""
         keys = [_story_event_key(i) for i in dict.fromkeys(story_ids)]
-        items = batch_get(self._db, self._table, keys)
+        items = batch_get(self._db, self._table, keys, projection="event_id")
         return {item["PK"]["S"].removeprefix("ART#"): item["event_id"]["S"] for item in items}
+
+    def story_signatures(self, story_ids: Sequence[str]) -> dict[str, StoryEvent]:
+        """The event items of candidate stories, strongly consistent (a story a racing processor
+        just joined is seen): one BatchGetItem per 100 stories."""
+        keys = [_story_event_key(i) for i in dict.fromkeys(story_ids)]
+        items = batch_get(self._db, self._table, keys, consistent=True)
+        return {
+            item["PK"]["S"].removeprefix("ART#"): StoryEvent(item["event_id"]["S"], item["sig"]["S"])
+            for item in items
+            if "sig" in item
+        }
 
     def list_events(self, listing: str, *, limit: int, cursor: str | None) -> Page[Event]:
         """One page of `top` or `latest`, highest first: one Query. Entries lapse (TTL) once the
@@ -205,7 +228,7 @@ class EventItems(Table):
 
     def apply_join(self, write: JoinWrite, *, listing_expires_at: int) -> None:
         """Write one join in one transaction; raises ConflictError when anything it read changed."""
-        items: list[dict[str, Any]] = [self._story_event_put(write.story_id, write.event.id, write.kept_until)]
+        items: list[dict[str, Any]] = [self._story_event_put(write, write.kept_until)]
         items.append(self._event_put(write.event, write.previous, write.kept_until))
         for merged in write.merged:
             folded = replace(merged.event, merged_into=write.event.id)
@@ -226,16 +249,17 @@ class EventItems(Table):
             items.append({"Put": {"TableName": self._table, "Item": item}})
         self._transact(items)
 
-    def _story_event_put(self, story_id: str, event_id: str, kept_until: int) -> dict[str, Any]:
-        """The story's event, in an item of its own beside the story (`ART#<id>`, `EVENT`): one
-        write unit, where updating the story item itself would cost its whole size (often 10 KB
-        and more) twice over in a transaction."""
+    def _story_event_put(self, write: JoinWrite, kept_until: int) -> dict[str, Any]:
+        """The story's event and signature, in an item of its own beside the story (`ART#<id>`,
+        `EVENT`): about one write unit, where updating the story item itself would cost its whole
+        size (often 10 KB and more) twice over in a transaction."""
         return {
             "Put": {
                 "TableName": self._table,
                 "Item": {
-                    **_story_event_key(story_id),
-                    "event_id": string_attr(event_id),
+                    **_story_event_key(write.story_id),
+                    "event_id": string_attr(write.event.id),
+                    "sig": string_attr(write.signature),
                     **_expiry(kept_until),
                 },
                 # A story joins once: a replayed join fails here and changes nothing.
@@ -283,4 +307,4 @@ def _listing_key(listing: str, sort_key: str) -> dict[str, dict[str, str]]:
     return {"PK": string_attr(f"EVLIST#{listing}"), "SK": string_attr(sort_key)}
 
 
-__all__ = ["ConflictError", "EventItems", "IndexEntry", "JoinWrite", "KeyIndex", "StoredEvent"]
+__all__ = ["ConflictError", "EventItems", "IndexEntry", "JoinWrite", "KeyIndex", "StoredEvent", "StoryEvent"]

@@ -24,7 +24,7 @@ from newsroom.core.models import (
     SourceState,
     StoredArticle,
 )
-from newsroom.store.events import JoinWrite, KeyIndex, StoredEvent
+from newsroom.store.events import JoinWrite, KeyIndex, StoredEvent, StoryEvent
 from newsroom.store.rejects import Reject
 from newsroom.store.subscriptions import Subscription
 
@@ -93,6 +93,8 @@ class EventWriter(EventResolver, Protocol):
     """The processor's side of events: the lookup index and the join transaction."""
 
     def read_event_index(self, keys: Sequence[str]) -> dict[str, KeyIndex]: ...
+
+    def story_signatures(self, story_ids: Sequence[str]) -> dict[str, StoryEvent]: ...
 
     def apply_join(self, write: JoinWrite, *, listing_expires_at: int) -> None: ...
 
