@@ -5,6 +5,7 @@ events into the older id, a replay changes nothing, and a lost race re-reads and
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,11 +13,14 @@ import pytest
 from benchmarks import bench_events
 from devtools.memory_dynamodb import memory_store
 from newsroom.core.config import DEFAULT_EVENT_LIMITS
-from newsroom.core.models import Article
+from newsroom.core.events import Event
+from newsroom.core.models import Article, RawEntry
 from newsroom.process import events
-from newsroom.process.grouping import join_event
+from newsroom.process.grouping import MAX_MERGES, join_event, member_of, plan_join
+from newsroom.process.ingest import ingest
 from newsroom.store.dynamo import DynamoStore
-from tests.process.test_events import KORVO, NOW, ZENTRIX_A, report
+from newsroom.store.events import IndexEntry, KeyIndex, StoredEvent, StoryEvent
+from tests.process.test_events import CTX, KORVO, NOW, ZENTRIX_A, ZENTRIX_B, report
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +145,85 @@ def test_two_stories_of_one_event_racing_end_in_one_event(articles: list[Article
 def test_limits_match_the_rule() -> None:
     assert timedelta(hours=DEFAULT_EVENT_LIMITS.window_hours) == events.WINDOW
     assert DEFAULT_EVENT_LIMITS.lookup_keys == events.LOOKUP_KEYS
+
+
+def test_a_sub_second_publication_leaves_one_top_entry_per_event() -> None:
+    """Event times are whole seconds, as stored: the "top" entry a join deletes is the one the
+    last join wrote (a sub-second time once made them differ, and both stayed listed)."""
+    now = NOW + timedelta(hours=6)
+    store = memory_store(clock=now.timestamp)
+    first = replace(ZENTRIX_A, published=ZENTRIX_A.published + timedelta(microseconds=358_194))
+    for article in (first, ZENTRIX_B):
+        store.create_article(article, guid=None)
+        join_event(store, article, now=now)
+    for listing in ("top", "latest"):
+        assert [e.id for e in store.list_events(listing, limit=10, cursor=None).items] == [first.id]
+
+
+def test_a_story_stored_again_after_it_expired_joins_again() -> None:
+    """Its old event item expired with it: the new copy joins anew, it is not a replay."""
+    now = NOW + timedelta(hours=6)
+    clock = {"t": now.timestamp()}
+    store = memory_store(clock=lambda: clock["t"], retention=timedelta(days=30))
+    limits = replace(DEFAULT_EVENT_LIMITS, retention_days=30)
+    store.create_article(ZENTRIX_A, guid=None)
+    join_event(store, ZENTRIX_A, now=now, limits=limits)
+    later = now + timedelta(days=400)
+    clock["t"] = later.timestamp()
+    assert store.get_article(ZENTRIX_A.id) is None  # expired, TTL has not deleted it
+    store.create_article(ZENTRIX_A, guid=None)
+    assert store.get_article(ZENTRIX_A.id).event_id is None  # type: ignore[union-attr]
+    again = join_event(store, ZENTRIX_A, now=later, limits=limits)
+    assert not again.replay
+    assert store.get_article(ZENTRIX_A.id).event_id == again.event.id  # type: ignore[union-attr]
+    assert [e.id for e in store.list_events("latest", limit=10, cursor=None).items] == [again.event.id]
+
+
+def test_a_story_stored_before_its_join_crashed_joins_when_redelivered() -> None:
+    """A crash between the story's write and its join (here: events off for the first delivery)
+    leaves a story with no event item; the redelivered message joins it (`ingest.joins_event`)."""
+    now = NOW + timedelta(hours=6)
+    store = memory_store(clock=now.timestamp)
+    entry = RawEntry(
+        source_id="alpha",
+        guid="alpha-zentrix-hack",
+        link="https://alpha.example/zentrix-hack",
+        title=ZENTRIX_A.title,
+        summary_html=f"<p>{ZENTRIX_A.standfirst}</p>",
+        published=NOW,
+        fetched_at=NOW + timedelta(minutes=5),
+    )
+    ingest(entry, store, replace(CTX, now=now, events=None))
+    stored = store.get_article(ZENTRIX_A.id)
+    assert stored is not None and stored.event_id is None
+    ingest(entry, store, replace(CTX, now=now))
+    stored = store.get_article(ZENTRIX_A.id)
+    assert stored is not None and stored.event_id == ZENTRIX_A.id
+
+
+def test_one_join_folds_in_at_most_max_merges_events_within_the_transaction_limit() -> None:
+    """A story tying more events than one transaction can merge (100 actions) folds in the
+    oldest MAX_MERGES; a later tie folds in the rest."""
+    story = ZENTRIX_B
+    sig = events.signature(story)
+    keys = tuple(dict.fromkeys(events.lookup_keys(sig)))
+    olds = [
+        replace(ZENTRIX_A, id=f"{n:020x}", source_id=f"o{n}", canonical_url=f"https://o{n}.example/a")
+        for n in range(30)
+    ]
+    entries = tuple(IndexEntry(a.id, a.id, a.published) for a in olds)
+    indexes = {k: KeyIndex(k, 1, entries) for k in keys}
+    signatures = {a.id: StoryEvent(a.id, events.encode(events.signature(a))) for a in olds}
+    stored = {
+        a.id: StoredEvent(
+            Event(a.id, a.published + timedelta(seconds=n), a.published, a.id, (member_of(a),), 1, (a.source_id,)), 1
+        )
+        for n, a in enumerate(olds)
+    }
+    write = plan_join(story, sig, keys, indexes, signatures, stored, now=NOW, limits=DEFAULT_EVENT_LIMITS)
+    assert len(write.merged) == MAX_MERGES and write.event.id == olds[0].id
+    sent: list[int] = []
+    recorder = memory_store()
+    recorder._db.transact_write_items = lambda **kw: sent.append(len(kw["TransactItems"])) or {}  # type: ignore[method-assign]
+    recorder.apply_join(write, listing_expires_at=int(NOW.timestamp()))
+    assert sent and sent[0] <= 100

@@ -63,7 +63,7 @@ def test_a_listing_entry_past_its_window_is_skipped_before_ttl_deletes_it() -> N
 
 def test_merges_are_followed_up_to_the_hop_bound() -> None:
     store = memory_store(clock=T0.timestamp)
-    ids = [f"{c * 18}00" for c in "cdefgh"[: MAX_REDIRECT_HOPS + 2]]
+    ids = [f"{c * 18}00" for c in "cdefghijklmnop"[: MAX_REDIRECT_HOPS + 2]]
     for event_id in ids:
         _write(store, _event(event_id), listed_until=int(T0.timestamp()) + 3600)
     # Each event merged into the next: ids[0] -> ids[1] -> ... -> ids[-1].

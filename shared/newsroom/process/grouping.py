@@ -36,14 +36,20 @@ class Joined:
     replay: bool = False  # the story had joined already: nothing was written
 
 
+MAX_MERGES = 20  # events one join folds in: 6 + 10 lookup items + 3 a merge stays under 100 actions
+
+
 def member_of(article: Article) -> EventMember:
+    # Whole seconds, as the event item stores times (`iso`): the "top" listing's sort key is
+    # computed from the event, and one computed from an unstored sub-second time never matched
+    # the key it had written, so its entry was never deleted.
     return EventMember(
         story_id=article.id,
         source_id=article.source_id,
         source_name=article.source_name,
         title=article.title,
         url=article.canonical_url,
-        published=article.published,
+        published=article.published.replace(microsecond=0),
     )
 
 
@@ -78,12 +84,13 @@ def _pruned(entries: Sequence[IndexEntry], per_key: int) -> tuple[IndexEntry, ..
 
 
 def candidates_of(
-    indexes: Mapping[str, KeyIndex], story_id: str, limits: EventLimits = DEFAULT_EVENT_LIMITS
+    indexes: Mapping[str, KeyIndex], article: Article, limits: EventLimits = DEFAULT_EVENT_LIMITS
 ) -> tuple[IndexEntry, ...]:
-    """The stories under a new story's lookup keys, the newest `max_candidates`."""
-    found = {e.story_id: e for index in indexes.values() for e in index.entries if e.story_id != story_id}
-    newest = sorted(found.values(), key=lambda e: (e.published, e.story_id), reverse=True)
-    return tuple(newest[: limits.max_candidates])
+    """The stories under a new story's lookup keys, the `max_candidates` published closest to
+    it (a backfilled story keeps the reports of its own days)."""
+    found = {e.story_id: e for index in indexes.values() for e in index.entries if e.story_id != article.id}
+    closest = sorted(found.values(), key=lambda e: (abs(e.published - article.published), e.story_id))
+    return tuple(closest[: limits.max_candidates])
 
 
 def plan_join(
@@ -104,18 +111,22 @@ def plan_join(
     live event it ends at (merges followed)."""
     matched: dict[str, StoredEvent] = {}
     ties: list[str] = []
-    for entry in sorted(candidates_of(indexes, article.id, limits), key=lambda e: e.story_id):
+    for entry in sorted(candidates_of(indexes, article, limits), key=lambda e: e.story_id):
         joined = signatures.get(entry.story_id)
         if joined is None:
             continue  # its event item expired: the story is gone for grouping
         tie = same_event(sig, decode(joined.signature))
-        stored = events.get(joined.event_id)
+        # The lookup entry's event id is re-pointed when its event merges (in the items that
+        # join touched); the story's own item keeps the id it joined: either may lead on.
+        stored = events.get(entry.event_id) or events.get(joined.event_id)
         if tie is None or stored is None:
             continue  # not the same event, or its event is gone
         matched[stored.event.id] = stored
         ties.extend(tie.terms)
     member = member_of(article)
-    ordered = sorted(matched.values(), key=lambda s: (s.event.created, s.event.id))
+    # The oldest events, at most 1 + MAX_MERGES of them: TransactWriteItems takes 100 actions.
+    # Any beyond are folded in by a later story that ties with them.
+    ordered = sorted(matched.values(), key=lambda s: (s.event.created, s.event.id))[: 1 + MAX_MERGES]
     if ordered:
         winner, losers = ordered[0], tuple(ordered[1:])
         event = _combined(winner.event, [s.event for s in losers], member, ties)
@@ -125,8 +136,8 @@ def plan_join(
         previous = None
         event = Event(
             id=article.id,
-            created=article.published,
-            updated=article.published,
+            created=member.published,
+            updated=member.published,
             lead_story_id=article.id,
             members=(member,),
             member_count=1,
@@ -161,20 +172,21 @@ def join_event(
     """Put a stored story in its event, exactly once; a replay finds it joined and writes nothing."""
     sig = signature(article)
     keys = tuple(dict.fromkeys(lookup_keys(sig, limits.lookup_keys)))  # one item once per transaction
-    listing_expires = int((now + timedelta(days=limits.listing_days)).timestamp())
+    write: JoinWrite | None = None
     for attempt in backoff_delays(MAX_ATTEMPTS, base=0.02, cap=0.5):
         if attempt:  # a lost race: the other writer may have been this very story (a redelivery)
-            joined = store.story_event_ids([article.id]).get(article.id)
-            if joined is not None:
-                event = store.get_event(joined)
-                if event is not None:
-                    return Joined(event, replay=True)
+            joined = store.story_signatures([article.id]).get(article.id)  # strongly consistent
+            if joined is not None and write is not None:  # write: the attempt that lost
+                event = store.get_event(joined.event_id)
+                return Joined(event if event is not None else write.event, replay=True)
         indexes = store.read_event_index(keys)
-        candidates = candidates_of(indexes, article.id, limits)
+        candidates = candidates_of(indexes, article, limits)
         signatures = store.story_signatures([e.story_id for e in candidates]) if candidates else {}
-        named = {j.event_id for j in signatures.values()}
+        named = {j.event_id for j in signatures.values()} | {e.event_id for e in candidates}
         events = store.get_events(sorted(named), consistent=True) if named else {}
         write = plan_join(article, sig, keys, indexes, signatures, events, now=now, limits=limits)
+        # Listed for `listing_days`, never past the event's own expiry (a short retention).
+        listing_expires = min(int((now + timedelta(days=limits.listing_days)).timestamp()), write.kept_until)
         try:
             store.apply_join(write, listing_expires_at=listing_expires)
         except ConflictError:

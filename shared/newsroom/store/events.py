@@ -40,7 +40,7 @@ from newsroom.store.table import ConflictError, Table
 # An event merged into one that was itself merged later: each hop is one more BatchGetItem.
 # Merges are rare (a story bridging two events), and a chain longer than this is read as
 # ending where the hops stop.
-MAX_REDIRECT_HOPS = 3
+MAX_REDIRECT_HOPS = 8
 EVENT_LISTINGS = ("top", "latest")
 
 
@@ -142,6 +142,9 @@ class EventItems(Table):
         found = {key: KeyIndex(key, 0, ()) for key in dict.fromkeys(keys)}
         for item in batch_get(self._db, self._table, [_index_key(k) for k in found], consistent=True):
             key = item["PK"]["S"].removeprefix("EVKEY#")
+            # Read whatever its expiry: TTL only keeps the table small here. Entries too old to
+            # tie are refused by the pairwise rule's own window, by publication time, which an
+            # item's expiry (the processor's clock) cannot know for a backfilled story.
             entries = tuple(_entry_from_doc(d) for d in json.loads(item["doc"]["S"]))
             found[key] = KeyIndex(key, int(item["version"]["N"]), entries)
         return found
@@ -156,6 +159,8 @@ class EventItems(Table):
                 break
             wanted = list(dict.fromkeys(pending.values()))
             items = batch_get(self._db, self._table, [_event_key(i) for i in wanted], consistent=consistent)
+            now = self._clock()
+            items = [item for item in items if not self._expired(item, now)]
             read = {
                 item["PK"]["S"].removeprefix("EVENT#"): StoredEvent(
                     event_from_doc(json.loads(item["doc"]["S"])), int(item["version"]["N"])
@@ -182,18 +187,24 @@ class EventItems(Table):
         """story id → the event it joined (as joined; `get_events` resolves merges), from the
         stories' small event items: one BatchGetItem per 100 stories."""
         keys = [_story_event_key(i) for i in dict.fromkeys(story_ids)]
-        items = batch_get(self._db, self._table, keys, projection="event_id")
-        return {item["PK"]["S"].removeprefix("ART#"): item["event_id"]["S"] for item in items}
+        items = batch_get(self._db, self._table, keys, projection="event_id, expires_at")
+        now = self._clock()
+        return {
+            item["PK"]["S"].removeprefix("ART#"): item["event_id"]["S"]
+            for item in items
+            if not self._expired(item, now)
+        }
 
     def story_signatures(self, story_ids: Sequence[str]) -> dict[str, StoryEvent]:
         """The event items of candidate stories, strongly consistent (a story a racing processor
         just joined is seen): one BatchGetItem per 100 stories."""
         keys = [_story_event_key(i) for i in dict.fromkeys(story_ids)]
         items = batch_get(self._db, self._table, keys, consistent=True)
+        now = self._clock()
         return {
             item["PK"]["S"].removeprefix("ART#"): StoryEvent(item["event_id"]["S"], item["sig"]["S"])
             for item in items
-            if "sig" in item
+            if "sig" in item and not self._expired(item, now)
         }
 
     def list_events(self, listing: str, *, limit: int, cursor: str | None) -> Page[Event]:
@@ -262,8 +273,11 @@ class EventItems(Table):
                     "sig": string_attr(write.signature),
                     **_expiry(kept_until),
                 },
-                # A story joins once: a replayed join fails here and changes nothing.
-                "ConditionExpression": "attribute_not_exists(PK)",
+                # A story joins once: a replayed join fails here and changes nothing. An item past
+                # its expiry (a story stored again after it expired) counts as absent, as the
+                # story item does in `create_article`.
+                "ConditionExpression": "attribute_not_exists(PK) OR expires_at <= :now",
+                "ExpressionAttributeValues": {":now": {"N": str(int(self._clock()))}},
             }
         }
 
@@ -279,7 +293,10 @@ class EventItems(Table):
             },
         }
         if previous is None:
-            put["ConditionExpression"] = "attribute_not_exists(PK)"
+            # A new event takes its first story's id; an expired event of that id (the story
+            # expired and came back) counts as absent.
+            put["ConditionExpression"] = "attribute_not_exists(PK) OR expires_at <= :now"
+            put["ExpressionAttributeValues"] = {":now": {"N": str(int(self._clock()))}}
         else:
             put["ConditionExpression"] = "version = :v"
             put["ExpressionAttributeValues"] = {":v": {"N": str(previous.version)}}

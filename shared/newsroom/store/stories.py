@@ -66,7 +66,7 @@ class StoryItems(Table):
             return None
         expires = int(item["expires_at"]["N"]) if "expires_at" in item else None
         joined = by_sort_key.get("EVENT")
-        event_id = joined["event_id"]["S"] if joined else None
+        event_id = joined["event_id"]["S"] if joined and not self._expired(joined, self._clock()) else None
         article = article_from_doc(json.loads(item["doc"]["S"]))
         return StoredArticle(article, int(item["version"]["N"]), expires, event_id)
 
