@@ -61,6 +61,10 @@ class Event:
     def coverage(self) -> int:
         return len(self.outlets)
 
+    def others(self, story_id: str) -> tuple[EventMember, ...]:
+        """ "Also reported by": every member shown but the story itself."""
+        return tuple(m for m in self.members if m.story_id != story_id)
+
     @property
     def lead(self) -> EventMember | None:
         return next((m for m in self.members if m.story_id == self.lead_story_id), None)

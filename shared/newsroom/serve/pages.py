@@ -243,8 +243,7 @@ def also_reported_by(event: Event | None, article: Article) -> list[dict[str, st
         return []
     return [
         {"outlet": m.source_name, "title": m.title, "url": m.url if is_http_url(m.url) else None}
-        for m in event.members
-        if m.story_id != article.id
+        for m in event.others(article.id)
     ]
 
 

@@ -75,13 +75,8 @@ def article_json(a: Article, event: Event | None = None, event_url: str | None =
         "body_truncated": a.body_truncated,
         "excerpt_only": a.excerpt_only,
         "event": None if event is None else event_ref_json(event, event_url or ""),
-        "also_reported_by": [] if event is None else [member_json(m) for m in also_reported_by(event, a.id)],
+        "also_reported_by": [] if event is None else [member_json(m) for m in event.others(a.id)],
     }
-
-
-def also_reported_by(event: Event, story_id: str) -> list[EventMember]:
-    """The event's other reports: every member shown but the story itself."""
-    return [m for m in event.members if m.story_id != story_id]
 
 
 def member_json(m: EventMember) -> dict[str, Any]:
