@@ -140,3 +140,41 @@ def test_the_last_line_is_the_last_one_holding_a_word_character(text: str) -> No
     words = [m.start() for m in re.finditer(r"\w", text)]
     expected = text.rfind("\n", 0, words[-1]) + 1 if words else 0
     assert start == expected
+
+
+_MARKER_TEXTS = (
+    "Read original article on CoinDesk\nmore text after it",
+    "Intro.\nRead original article on CoinDesk.\n\n—\n",
+    "Intro. The post Title appeared first on Orig.\n",
+    "Read original article on A\nRead original article on B",
+    "Originally published on Site\n\n…\n",
+    "(via Site)",
+    "Site, republished with permission.\n",
+    "Source: CoinGecko\nSource: Reuters",
+)
+
+
+def test_searching_from_the_last_line_finds_what_searching_the_whole_text_finds() -> None:
+    from newsroom.process.attribution_data import LOOSE_PATTERNS, PATTERNS
+
+    texts = list(_MARKER_TEXTS)
+    for document in golden.documents():
+        if document.name.split("/")[1] not in ("real-feeds", "crypto-2026-10-03") and "samples/" not in document.name:
+            continue
+        try:
+            parsed = parse_feed(
+                document.body, source_id="t", base_url=document.source.feed_url, fetched_at=golden.CLOCK
+            )
+        except FeedParseError:
+            continue
+        for entry in parsed.entries:
+            html = entry.content_html or entry.summary_html
+            texts.append(footer_scan._visible_text(html, max(0, len(html) - footer_scan.TAIL_CHARS)))
+    found = 0
+    for text in texts:
+        start = footer_scan._last_line_start(text)
+        for pattern, _ in (*PATTERNS, *LOOSE_PATTERNS):
+            whole, from_last = pattern.search(text), pattern.search(text, start)
+            assert (whole and whole.span()) == (from_last and from_last.span()), (pattern.pattern[:40], text[-200:])
+            found += whole is not None
+    assert found > 20  # markers are there to be found
