@@ -238,3 +238,18 @@ def test_read_sanitized_hands_markup_not_in_html5ever_form_to_html_parser() -> N
     raw = "<P CLASS=x>Tom &amp; <b>Jerry</b><img src='https://i.example/a.png'>"
     assert read_sanitized(raw) == Reading(html_to_text(raw), first_image(raw))
     assert read_sanitized(raw).image == "https://i.example/a.png"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<p><a href="https://x.example/" title="<p>not a block</p>">t</a> u</p><p>v</p>',
+        '<p>a</p><img alt="<img src=&quot;https://evil.example/x.png&quot;>" src="https://i.example/a.png">',
+        "<p>a < b</p>",  # a "<" starting no tag: not html5ever's form, read by html.parser
+        "text only &amp; no tags",
+        "<hr/><p>x</p><br/>y",
+    ],
+)
+def test_read_sanitized_cuts_tags_where_html_parser_does(body: str) -> None:
+    """Tags are cut from the body in C; a "<" inside a quoted attribute value is no tag."""
+    assert read_sanitized(body) == Reading(html_to_text(body), first_image(body))
