@@ -129,12 +129,26 @@ _IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
 _A_WITHOUT_HREF = re.compile(r"<a(?![^>]*\shref=)[^>]*>(.*?)</a>", re.DOTALL)
 
 
+# An absolute http(s) URL whose authority is a plain ASCII host (and port): most links and images.
+# `urlsplit` reads its scheme and host just so (no character in it is one it strips or rejects),
+# so the scheme decides without splitting the URL.
+_PLAIN_ABSOLUTE = re.compile(r"((?i:https?))://[A-Za-z0-9.-]+(?::[0-9]*)?(?=[/?#]|\Z)")
+
+
 def _absolute(value: str, base_url: str | None, schemes: frozenset[str]) -> str | None:
     url = value.strip()
     if not url:
         return None
     if url.startswith("//"):
         url = "https:" + url
+    plain = _PLAIN_ABSOLUTE.match(url)
+    if plain is not None:
+        return url if plain.group(1).lower() in schemes else None
+    return _split_absolute(url, base_url, schemes)
+
+
+def _split_absolute(url: str, base_url: str | None, schemes: frozenset[str]) -> str | None:
+    """`_absolute` for a stripped, scheme-completed `url`, read by `urlsplit`."""
     try:
         parts = urlsplit(url)
         if not parts.scheme:
