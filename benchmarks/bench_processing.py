@@ -35,6 +35,7 @@ from newsroom.process.coins import coin_tags
 from newsroom.process.fingerprint import fingerprint
 from newsroom.process.ingest import ingest
 from newsroom.process.language import detect_language
+from newsroom.process.terms import scan_article
 
 _REAL_FEEDS = ("real-feeds", "crypto-2026-10-03")
 ROUNDS = 3
@@ -93,6 +94,7 @@ def _substeps(
     }
     bodies = {id(e): sanitize_html(marked[id(e)], base_url=e.link) for e in cut}
     by_entry = dict(zip(map(id, cut), articles, strict=True))
+    scanned = {key: scan_article(a.title, a.content_text) for key, a in by_entry.items()}
 
     def attribution(e: object) -> object:
         assert isinstance(e, RawEntry)
@@ -113,8 +115,23 @@ def _substeps(
         ("attribution markers (footer scan)", attribution),
         ("sanitize (nh3)", lambda e: sanitize_html(marked[id(e)], base_url=e.link)),  # type: ignore[attr-defined]
         ("text + lead image (one pass)", lambda e: read_sanitized(bodies[id(e)])),
-        ("category", lambda e: categorize(article(e).title, article(e).content_text, feed_tags=e.tags)),  # type: ignore[attr-defined]
-        ("coins", lambda e: coin_tags(article(e).title, article(e).content_text)),
+        (
+            "terms: category terms and coins, one scan",
+            lambda e: scan_article(article(e).title, article(e).content_text),
+        ),
+        (
+            "category (scores, feed tags)",
+            lambda e: categorize(
+                article(e).title,
+                article(e).content_text,
+                feed_tags=e.tags,  # type: ignore[attr-defined]
+                terms=scanned[id(e)],
+            ),
+        ),
+        (
+            "coins (evidence rules)",
+            lambda e: coin_tags(article(e).title, article(e).content_text, terms=scanned[id(e)]),
+        ),
         ("kind", lambda e: kind_of(source_kind_hint=None, feed_tags=e.tags, title=article(e).title, source_domain="")),  # type: ignore[attr-defined]
         ("language", lambda e: detect_language(article(e).content_text, None)),
         ("item size check (JSON of the story)", lambda e: build._refuse_if_unstorable(article(e))),

@@ -238,3 +238,68 @@ def test_read_sanitized_hands_markup_not_in_html5ever_form_to_html_parser() -> N
     raw = "<P CLASS=x>Tom &amp; <b>Jerry</b><img src='https://i.example/a.png'>"
     assert read_sanitized(raw) == Reading(html_to_text(raw), first_image(raw))
     assert read_sanitized(raw).image == "https://i.example/a.png"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<p><a href="https://x.example/" title="<p>not a block</p>">t</a> u</p><p>v</p>',
+        '<p>a</p><img alt="<img src=&quot;https://evil.example/x.png&quot;>" src="https://i.example/a.png">',
+        "<p>a < b</p>",  # a "<" starting no tag: not html5ever's form, read by html.parser
+        "text only &amp; no tags",
+        "<hr/><p>x</p><br/>y",
+    ],
+)
+def test_read_sanitized_cuts_tags_where_html_parser_does(body: str) -> None:
+    """Tags are cut from the body in C; a "<" inside a quoted attribute value is no tag."""
+    assert read_sanitized(body) == Reading(html_to_text(body), first_image(body))
+
+
+_URLS = (
+    "https://a.example/x",
+    "HTTPS://A.EXAMPLE",
+    "http://a.example:8080/?q=1#f",
+    "http://a.example:/",
+    "http://a.example:80x/",
+    "https://user@a.example/",
+    "https://\u212aey.example/",
+    "https://a.example\\evil/",
+    "https://a.exa\tmple/",
+    "https:///path",
+    "https://[::1]/",
+    "https://[::1/",
+    "javascript:alert(1)",
+    "data:image/png;base64,AAAA",
+    "//cdn.example/i.png",
+    "/relative/path",
+    "relative",
+    "ftp://a.example/",
+    "https://-.example",
+    "  https://a.example/  ",
+    "https:",
+    "https://",
+)
+
+
+def _urls_in_corpus() -> list[str]:
+    from devtools import golden
+
+    found: list[str] = []
+    attribute = re.compile(r"""(?:href|src)\s*=\s*(?:&quot;|["'])([^"'&<>]{1,300})""")
+    for document in golden.documents():
+        found.extend(attribute.findall(document.body.decode("utf-8", "replace")))
+    return found
+
+
+def test_a_plain_absolute_url_is_judged_as_urlsplit_judges_it() -> None:
+    from newsroom.core import html
+
+    urls = [*_URLS, *_urls_in_corpus()]
+    for url in urls:
+        for base in (None, "https://base.example/dir/page"):
+            for schemes in (html._LINK_SCHEMES, html._IMAGE_SCHEMES):
+                stripped = url.strip()
+                completed = "https:" + stripped if stripped.startswith("//") else stripped
+                expected = html._split_absolute(completed, base, schemes) if stripped else None
+                assert html._absolute(url, base, schemes) == expected, (url, base, schemes)
+    assert sum(html._PLAIN_ABSOLUTE.match(url.strip()) is not None for url in urls) > 1_000

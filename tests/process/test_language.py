@@ -83,3 +83,33 @@ def test_language_guesses_on_real_feeds_are_never_wrong() -> None:
         assert {guess for guess in guesses if guess is not None} <= {language} - {None}, name
         if language is not None:
             assert guesses.count(language) >= len(guesses) / 3, name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join(map(chr, range(128))) * 2,
+        "the bank's 2nd-quarter_results\x1cwere\x1fcalm; snake_case and x2y too",
+        "",
+        "   ",
+        "a",
+    ],
+)
+def test_ascii_words_are_cut_as_the_unicode_word_pattern_cuts_them(text: str) -> None:
+    from newsroom.process import language
+
+    folded = text.lower()
+    assert folded.isascii()
+    assert language._words(folded) == language._WORD.findall(folded)
+
+
+def test_words_of_every_real_feed_entry_are_cut_as_the_unicode_word_pattern_cuts_them() -> None:
+    from newsroom.process import language
+
+    checked = 0
+    for path in sorted(REAL_FEEDS.glob("*.xml")):
+        for entry in feedparser.parse(str(path)).entries:
+            folded = _plain(entry.get("summary", "")).lower()
+            assert language._words(folded) == language._WORD.findall(folded)
+            checked += folded.isascii()
+    assert checked > 100  # the ASCII path is exercised

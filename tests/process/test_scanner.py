@@ -1,16 +1,19 @@
-"""The dispatched scanners find exactly what the one big alternation finds."""
+"""The one-pass scanner finds exactly what each group's own big alternation finds."""
 
 from __future__ import annotations
+
+import re
 
 import feedparser
 import pytest
 
-from newsroom.process.scanner import Dispatcher
+from newsroom.process.scanner import Group, Scanner
+from newsroom.process.terms import CATEGORY, COIN, SCANNER, scan_article
 from tests.process.feed_samples import CRYPTO_FEEDS, REAL_FEEDS
 from tests.process.feed_samples import plain as _plain
 
 # ------------------------------------------------------------------------------------------
-# the dispatched scanners find exactly what the one big alternation finds
+# the one-pass scanner finds exactly what each group's own alternation finds
 # ------------------------------------------------------------------------------------------
 
 _SCANNER_WORDS = (
@@ -43,23 +46,61 @@ def _scanner_texts() -> list[str]:
     return texts
 
 
-def test_dispatched_scanners_match_the_single_alternation() -> None:
-    from newsroom.process.classify import _CATEGORY_SCANNER
-    from newsroom.process.coins import _COIN_SCANNER
-
+def test_one_pass_finds_what_each_group_s_own_alternation_finds() -> None:
     checked = 0
     for text in _scanner_texts():
-        for scanner in (_CATEGORY_SCANNER, _COIN_SCANNER):
-            expected = [(m.lastgroup, m.span()) for m in scanner.full.finditer(text)]
-            assert [(m.lastgroup, m.span()) for m in scanner.finditer(text)] == expected, text
+        for group, full in enumerate(SCANNER.full):
+            expected = [(m.lastgroup, m.span()) for m in full.finditer(text)]
+            assert [(name, (start, end)) for _, name, start, end in SCANNER.finditer(text, group)] == expected, text
             checked += len(expected)
     assert checked > 5000  # the texts do exercise the scanners
 
 
-def test_dispatcher_refuses_patterns_it_cannot_dispatch() -> None:
+# Title and text meet where a term could run across (or look across) the line between them.
+_SEAMS = (
+    ("BNB", "Chain fees fell."),
+    ("Ripple", "effect of the ruling"),
+    ("Ripple", "Effects aside, XRP rose"),
+    ("Senate passes", "Bills on stablecoins"),
+    ("Crypto", "Bill Miller said"),
+    ("White", "House officials"),
+    ("Price up", "5% today"),
+    ("USD", "Coin reserves"),
+    ("ETH", "Zurich researchers"),
+    ("", "SEC sues"),
+    ("SEC sues", ""),
+    ("$", "SOL and $ETH"),
+)
+
+
+def test_an_article_scan_reads_title_and_text_as_the_separate_scans_did() -> None:
+    """Category terms: title and text each as if alone; coins: `title\ntext` as one haystack."""
+    category, coin = SCANNER.full[CATEGORY], SCANNER.full[COIN]
+    texts = _scanner_texts()
+    pairs = [*_SEAMS, *zip(texts[::2], texts[1::2], strict=False)]
+    for title, text in pairs:
+        terms = scan_article(title, text)
+        assert terms.title_terms == tuple(m.lastgroup for m in category.finditer(title)), (title, text)
+        assert terms.text_terms == tuple(m.lastgroup for m in category.finditer(text)), (title, text)
+        expected = tuple((m.lastgroup, m.start(), m.end()) for m in coin.finditer(f"{title}\n{text}"))
+        assert terms.coin_mentions == expected, (title, text)
+    # The seams do reach across: a coin name from the title into the text, a title's last word
+    # read by a category lookbehind in the haystack but not in the text alone.
+    assert scan_article("BNB", "Chain fees fell.").coin_mentions == (("n_BNB", 0, 9),)
+    assert category.match("Senate passes\nBills on", 14) and not category.match("Bills on")
+
+
+def test_the_scanner_refuses_patterns_it_cannot_dispatch() -> None:
+    def scanner(pattern: str, flags: int = 0) -> Scanner:
+        return Scanner([Group("g", [("a", pattern)], flags, r"(?!\w)")])
+
     with pytest.raises(ValueError, match="must start"):
-        Dispatcher([("a", r"\w+")], 0, r"(?<![\w$])", r"(?!\w)")
+        scanner(r"\w+")
     with pytest.raises(ValueError, match="must start"):
-        Dispatcher([("a", r"x?")], 0, r"(?<![\w$])", r"(?!\w)")
-    with pytest.raises(ValueError, match="run of"):
-        Dispatcher([("a", "x")], 0, r"\b", r"\b")
+        scanner(r"x?")
+    with pytest.raises(ValueError, match="capturing group"):
+        scanner(r"x(y)")
+    with pytest.raises(ValueError, match="IGNORECASE"):
+        scanner("x", re.MULTILINE)
+    assert scanner("x(?:y)").lookbehind == [0]
+    assert scanner(r"(?<=a\s)x").lookbehind == [2]

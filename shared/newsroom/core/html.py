@@ -129,12 +129,26 @@ _IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
 _A_WITHOUT_HREF = re.compile(r"<a(?![^>]*\shref=)[^>]*>(.*?)</a>", re.DOTALL)
 
 
+# An absolute http(s) URL whose authority is a plain ASCII host (and port): most links and images.
+# `urlsplit` reads its scheme and host just so (no character in it is one it strips or rejects),
+# so the scheme decides without splitting the URL.
+_PLAIN_ABSOLUTE = re.compile(r"((?i:https?))://[A-Za-z0-9.-]+(?::[0-9]*)?(?=[/?#]|\Z)")
+
+
 def _absolute(value: str, base_url: str | None, schemes: frozenset[str]) -> str | None:
     url = value.strip()
     if not url:
         return None
     if url.startswith("//"):
         url = "https:" + url
+    plain = _PLAIN_ABSOLUTE.match(url)
+    if plain is not None:
+        return url if plain.group(1).lower() in schemes else None
+    return _split_absolute(url, base_url, schemes)
+
+
+def _split_absolute(url: str, base_url: str | None, schemes: frozenset[str]) -> str | None:
+    """`_absolute` for a stripped, scheme-completed `url`, read by `urlsplit`."""
     try:
         parts = urlsplit(url)
         if not parts.scheme:
@@ -389,8 +403,7 @@ class Reading:
 
 # html5ever's serialisation, which nh3 returns: lower-case names, every attribute value in double
 # quotes with `"` and `&` escaped, every `<` in text escaped as `&lt;`, comments gone (HTML
-# Standard, "Serializing HTML fragments"). A token is a tag in that form or a run of text.
-_SANITIZED_TOKEN = re.compile(r'<(/?)([a-z][a-z0-9]*)((?:\s+[^\s"\'=<>/]+(?:="[^"]*")?)*)\s*(/?)>|[^<]+')
+# Standard, "Serializing HTML fragments"). The body is tags in that form and runs of text.
 _SANITIZED_ATTRIBUTE = re.compile(r'([^\s"\'=<>/]+)(?:="([^"]*)")?')
 
 
@@ -403,27 +416,44 @@ def _attributes(source: str) -> list[tuple[str, str | None]]:
     return attrs
 
 
+# A tag in that form, for `re.split`: a split is [text, "/" or "", name, attributes, "/" or "",
+# text, ...], cut in C.
+_SANITIZED_SPLIT = re.compile(r'<(/?)([a-z][a-z0-9]*)((?:\s+[^\s"\'=<>/]+(?:="[^"]*")?)*)\s*(/?)>')
+
+
 def read_sanitized(html: str) -> Reading:
     """The text and the first image of `sanitize_html`'s output, in one pass (module rules)."""
     if not html:
         return Reading("", None)
+    # Cut into tags and the text between them in C. A "<" left in a text piece started no tag in
+    # html5ever's form, so the piece-by-piece reading below would not be `html.parser`'s.
+    parts = _SANITIZED_SPLIT.split(html)
+    texts = parts[::5]
+    if any("<" in text for text in texts):
+        return Reading(html_to_text(html), first_image(html))
     extractor = _TextExtractor()
-    match = _SANITIZED_TOKEN.match
-    position, length = 0, len(html)
-    while position < length:
-        token = match(html, position)
-        if token is None:  # not html5ever's form: `html.parser` reads it as before
-            return Reading(html_to_text(html), first_image(html))
-        position = token.end()
-        name = token.group(2)
-        if name is None:
-            text = token.group()
-            extractor.handle_data(html_module.unescape(text) if "&" in text else text)
-        elif token.group(1):
-            extractor.handle_endtag(name)
-        else:
-            attrs = _attributes(token.group(3)) if token.group(3) else []
-            (extractor.handle_startendtag if token.group(4) else extractor.handle_starttag)(name, attrs)
+    data, start, end, startend = (
+        extractor.handle_data,
+        extractor.handle_starttag,
+        extractor.handle_endtag,
+        extractor.handle_startendtag,
+    )
+    unescape = html_module.unescape
+    for index in range(0, len(parts) - 1, 5):
+        text = parts[index]
+        if text:
+            data(unescape(text) if "&" in text else text)
+        name = parts[index + 2]
+        if parts[index + 1]:
+            end(name)
+            continue
+        # Only an <img>'s attributes are read (`_image_source`): others are not parsed.
+        attributes = parts[index + 3]
+        attrs = _attributes(attributes) if name == "img" and attributes else []
+        (startend if parts[index + 4] else start)(name, attrs)
+    text = parts[-1]
+    if text:
+        data(unescape(text) if "&" in text else text)
     return Reading(extractor.finish(), extractor.image)
 
 

@@ -36,6 +36,7 @@ from newsroom.process.classify import categorize, kind_of
 from newsroom.process.coins import coin_tags
 from newsroom.process.dedupe import prefer_incoming
 from newsroom.process.language import detect_language
+from newsroom.process.terms import scan_article
 
 logger = logging.getLogger(__name__)
 
@@ -276,8 +277,9 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
         # The story is keyed by its original's URL, so original and copies meet on one item.
         story_url = canonical_url(attribution.original_url)
 
-    category = categorize(title, text, feed_tags=entry.tags, hint=source.category_hint)
-    coins = coin_tags(title, text)[:MAX_COINS]
+    terms = scan_article(title, text)  # one pass over the text for category terms and coins
+    category = categorize(title, text, feed_tags=entry.tags, hint=source.category_hint, terms=terms)
+    coins = coin_tags(title, text, terms=terms)[:MAX_COINS]
     kind = kind_of(
         source_kind_hint=source.kind_hint,
         feed_tags=entry.tags,

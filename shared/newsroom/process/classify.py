@@ -1,8 +1,8 @@
 """Classify an article: its category and its kind. (The coins it is about are `coins`, its
 language `language`; the term lists all of them read are `classify_data`.)
 
-Every function here is pure and runs on every processed entry, so all patterns are compiled
-once at import and each text is scanned a fixed, small number of times.
+Every function here is pure and runs on every processed entry: the terms are found by
+`terms.scan_article`, one pass over the text for category terms and coins together.
 
 Rules, in short:
 
@@ -21,18 +21,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from newsroom.core.models import Category, Kind
 from newsroom.process.classify_data import (
     ANALYSIS_TAGS,
-    CATEGORY_TERMS,
     OPINION_TAGS,
     PRESS_RELEASE_TAGS,
     TAG_CATEGORIES,
     WIRE_DOMAINS,
 )
-from newsroom.process.scanner import Dispatcher
+from newsroom.process.terms import TERM_CATEGORY, ArticleTerms, scan_article, scan_category_terms
 
 __all__ = ["categorize", "category_scores", "kind_of"]
 
@@ -58,50 +56,28 @@ _TIE_ORDER: tuple[Category, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Term:
-    category: Category
-    weight: float
-
-
-def _compile_category_scanner() -> tuple[Dispatcher, dict[str, _Term]]:
-    """All terms of all categories as one alternation: one `finditer` pass per text."""
-    terms: dict[str, _Term] = {}
-    alternatives: list[tuple[str, str]] = []
-    for category, entries in CATEGORY_TERMS.items():
-        for pattern, weight in entries:
-            group = f"t{len(terms)}"
-            terms[group] = _Term(category, weight)
-            alternatives.append((group, pattern))
-    return Dispatcher(alternatives, re.IGNORECASE, r"(?<![\w$])", r"(?![\w])"), terms
-
-
-_CATEGORY_SCANNER, _TERMS = _compile_category_scanner()
-
-
-def _term_hits(text: str) -> dict[str, int]:
+def _add_hits(scores: dict[Category, float], names: tuple[str, ...], weight: float, cap: int) -> None:
     hits: dict[str, int] = {}
-    for match in _CATEGORY_SCANNER.finditer(text):
-        group = match.lastgroup
-        if group is not None:
-            hits[group] = hits.get(group, 0) + 1
-    return hits
+    for name in names:
+        hits[name] = hits.get(name, 0) + 1
+    for name, count in hits.items():
+        category, term_weight = TERM_CATEGORY[name]
+        scores[category] += term_weight * weight * min(count, cap)
 
 
-def _add_hits(scores: dict[Category, float], hits: dict[str, int], weight: float, cap: int) -> None:
-    for group, count in hits.items():
-        term = _TERMS[group]
-        scores[term.category] += term.weight * weight * min(count, cap)
-
-
-def category_scores(title: str, text: str, feed_tags: Sequence[str] = ()) -> dict[Category, float]:
-    """Each category's score for an article; exposed for debugging and tests."""
+def category_scores(
+    title: str, text: str, feed_tags: Sequence[str] = (), *, terms: ArticleTerms | None = None
+) -> dict[Category, float]:
+    """Each category's score for an article; exposed for debugging and tests. `terms` is
+    `terms.scan_article(title, text)` when the caller has it already (coins read it too)."""
+    if terms is None:
+        terms = scan_article(title, text)
     scores = dict.fromkeys(Category, 0.0)
-    _add_hits(scores, _term_hits(title), _TITLE_WEIGHT, cap=_MAX_HITS_PER_TERM)
-    _add_hits(scores, _term_hits(text), _BODY_WEIGHT, cap=_MAX_HITS_PER_TERM)
+    _add_hits(scores, terms.title_terms, _TITLE_WEIGHT, cap=_MAX_HITS_PER_TERM)
+    _add_hits(scores, terms.text_terms, _BODY_WEIGHT, cap=_MAX_HITS_PER_TERM)
     for tag in feed_tags:
         # One tag votes at most once per category, however many terms it contains.
-        tag_categories = {_TERMS[group].category for group in _term_hits(tag)}
+        tag_categories = {TERM_CATEGORY[name][0] for name in scan_category_terms(tag)}
         named = TAG_CATEGORIES.get(" ".join(tag.lower().split()))
         if named is not None:
             tag_categories.add(named)
@@ -116,9 +92,10 @@ def categorize(
     *,
     feed_tags: Sequence[str] = (),
     hint: Category | None = None,
+    terms: ArticleTerms | None = None,
 ) -> Category:
     """The article's section, by keyword scoring (see the module docstring for the rules)."""
-    scores = category_scores(title, text, feed_tags)
+    scores = category_scores(title, text, feed_tags, terms=terms)
     best = max(scores.values())
     if best <= 0:
         return hint if hint is not None else Category.MARKETS

@@ -6,7 +6,9 @@ also ordinary words or other organisations' initials (SOL, DOT, LINK, TON, ADA, 
 count only with crypto evidence; each trap has its rule spelled out next to its pattern below
 (the coin table itself is `classify_data.COINS`).
 
-Pure, and run on every processed entry: the patterns are compiled once at import.
+Pure, and run on every processed entry: the names and tickers are found by `terms.scan_article`
+(one pass over the text with the category terms); the evidence patterns here are compiled once
+at import.
 """
 
 from __future__ import annotations
@@ -16,26 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from newsroom.process.classify_data import COINS, NAMES_NEEDING_CONTEXT
-from newsroom.process.scanner import Dispatcher
+from newsroom.process.terms import ArticleTerms, scan_article
 
 __all__ = ["coin_tags"]
 
 _COIN_BY_TICKER = {coin.ticker: coin for coin in COINS}
 
-
-def _compile_coin_scanner() -> Dispatcher:
-    alternatives: list[tuple[str, str]] = []
-    for coin in COINS:
-        names = "|".join(coin.names)
-        alternatives.append((f"n_{coin.ticker}", f"(?i:{names})"))
-        # Cashtags in any case ("$sol", "$ETH") are deliberate ticker syntax; bare tickers
-        # must be upper case.
-        alternatives.append((f"c_{coin.ticker}", rf"\$(?i:{coin.ticker})"))
-        alternatives.append((f"t_{coin.ticker}", coin.ticker))
-    return Dispatcher(alternatives, 0, r"(?<![\w$])", r"(?!\w)")
-
-
-_COIN_SCANNER = _compile_coin_scanner()
 
 # Words that make an upper-case ambiguous ticker read as a coin.
 _CRYPTO_CONTEXT = re.compile(
@@ -160,16 +148,16 @@ def _mention_counts(haystack: str, mention: _Mention, context: _CoinContext) -> 
     return True
 
 
-def coin_tags(title: str, text: str) -> tuple[str, ...]:
-    """Tickers of the coins the article mentions, in order of first mention (title first)."""
+def coin_tags(title: str, text: str, *, terms: ArticleTerms | None = None) -> tuple[str, ...]:
+    """Tickers of the coins the article mentions, in order of first mention (title first).
+    `terms` is `terms.scan_article(title, text)` when the caller has it already."""
+    if terms is None:
+        terms = scan_article(title, text)
     haystack = f"{title}\n{text}"
     mentions: list[_Mention] = []
-    for match in _COIN_SCANNER.finditer(haystack):
-        group = match.lastgroup
-        if group is None:
-            continue
-        form, _, ticker = group.partition("_")
-        mentions.append(_Mention(ticker, match.start(), match.end(), form))
+    for name, start, end in terms.coin_mentions:
+        form, _, ticker = name.partition("_")
+        mentions.append(_Mention(ticker, start, end, form))
     if not mentions:
         return ()
     context = _CoinContext(haystack, mentions)

@@ -15,6 +15,7 @@ import html as html_module
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from newsroom.core.html import plain_text
 from newsroom.process.attribution_data import (
@@ -34,19 +35,12 @@ TAIL_CHARS = 4000
 
 # --- tokenising the tail of the HTML into text with a map back to HTML offsets ---------------
 
-_TOKEN = re.compile(
-    r"<!--.*?(?:-->|\Z)"
-    r"|<[A-Za-z/!?][^>]*>?"
-    r"|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?"
-    r"|[^<&]+"
-    r"|[<&]",
-    re.DOTALL,
-)
 _TAG = re.compile(r"<\s*(/)?\s*([A-Za-z][A-Za-z0-9]*)([^>]*?)(/)?\s*>?\Z", re.DOTALL)
 
 
-@dataclass(frozen=True, slots=True)
-class _Segment:
+# A NamedTuple, not a frozen dataclass: a map holds one per stretch of text (dozens a tail) and a
+# frozen dataclass's __init__ costs ~1 µs each through object.__setattr__.
+class _Segment(NamedTuple):
     text_start: int
     text_end: int
     html_start: int
@@ -102,34 +96,40 @@ def _map_text(html: str, offset: int) -> _TextMap:
             segments.append(_Segment(position, position + len(text), html_start, html_end, literal))
             position += len(text)
 
-    for token in _TOKEN.finditer(html, offset):
-        value = token.group()
-        start, end = token.span()
+    # The tail split into text and markup in C (`_MARKUP_SPLIT`, defined below): the text between
+    # markup tokens is read as it is, one segment for each stretch, and only markup reaches the
+    # Python below. A lone "<" or "&" that starts no markup is text.
+    html_end = offset
+    for index, value in enumerate(_MARKUP_SPLIT.split(html[offset:])):
+        start = html_end
+        html_end += len(value)
+        if not value:
+            continue
+        if not index % 2:
+            add(value, start, html_end, True)
+            continue
         first = value[0]
-        if first == "<" and len(value) > 1 and value[1] in "!?":
+        if first == "&":
+            add(html_module.unescape(value), start, html_end, False)
+            continue
+        if value[1] in "!?":
             continue  # comment, doctype, CDATA or processing instruction: no reader-visible text
-        if first == "<" and len(value) > 1:
-            tag = _TAG.match(value)
-            if tag is None:
-                add(value, start, end, True)
-                continue
-            closing, name = tag.group(1) is not None, tag.group(2).lower()
-            if name == "a":
-                if open_link is not None:
-                    links.append(_Link(open_link[0], position, open_link[1]))
-                    open_link = None
-                if not closing:
-                    href = HREF.search(tag.group(3))
-                    if href is not None:
-                        raw = next(group for group in href.groups() if group is not None)
-                        open_link = (position, html_module.unescape(raw).strip())
-            elif name in BLOCK_TAGS:
-                add("\n", start, end, False)
+        tag = _TAG.match(value)
+        if tag is None:
+            add(value, start, html_end, True)
             continue
-        if first == "&" and len(value) > 1:
-            add(html_module.unescape(value), start, end, False)
-            continue
-        add(value, start, end, True)
+        name = tag.group(2).lower()
+        if name == "a":
+            if open_link is not None:
+                links.append(_Link(open_link[0], position, open_link[1]))
+                open_link = None
+            if tag.group(1) is None:
+                href = HREF.search(tag.group(3))
+                if href is not None:
+                    raw = next(group for group in href.groups() if group is not None)
+                    open_link = (position, html_module.unescape(raw).strip())
+        elif name in BLOCK_TAGS:
+            add("\n", start, html_end, False)
     if open_link is not None:
         links.append(_Link(open_link[0], position, open_link[1]))
     return _TextMap(
@@ -151,8 +151,8 @@ _MARKUP = re.compile(
 )
 
 
-def _markup_text(token: re.Match[str]) -> str:
-    value = token.group()
+def _markup_piece(value: str) -> str:
+    """What one markup token of `_MARKUP` reads as (as `_map_text` reads it)."""
     if value[0] == "&":
         return html_module.unescape(value)
     if value[1] in "!?":
@@ -164,8 +164,36 @@ def _markup_text(token: re.Match[str]) -> str:
     return "\n" if name != "a" and name in BLOCK_TAGS else ""
 
 
+# The tail split into text and markup in C; markup tokens repeat ("</p>", "<p class=...>",
+# "&amp;"), so each one's reading is remembered (bounded: the tokens come from the feed).
+_MARKUP_SPLIT = re.compile(f"({_MARKUP.pattern})", re.DOTALL)
+_PIECES: dict[str, str] = {}
+_MAX_PIECES = 4096
+
+
+def _piece(value: str) -> str:
+    if len(_PIECES) >= _MAX_PIECES:
+        _PIECES.clear()
+    piece = _PIECES[value] = _markup_piece(value)
+    return piece
+
+
 def _visible_text(html: str, offset: int) -> str:
-    return _MARKUP.sub(_markup_text, html[offset:])
+    parts = _MARKUP_SPLIT.split(html[offset:])
+    pieces = _PIECES
+    parts[1::2] = [pieces[token] if token in pieces else _piece(token) for token in parts[1::2]]
+    return "".join(parts)
+
+
+def _last_line_start(text: str) -> int:
+    """Where the last line holding a word character starts. Every marker pattern matches within
+    one line and is followed by nothing but non-word characters (`attribution_data._END`), so a
+    match can only start on that line: searching from there finds what searching the whole text
+    finds."""
+    end = len(text)
+    while end and not (text[end - 1].isalnum() or text[end - 1] == "_"):  # `re`'s \w, negated
+        end -= 1
+    return text.rfind("\n", 0, end) + 1
 
 
 # --- cutting the marker out of the HTML -------------------------------------------------------
@@ -257,9 +285,10 @@ def footers(
     if not any(word in lowered_tail for word in triggers):
         return
     text = _visible_text(content_html, tail_start)
+    last_line = _last_line_start(text)
     mapped: _TextMap | None = None
     for pattern, marker in patterns:
-        match = pattern.search(text)
+        match = pattern.search(text, last_line)
         if match is None:
             continue
         if mapped is None:

@@ -31,6 +31,10 @@ def _stopword_weights() -> dict[str, dict[str, float]]:
 
 _WORD_WEIGHTS = _stopword_weights()
 _WORD = re.compile(r"[^\W\d_]+")
+# In ASCII text `[^\W\d_]` is [A-Za-z]: there the words are cut out in C by mapping every other
+# character to a space and splitting, ~3× cheaper than the regex's Unicode class test per
+# character (most articles are ASCII once their text is lower-cased).
+_NOT_ASCII_LETTER = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalpha()})
 _LANGUAGE_TAG = re.compile(r"^([a-z]{2,3})(?:[-_].*)?$")
 
 
@@ -43,11 +47,16 @@ def _normalize_declared(declared: str | None) -> str | None:
     return match.group(1)
 
 
+def _words(folded: str) -> list[str]:
+    """The runs of letters in `folded` (`_WORD.findall`)."""
+    return folded.translate(_NOT_ASCII_LETTER).split() if folded.isascii() else _WORD.findall(folded)
+
+
 def _guess_language(text: str) -> str | None:
     scores = dict.fromkeys(STOPWORDS, 0.0)
     folded = unicodedata.normalize("NFC", text).lower()
     # Counted in C first: the loop then runs once per distinct word, not once per word.
-    for word, count in Counter(_WORD.findall(folded)).items():
+    for word, count in Counter(_words(folded)).items():
         weights = _WORD_WEIGHTS.get(word)
         if weights is not None:
             for language, weight in weights.items():
