@@ -138,6 +138,9 @@ class _Hubs:
             self._policy or fetch_policy(cfg),
             now=self._now or datetime.now(UTC),
         )
+        # The secret only signs deliveries, and a disabled or removed source's are ignored; a
+        # source enabled again subscribes anew with a new secret.
+        db.delete_hub_secret(source_id)
         sub = ending.sub
         if sub is not None and ending.told_hub and sub.state == "unsubscribing":
             print(f"asked hub {sub.hub} to end the WebSub subscription; it ends when the hub verifies", file=out)

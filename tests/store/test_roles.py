@@ -225,6 +225,7 @@ CALLS: dict[str, Callable[[World], object]] = {
     "get_source": lambda w: w.store.get_source("defiliban"),
     "put_source": lambda w: w.store.put_source(SOURCE),
     "delete_source": lambda w: w.store.delete_source("defiliban"),
+    "delete_hub_secret": lambda w: w.store.delete_hub_secret("defiliban"),
     "seed_sources": lambda w: w.store.seed_sources([SOURCE]),
     "get_prices": lambda w: w.store.get_prices(),
     "get_price_board": lambda w: w.store.get_price_board(),

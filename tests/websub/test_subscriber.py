@@ -262,6 +262,7 @@ def test_admin_disable_asks_the_hub_to_unsubscribe_and_its_verification_ends_it(
         assert hub.verify(callback, "unsubscribe", TOPIC, "bye") == (200, "bye")
         ended = stack.store.get_subscription("newsx")
         assert ended is not None and ended.state == "ended"
+        assert stack.store.get_hub_secret("newsx") is None  # no secret outlives its subscription
         body = rss(("late", "Late"))
         assert hub.publish(callback, body, secret=secret)[0] == 202  # acknowledged, not used
         assert stack.queued() == 0
@@ -274,7 +275,7 @@ def test_admin_remove_deletes_the_source_and_unsubscribes(stack: Stack) -> None:
         code, said = admin(stack, "remove", "newsx", "--callback-base", stack.gateway.base_url)
 
         assert code == 0 and "removed newsx" in said and f"asked hub {hub.url}" in said
-        assert stack.store.get_source("newsx") is None
+        assert stack.store.get_source("newsx") is None and stack.store.get_hub_secret("newsx") is None
         assert hub.requests[-1]["hub.mode"] == "unsubscribe" and hub.requests[-1]["hub.callback"] == callback
         body = rss(("r", "Removed"))
         assert hub.publish(callback, body, secret=secret)[0] == 202  # before the hub verifies: ignored

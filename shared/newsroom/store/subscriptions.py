@@ -164,6 +164,10 @@ class SubscriptionItems(Table):
         item = resp.get("Item")
         return item["secret"]["S"] if item else None
 
+    def delete_hub_secret(self, source_id: str) -> None:
+        """When the subscription ends for good (the source disabled or removed by an operator)."""
+        self._db.delete_item(TableName=self._table, Key=_secret_key(source_id))
+
     def put_hub_secret(self, source_id: str, secret: str) -> None:
         """Written before the hub is asked (it may verify, and deliver, at once)."""
         self._db.put_item(TableName=self._table, Item={**_secret_key(source_id), "secret": string_attr(secret)})
