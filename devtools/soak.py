@@ -439,8 +439,18 @@ def check_store(items: list[dict[str, Any]], world: World, seen: dict[tuple[int,
     }
     credited = Counter(doc["source_id"] for doc in stories.values())
     wrong_counts = sum(1 for source in set(kept) | set(credited) if kept.get(source, 0) != credited[source])
+    # Issue 17: every story joined exactly one event that exists, whatever faults and retries did.
+    events = {i["PK"]["S"].removeprefix("EVENT#") for i in items if i["PK"]["S"].startswith("EVENT#")}
+    joined = {
+        i["PK"]["S"][4:]: i["event_id"]["S"]
+        for i in items
+        if i["PK"]["S"].startswith("ART#") and i["SK"]["S"] == "EVENT"
+    }
     return {
         "wrong_counts": wrong_counts,
+        "without_event": len(set(stories) - set(joined)),
+        "dangling_event": sum(1 for event_id in joined.values() if event_id not in events),
+        "events": len(events),
         "stories": len(stories),
         "expected": len(expected),
         "lost": lost,
@@ -683,6 +693,8 @@ def report(
     say(f"  stories with wrong copies       {store['wrong_copies']:>7}  ({store['copies']} copies listed)")
     say(f"  listing doubles / missing       {store['listing_doubles']:>3} / {store['listing_missing']}")
     say(f"  sources with a wrong story count {store['wrong_counts']:>6}")
+    say(f"  stories without an event        {store['without_event']:>7}  ({store['events']} events)")
+    say(f"  stories naming a missing event  {store['dangling_event']:>7}")
     say("")
     failing = {
         doc["source_id"]: doc.get("last_error")
@@ -713,6 +725,7 @@ def report(
         "copies credited": not store["wrong_copies"],
         "listings exact": not store["listing_doubles"] and not store["listing_missing"],
         "story counts exact": not store["wrong_counts"],
+        "every story in one existing event": not store["without_event"] and not store["dangling_event"],
         "one creation per story": store["stories"] == created,
         "every poison message dead-lettered with a reason": with_record == rejected == args.poison,
         "at least 10,000 entries": entries_in >= 10_000,
