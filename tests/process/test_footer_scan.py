@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import html as html_module
 import re
+from functools import cache
 
 import pytest
 
 from devtools import golden
+from newsroom.core.models import RawEntry
 from newsroom.fetch.feeds import FeedParseError, parse_feed
 from newsroom.process import footer_scan
 
@@ -23,14 +25,10 @@ TRICKY = [
 ]
 
 
-@pytest.mark.parametrize("html", TRICKY)
-@pytest.mark.parametrize("offset", [0, 3])
-def test_visible_text_is_the_mapped_text(html: str, offset: int) -> None:
-    assert footer_scan._visible_text(html, offset) == footer_scan._map_text(html, offset).text
-
-
-def test_visible_text_is_the_mapped_text_for_every_real_feed_and_sample_entry() -> None:
-    checked = 0
+@cache
+def _real_entries() -> tuple[RawEntry, ...]:
+    """Every entry of the real feeds and the samples (the golden record's documents), parsed once."""
+    entries: list[RawEntry] = []
     for document in golden.documents():
         if document.name.split("/")[1] not in ("real-feeds", "crypto-2026-10-03") and "samples/" not in document.name:
             continue
@@ -40,11 +38,23 @@ def test_visible_text_is_the_mapped_text_for_every_real_feed_and_sample_entry() 
             )
         except FeedParseError:
             continue
-        for entry in parsed.entries:
-            for html in (entry.content_html, entry.summary_html):
-                offset = max(0, len(html) - footer_scan.TAIL_CHARS)
-                assert footer_scan._visible_text(html, offset) == footer_scan._map_text(html, offset).text
-                checked += 1
+        entries.extend(parsed.entries)
+    return tuple(entries)
+
+
+@pytest.mark.parametrize("html", TRICKY)
+@pytest.mark.parametrize("offset", [0, 3])
+def test_visible_text_is_the_mapped_text(html: str, offset: int) -> None:
+    assert footer_scan._visible_text(html, offset) == footer_scan._map_text(html, offset).text
+
+
+def test_visible_text_is_the_mapped_text_for_every_real_feed_and_sample_entry() -> None:
+    checked = 0
+    for entry in _real_entries():
+        for html in (entry.content_html, entry.summary_html):
+            offset = max(0, len(html) - footer_scan.TAIL_CHARS)
+            assert footer_scan._visible_text(html, offset) == footer_scan._map_text(html, offset).text
+            checked += 1
     assert checked > 1_000
 
 
@@ -115,19 +125,10 @@ def test_the_map_reads_the_tail_as_the_token_by_token_tokenizer(html: str, offse
 
 def test_the_map_reads_every_real_feed_and_sample_tail_as_the_token_by_token_tokenizer() -> None:
     checked = 0
-    for document in golden.documents():
-        if document.name.split("/")[1] not in ("real-feeds", "crypto-2026-10-03") and "samples/" not in document.name:
-            continue
-        try:
-            parsed = parse_feed(
-                document.body, source_id="t", base_url=document.source.feed_url, fetched_at=golden.CLOCK
-            )
-        except FeedParseError:
-            continue
-        for entry in parsed.entries:
-            for html in (entry.content_html, entry.summary_html):
-                _assert_map_as_reference(html, max(0, len(html) - footer_scan.TAIL_CHARS))
-                checked += 1
+    for entry in _real_entries():
+        for html in (entry.content_html, entry.summary_html):
+            _assert_map_as_reference(html, max(0, len(html) - footer_scan.TAIL_CHARS))
+            checked += 1
     assert checked > 1_000
 
 
@@ -158,18 +159,9 @@ def test_searching_from_the_last_line_finds_what_searching_the_whole_text_finds(
     from newsroom.process.attribution_data import LOOSE_PATTERNS, PATTERNS
 
     texts = list(_MARKER_TEXTS)
-    for document in golden.documents():
-        if document.name.split("/")[1] not in ("real-feeds", "crypto-2026-10-03") and "samples/" not in document.name:
-            continue
-        try:
-            parsed = parse_feed(
-                document.body, source_id="t", base_url=document.source.feed_url, fetched_at=golden.CLOCK
-            )
-        except FeedParseError:
-            continue
-        for entry in parsed.entries:
-            html = entry.content_html or entry.summary_html
-            texts.append(footer_scan._visible_text(html, max(0, len(html) - footer_scan.TAIL_CHARS)))
+    for entry in _real_entries():
+        html = entry.content_html or entry.summary_html
+        texts.append(footer_scan._visible_text(html, max(0, len(html) - footer_scan.TAIL_CHARS)))
     found = 0
     for text in texts:
         start = footer_scan._last_line_start(text)
