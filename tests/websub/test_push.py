@@ -19,7 +19,7 @@ from newsroom.fetch.contract import FetchPolicy
 from newsroom.sources.schedule import pushed_next_poll, pushed_until
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.subscriptions import Subscription
-from newsroom.websub.push import make_push_hook
+from newsroom.websub.push import PushStep
 from tests.fetch.test_polling import BOUNDS, FakeSQS
 from tests.httpserver import LocalHTTPServer, Reply
 from tests.store.test_roles import RecordingClient
@@ -71,7 +71,7 @@ def test_the_fetcher_subscribes_and_steps_back_then_returns(servers: tuple[Local
     source = Source(id="p", name="Pushed", feed_url=site.url("/feed"), interval_minutes=15)
     store: DynamoStore = memory_store()
     sqs = FakeSQS()
-    hook = make_push_hook(store, "https://api.example/v1", LOCAL)
+    hook = PushStep(store, "https://api.example/v1", LOCAL)
 
     def poll(now: datetime) -> datetime:
         stored = store.get_source_states(["p"]).get("p")
@@ -120,7 +120,7 @@ def test_a_source_gone_410_is_unsubscribed(servers: tuple[LocalHTTPServer, Local
     site.route("/feed", Reply(body=feed(hub.url), headers={"Content-Type": "application/rss+xml"}))
     source = Source(id="p", name="Pushed", feed_url=site.url("/feed"), interval_minutes=15)
     store: DynamoStore = memory_store()
-    hook = make_push_hook(store, "https://api.example/v1", LOCAL)
+    hook = PushStep(store, "https://api.example/v1", LOCAL)
     poll_one(source, None, store, FakeSQS(), "q", LOCAL, now=NOW, bounds=BOUNDS, push=hook)
     sub = store.get_subscription("p")
     assert sub is not None
@@ -142,7 +142,7 @@ def test_a_batch_reads_its_subscriptions_with_its_states(servers: tuple[LocalHTT
     plain: DynamoStore = memory_store()
     recording = RecordingClient(plain._db)
     store = DynamoStore(recording, "t", b"secret")
-    hook = make_push_hook(store, "https://api.example/v1", LOCAL)
+    hook = PushStep(store, "https://api.example/v1", LOCAL)
     fetch_all(sources, store, FakeSQS(), "q", LOCAL, concurrency=3, now=NOW, bounds=BOUNDS, push=hook)
     assert len(hub.requests) == 3  # each found the hub and subscribed
     for source in sources:

@@ -29,7 +29,7 @@ from newsroom.store.subscriptions import Subscription
 from newsroom.websub.discovery import discover
 from newsroom.websub.subscriber import carry_out, next_step
 
-__all__ = ["PushStep", "make_push_hook"]
+__all__ = ["PushStep"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,14 +86,3 @@ class PushStep:
             logger.info("source %s: websub %s (%s) at %s", source.id, step.mode, step.why, step.sub.hub)
             existing = carry_out(step, self._store, self._callback_base, self._policy, resolver=self._resolver)
         return pushed_until(existing, now, self._limits)
-
-
-def make_push_hook(
-    store: SubscriberStore,
-    callback_base: str,
-    policy: FetchPolicy,
-    *,
-    limits: WebSubLimits = DEFAULT_WEBSUB_LIMITS,
-    resolver: Resolver = resolve_host,
-) -> PushStep:
-    return PushStep(store, callback_base, policy, limits=limits, resolver=resolver)

@@ -26,7 +26,7 @@ from newsroom.process.ingest import UnknownSourceError, ingest
 from newsroom.sources.registry import known_sources
 from newsroom.sources.schedule import DispatchReport, PollBounds
 from newsroom.store.rejects import Reject
-from newsroom.websub.push import PushStep, make_push_hook
+from newsroom.websub.push import PushStep
 from newsroom.wiring import clients as runtime
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def push_hook(cfg: Settings, policy: FetchPolicy) -> PushStep | None:
     """The fetcher's WebSub step (issue 19), when the stack says where hubs reach the callback."""
     if not cfg.websub_callback_base_url:
         return None
-    return make_push_hook(runtime.store(), cfg.websub_callback_base_url, policy)
+    return PushStep(runtime.store(), cfg.websub_callback_base_url, policy)
 
 
 def dispatch_due_sources(now: datetime | None = None) -> DispatchReport:
