@@ -263,60 +263,55 @@ class EventItems(Table):
     def _story_event_put(self, write: JoinWrite, kept_until: int) -> dict[str, Any]:
         """The story's event and signature, in an item of its own beside the story (`ART#<id>`,
         `EVENT`): about one write unit, where updating the story item itself would cost its whole
-        size (often 10 KB and more) twice over in a transaction."""
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": {
-                    **_story_event_key(write.story_id),
-                    "event_id": string_attr(write.event.id),
-                    "sig": string_attr(write.signature),
-                    **_expiry(kept_until),
-                },
-                # A story joins once: a replayed join fails here and changes nothing. An item past
-                # its expiry (a story stored again after it expired) counts as absent, as the
-                # story item does in `create_article`.
-                "ConditionExpression": "attribute_not_exists(PK) OR expires_at <= :now",
-                "ExpressionAttributeValues": {":now": {"N": str(int(self._clock()))}},
-            }
+        size (often 10 KB and more) twice over in a transaction. A story joins once: a replayed
+        join fails its condition and changes nothing."""
+        item = {
+            **_story_event_key(write.story_id),
+            "event_id": string_attr(write.event.id),
+            "sig": string_attr(write.signature),
+            **_expiry(kept_until),
         }
+        return self._put_as_read(item, read_version=0)
 
     def _event_put(self, event: Event, previous: StoredEvent | None, kept_until: int) -> dict[str, Any]:
-        version = previous.version + 1 if previous else 1
-        put: dict[str, Any] = {
-            "TableName": self._table,
-            "Item": {
-                **_event_key(event.id),
-                "doc": string_attr(json.dumps(event_to_doc(event), ensure_ascii=False, separators=(",", ":"))),
-                "version": {"N": str(version)},
-                **_expiry(kept_until),
-            },
+        """A new event takes its first story's id; one read at a version must still be at it."""
+        read_version = previous.version if previous else 0
+        item = {
+            **_event_key(event.id),
+            "doc": string_attr(json.dumps(event_to_doc(event), ensure_ascii=False, separators=(",", ":"))),
+            "version": {"N": str(read_version + 1)},
+            **_expiry(kept_until),
         }
-        if previous is None:
-            # A new event takes its first story's id; an expired event of that id (the story
-            # expired and came back) counts as absent.
-            put["ConditionExpression"] = "attribute_not_exists(PK) OR expires_at <= :now"
-            put["ExpressionAttributeValues"] = {":now": {"N": str(int(self._clock()))}}
-        else:
-            put["ConditionExpression"] = "version = :v"
-            put["ExpressionAttributeValues"] = {":v": {"N": str(previous.version)}}
-        return {"Put": put}
+        return self._put_as_read(item, read_version)
 
     def _index_put(self, before: KeyIndex, after: KeyIndex, expires_at: int) -> dict[str, Any]:
-        put: dict[str, Any] = {
-            "TableName": self._table,
-            "Item": {
-                **_index_key(after.key),
-                "doc": string_attr(json.dumps([_entry_to_doc(e) for e in after.entries], separators=(",", ":"))),
-                "version": {"N": str(before.version + 1)},
-                "expires_at": {"N": str(expires_at)},
-            },
+        item = {
+            **_index_key(after.key),
+            "doc": string_attr(json.dumps([_entry_to_doc(e) for e in after.entries], separators=(",", ":"))),
+            "version": {"N": str(before.version + 1)},
+            "expires_at": {"N": str(expires_at)},
         }
-        if before.version == 0:
-            put["ConditionExpression"] = "attribute_not_exists(PK)"
+        return self._put_as_read(item, before.version, expired_is_absent=False)
+
+    def _put_as_read(
+        self, item: dict[str, Any], read_version: int, *, expired_is_absent: bool = True
+    ) -> dict[str, Any]:
+        """A transaction Put conditional on the item being as the join read it: at `read_version`,
+        or (0) absent. By default an item past its expiry counts as absent, as a story item does
+        in `create_article`: TTL deletes within days, and a story stored again after it expired
+        starts its event item, and an event of its id, afresh. Not for lookup items: their expiry
+        is the processor's clock plus the window, and two joins racing on an expired one must
+        still collide there."""
+        if read_version:
+            condition, values = "version = :v", {":v": {"N": str(read_version)}}
+        elif expired_is_absent:
+            condition = "attribute_not_exists(PK) OR expires_at <= :now"
+            values = {":now": {"N": str(int(self._clock()))}}
         else:
-            put["ConditionExpression"] = "version = :v"
-            put["ExpressionAttributeValues"] = {":v": {"N": str(before.version)}}
+            condition, values = "attribute_not_exists(PK)", {}
+        put: dict[str, Any] = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
+        if values:
+            put["ExpressionAttributeValues"] = values
         return {"Put": put}
 
 
