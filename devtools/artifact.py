@@ -424,11 +424,9 @@ class ArtifactStack:
         self.specs: dict[str, FunctionSpec] = {}
 
     def __enter__(self) -> ArtifactStack:
-        import logging
-
         import boto3
-        from moto.server import ThreadedMotoServer
 
+        from devtools.moto_local import moto_server
         from devtools.sample_server import SampleServer
         from devtools.template import create_cursor_secret, create_resources
 
@@ -438,9 +436,7 @@ class ArtifactStack:
             self.built_template = sam_build(
                 self.sam, self.python313, self.workdir / "build", architecture=self.architecture
             )
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._moto.start()
+        self._moto = moto_server()
         host, port = self._moto.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
         creds = {"aws_access_key_id": "local", "aws_secret_access_key": "local", "region_name": "us-east-1"}

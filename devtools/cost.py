@@ -118,18 +118,14 @@ def _configure(endpoint: str, extra: dict[str, str]) -> None:
 
 def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
     """Run every billed path once against moto and the sample feeds; return the counts."""
-    import logging
-
     import boto3
-    from moto.server import ThreadedMotoServer
 
     from devtools.lambda_local import FakeLambdaContext, load_event, load_handler_module, sqs_event
+    from devtools.moto_local import moto_server
     from devtools.sample_server import SampleServer
     from devtools.template import create_resources
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
+    moto = moto_server()
     host, port = moto.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     _configure(endpoint, {})

@@ -37,6 +37,7 @@ from devtools.lambda_local import (  # noqa: E402
     load_event,
     load_handler_module,
 )
+from devtools.moto_local import moto_server  # noqa: E402
 from devtools.sample_hub import SampleHub  # noqa: E402
 from devtools.sample_server import SAMPLES, SampleServer  # noqa: E402
 from devtools.template import create_cursor_secret, create_resources, function_environment  # noqa: E402
@@ -48,29 +49,6 @@ def say(message: str) -> None:
 
 def batches(n: int) -> str:
     return f"{n} SQS batch" + ("" if n == 1 else "es")
-
-
-def moto_server() -> Any:
-    """moto in server mode on 127.0.0.1, an ephemeral port, started. Its stop() returns at once:
-    moto's own server loop checks for shutdown every 0.5 s (`serve_forever`'s default), which
-    every test that stopped one waited out."""
-    import logging
-
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from moto.server import ThreadedMotoServer
-    from werkzeug.serving import make_server
-
-    class QuickStop(ThreadedMotoServer):
-        def _server_entry(self) -> None:  # moto's own, with a short poll interval
-            app = DomainDispatcherApplication(create_backend_app)
-            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
-            self._server_ready_event.set()
-            self._server.serve_forever(poll_interval=0.02)
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
-    server = QuickStop(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    return server
 
 
 def start_moto() -> str:

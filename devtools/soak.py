@@ -782,78 +782,14 @@ def start_moto_process(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def serve_moto(port_file: Path) -> None:
-    """The child process: moto in server mode with the soak's two patches, until terminated."""
-    import logging
+    """The child process: moto in server mode, one DynamoDB request at a time and item-level
+    transaction rollback (`devtools.moto_local`), until terminated."""
+    from devtools.moto_local import moto_server
 
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    serialize_moto_dynamodb()
-    fast_moto_transactions()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
+    server = moto_server(serialized=True)
     _host, port = server.get_host_and_port()
     port_file.write_text(str(port))
     threading.Event().wait()
-
-
-def serialize_moto_dynamodb() -> None:
-    """One DynamoDB request at a time in moto, which (unlike DynamoDB) is not atomic under
-    concurrent requests: its transaction rollback restores a snapshot of the whole table."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    def atomic(self: Any) -> Any:
-        with lock:
-            return call_action(self)
-
-    DynamoHandler.call_action = atomic  # type: ignore[method-assign]
-
-
-def fast_moto_transactions() -> None:
-    """moto backs up the *whole table* (deepcopy) before every TransactWriteItems, which makes a
-    run of N stories O(N^2). Back up only the items the transaction touches instead (requests
-    are serialized by `serialize_moto_dynamodb`, so nothing else changes meanwhile)."""
-    import copy as real_copy
-    import types
-
-    import moto.dynamodb.models as models
-
-    original = models.DynamoDBBackend.transact_write_items
-    no_table_copy = types.SimpleNamespace(deepcopy=lambda value, *args: value)
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        backups: list[tuple[str, dict[str, Any], Any]] = []
-        for item in transact_items:
-            op_type, op = next(iter(item.items()))
-            table = self.get_table(op["TableName"])
-            if op_type == "Put":
-                key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
-                if table.range_key_attr is not None:
-                    key[table.range_key_attr] = op["Item"][table.range_key_attr]
-            else:
-                key = op["Key"]
-            current = self.get_item(op["TableName"], key)
-            backups.append(
-                (op["TableName"], key, real_copy.deepcopy(current.to_json()["Attributes"]) if current else None)
-            )
-        models.copy = no_table_copy  # type: ignore[assignment]
-        try:
-            original(self, transact_items)
-        except BaseException:
-            for table_name, key, old in reversed(backups):
-                if old is None:
-                    if self.get_item(table_name, key) is not None:
-                        self.delete_item(table_name, key)
-                else:
-                    self.put_item(table_name, old)
-            raise
-        finally:
-            models.copy = real_copy
-
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def scale_botocore_backoff(factor: float) -> None:

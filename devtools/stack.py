@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from devtools.moto_local import item_level_transaction_rollback
 from devtools.sample_server import SampleServer
 from devtools.template import LocalResources, create_resources
 
@@ -61,72 +62,6 @@ def _boto3_session() -> Any:
     return boto3.Session()
 
 
-@contextmanager
-def _item_level_transaction_rollback() -> Iterator[None]:
-    """moto's TransactWriteItems, rolled back item by item instead of table by table.
-
-    DynamoDB applies a transaction all or nothing
-    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
-    moto keeps that by deep-copying every table the transaction names, once per action, before
-    it starts, and putting the copies back if an action fails: each transaction then costs time
-    in proportion to the whole table, and a test that stores a few hundred stories spends most
-    of its time copying. Only the items the actions name can change, so this copies just those
-    and puts them back (or removes them, if they were new) when the transaction fails. A table
-    with a stream is left to moto's own copy: its stream records would need putting back too.
-    """
-    import copy
-
-    from moto.dynamodb import models
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.table import Table
-
-    original = DynamoDBBackend.transact_write_items
-
-    class _TablesKept:
-        """`copy` as moto's DynamoDB backend sees it: a table "copy" is the table itself."""
-
-        @staticmethod
-        def deepcopy(value: Any, memo: Any = None) -> Any:
-            if isinstance(value, Table) and value.stream_shard is None:
-                return value
-            return copy.deepcopy(value, memo)
-
-    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        saved: list[tuple[Table, DynamoType, DynamoType | None, Any]] = []
-        for action in transact_items:
-            _, op = next(iter(action.items()))
-            table = self.tables.get(op.get("TableName", ""))
-            key = op.get("Item") if "Item" in op else op.get("Key")
-            if table is None or table.stream_shard is not None or not isinstance(key, dict):
-                continue
-            if table.hash_key_attr not in key or (table.range_key_attr and table.range_key_attr not in key):
-                continue  # moto refuses the action itself
-            hash_key = DynamoType(key[table.hash_key_attr])
-            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
-            saved.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
-        try:
-            original(self, transact_items)
-        except BaseException:
-            for table, hash_key, range_key, item in reversed(saved):
-                if item is None:
-                    table.delete_item(hash_key, range_key)
-                elif range_key is None:
-                    table.items[hash_key] = item
-                else:
-                    table.items[hash_key][range_key] = item
-            raise
-
-    saved_copy = models.copy
-    setattr(models, "copy", _TablesKept)  # noqa: B010 - a module's name, put back below
-    setattr(DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010
-    try:
-        yield
-    finally:
-        setattr(DynamoDBBackend, "transact_write_items", original)  # noqa: B010
-        setattr(models, "copy", saved_copy)  # noqa: B010
-
-
 @dataclass
 class LocalStack:
     resources: LocalResources
@@ -161,7 +96,7 @@ def local_stack(
     # In-process moto intercepts boto3's calls; an endpoint URL would send them elsewhere.
     saved_endpoint = os.environ.pop("AWS_ENDPOINT_URL", None)
     try:
-        with mock_aws(), _item_level_transaction_rollback():
+        with mock_aws(), item_level_transaction_rollback():
             # mock_aws puts the default session back as it was on exit.
             boto3.DEFAULT_SESSION = _boto3_session()
             table_client = dynamodb()

@@ -26,7 +26,7 @@ import pytest
 from devtools.faults import clear_table, diff_dumps, story_items
 from devtools.faults import dump_table as dump
 from devtools.lambda_local import invoke, load_handler_module, sqs_event
-from devtools.local_run import moto_server
+from devtools.moto_local import moto_server
 from devtools.sample_server import SAMPLES
 from devtools.stack import DynamoDBFactory, moto_dynamodb
 from devtools.template import LocalResources, create_resources
@@ -58,21 +58,10 @@ class ServerStack:
 
 @pytest.fixture
 def server_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ServerStack]:
-    from moto.dynamodb.responses import DynamoHandler
-
-    # DynamoDB applies each request atomically; moto does not under concurrent requests (a failed
-    # transaction rolls back by restoring a snapshot of the whole table, erasing writes other
-    # threads made meanwhile). One request at a time restores DynamoDB's guarantee; the races
-    # under test — between one processor's read and its conditional write — are untouched.
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    def atomic_call_action(self: Any) -> Any:
-        with lock:
-            return call_action(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", atomic_call_action)
-    server = moto_server()
+    # One request at a time: DynamoDB applies each request atomically, moto under concurrent
+    # requests does not; the races under test, between one processor's read and its
+    # conditional write, are untouched.
+    server = moto_server(serialized=True)
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     try:
