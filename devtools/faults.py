@@ -284,10 +284,13 @@ def story_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [i for i in items if i["PK"]["S"].startswith("ART#") and i["SK"]["S"] == "ART"]
 
 
-def dump_table(dynamodb: Any, table: str) -> list[dict[str, Any]]:
-    """Every item of the table, sorted by key, exactly as stored (a test and soak tool: it Scans)."""
+def dump_table(dynamodb: Any, table: str, *, keys_only: bool = False) -> list[dict[str, Any]]:
+    """Every item of the table (or only its key), sorted by key, exactly as stored (a test and
+    soak tool: it Scans)."""
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    if keys_only:
+        kwargs["ProjectionExpression"] = "PK, SK"
     while True:
         resp = dynamodb.scan(**kwargs)
         items.extend(resp.get("Items", []))
@@ -299,7 +302,7 @@ def dump_table(dynamodb: Any, table: str) -> list[dict[str, Any]]:
 
 def clear_table(dynamodb: Any, table: str) -> None:
     """Delete every item (so one test can compare several runs on the template's own table)."""
-    items = dump_table(dynamodb, table)
+    items = dump_table(dynamodb, table, keys_only=True)
     for start in range(0, len(items), 25):
         requests = [{"DeleteRequest": {"Key": {"PK": i["PK"], "SK": i["SK"]}}} for i in items[start : start + 25]]
         pending: dict[str, Any] = {table: requests}

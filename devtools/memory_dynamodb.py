@@ -78,7 +78,7 @@ _SUPPORTED: dict[str, frozenset[str]] = {
         {"TableName", "KeyConditionExpression", "FilterExpression", "ProjectionExpression", NAMES, VALUES}
         | {"ExclusiveStartKey", "Limit", "ScanIndexForward", "Select", "ConsistentRead"}
     ),
-    "Scan": frozenset({"TableName", "ConsistentRead", "ExclusiveStartKey", "Limit"}),
+    "Scan": frozenset({"TableName", "ConsistentRead", "ExclusiveStartKey", "Limit", "ProjectionExpression", NAMES}),
     "BatchGetItem": frozenset({"RequestItems"}),
     "BatchWriteItem": frozenset({"RequestItems"}),
     "TransactWriteItems": frozenset({"TransactItems"}),
@@ -270,8 +270,11 @@ class MemoryDynamoDB:
         start = 0
         if "ExclusiveStartKey" in params:
             start = bisect.bisect_right(every, table.key_of(table.key(params["ExclusiveStartKey"])))
+        names = expressions(params)
+        attributes = projection(params, names)
+        names.finish()
         candidates = (table.items[pk][sk] for pk, sk in every[start:])
-        return page(table, candidates, params, None, None, "ALL_ATTRIBUTES")
+        return page(table, candidates, params, None, attributes, select(params, attributes))
 
     def _batch_get_item(self, params: dict[str, Any]) -> dict[str, Any]:
         return batch_get_item(self._table, params, self._random)

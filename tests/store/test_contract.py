@@ -165,6 +165,17 @@ def test_query_pages_stop_at_1_mb_and_the_store_continues_from_the_cursor(backen
     assert [i for page in pages for i in page] == [a.id for a in reversed(stories)]
 
 
+def test_a_scan_projected_to_the_key_pages_by_whole_items_and_returns_only_the_key(backend: Backend) -> None:
+    """The test tools clear a table from a key-only Scan: the 1 MB page still counts what it
+    read, whole items ("the size ... of the items that are read, not ... projected",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Scan.html#Scan.Pagination)."""
+    for n in range(8):
+        backend.client.put_item(TableName="t", Item=raw_item(n, 200 * KB))
+    first = backend.client.scan(TableName="t", ProjectionExpression="PK, SK")
+    assert 3 <= first["Count"] < 8 and "LastEvaluatedKey" in first
+    assert all(set(item) == {"PK", "SK"} for item in first["Items"])
+
+
 # -- the 400 KB item limit ------------------------------------------------------------------------
 
 
