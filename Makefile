@@ -71,8 +71,11 @@ lint: venv sam
 # The built-artifact test (tests/e2e/test_built_artifact.py) runs `sam build` from .venv-sam.
 # --no-loadscope-reorder: files go to the workers in collection order, which tests/conftest.py
 # starts with the longest files (tests/budgets.py), not in xdist's order of most tests first.
+# PYTHONDONTWRITEBYTECODE (set on some machines) is lifted for the run: pytest caches the
+# assertion-rewritten modules, its plugins' included (schemathesis alone is 244), as bytecode,
+# so the workers read what the first process compiled instead of each compiling it again.
 unit: venv sam browser-deps
-	SAM_CLI=$(CURDIR)/$(SAM) $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	env -u PYTHONDONTWRITEBYTECODE SAM_CLI=$(CURDIR)/$(SAM) $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 test: lint unit
 

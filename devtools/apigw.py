@@ -140,7 +140,6 @@ def _resolve(value: Any, template: Mapping[str, Any]) -> Any:
 
 def gateway_config(api_id: str = "NewsApi", path: Path = TEMPLATE) -> GatewayConfig:
     """The gateway `api_id` describes in the template at `path`, read afresh."""
-    load_template.cache_clear()  # a template edited since the last call is what must be served
     template = load_template(path)
     resources: Mapping[str, Any] = template["Resources"]
     api = resources[api_id]

@@ -38,8 +38,15 @@ def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str,
 _CfnLoader.add_multi_constructor("!", _cfn_tag)
 
 
-@cache
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template, parsed once per file and version, however its path is spelled: an edit
+    (a new modification time) is read afresh."""
+    resolved = path.resolve()
+    return _load_template(resolved, resolved.stat().st_mtime_ns)
+
+
+@cache
+def _load_template(path: Path, _version: int) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
 

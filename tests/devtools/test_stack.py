@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +60,18 @@ def test_a_failed_transaction_restores_changed_items_and_removes_new_ones(
         assert _item(dynamodb, table, "kept") == {**kept, "n": {"N": "2"}}
         assert _item(dynamodb, table, "new") is not None
         assert _item(dynamodb, table, "gone") is None
+
+
+def test_the_template_is_parsed_once_per_version_however_its_path_is_spelled(tmp_path: Path) -> None:
+    from devtools.template import TEMPLATE, load_template
+
+    copy = tmp_path / "template.yaml"
+    copy.write_text(TEMPLATE.read_text())
+    first = load_template(copy)
+    assert load_template(tmp_path / "." / "template.yaml") is first  # one parse, two spellings
+    copy.write_text(TEMPLATE.read_text().replace("Runtime: python3.13", "Runtime: python3.12", 1))
+    stat = copy.stat()
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # an edit, whatever the clock's grain
+    edited = load_template(copy)
+    assert edited is not first
+    assert edited["Globals"]["Function"]["Runtime"] == "python3.12"

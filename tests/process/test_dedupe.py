@@ -6,6 +6,7 @@ import html
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,10 @@ def ctx(now: datetime = NOW) -> ProcessingContext:
     )
 
 
+@cache
 def _long_texts() -> list[tuple[str, str]]:
+    """Long real-feed bodies, parsed when a test first asks (not at collection, which every test
+    worker does)."""
     found = []
     for name in ("guardian-rss-parser.xml", "tpm-node-feedparser.xml", "techcrunch-feedjira.xml"):
         for entry in feedparser.parse(REAL_FEEDS / name).entries:
@@ -61,9 +65,6 @@ def _long_texts() -> list[tuple[str, str]]:
             if len(html_to_text(body).split()) >= 150:
                 found.append((entry.title, body))
     return found
-
-
-LONG = _long_texts()
 
 
 def entry(source_id: str, slug: str, title: str, body: str, *, hours: float = 0, **changes: Any) -> RawEntry:
@@ -96,8 +97,8 @@ def _edited(body: str) -> str:
 
 
 def test_copies_of_real_articles_verify_as_the_same_story() -> None:
-    assert len(LONG) >= 30
-    for n, (title, body) in enumerate(LONG):
+    assert len(_long_texts()) >= 30
+    for n, (title, body) in enumerate(_long_texts()):
         original = article("orig", f"a{n}", title, body)
         variants = {
             "retitled": article("agg", f"b{n}", f"What to know: {title}", body, hours=2),
@@ -140,14 +141,14 @@ def test_hand_labelled_same_event_pairs_from_the_crypto_feeds_are_different_stor
 
 
 def test_the_same_source_under_another_url_is_never_a_copy() -> None:
-    title, body = LONG[0]
+    title, body = _long_texts()[0]
     first = article("orig", "daily-1", title, body)
     second = article("orig", "daily-2", title, body, hours=24)
     assert verify(second, first).reason == "same-source"
 
 
 def test_publication_window() -> None:
-    title, body = LONG[0]
+    title, body = _long_texts()[0]
     copy = article("agg", "b", title, body)
     assert verify(copy, article("orig", "a", title, body, hours=-24 * 8)).reason == "outside-window"
     assert verify(copy, article("orig", "a", title, body, hours=-24 * 6)).same_story
@@ -195,7 +196,7 @@ def test_templated_daily_posts_of_another_site_are_not_merged_by_shared_wording(
 
 
 def test_prefer_incoming_rules_in_order() -> None:
-    title, body = LONG[1]
+    title, body = _long_texts()[1]
     sources = ctx().sources
     original = article("orig", "a", title, body, hours=1)
     aggregated = article("agg", "b", title, body, hours=0)  # earlier, but an aggregator
@@ -250,7 +251,7 @@ def test_unmarked_copy_first_then_its_original_makes_one_story_with_a_stable_id(
     store: tuple[DynamoStore, CountingClient],
 ) -> None:
     db, _ = store
-    title, body = LONG[2]
+    title, body = _long_texts()[2]
     copy = entry("agg", "copy", f"{title} | Agg Wire", body + BOILERPLATE, hours=1)
     original = entry("orig", "story", title, body)
     first = ingest(copy, db, ctx())
@@ -284,7 +285,7 @@ def test_unmarked_copy_first_then_its_original_makes_one_story_with_a_stable_id(
 
 def test_candidate_lookup_is_one_batch_get(store: tuple[DynamoStore, CountingClient]) -> None:
     db, client = store
-    title, body = LONG[3]
+    title, body = _long_texts()[3]
     ingest(entry("orig", "a", title, body), db, ctx())
     client.calls.clear()
     ingest(entry("agg", "b", title, _excerpt(body), hours=1), db, ctx())
@@ -299,7 +300,7 @@ def test_expired_fingerprint_claims_are_ignored_and_can_be_reclaimed(
     store: tuple[DynamoStore, CountingClient],
 ) -> None:
     db, _ = store
-    title, body = LONG[4]
+    title, body = _long_texts()[4]
     old = ingest(entry("orig", "a", title, body), db, ctx(NOW - timedelta(days=30)))
     assert old.outcome is Outcome.CREATED
     # 30 days later its claims have expired (TTL has not deleted them yet): a copy does not merge
@@ -317,7 +318,7 @@ def test_find_fingerprints_skips_expired_items(store: tuple[DynamoStore, Countin
     db, _ = store
     live = FingerprintClaims(("m#00000000000000aa",), NOW)
     expired = FingerprintClaims(("m#00000000000000bb",), NOW - timedelta(days=8))
-    title, body = LONG[5]
+    title, body = _long_texts()[5]
     story = article("orig", "a", title, body)
     db.create_article(story, guid=None, claims=live)
     other = article("orig", "b", title, body)

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from functools import cache
 from pathlib import Path
 
 import feedparser
@@ -26,19 +27,25 @@ ROOT = Path(__file__).resolve().parents[2]
 REAL_FEEDS = ROOT / ".." / "shared" / "corpus" / "real-feeds"
 
 
-def _texts(min_words: int = 0) -> list[str]:
+@cache
+def _real_texts() -> tuple[str, ...]:
+    """Every real-feed entry's text, parsed once per run, when a test first asks (not at
+    collection, which every test worker does)."""
     texts = []
     for path in sorted(REAL_FEEDS.glob("*.xml")):
         for entry in feedparser.parse(path).entries:
             content = entry.content[0].value if entry.get("content") else ""
             raw = max(content, entry.get("summary", ""), key=len)
-            text = html_to_text(raw)
-            if len(text.split()) >= min_words:
-                texts.append(text)
-    return texts
+            texts.append(html_to_text(raw))
+    return tuple(texts)
 
 
-LONG_TEXTS = _texts(min_words=150)
+def _texts(min_words: int = 0) -> list[str]:
+    return [text for text in _real_texts() if len(text.split()) >= min_words]
+
+
+def _long_texts() -> list[str]:
+    return _texts(min_words=150)
 
 
 def _naive(words: list[bytes]) -> list[int]:
@@ -85,7 +92,7 @@ def test_too_short_texts_have_no_fingerprint() -> None:
 
 
 def test_fingerprints_are_stable_across_processes() -> None:
-    text = LONG_TEXTS[0]
+    text = _long_texts()[0]
     here = fingerprint(text)
     assert here is not None
     code = (
@@ -107,8 +114,8 @@ def _shares_a_key(a: str, b: str) -> bool:
 
 
 def test_copies_share_an_index_key_with_their_original() -> None:
-    assert len(LONG_TEXTS) >= 40
-    for text in LONG_TEXTS:
+    assert len(_long_texts()) >= 40
+    for text in _long_texts():
         words = text.split()
         footer = text + "\n\nSubscribe to our newsletter for the day's top crypto stories, every morning."
         excerpt = " ".join(words[:60])
@@ -132,7 +139,8 @@ def test_different_real_articles_rarely_share_a_key() -> None:
 
 
 def test_fingerprint_is_much_faster_than_a_per_shingle_loop() -> None:
-    texts = [" ".join(LONG_TEXTS[i : i + 3])[:3000] for i in range(0, len(LONG_TEXTS) - 3)]
+    long_texts = _long_texts()
+    texts = [" ".join(long_texts[i : i + 3])[:3000] for i in range(0, len(long_texts) - 3)]
     for text in texts:
         fingerprint(text)  # warm the word-hash cache, as a running processor has it
 
