@@ -51,3 +51,19 @@ def test_a_transaction_counts_each_family_twice_and_the_families_add_up_to_the_t
     per_story = breakdown(counts, 1, out)
     assert sum(per_story.values()) == counts.write_units["process-new"] == 13
     assert "story listing" in out.getvalue() and "1.00 txn delete, 2.00 txn put" in out.getvalue()
+
+
+def test_the_corpus_run_counts_the_in_memory_client_as_make_cost_counts_boto3() -> None:
+    from devtools.memory_dynamodb import memory_store
+    from devtools.story_writes import _Counted
+    from tests.store.test_stories import article
+
+    counts = Counts()
+    store = memory_store()
+    store._db = _Counted(store._db, counts)
+    with counts.during("corpus"):
+        store.create_article(article(1), guid=("defiliban", "g1"))
+        assert store.get_article(article(1).id) is not None
+    assert counts.calls[("corpus", "dynamodb", "TransactWriteItems")] == 1
+    assert counts.calls[("corpus", "dynamodb", "Query")] == 1 and counts.read_units["corpus"] == 1
+    assert counts.family_actions[("corpus", "story listing", "txn put")] == 4  # all, cat#, src#, coin#btc
