@@ -16,7 +16,7 @@ from moto import mock_aws
 from devtools.counting import write_units
 from devtools.template import create_table
 from newsroom.core.codec import article_to_doc
-from newsroom.core.models import Article
+from newsroom.core.models import Article, Copy
 from newsroom.store.documents import doc_attr, load_doc
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.keys import listing_keys
@@ -91,3 +91,38 @@ def test_stories_stored_as_plain_json_are_read_listed_and_corrected(store: Dynam
     assert again is not None and again.article == corrected and again.version == 2
     [entry] = [i for i in _items(store) if i["PK"]["S"] == "LIST#all" and i["id"]["S"] == old.id]
     assert "B" in entry["doc"] and load_doc(entry["doc"])["title"] == "Story 1, corrected"
+
+
+def test_a_copy_attached_rewrites_the_story_but_none_of_its_unchanged_listing_entries(store: DynamoStore) -> None:
+    """Issue 18: a replace that changes nothing a listing entry holds (a copy attached: `copies`
+    is not in the summary) writes no listing entry; one that changes the summary writes them all.
+    Either way the listings read back as the story."""
+    a = article(1)
+    store.create_article(a, guid=None)
+    written: list[list[dict[str, Any]]] = []
+    transact = store._db.transact_write_items
+
+    def spy(**params: Any) -> Any:
+        written.append(params["TransactItems"])
+        return transact(**params)
+
+    store._db.transact_write_items = spy
+    stored = store.get_article(a.id)
+    assert stored is not None
+    copy = Copy("cryptowire", "Crypto Wire", "https://cw.example/1", "Story 1", a.first_seen + timedelta(minutes=5))
+    with_copy = replace(a, copies=(copy,))
+    store.replace_article(stored, with_copy, guid=("cryptowire", "cw1"))
+    [actions] = written
+    assert [next(iter(x.values()))["Item"]["PK"]["S"][:5] for x in actions] == ["ART#0", "GUID#"]
+    again = store.get_article(a.id)
+    assert again is not None and again.article == with_copy and again.version == 2
+    for listing in listing_keys(a):
+        [entry] = store.list_articles(listing, limit=5, cursor=None).items
+        assert entry == replace(a, content_html="", content_text="")
+
+    retitled = replace(with_copy, title="Story 1, corrected", updated=a.updated + timedelta(hours=1))
+    store.replace_article(again, retitled, guid=None)
+    listed = [x for x in written[1] if next(iter(x.values()))["Item"]["PK"]["S"].startswith("LIST#")]
+    assert len(listed) == len(listing_keys(a))
+    for listing in listing_keys(a):
+        assert [x.title for x in store.list_articles(listing, limit=5, cursor=None).items] == ["Story 1, corrected"]
