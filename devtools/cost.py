@@ -31,6 +31,7 @@ a line says so.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
@@ -239,7 +240,6 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
         stored = dynamodb.scan(TableName=resources.table_name)["Items"]
         facts["table_bytes"] = sum(item_size(i) for i in stored)
         facts["articles"] = sum(1 for i in stored if i["PK"]["S"].startswith("ART#") and i["SK"]["S"] == "ART")
-        facts["write_ratio_small_items"] = _small_item_ratio(stored)
     finally:
         uninstall()
         sys.stdout = real_stdout
@@ -295,30 +295,6 @@ def _signed_deliveries(store: Any, n: int) -> list[dict[str, Any]]:
         event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
         events.append(event)
     return events
-
-
-def _small_item_ratio(items: list[dict[str, Any]]) -> float:
-    """Write units of a story as stored now (one transaction: every item counted twice) against
-    the same transaction with the story document gzip-compressed. Measured on the stored
-    stories; used for the "gzip story doc" line (the transaction stays: it is what makes a
-    story, its listing entries and its GUID claim change together)."""
-    import gzip
-
-    now_units = 0
-    small_units = 0
-    for item in items:
-        key = item["PK"]["S"]
-        size = item_size(item)
-        if key.startswith("ART#") and "doc" in item:
-            doc = item["doc"]["S"].encode()
-            small = size - len(doc) + len(gzip.compress(doc, 6))
-        elif key.startswith(("LIST#", "GUID#")):
-            small = size
-        else:
-            continue
-        now_units += 2 * max(1, math.ceil(size / 1024))
-        small_units += 2 * max(1, math.ceil(small / 1024))
-    return small_units / now_units if now_units else 1.0
 
 
 # -- the model -----------------------------------------------------------------------------------------
@@ -428,7 +404,6 @@ class PollMix:
 
 def poll_mix() -> PollMix:
     """The corpus's mix of feed classes polled by the rhythm (`devtools.freshness`)."""
-    import io
 
     from devtools.freshness import compare, corpus_times, report
     from newsroom.sources.schedule import PollBounds
@@ -501,6 +476,7 @@ def model(
 ) -> dict[str, dict[str, float]]:
     from devtools.capacity import ALARMS_PER_DIMENSION
     from devtools.counting import read_units, write_units
+    from devtools.story_writes import breakdown as story_writes
 
     mix = mix or poll_mix()
     hubs = hubs or measure_hub_share()
@@ -567,6 +543,11 @@ def model(
         f"{state_read:g} RRU an eventually consistent read)",
         file=out,
     )
+    print("  a new entry's write units by item family (python -m devtools.story_writes):", file=out)
+    table = io.StringIO()
+    results: dict[str, dict[str, float]] = {"story_writes": story_writes(counts, entries_new, table)}
+    for line in table.getvalue().splitlines()[1:]:
+        print(f"  {line}", file=out)
     print(
         f"  stored: {facts['articles']} stories in {facts['table_bytes'] / 1024:.0f} KB of items "
         f"({facts['table_bytes'] / max(1, facts['articles']) / 1024:.1f} KB a story, all its items)",
@@ -576,7 +557,6 @@ def model(
     custom_metrics = _custom_metric_count(counts)
     alarms = alarm_metrics()
     fixed = custom_metrics * PRICES["custom_metric"] + alarms * PRICES["alarm_metric"]
-    results: dict[str, dict[str, float]] = {}
     print(
         f"\nPolls: each feed's rhythm, {mix.polls_per_day:.1f} polls a source a day (the default interval alone: "
         f"{mix.default_polls_per_day:.1f}; every 5 minutes: 288) in the corpus's mix of {mix.description}, "
@@ -650,7 +630,6 @@ def model(
 
         vol = volumes(sources, mix, a, hubs.share)
         pipeline, dispatcher, invocations_fix = month(vol)
-        new_entries = vol.polled_entries + vol.pushed_entries
         # Every delivery is a request to the API stage (hubs call it directly, never the CDN).
         deliveries_fee = vol.pushed_entries * PRICES["apigw_rest_request"]
         unpushed = volumes(sources, mix, a, 0.0)
@@ -669,10 +648,6 @@ def model(
             f"  {sources:>8}{unpushed.polls:>16,.0f}{vol.polls:>14,.0f}{vol.pushed_entries:>12,.0f}"
             f"{without_push:>11.2f}{with_push:>11.2f}{without_push - with_push:>9.2f}"
         )
-        # Not built: the story document gzip-compressed, still written in one transaction.
-        small_entry = entry_new.scaled(1)
-        small_entry.write_units *= facts["write_ratio_small_items"]
-        small = pipeline + entry_new.scaled(-new_entries) + small_entry.scaled(new_entries)
         api_lambda = feed_request.scaled(a.feed_requests)
         api_rest = a.feed_requests * PRICES["apigw_rest_request"]
         origin = 1 - a.cloudfront_hit_ratio
@@ -686,7 +661,6 @@ def model(
             ("as built, REST API direct", pipeline, api_lambda, api_rest, 0.0),
             ("as built + CloudFront", pipeline, api_lambda.scaled(origin), api_cdn, a.feed_requests),
             ("+ CDN, provisioned table", pipeline, api_lambda.scaled(origin), api_cdn, a.feed_requests),
-            ("+ gzip story doc + CDN", small, api_lambda.scaled(origin), api_cdn, a.feed_requests),
         ):
             total_unit = base + api_unit
             cost = dollars(total_unit)

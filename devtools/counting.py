@@ -68,6 +68,27 @@ def write_units(item: dict[str, Any] | None) -> int:
     return max(1, math.ceil(item_size(item or {}) / KB))
 
 
+# Item families by partition key prefix (see newsroom.store.keys), longest prefix first; a story's
+# partition holds two families, told apart by the sort key.
+_FAMILIES = (
+    ("EVLIST#", "event listing"),
+    ("EVKEY#", "event lookup"),
+    ("EVENT#", "event"),
+    ("LIST#", "story listing"),
+    ("COUNT#", "story count"),
+    ("GUID#", "GUID claim"),
+    ("FP#", "fingerprint claim"),
+)
+
+
+def item_family(key: dict[str, Any]) -> str:
+    """The item family a key (or whole item) belongs to, named as the cost breakdown shows it."""
+    pk = str(key.get("PK", {}).get("S", ""))
+    if pk.startswith("ART#"):
+        return "story's event" if key.get("SK", {}).get("S") == "EVENT" else "story"
+    return next((name for prefix, name in _FAMILIES if pk.startswith(prefix)), pk.split("#", 1)[0] or "other")
+
+
 def read_units(total_bytes: int, *, consistent: bool) -> float:
     units = max(1, math.ceil(total_bytes / (4 * KB)))
     return float(units) if consistent else units / 2
@@ -89,6 +110,12 @@ class Counts:
     log_bytes: Counter[str] = field(default_factory=Counter)
     # (namespace, metric name, dimension names) seen in embedded-metric-format lines
     metric_names: set[tuple[str, str, tuple[str, ...]]] = field(default_factory=set)
+    # Write units by (phase, item family, action): what each family of item costs (`item_family`;
+    # action "put", "update" or "delete", "txn " before it inside a transaction), and the sizes of
+    # the items put, for `python -m devtools.story_writes`.
+    family_units: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    family_actions: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    family_sizes: defaultdict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @contextmanager
@@ -106,10 +133,20 @@ class Counts:
         reads = 0.0
         writes = 0
         written: list[dict[str, Any]] = []
+
+        def family(key: dict[str, Any], action: str, units: int, size: int | None = None) -> None:
+            name = item_family(key)
+            with self._lock:
+                self.family_units[(phase, name, action)] += units
+                self.family_actions[(phase, name, action)] += 1
+                if size is not None:
+                    self.family_sizes[(phase, name)].append(size)
+
         if operation == "PutItem":
             written.append(params.get("Item", {}))
         elif operation in ("DeleteItem", "UpdateItem"):
             writes += 1
+            family(params.get("Key", {}), "update" if operation == "UpdateItem" else "delete", 1)
         elif operation == "BatchWriteItem":
             unprocessed = sum(len(v) for v in (parsed.get("UnprocessedItems") or {}).values())
             requests = [r for reqs in params.get("RequestItems", {}).values() for r in reqs]
@@ -118,15 +155,20 @@ class Counts:
                     written.append(request["PutRequest"]["Item"])
                 else:
                     writes += 1
+                    family(request.get("DeleteRequest", {}).get("Key", {}), "delete", 1)
         elif operation == "TransactWriteItems":
             for entry in params.get("TransactItems", []):
                 if "Put" in entry:
                     size_units = write_units(entry["Put"]["Item"])
                     writes += 2 * size_units
                     self.items_written[phase] += 1
-                    self.bytes_written[phase] += item_size(entry["Put"]["Item"])
+                    size = item_size(entry["Put"]["Item"])
+                    self.bytes_written[phase] += size
+                    family(entry["Put"]["Item"], "txn put", 2 * size_units, size)
                 else:
                     writes += 2
+                    ((action, body),) = entry.items()
+                    family(body.get("Key", {}), f"txn {action.lower()}", 2)
         elif operation == "GetItem":
             reads += read_units(item_size(parsed.get("Item") or {}), consistent=bool(params.get("ConsistentRead")))
         elif operation == "BatchGetItem":
@@ -145,6 +187,7 @@ class Counts:
                 reads += 2 * read_units(item_size(response.get("Item") or {}), consistent=True)
         for item in written:
             writes += write_units(item)
+            family(item, "put", write_units(item), item_size(item))
             self.items_written[phase] += 1
             self.bytes_written[phase] += item_size(item)
         with self._lock:

@@ -57,6 +57,7 @@ for path in (ROOT / "shared", ROOT):
 
 from devtools.faults import AwsFaults, SimulatedCrash, dump_table, story_items  # noqa: E402
 from devtools.lambda_local import invoke, load_event, load_handler_module, sqs_event  # noqa: E402
+from newsroom.store.documents import load_doc  # noqa: E402
 
 _WORDS_TEXT = (
     "ledger validator staking custody liquidity treasury audit oracle bridge rollup settlement "
@@ -408,7 +409,7 @@ class CrashBeforeTransactions:
 
 
 def check_store(items: list[dict[str, Any]], world: World, seen: dict[tuple[int, int], set[str]]) -> dict[str, Any]:
-    stories = {i["PK"]["S"][4:]: json.loads(i["doc"]["S"]) for i in story_items(items)}
+    stories = {i["PK"]["S"][4:]: load_doc(i["doc"]) for i in story_items(items)}
     by_original: dict[str, list[str]] = {}
     for story_id, doc in stories.items():
         attribution = doc.get("attribution") or {}

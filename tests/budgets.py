@@ -21,7 +21,8 @@ BUDGETS: dict[str, float] = {
     "tests/process": 20,  # the golden record, about 5 s
     "tests/browser": 19,  # one built site per worker, Chromium, the Nu checker
     "tests/websub": 17,
-    "tests/store": 15,  # the contract suite, half of it on moto
+    "tests/store": 17,  # the contract suite, half of it on moto; its size-limit tests store
+    # incompressible text since documents are compressed (issue 18): ~1 s more for the 16 MB read
     "tests/core": 13,  # `make cost` in a subprocess, about 6 s
     "tests/devtools": 8,
     "tests/benchmarks": 6,  # the event evaluation over the labelled corpus feeds, about 3 s

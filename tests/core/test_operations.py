@@ -258,9 +258,14 @@ def test_make_cost_measures_a_run_and_prints_every_scale(tmp_path: Path) -> None
     figures = json.loads(out.read_text())
     for sources in (100, 1000, 10000):
         built = figures[f"{sources}:as built, REST API direct"]
-        lean = figures[f"{sources}:+ gzip story doc + CDN"]
-        assert 0 < lean["total"] < built["total"]
+        cdn = figures[f"{sources}:as built + CloudFront"]
+        assert 0 < cdn["total"] < built["total"]
         assert built["DynamoDB"] > 0 and built["Lambda"] > 0 and built["SQS"] > 0
+    # A new entry's write units, by item family (issue 18): the families add up to what is priced.
+    families = figures["story_writes"]
+    assert {"story", "story listing", "GUID claim", "story count", "event lookup"} <= families.keys()
+    entry = next(line for line in result.stdout.splitlines() if line.strip().startswith("entry processed, new"))
+    assert sum(families.values()) == pytest.approx(float(entry.split()[-3]))
     # More sources cost more: the model scales with what was measured.
     assert figures["10000:as built, REST API direct"]["total"] > figures["100:as built, REST API direct"]["total"]
     assert "poll answered 304" in result.stdout and "entry processed, new" in result.stdout

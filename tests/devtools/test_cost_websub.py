@@ -66,7 +66,6 @@ FACTS = {
     "process-same": 0,
     "articles": 1,
     "table_bytes": 8000,
-    "write_ratio_small_items": 0.8,
     "websub-delivery": 1,
 }
 MIX = cost.PollMix(65.0, 20.0, 97.0, "a test mix")

@@ -12,7 +12,6 @@ them two processors both "create" a story or one overwrites the copy the other a
 
 from __future__ import annotations
 
-import json
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from devtools.moto_local import moto_server
 from devtools.sample_server import SAMPLES
 from devtools.stack import DynamoDBFactory, moto_dynamodb
 from devtools.template import LocalResources, create_resources
+from newsroom.store.documents import load_doc
 from newsroom.wiring import clients as runtime
 
 from .reliability import deliver, pinned_clock, sample_messages, send_all  # noqa: F401
@@ -173,7 +173,7 @@ def test_concurrent_processors_with_copies_keep_one_story_per_story(server_stack
 def shape(items: list[dict[str, Any]]) -> dict[str, Any]:
     """What must not depend on arrival order: the stories, each one's copies, and listings that
     hold each story exactly once, each entry pointing at a story that is where it says it is."""
-    stories = {i["PK"]["S"][4:]: json.loads(i["doc"]["S"]) for i in story_items(items)}
+    stories = {i["PK"]["S"][4:]: load_doc(i["doc"]) for i in story_items(items)}
     listings: dict[str, list[str]] = {}
     for item in items:
         if item["PK"]["S"].startswith("LIST#"):
@@ -196,9 +196,7 @@ def _events(items: list[dict[str, Any]]) -> list[list[str]]:
     """The stories grouped by event (merges followed): whichever processor wrote first, racing
     reports of one event end in one event, and every story joined exactly one (issue 17)."""
     merged_into = {
-        i["PK"]["S"][6:]: json.loads(i["doc"]["S"]).get("merged_into")
-        for i in items
-        if i["PK"]["S"].startswith("EVENT#")
+        i["PK"]["S"][6:]: load_doc(i["doc"]).get("merged_into") for i in items if i["PK"]["S"].startswith("EVENT#")
     }
 
     def final(event_id: str) -> str:

@@ -17,6 +17,7 @@ from devtools.faults import dump_table as dump
 from devtools.lambda_local import invoke, load_event
 from devtools.stack import DynamoDBFactory, moto_dynamodb
 from devtools.template import resource_properties
+from newsroom.store.documents import load_doc
 from newsroom.wiring import clients as runtime
 
 from .conftest import Stack
@@ -103,7 +104,7 @@ def test_poison_message_is_recorded_dead_lettered_and_replayable(stack: Stack, t
     assert runtime.rejects().get_reject(unknown_id) is None  # moved back: no longer a reject
     again = deliver(stack.sqs, stack.resources.queue_url, stack.resources.queue_arn, stack.process)
     assert sum(again.succeeded.values()) == 1 and not again.failed
-    assert [json.loads(i["doc"]["S"])["source_id"] for i in stories(stack)].count("newcomer") == 1
+    assert [load_doc(i["doc"])["source_id"] for i in stories(stack)].count("newcomer") == 1
 
 
 # -- 2. throttling and unprocessed items, at random, lose nothing ---------------------------------
@@ -234,7 +235,7 @@ def test_hostile_sizes_and_dates_are_stored_or_rejected_once_never_retried_into_
     assert not report.failed and not report.died
     assert sum(report.succeeded.values()) == 3
     assert queue_messages(stack.sqs, stack.resources.dead_letter_queue_url) == []
-    docs = {json.loads(i["doc"]["S"])["url"]: json.loads(i["doc"]["S"]) for i in stories(stack)}
+    docs = {load_doc(i["doc"])["url"]: load_doc(i["doc"]) for i in stories(stack)}
     assert len(docs) == 2
     assert docs[huge_title.link]["input_cuts"] == ["title"] and len(docs[huge_title.link]["title"]) <= 500
     assert docs[year_one.link]["published"] == "0001-01-01T00:00:00Z"

@@ -7,7 +7,6 @@ has seen (no write at all, so no version bump), and copies attached once per (so
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import replace
 from datetime import timedelta
@@ -18,6 +17,7 @@ from devtools.faults import diff_dumps, story_items
 from devtools.faults import dump_table as dump
 from devtools.lambda_local import invoke, sqs_event
 from newsroom.core.codec import entry_from_message, entry_to_message
+from newsroom.store.documents import load_doc
 
 from .conftest import Stack
 from .reliability import FETCHED_AT, pinned_clock, sample_messages  # noqa: F401
@@ -62,7 +62,7 @@ def test_replaying_processed_batches_leaves_the_table_identical(stack: Stack) ->
     for n, batch in enumerate(batches):
         process_batch(stack, batch, f"b{n}")
     settled = dump(stack.dynamodb, stack.resources.table_name)
-    assert any(json.loads(i["doc"]["S"]).get("copies") for i in story_items(settled))
+    assert any(load_doc(i["doc"]).get("copies") for i in story_items(settled))
 
     # Replay batches that are still current (every batch but the one the correction superseded).
     rng = random.Random(6)

@@ -4,6 +4,8 @@ one fault plan (`devtools.memory_faults.Faults`; on moto through `FaultyClient`)
 
 from __future__ import annotations
 
+import random
+import string
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,6 +80,15 @@ def story_key(a: Article) -> dict[str, Any]:
 
 def error_code(caught: pytest.ExceptionInfo[ClientError]) -> str:
     return str(caught.value.response["Error"]["Code"])
+
+
+def incompressible(size: int, seed: int = 0) -> str:
+    """`size` bytes of random ASCII text that zlib shrinks by about a fifth at most: the store
+    compresses documents (`newsroom.store.documents`), so a repeated letter is a few bytes stored,
+    and a test of DynamoDB's size limits needs text that stays large. No quote or backslash, which
+    JSON would escape."""
+    alphabet = string.ascii_letters + string.digits + "-_.,;:!?()[]{}+=*/%$#@~^| "
+    return "".join(random.Random(seed).choices(alphabet, k=size))
 
 
 def raw_item(n: int, size: int) -> dict[str, Any]:

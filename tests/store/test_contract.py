@@ -25,7 +25,18 @@ from newsroom.store.batches import StoreIncomplete
 from newsroom.store.cursor import CursorError
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.table import ConflictError
-from tests.store.backends import DAY, KB, T0, Backend, article, error_code, four_mb_transaction, raw_item, story_key
+from tests.store.backends import (
+    DAY,
+    KB,
+    T0,
+    Backend,
+    article,
+    error_code,
+    four_mb_transaction,
+    incompressible,
+    raw_item,
+    story_key,
+)
 
 # -- conditions and versions ----------------------------------------------------------------------
 
@@ -149,7 +160,7 @@ def test_a_listing_page_reads_past_expired_entries(backend: Backend) -> None:
 
 def test_query_pages_stop_at_1_mb_and_the_store_continues_from_the_cursor(backend: Backend) -> None:
     store = backend.store()
-    big = "w" * (200 * KB)  # listing entries carry the standfirst: ~200 KB each
+    big = incompressible(200 * KB)  # listing entries carry the standfirst: ~165 KB each, compressed
     stories = [article(n, standfirst=big) for n in range(8)]
     for a in stories:
         store.create_article(a, guid=None)
@@ -158,7 +169,7 @@ def test_query_pages_stop_at_1_mb_and_the_store_continues_from_the_cursor(backen
         KeyConditionExpression="PK = :pk",
         ExpressionAttributeValues={":pk": {"S": "LIST#all"}},
     )
-    assert 3 <= raw["Count"] < 8 and "LastEvaluatedKey" in raw  # 1 MB, not 1.6 MB, per call
+    assert 3 <= raw["Count"] < 8 and "LastEvaluatedKey" in raw  # 1 MB, not 1.3 MB, per call
 
     pages = _all_pages(store, "all", 8)
     assert len(pages[0]) < 8  # served short, as DynamoDB cut it
@@ -181,7 +192,8 @@ def test_a_scan_projected_to_the_key_pages_by_whole_items_and_returns_only_the_k
 
 def test_a_story_over_400_kb_is_refused_and_nothing_of_it_is_written(backend: Backend) -> None:
     store = backend.store()
-    huge = article(1, content_html="<p>" + "x" * (420 * KB) + "</p>")
+    # Stored compressed (~430 KB): what makes an item too large is its stored size.
+    huge = article(1, content_html="<p>" + incompressible(520 * KB) + "</p>")
     with pytest.raises(ClientError) as caught:
         store.create_article(huge, guid=("src", "g1"))
     assert error_code(caught) == "ValidationException"
@@ -266,14 +278,16 @@ def test_a_cancelled_transaction_says_why_for_each_action(backend: Backend) -> N
 
 def test_reads_of_over_100_keys_and_16_mb_come_back_whole(backend: Backend) -> None:
     store = backend.store()
-    body = "b" * (190 * KB)  # the story item holds it twice (HTML and text): ~380 KB
-    stories = [article(n, content_html=body, content_text=body) for n in range(45)]  # ~17 MB
+    # The story item holds it twice (HTML and text): ~380 KB, ~310 KB compressed (zlib looks back
+    # 32 KB at most, so the second copy is stored whole too).
+    body = incompressible(190 * KB)
+    stories = [article(n, content_html=body, content_text=body) for n in range(56)]  # ~17 MB
     for a in stories:
         store.create_article(a, guid=None)
     raw = backend.client.batch_get_item(RequestItems={"t": {"Keys": [story_key(a) for a in stories]}})
     returned = raw["Responses"]["t"]
-    assert len(returned) < 45 and len(raw["UnprocessedKeys"]["t"]["Keys"]) == 45 - len(returned)
-    assert sum(len(i["doc"]["S"]) for i in returned) <= MAX_BATCH_GET_BYTES
+    assert len(returned) < 56 and len(raw["UnprocessedKeys"]["t"]["Keys"]) == 56 - len(returned)
+    assert sum(len(i["doc"]["B"]) for i in returned) <= MAX_BATCH_GET_BYTES
 
     wanted = [a.id for a in stories] + [f"{n:020x}" for n in range(1000, 1060)]  # 105 ids
     got = store.get_articles(wanted)

@@ -8,7 +8,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from devtools.counting import item_size
+from devtools.counting import item_size, write_units
 from devtools.memory_dynamodb import memory_store
 from newsroom.core.config import DEFAULT_EVENT_LIMITS
 from newsroom.core.events import MAX_LISTED_MEMBERS, Event, EventMember, event_to_doc
@@ -94,3 +94,36 @@ def test_a_full_lookup_item_is_one_write_unit() -> None:
     after = KeyIndex("w:zentrix-exchange", 0, entries)
     put = EventItems._index_put(memory_store(), KeyIndex(after.key, 7, ()), after, int(T0.timestamp()))
     assert item_size(put["Put"]["Item"]) <= 1024
+
+
+def test_event_documents_are_stored_compressed_and_plain_json_ones_are_still_read() -> None:
+    """Issue 18: an event of many members is rewritten by every story that joins it, and its
+    listing entries carry its first members; both are compressed (`documents`). Events stored
+    before, as plain JSON, are still read, followed and listed."""
+    store = memory_store(clock=T0.timestamp)
+    listed_until = int(T0.timestamp()) + 3600
+    big = _event("q" * 18 + "00", members=30)
+    _write(store, big, listed_until=listed_until)
+    stored = store._db.get_item(TableName=store._table, Key={"PK": {"S": f"EVENT#{big.id}"}, "SK": {"S": "EVENT"}})
+    event_item = stored["Item"]
+    plain = {**event_item, "doc": {"S": json.dumps(event_to_doc(big), separators=(",", ":"))}}
+    assert "B" in event_item["doc"] and write_units(event_item) < write_units(plain)
+    listed = store._db.scan(TableName=store._table)["Items"]
+    entries = [i for i in listed if i["PK"]["S"].startswith("EVLIST#")]
+    assert len(entries) == 2 and all("B" in i["doc"] and write_units(i) == 1 for i in entries)
+    assert store.get_events([big.id])[big.id].event == big
+
+    old = _event("r" * 18 + "00", hours=1)
+    _write(store, old, listed_until=listed_until)
+    for item in store._db.scan(TableName=store._table)["Items"]:  # `old` as stored before: plain JSON
+        if item["PK"]["S"] == f"EVENT#{old.id}":
+            item["doc"] = {"S": json.dumps(event_to_doc(old))}
+        elif item["PK"]["S"].startswith("EVLIST#") and item["SK"]["S"].endswith(old.id):
+            item["doc"] = {"S": json.dumps(event_summary(old))}
+        else:
+            continue
+        store._db.put_item(TableName=store._table, Item=item)
+    assert store.get_events([old.id])[old.id].event == old
+    latest = store.list_events("latest", limit=10, cursor=None).items
+    assert [e.id for e in latest] == [old.id, big.id]
+    assert latest[0] == old and latest[1].member_count == 30

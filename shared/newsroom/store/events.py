@@ -9,6 +9,9 @@
 |                  | `EVLIST#latest`    | `<updated ISO>#<id>`             |                                   |
 | story's event    | `ART#<id>`         | `EVENT`                          | `event_id`, `sig`; written once   |
 
+The event's and the listings' documents are compressed JSON (`documents`; plain JSON stored
+before is still read); a lookup item's compact entries are not (twelve stay under 1 KB).
+
 Finding candidates costs a fixed number of calls whatever the table holds: one BatchGetItem of
 the story's lookup keys (at most `EventLimits.lookup_keys`), one of the candidate stories' event
 items (their signatures; at most `EventLimits.max_candidates`, the newest), one of the events
@@ -34,6 +37,7 @@ from newsroom.core.events import MAX_LISTED_MEMBERS, Event, event_from_doc, even
 from newsroom.core.models import Page, iso
 from newsroom.store.batches import batch_get
 from newsroom.store.cursor import CursorCodec
+from newsroom.store.documents import doc_attr, load_doc
 from newsroom.store.keys import string_attr
 from newsroom.store.table import ConflictError, Table
 
@@ -163,7 +167,7 @@ class EventItems(Table):
             items = [item for item in items if not self._expired(item, now)]
             read = {
                 item["PK"]["S"].removeprefix("EVENT#"): StoredEvent(
-                    event_from_doc(json.loads(item["doc"]["S"])), int(item["version"]["N"])
+                    event_from_doc(load_doc(item["doc"])), int(item["version"]["N"])
                 )
                 for item in items
             }
@@ -228,9 +232,7 @@ class EventItems(Table):
         resp = self._db.query(**query)
         now = self._clock()
         events = tuple(
-            event_from_doc(json.loads(item["doc"]["S"]))
-            for item in resp.get("Items", [])
-            if not self._expired(item, now)
+            event_from_doc(load_doc(item["doc"])) for item in resp.get("Items", []) if not self._expired(item, now)
         )
         last = resp.get("LastEvaluatedKey")
         return Page(items=events, next_cursor=self._cursors.encode(scope, last["SK"]["S"]) if last else None)
@@ -254,9 +256,9 @@ class EventItems(Table):
                 sk = listing_sort_key(name, event)
                 if (name, sk) not in new_keys:
                     items.append({"Delete": {"TableName": self._table, "Key": _listing_key(name, sk)}})
-        summary = json.dumps(event_summary(write.event), ensure_ascii=False, separators=(",", ":"))
+        summary = doc_attr(event_summary(write.event))  # compressed, as a story's (`documents`)
         for name, sk in sorted(new_keys):
-            item = {**_listing_key(name, sk), "doc": string_attr(summary), "expires_at": {"N": str(listing_expires_at)}}
+            item = {**_listing_key(name, sk), "doc": summary, "expires_at": {"N": str(listing_expires_at)}}
             items.append({"Put": {"TableName": self._table, "Item": item}})
         self._transact(items)
 
@@ -278,7 +280,9 @@ class EventItems(Table):
         read_version = previous.version if previous else 0
         item = {
             **_event_key(event.id),
-            "doc": string_attr(json.dumps(event_to_doc(event), ensure_ascii=False, separators=(",", ":"))),
+            # Compressed (`documents`): an event of 40 members is about 8 KB of JSON, rewritten by
+            # every story that joins it.
+            "doc": doc_attr(event_to_doc(event)),
             "version": {"N": str(read_version + 1)},
             **_expiry(kept_until),
         }

@@ -4,8 +4,8 @@ Single table, no GSI needed; every request-path read is a GetItem, BatchGetItem 
 
 | item            | PK                          | SK                         | holds                                |
 |-----------------|-----------------------------|----------------------------|--------------------------------------|
-| story           | `ART#<id>`                  | `ART`                      | whole article document, `version`    |
-| listing entry   | `LIST#<listing>`            | `<published>#<id>`         | summary document (no body)           |
+| story           | `ART#<id>`                  | `ART`                      | article document (zlib), `version`   |
+| listing entry   | `LIST#<listing>`            | `<published>#<id>`         | summary document, no body (zlib)     |
 | GUID claim      | `GUID#<source>#<sha(guid)>` | `GUID`                     | the story id the entry belongs to    |
 | fingerprint     | `FP#m#<hex>`, `FP#u#<id>`   | `FP`                       | story id holding that key (TTL)      |
 | source state    | `SOURCE#<id>`               | `STATE`                    | validators, health, next poll        |
@@ -30,7 +30,8 @@ an original and its syndicated copies meet on one item whichever arrives first, 
 story stays one feed item with one id.
 
 Each family's items are read and written by its own module (`stories`, `fingerprints`,
-`sources`, `prices`, `rejects`); `dynamo.DynamoStore` composes them.
+`sources`, `prices`, `rejects`); `dynamo.DynamoStore` composes them. Documents marked (zlib) are
+compressed JSON in a Binary attribute (`documents`), read in either form.
 """
 
 from __future__ import annotations
