@@ -132,14 +132,28 @@ def test_listing_pages_newest_first_with_cursors_bound_to_their_listing(backend:
     for a in stories:
         store.create_article(a, guid=None)
     pages = _all_pages(store, "all", 3)
-    # Every story once, newest first. A page that ends the listing exactly may still carry a
-    # cursor (DynamoDB returns a LastEvaluatedKey whenever Limit stops a page), so a last empty
-    # page is allowed; nothing is ever skipped or repeated.
+    # Every story once, newest first; nothing is ever skipped or repeated, and no empty page.
     assert [i for page in pages for i in page] == [a.id for a in reversed(stories)]
-    assert all(len(page) == 3 for page in pages[:2])
+    assert [len(page) for page in pages] == [3, 3, 1]
     first = store.list_articles("all", limit=3, cursor=None)
     with pytest.raises(CursorError):
         store.list_articles("src#src", limit=3, cursor=first.next_cursor)
+
+
+def test_a_page_that_ends_the_listing_carries_no_cursor(backend: Backend) -> None:
+    """DynamoDB returns a LastEvaluatedKey whenever Limit stops a Query, even with nothing left
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html): a page
+    of exactly the listing's last items handed clients a cursor to an empty page."""
+    store = backend.store()
+    stories = [article(n) for n in range(6)]
+    for a in stories:
+        store.create_article(a, guid=None)
+    first = store.list_articles("all", limit=3, cursor=None)
+    second = store.list_articles("all", limit=3, cursor=first.next_cursor)
+    assert [a.id for a in (*first.items, *second.items)] == [a.id for a in reversed(stories)]
+    assert second.next_cursor is None
+    whole = store.list_articles("all", limit=6, cursor=None)
+    assert len(whole.items) == 6 and whole.next_cursor is None
 
 
 def test_a_listing_page_reads_past_expired_entries(backend: Backend) -> None:

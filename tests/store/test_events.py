@@ -61,6 +61,23 @@ def test_a_listing_entry_past_its_window_is_skipped_before_ttl_deletes_it() -> N
         assert [e.id for e in store.list_events(listing, limit=10, cursor=None).items] == ["a" * 20]
 
 
+def test_event_pages_step_over_lapsed_entries_and_the_last_page_carries_no_cursor() -> None:
+    """A full page that ends the listing carries no cursor (DynamoDB's LastEvaluatedKey at Limit
+    promises nothing), and lapsed entries TTL has not deleted do not shorten a page."""
+    now = T0 + timedelta(days=1)
+    store = memory_store(clock=now.timestamp)
+    listed, lapsed = int((now + timedelta(days=7)).timestamp()), int((now - timedelta(seconds=1)).timestamp())
+    live = [f"{letter * 18}00" for letter in "abcd"]
+    for n, event_id in enumerate(live):
+        _write(store, _event(event_id, hours=-2 * n), listed_until=listed)
+        _write(store, _event(f"{'wxyz'[n] * 18}00", hours=-2 * n - 1), listed_until=lapsed)
+    first = store.list_events("latest", limit=2, cursor=None)
+    assert [e.id for e in first.items] == live[:2] and first.next_cursor is not None
+    second = store.list_events("latest", limit=2, cursor=first.next_cursor)
+    assert [e.id for e in second.items] == live[2:]
+    assert second.next_cursor is None
+
+
 def test_merges_are_followed_up_to_the_hop_bound() -> None:
     store = memory_store(clock=T0.timestamp)
     ids = [f"{c * 18}00" for c in "cdefghijklmnop"[: MAX_REDIRECT_HOPS + 2]]

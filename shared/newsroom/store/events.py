@@ -39,7 +39,7 @@ from newsroom.store.batches import batch_get
 from newsroom.store.cursor import CursorCodec
 from newsroom.store.documents import doc_attr, load_doc
 from newsroom.store.keys import string_attr
-from newsroom.store.table import ConflictError, Table
+from newsroom.store.table import MAX_LISTING_QUERIES, ConflictError, Table
 
 # An event merged into one that was itself merged later: each hop is one more BatchGetItem.
 # Merges are rare (a story bridging two events), and a chain longer than this is read as
@@ -212,8 +212,9 @@ class EventItems(Table):
         }
 
     def list_events(self, listing: str, *, limit: int, cursor: str | None) -> Page[Event]:
-        """One page of `top` or `latest`, highest first: one Query. Entries lapse (TTL) once the
-        event has had no new member for the listing window; until TTL deletes them they are skipped."""
+        """One page of `top` or `latest`, highest first: one Query (more only past expired entries:
+        `Table._live_page`). Entries lapse (TTL) once the event has had no new member for the
+        listing window; until TTL deletes them they are skipped."""
         if listing not in EVENT_LISTINGS:
             raise ValueError(f"no event listing {listing!r}")
         query: dict[str, Any] = {
@@ -221,7 +222,6 @@ class EventItems(Table):
             "KeyConditionExpression": "PK = :pk",
             "ExpressionAttributeValues": {":pk": string_attr(f"EVLIST#{listing}")},
             "ScanIndexForward": False,
-            "Limit": limit,
         }
         scope = f"events|{listing}"
         if cursor:
@@ -229,13 +229,9 @@ class EventItems(Table):
                 "PK": string_attr(f"EVLIST#{listing}"),
                 "SK": string_attr(self._cursors.decode(scope, cursor)),
             }
-        resp = self._db.query(**query)
-        now = self._clock()
-        events = tuple(
-            event_from_doc(load_doc(item["doc"])) for item in resp.get("Items", []) if not self._expired(item, now)
-        )
-        last = resp.get("LastEvaluatedKey")
-        return Page(items=events, next_cursor=self._cursors.encode(scope, last["SK"]["S"]) if last else None)
+        live, after = self._live_page(query, limit=limit, max_queries=MAX_LISTING_QUERIES)
+        events = tuple(event_from_doc(load_doc(item["doc"])) for item in live)
+        return Page(items=events, next_cursor=self._cursors.encode(scope, after) if after else None)
 
     # -- the join ----------------------------------------------------------------------------
 

@@ -19,12 +19,9 @@ from newsroom.store.cursor import CursorCodec
 from newsroom.store.documents import doc_attr, load_doc
 from newsroom.store.fingerprints import claim_puts
 from newsroom.store.keys import SOURCE_COUNT_PREFIX, guid_key, listing_keys, sort_key, string_attr
-from newsroom.store.table import Table
+from newsroom.store.table import MAX_LISTING_QUERIES, Table
 
 DEFAULT_RETENTION = timedelta(days=365)  # ARTICLE_RETENTION_DAYS
-# Queries one listing page may take to step over expired entries TTL has not deleted yet (TTL
-# deletes within a few days of expiry); a page that needs more comes back short, with a cursor.
-MAX_LISTING_QUERIES = 5
 
 
 class StoryItems(Table):
@@ -220,19 +217,14 @@ class StoryItems(Table):
     def list_articles(
         self, listing: str, *, limit: int, cursor: str | None, since: datetime | None = None
     ) -> Page[Article]:
-        """One page of a listing, newest first: one Query, with `since` as a key condition.
+        """One page of a listing, newest first, from one Query (more only past expired entries:
+        `Table._live_page`), with `since` as a key condition.
 
         SKs are `<published ISO>#<id>`, so "published at or after `since`" is `SK >= <since ISO>`
         (no FilterExpression). A cursor is bound to its listing and `since`, because DynamoDB
-        refuses a start key outside the key condition.
-
-        Expiry does not follow publication (an archive entry first seen today outlives last
-        month's news), so entries past their expiry that TTL has not deleted yet may sort
-        anywhere: they are skipped and the Query reads on past them, asking only for as many
-        entries as the page still lacks, until the page is full or the listing ends, at most
-        `MAX_LISTING_QUERIES` Queries. A page cut short by that bound or by Query's 1 MB (not
-        topped up) carries a cursor that continues where it stopped, so no live entry is ever
-        passed over.
+        refuses a start key outside the key condition. Expiry does not follow publication (an
+        archive entry first seen today outlives last month's news), so expired entries may sort
+        anywhere in a listing.
         """
         # isoformat, not iso(): strftime writes year 999 as "999", which sorts after "2026".
         lower = utc(since).isoformat(timespec="seconds").replace("+00:00", "Z") if since else None
@@ -247,29 +239,15 @@ class StoryItems(Table):
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
-            "Limit": limit,
         }
         if cursor:
             query["ExclusiveStartKey"] = {
                 "PK": string_attr(f"LIST#{listing}"),
                 "SK": string_attr(self._cursors.decode(scope, cursor)),
             }
-        now = self._clock()
-        live: list[dict[str, Any]] = []
-        last: dict[str, Any] | None = None
-        for _ in range(MAX_LISTING_QUERIES):
-            resp = self._db.query(**query)
-            items = resp.get("Items", [])
-            live.extend(item for item in items if not self._expired(item, now))
-            last = resp.get("LastEvaluatedKey")
-            # Cut short at 1 MB (fewer items than asked): served as it is, its cursor goes on.
-            if last is None or len(live) >= limit or len(items) < query["Limit"]:
-                break
-            query["ExclusiveStartKey"] = last
-            query["Limit"] = limit - len(live)
+        live, after = self._live_page(query, limit=limit, max_queries=MAX_LISTING_QUERIES)
         articles = tuple(article_from_doc(load_doc(item["doc"])) for item in live)
-        next_cursor = self._cursors.encode(scope, last["SK"]["S"]) if last else None
-        return Page(items=articles, next_cursor=next_cursor)
+        return Page(items=articles, next_cursor=self._cursors.encode(scope, after) if after else None)
 
     # -- story counts ------------------------------------------------------------------------
 

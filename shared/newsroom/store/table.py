@@ -19,6 +19,9 @@ T = TypeVar("T")
 # TransactWriteItems "groups up to 100 action requests" (DynamoDB API Reference, TransactWriteItems:
 # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
 MAX_TRANSACT_ITEMS = 100
+# Queries one listing page may take to step over expired entries TTL has not deleted yet (TTL
+# deletes within a few days of expiry); a page that needs more comes back short, with a cursor.
+MAX_LISTING_QUERIES = 5
 # Cancellation reason codes that mean "throttled, try again" ("None": that item was fine), as the
 # TransactWriteItems reference lists them under TransactionCanceledException (same page as above).
 _THROTTLED_CANCELLATION = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "None", None})
@@ -40,6 +43,42 @@ class Table:
         # developerguide/TTL.html), so every read skips them itself.
         expires = item.get("expires_at")
         return expires is not None and int(expires["N"]) <= now
+
+    def _live_page(
+        self, query: dict[str, Any], *, limit: int, max_queries: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to `limit` unexpired items of a Query (`query` without Limit), and the sort key
+        to continue after, or None when nothing follows.
+
+        One item more than the page is asked for, so a page that ends the partition carries no
+        cursor: DynamoDB returns a LastEvaluatedKey whenever it stops at `Limit`, even with
+        nothing left ("If LastEvaluatedKey is not empty, it does not necessarily mean that there
+        is more data in the result set",
+        https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html), and a
+        cursor to an empty page is what clients were handed. Expired items that TTL has not
+        deleted yet are skipped and the Query reads on past them, asking only for what the page
+        still lacks, at most `max_queries` Queries; a page cut short by that bound or by Query's
+        1 MB (not topped up) continues where it stopped, so no live item is ever passed over.
+        """
+        wanted = limit + 1
+        query = {**query, "Limit": wanted}
+        now = self._clock()
+        live: list[dict[str, Any]] = []
+        last: dict[str, Any] | None = None
+        for _ in range(max_queries):
+            resp = self._db.query(**query)
+            items = resp.get("Items", [])
+            live.extend(item for item in items if not self._expired(item, now))
+            last = resp.get("LastEvaluatedKey")
+            # Cut short at 1 MB (fewer items than asked): served as it is, its cursor goes on.
+            if last is None or len(live) >= wanted or len(items) < query["Limit"]:
+                break
+            query["ExclusiveStartKey"] = last
+            query["Limit"] = wanted - len(live)
+        if len(live) > limit:  # the one more: a next page exists and starts after the last shown
+            del live[limit:]
+            return live, live[-1]["SK"]["S"]
+        return live, last["SK"]["S"] if last else None
 
     def _batch_write(self, requests: Iterable[dict[str, Any]]) -> None:
         batch_write(self._db, self._table, list(requests))
