@@ -32,6 +32,7 @@ from newsroom.process.attribution import extract_attribution
 from newsroom.process.build import ProcessingContext, build_article
 from newsroom.process.classify import categorize, kind_of
 from newsroom.process.coins import coin_tags
+from newsroom.process.events import compared_signature
 from newsroom.process.fingerprint import fingerprint
 from newsroom.process.ingest import ingest
 from newsroom.process.language import detect_language
@@ -227,6 +228,9 @@ def _lambda_batch(entries: list[RawEntry], ctx: ProcessingContext) -> None:
 
     def run(client: processor_step.TimedClient) -> None:
         store = DynamoStore(client, _TABLE, b"secret")  # the one store, over the timed client
+        # Every round stores the same stories anew: a signature compared in an earlier round is
+        # not one this round's processor has seen.
+        compared_signature.cache_clear()
         for batch in batches:
             for body in batch:
                 ingest(entry_from_message(body), store, ctx)
