@@ -38,6 +38,7 @@ from newsroom.process.ingest import ingest
 from newsroom.process.language import detect_language
 from newsroom.process.terms import scan_article
 from newsroom.store.dynamo import DynamoStore
+from newsroom.store.events import event_from_text
 
 _REAL_FEEDS = ("real-feeds", "crypto-2026-10-03")
 ROUNDS = 3
@@ -228,9 +229,10 @@ def _lambda_batch(entries: list[RawEntry], ctx: ProcessingContext) -> None:
 
     def run(client: processor_step.TimedClient) -> None:
         store = DynamoStore(client, _TABLE, b"secret")  # the one store, over the timed client
-        # Every round stores the same stories anew: a signature compared in an earlier round is
-        # not one this round's processor has seen.
+        # Every round stores the same stories anew: a signature or an event decoded in an earlier
+        # round is not one this round's processor has seen.
         compared_signature.cache_clear()
+        event_from_text.cache_clear()
         for batch in batches:
             for body in batch:
                 ingest(entry_from_message(body), store, ctx)

@@ -11,9 +11,17 @@ from datetime import UTC, datetime, timedelta
 from devtools.counting import item_size
 from devtools.memory_dynamodb import memory_store
 from newsroom.core.config import DEFAULT_EVENT_LIMITS
-from newsroom.core.events import MAX_LISTED_MEMBERS, Event, EventMember, event_to_doc
+from newsroom.core.events import MAX_LISTED_MEMBERS, Event, EventMember, event_from_doc, event_to_doc
 from newsroom.store.dynamo import DynamoStore
-from newsroom.store.events import MAX_REDIRECT_HOPS, EventItems, IndexEntry, JoinWrite, KeyIndex, event_summary
+from newsroom.store.events import (
+    MAX_REDIRECT_HOPS,
+    EventItems,
+    IndexEntry,
+    JoinWrite,
+    KeyIndex,
+    event_from_text,
+    event_summary,
+)
 from tests.store.test_stories import article
 
 T0 = datetime(2026, 10, 3, 12, tzinfo=UTC)
@@ -94,3 +102,32 @@ def test_a_full_lookup_item_is_one_write_unit() -> None:
     after = KeyIndex("w:zentrix-exchange", 0, entries)
     put = EventItems._index_put(memory_store(), KeyIndex(after.key, 7, ()), after, int(T0.timestamp()))
     assert item_size(put["Put"]["Item"]) <= 1024
+
+
+def test_an_event_read_again_is_the_remembered_one_and_a_changed_one_is_read_anew() -> None:
+    """`get_events` decodes an event item's text once (`event_from_text`): the same text gives
+    the same immutable event, and a join that changes the event gives its new text, read anew."""
+    store = memory_store()
+    event = _event("a" * 20, members=3)
+    _write(store, event, listed_until=int(T0.timestamp()) + 86_400)
+    first = store.get_events([event.id])[event.id]
+    assert first.event == event
+    assert store.get_events([event.id])[event.id].event is first.event
+    grown = replace(
+        event,
+        members=(*event.members, replace(event.members[0], story_id="a" * 18 + "09", title="Later")),
+        member_count=4,
+    )
+    store.apply_join(
+        JoinWrite("a" * 18 + "09", "[]", grown, first, (), (), int(T0.timestamp()) + 86_400),
+        listing_expires_at=int(T0.timestamp()) + 86_400,
+    )
+    again = store.get_events([event.id])[event.id]
+    assert (again.event, again.version) == (grown, first.version + 1)
+
+
+def test_an_event_text_decodes_as_the_document_it_holds() -> None:
+    for members in (1, 3, 40):
+        event = replace(_event("b" * 20, members=members), ties=("hack", "$3.8m"), merged_into=None)
+        text = json.dumps(event_to_doc(event), ensure_ascii=False, separators=(",", ":"))
+        assert event_from_text(text) == event_from_doc(json.loads(text)) == event

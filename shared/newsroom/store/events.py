@@ -28,6 +28,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from newsroom.core.events import MAX_LISTED_MEMBERS, Event, event_from_doc, event_to_doc, top_score
@@ -42,6 +43,9 @@ from newsroom.store.table import ConflictError, Table
 # ending where the hops stop.
 MAX_REDIRECT_HOPS = 8
 EVENT_LISTINGS = ("top", "latest")
+# Event documents a processor remembers decoded (`event_from_text`): up to 40 members, ~12 KB
+# of text and about as much decoded, so a few megabytes at most.
+EVENT_TEXT_CACHE = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,15 @@ def _entry_to_doc(entry: IndexEntry) -> list[Any]:
 
 def _entry_from_doc(doc: list[Any]) -> IndexEntry:
     return IndexEntry(str(doc[0]), str(doc[1]), datetime.fromtimestamp(int(doc[2]), UTC))
+
+
+@lru_cache(maxsize=EVENT_TEXT_CACHE)
+def event_from_text(text: str) -> Event:
+    """An event item's document read back, remembered for the latest `EVENT_TEXT_CACHE` texts: a
+    join reads the events of all its candidates, and most of them are as the last join that
+    read them left them. A pure function of the text (a changed event is another text), and an
+    `Event` is immutable, so the one remembered is never stale."""
+    return event_from_doc(json.loads(text))
 
 
 def _event_key(event_id: str) -> dict[str, dict[str, str]]:
@@ -163,7 +176,7 @@ class EventItems(Table):
             items = [item for item in items if not self._expired(item, now)]
             read = {
                 item["PK"]["S"].removeprefix("EVENT#"): StoredEvent(
-                    event_from_doc(json.loads(item["doc"]["S"])), int(item["version"]["N"])
+                    event_from_text(item["doc"]["S"]), int(item["version"]["N"])
                 )
                 for item in items
             }
