@@ -131,3 +131,25 @@ def test_an_event_text_decodes_as_the_document_it_holds() -> None:
         event = replace(_event("b" * 20, members=members), ties=("hack", "$3.8m"), merged_into=None)
         text = json.dumps(event_to_doc(event), ensure_ascii=False, separators=(",", ":"))
         assert event_from_text(text) == event_from_doc(json.loads(text)) == event
+
+
+def test_a_join_writes_the_event_and_its_listing_entries_from_one_document() -> None:
+    """The event item holds `event_to_doc` of the event and each listing entry `event_summary` of
+    it, written out from the one document `apply_join` builds."""
+    sent: list[dict[str, object]] = []
+
+    class Recording:
+        def transact_write_items(self, **params: object) -> dict[str, object]:
+            sent.append(params)
+            return {}
+
+    event = _event("c" * 20, members=MAX_LISTED_MEMBERS + 5)
+    store = DynamoStore(Recording(), "t", b"secret")
+    store.apply_join(JoinWrite(event.lead_story_id, "[]", event, None, (), (), 1), listing_expires_at=1)
+    (params,) = sent
+    puts = [action["Put"]["Item"] for action in params["TransactItems"]]  # type: ignore[attr-defined]
+    docs = {item["PK"]["S"].split("#")[0]: item["doc"]["S"] for item in puts if "doc" in item}
+    compact = {"ensure_ascii": False, "separators": (",", ":")}
+    assert docs["EVENT"] == json.dumps(event_to_doc(event), **compact)  # type: ignore[arg-type]
+    listed = [item["doc"]["S"] for item in puts if item["PK"]["S"].startswith("EVLIST#")]
+    assert listed == [json.dumps(event_summary(event), **compact)] * 2  # type: ignore[arg-type]
