@@ -9,18 +9,25 @@ So every call the store makes to its client is timed (`TimedClient`), and the pr
 time is the step's time less the time spent inside those calls. The timer itself (two clock
 readings a call, about ten calls a message) stays on the processor's side of the split.
 
-What the split cannot see: in AWS the store talks to botocore, which serialises each request and
-parses each answer in the function; the emulator takes and returns plain dicts, so that work is
-in neither part.
+What the split cannot see: in AWS the store talks to botocore, which validates and serialises
+each request, signs it, and parses each answer, in the function; the emulator takes and returns
+plain dicts, so that work is in neither part. `botocore_seconds` measures it apart: the calls one
+pass made (`RecordingClient`) replayed through a real boto3 DynamoDB client whose HTTP send is
+answered, in process, with each call's recorded answer as DynamoDB's JSON.
 """
 
 from __future__ import annotations
 
+import base64
 import gc
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
 
 # This process's CPU time, as in `bench_processing`: the machine is shared, and waiting for a
 # core is not the step's cost.
@@ -84,3 +91,87 @@ def measure(
         run(client)
         splits.append(Split(total=clock() - started, client=client.seconds, calls=client.calls))
     return tuple(splits)
+
+
+# (client method, its parameters, the answer the emulator gave)
+Call = tuple[str, dict[str, Any], dict[str, Any]]
+
+
+class RecordingClient:
+    """A client recording every call of the DynamoDB operations the processor makes."""
+
+    OPERATIONS = frozenset(
+        {"get_item", "put_item", "update_item", "delete_item", "query", "batch_get_item"}
+        | {"batch_write_item", "transact_write_items"}
+    )
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: list[Call] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name not in self.OPERATIONS:
+            return attribute
+
+        def recorded(**params: Any) -> Any:
+            answer = attribute(**params)
+            self.calls.append((name, params, answer))
+            return answer
+
+        return recorded
+
+
+def _wire(value: Any) -> Any:
+    # DynamoDB's JSON carries binary attribute values ("B", "BS") as base64 text.
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _answer_body(answer: dict[str, Any]) -> bytes:
+    return json.dumps({k: v for k, v in answer.items() if k != "ResponseMetadata"}, default=_wire).encode()
+
+
+def botocore_client() -> tuple[Any, Callable[[bytes], None]]:
+    """A boto3 DynamoDB client that sends nothing: each request, built, validated and signed as
+    for AWS, is answered with the body set by the returned function (HTTP 200)."""
+    client = boto3.client(
+        "dynamodb",
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",  # noqa: S106 - signs nothing that leaves the process
+        endpoint_url="http://127.0.0.1:9",
+    )
+    body = [b"{}"]
+
+    class _Raw:
+        def stream(self, **_: Any) -> Any:
+            yield body[0]
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        headers = {"content-type": "application/x-amz-json-1.0", "content-length": str(len(body[0]))}
+        return AWSResponse(request.url, 200, headers, _Raw())
+
+    client.meta.events.register("before-send.dynamodb", answer)
+
+    def set_body(data: bytes) -> None:
+        body[0] = data
+
+    return client, set_body
+
+
+def botocore_seconds(calls: list[Call], *, rounds: int, clock: Clock = time.process_time) -> float:
+    """botocore's own work for `calls` (best of `rounds` replays): what the function spends on
+    its DynamoDB calls besides waiting for them."""
+    client, set_body = botocore_client()
+    bodies = [_answer_body(answer) for _, _, answer in calls]
+    best = float("inf")
+    for _ in range(rounds):
+        gc.collect()
+        started = clock()
+        for (name, params, _), body in zip(calls, bodies, strict=True):
+            set_body(body)
+            getattr(client, name)(**params)
+        best = min(best, clock() - started)
+    return best

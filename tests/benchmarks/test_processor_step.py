@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from botocore.exceptions import ParamValidationError
 
 from benchmarks import processor_step
 from benchmarks.processor_step import Split, TimedClient
@@ -104,3 +105,32 @@ def test_the_store_runs_over_the_timed_memory_client_and_every_call_is_counted()
     assert store.get_article("no-such-story") is None
     assert client.calls == 2
     assert client.seconds > 0
+
+
+def test_recorded_calls_replay_through_botocore_to_the_answers_the_emulator_gave() -> None:
+    """The replay is a real round through botocore: each request is validated, serialised and
+    signed, and the recorded answer comes back parsed as DynamoDB's JSON (binary values too)."""
+    inner, table = memory_dynamodb_from_template(table_name="t")
+    recording = processor_step.RecordingClient(inner)
+    key = {"PK": {"S": "SRC#a"}, "SK": {"S": "STATE"}}
+    recording.put_item(TableName=table, Item={**key, "seen": {"B": b"\x00\xffbits"}, "n": {"N": "3"}})
+    recording.get_item(TableName=table, Key=key, ConsistentRead=True)
+    assert [name for name, _, _ in recording.calls] == ["put_item", "get_item"]
+    assert recording.has_table(table)  # not an operation: passed through, not recorded
+    assert len(recording.calls) == 2
+
+    client, set_body = processor_step.botocore_client()
+    for name, params, answer in recording.calls:
+        set_body(processor_step._answer_body(answer))
+        replayed = getattr(client, name)(**params)
+        replayed.pop("ResponseMetadata")
+        assert replayed == {k: v for k, v in answer.items() if k != "ResponseMetadata"}
+    assert processor_step.botocore_seconds(recording.calls, rounds=2) > 0
+
+
+def test_a_request_botocore_refuses_fails_the_replay() -> None:
+    """Validation runs: a parameter DynamoDB does not have is refused as it would be in AWS."""
+    client, set_body = processor_step.botocore_client()
+    set_body(b"{}")
+    with pytest.raises(ParamValidationError):
+        client.get_item(TableName="t", Key={"PK": {"S": "x"}}, NoSuchParameter=1)
