@@ -16,6 +16,9 @@ The interface the processor builds on:
   on the two signatures, so an event can be the connected component of this relation whatever
   the arrival order: a new story joins every event it ties with; a story tying two events merges
   them. `Tie.terms` are the shared keys that decided it (shown to readers), most weighty first.
+  `tie(compare(a), compare(b))` is the same decision with each signature's keys worked out once
+  (a join compares its story with every candidate); `compared_signature(text)` is
+  `compare(decode(text))`, remembered.
 - `group(signatures) -> list[set[str]]` — the offline reference: components of `same_event`
   among the candidates `lookup_keys` finds. The same partition for any input order.
 - `encode(sig)` / `decode(text)` — compact JSON for index items (the largest of the labelled
