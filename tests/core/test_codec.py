@@ -108,3 +108,30 @@ def test_an_entry_dated_year_1_round_trips_through_its_message() -> None:
     )
 
     assert entry_from_message(entry_to_message(entry)).published == datetime(1, 1, 1, tzinfo=UTC)
+
+
+def test_iso_writes_every_moment_as_its_fields_formatted_one_by_one() -> None:
+    """`iso` through `isoformat` is the field-by-field text it replaced, in every year, with or
+    without a fraction of a second, from any offset and from naive times (taken as UTC)."""
+    import random
+    from datetime import timedelta, timezone
+
+    from newsroom.core.models import iso, utc
+
+    def by_fields(moment: datetime) -> str:
+        m = utc(moment)
+        return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
+
+    rng = random.Random(14)
+    zones = [UTC, None, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-11, seconds=59))]
+    low, high = datetime(1, 1, 2).toordinal(), datetime(9999, 12, 30).toordinal()
+    for _ in range(20_000):
+        day = datetime.fromordinal(rng.randint(low, high))
+        moment = day.replace(
+            hour=rng.randrange(24),
+            minute=rng.randrange(60),
+            second=rng.randrange(60),
+            microsecond=rng.choice([0, rng.randrange(1_000_000)]),
+            tzinfo=rng.choice(zones),
+        )
+        assert iso(moment) == by_fields(moment), moment

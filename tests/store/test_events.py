@@ -11,9 +11,18 @@ from datetime import UTC, datetime, timedelta
 from devtools.counting import item_size, write_units
 from devtools.memory_dynamodb import memory_store
 from newsroom.core.config import DEFAULT_EVENT_LIMITS
-from newsroom.core.events import MAX_LISTED_MEMBERS, Event, EventMember, event_to_doc
+from newsroom.core.events import MAX_LISTED_MEMBERS, Event, EventMember, event_from_doc, event_to_doc
+from newsroom.store.documents import doc_attr, load_doc
 from newsroom.store.dynamo import DynamoStore
-from newsroom.store.events import MAX_REDIRECT_HOPS, EventItems, IndexEntry, JoinWrite, KeyIndex, event_summary
+from newsroom.store.events import (
+    MAX_REDIRECT_HOPS,
+    EventItems,
+    IndexEntry,
+    JoinWrite,
+    KeyIndex,
+    event_from_stored,
+    event_summary,
+)
 from tests.store.test_stories import article
 
 T0 = datetime(2026, 10, 3, 12, tzinfo=UTC)
@@ -144,3 +153,54 @@ def test_event_documents_are_stored_compressed_and_plain_json_ones_are_still_rea
     latest = store.list_events("latest", limit=10, cursor=None).items
     assert [e.id for e in latest] == [old.id, big.id]
     assert latest[0] == old and latest[1].member_count == 30
+
+
+def test_an_event_read_again_is_the_remembered_one_and_a_changed_one_is_read_anew() -> None:
+    """`get_events` decodes an event item's document once (`event_from_stored`): the same value gives
+    the same immutable event, and a join that changes the event gives its new text, read anew."""
+    store = memory_store()
+    event = _event("a" * 20, members=3)
+    _write(store, event, listed_until=int(T0.timestamp()) + 86_400)
+    first = store.get_events([event.id])[event.id]
+    assert first.event == event
+    assert store.get_events([event.id])[event.id].event is first.event
+    grown = replace(
+        event,
+        members=(*event.members, replace(event.members[0], story_id="a" * 18 + "09", title="Later")),
+        member_count=4,
+    )
+    store.apply_join(
+        JoinWrite("a" * 18 + "09", "[]", grown, first, (), (), int(T0.timestamp()) + 86_400),
+        listing_expires_at=int(T0.timestamp()) + 86_400,
+    )
+    again = store.get_events([event.id])[event.id]
+    assert (again.event, again.version) == (grown, first.version + 1)
+
+
+def test_an_event_text_decodes_as_the_document_it_holds() -> None:
+    for members in (1, 3, 40):
+        event = replace(_event("b" * 20, members=members), ties=("hack", "$3.8m"), merged_into=None)
+        text = json.dumps(event_to_doc(event), ensure_ascii=False, separators=(",", ":"))
+        assert event_from_stored(text) == event_from_doc(json.loads(text)) == event  # as stored before
+        assert event_from_stored(doc_attr(event_to_doc(event))["B"]) == event  # compressed
+
+
+def test_a_join_writes_the_event_and_its_listing_entries_from_one_document() -> None:
+    """The event item holds `event_to_doc` of the event and each listing entry `event_summary` of
+    it, written out from the one document `apply_join` builds."""
+    sent: list[dict[str, object]] = []
+
+    class Recording:
+        def transact_write_items(self, **params: object) -> dict[str, object]:
+            sent.append(params)
+            return {}
+
+    event = _event("c" * 20, members=MAX_LISTED_MEMBERS + 5)
+    store = DynamoStore(Recording(), "t", b"secret")
+    store.apply_join(JoinWrite(event.lead_story_id, "[]", event, None, (), (), 1), listing_expires_at=1)
+    (params,) = sent
+    puts = [action["Put"]["Item"] for action in params["TransactItems"]]  # type: ignore[attr-defined]
+    docs = {item["PK"]["S"].split("#")[0]: load_doc(item["doc"]) for item in puts if "doc" in item}
+    assert docs["EVENT"] == event_to_doc(event)
+    listed = [load_doc(item["doc"]) for item in puts if item["PK"]["S"].startswith("EVLIST#")]
+    assert listed == [event_summary(event)] * 2

@@ -16,6 +16,9 @@ The interface the processor builds on:
   on the two signatures, so an event can be the connected component of this relation whatever
   the arrival order: a new story joins every event it ties with; a story tying two events merges
   them. `Tie.terms` are the shared keys that decided it (shown to readers), most weighty first.
+  `tie(compare(a), compare(b))` is the same decision with each signature's keys worked out once
+  (a join compares its story with every candidate); `compared_signature(text)` is
+  `compare(decode(text))`, remembered.
 - `group(signatures) -> list[set[str]]` — the offline reference: components of `same_event`
   among the candidates `lookup_keys` finds. The same partition for any input order.
 - `encode(sig)` / `decode(text)` — compact JSON for index items (the largest of the labelled
@@ -44,6 +47,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from newsroom.core.models import Article
 from newsroom.process.events_data import COMMON_KEYS, DIGEST_MARKS, GENERIC, STOPWORDS
@@ -60,6 +64,8 @@ MAX_KEYS = 28
 # count as one piece of evidence, never as a title's specific key.
 COMMON_PIECE = 1 / 3
 TEXT_CHARS = 300
+# Compared signatures a processor remembers (`compared_signature`): a few kilobytes each.
+COMPARED_CACHE = 1024
 
 _TOKEN = re.compile(
     r"(?i)\$?\d[\d,.]*\s?(?:%|[kmb]n?\b|million\b|billion\b|trillion\b|thousand\b)?|[a-z][a-z0-9.'’-]*[a-z0-9]|[a-z]"
@@ -241,26 +247,78 @@ def lookup_keys(sig: EventSignature, limit: int = LOOKUP_KEYS) -> tuple[str, ...
     return tuple(title + lead)[:limit]
 
 
+@dataclass(frozen=True, slots=True)
+class Compared:
+    """A signature's keys as `same_event` compares them, worked out once per signature: a story's
+    own signature meets up to `max_candidates` others in one join, and each comparison used to
+    rebuild both sides' key maps and sets."""
+
+    sig: EventSignature
+    words: dict[str, str]  # key as matched (`_word`) → key as written (the last one, as a dict keeps)
+    title: frozenset[str]  # the title's keys, as matched
+    specific_title: frozenset[str]  # those of them not common
+    named: frozenset[str]  # keys, as matched, whose key as written marks a name ("e:")
+    pairs: tuple[tuple[str, str], ...]  # the word pairs ("b:" keys), as their two words
+
+
+def compare(sig: EventSignature) -> Compared:
+    # `_word` written out: this runs for every candidate of every join.
+    words = {("w:" + k[2:] if k.startswith("e:") else k): k for k in sig.keys}
+    title = frozenset(("w:" + k[2:] if k.startswith("e:") else k) for k in sig.keys[: sig.title_keys])
+    pairs = []
+    for k in sig.keys:
+        if k.startswith("b:"):
+            left, _, right = k[2:].partition(" ")
+            pairs.append((left, right))
+    return Compared(
+        sig=sig,
+        words=words,
+        title=title,
+        specific_title=frozenset(k for k in title if not _common(k)),
+        named=frozenset(w for w, k in words.items() if k.startswith("e:")),
+        pairs=tuple(pairs),
+    )
+
+
+@lru_cache(maxsize=COMPARED_CACHE)
+def compared_signature(text: str) -> Compared:
+    """`compare(decode(text))`, remembered for the latest `COMPARED_CACHE` signatures: a story is a
+    candidate for every later report under its lookup keys, so a warm processor reads the same
+    stored signature again and again. A pure function of the text, so never stale."""
+    return compare(decode(text))
+
+
 def same_event(a: EventSignature, b: EventSignature) -> Tie | None:
-    if a.story_id == b.story_id or a.digest or b.digest or abs(a.published - b.published) > WINDOW:
+    if _apart(a, b):
         return None
-    a_keys, b_keys = {_word(k): k for k in a.keys}, {_word(k): k for k in b.keys}
-    shared = a_keys.keys() & b_keys.keys()
+    return tie(compare(a), compare(b))
+
+
+def _apart(a: EventSignature, b: EventSignature) -> bool:
+    """Never the same event, whatever their keys: one story, a digest, or outside the window."""
+    return a.story_id == b.story_id or a.digest or b.digest or abs(a.published - b.published) > WINDOW
+
+
+def tie(ca: Compared, cb: Compared) -> Tie | None:
+    """`same_event` of two compared signatures (one compared once for all its candidates)."""
+    a, b = ca.sig, cb.sig
+    if _apart(a, b):
+        return None
+    shared = ca.words.keys() & cb.words.keys()
     if not shared:
         return None
-    a_title = {_word(k) for k in a.keys[: a.title_keys]}
-    b_title = {_word(k) for k in b.keys[: b.title_keys]}
+    a_title, b_title = ca.title, cb.title
     # Each headline's own subject must be in the other story: a story that mentions another event
     # only as background (a thief moving funds, the exploit he came from named in the lead) does
     # not tie with that event's reports through its lead alone.
-    if not any(not _common(k) for k in shared & a_title) or not any(not _common(k) for k in shared & b_title):
+    if shared.isdisjoint(ca.specific_title) or shared.isdisjoint(cb.specific_title):
         return None
     weights = {}
     for key in shared:
-        named = a_keys[key].startswith("e:") or b_keys[key].startswith("e:")
+        named = key in ca.named or key in cb.named
         weights[key] = _weight(key, named) + (TITLE_BONUS if key in a_title and key in b_title else 0.0)
     weight = sum(weights.values())
-    pairs = {k for k in (*a.keys, *b.keys) if k.startswith("b:")}
+    pairs = (ca.pairs, cb.pairs)
     both = shared & a_title & b_title
     common_both = COMMON_PIECE * sum(1 for k in both if k[0] == "w" and _common(k))
     evidence = _evidence(shared, pairs) + common_both
@@ -277,22 +335,27 @@ def same_event(a: EventSignature, b: EventSignature) -> Tie | None:
     return Tie(tuple(k.partition(":")[2] for k in terms if not k.startswith("b:")), weight)
 
 
-def _evidence(shared: set[str], pairs: set[str]) -> int:
+def _evidence(shared: set[str], pairs: tuple[tuple[tuple[str, str], ...], ...]) -> int:
     """Independent pieces of shared evidence: each amount, and each run of shared specific words
     that either text joins into a word pair ("near intents", "tom lee", "clarity act" are one name,
-    not two words, even where the other text has the words apart)."""
-    parent = {k[2:]: k[2:] for k in shared if k.startswith("w:") and not _common(k)}
+    not two words, even where the other text has the words apart). `pairs`: each text's word
+    pairs (a pair both texts hold joins the same two words twice, which changes nothing)."""
+    # `_common` of a "w:" key is its word in `_COMMON`.
+    parent = {w: w for k in shared if k.startswith("w:") and (w := k[2:]) not in _COMMON}
+    amounts = sum(1 for k in shared if k.startswith("a:"))
+    if len(parent) < 2:
+        return len(parent) + amounts  # no pair can join anything
 
     def root(word: str) -> str:
         while parent[word] != word:
             word = parent[word]
         return word
 
-    for key in pairs:
-        left, _, right = key[2:].partition(" ")
-        if left in parent and right in parent:
-            parent[root(left)] = root(right)
-    return len({root(w) for w in parent}) + sum(1 for k in shared if k.startswith("a:"))
+    for text_pairs in pairs:
+        for left, right in text_pairs:
+            if left in parent and right in parent:
+                parent[root(left)] = root(right)
+    return len({root(w) for w in parent}) + amounts
 
 
 def group(signatures: Iterable[EventSignature]) -> list[set[str]]:
@@ -306,6 +369,7 @@ def group(signatures: Iterable[EventSignature]) -> list[set[str]]:
             x = parent[x]
         return x
 
+    compared = {s.story_id: compare(s) for s in sigs}
     index: dict[str, list[EventSignature]] = {}
     for sig in sigs:
         candidates: dict[str, EventSignature] = {}
@@ -314,7 +378,7 @@ def group(signatures: Iterable[EventSignature]) -> list[set[str]]:
                 candidates[other.story_id] = other
             index.setdefault(key, []).append(sig)
         for other in candidates.values():
-            if same_event(sig, other) is not None:
+            if tie(compared[sig.story_id], compared[other.story_id]) is not None:
                 ra, rb = find(sig.story_id), find(other.story_id)
                 if ra != rb:
                     parent[max(ra, rb)] = min(ra, rb)

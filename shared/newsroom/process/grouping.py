@@ -19,7 +19,7 @@ from newsroom.core.config import DEFAULT_EVENT_LIMITS, EventLimits
 from newsroom.core.events import MAX_OUTLETS, MAX_SHOWN_MEMBERS, MAX_TIES, Event, EventMember
 from newsroom.core.models import Article
 from newsroom.core.retry import backoff_delays
-from newsroom.process.events import EventSignature, decode, encode, lookup_keys, same_event, signature
+from newsroom.process.events import EventSignature, compare, compared_signature, encode, lookup_keys, signature, tie
 from newsroom.store.events import IndexEntry, JoinWrite, KeyIndex, StoredEvent, StoryEvent
 from newsroom.store.roles import EventWriter
 from newsroom.store.table import ConflictError
@@ -111,18 +111,19 @@ def plan_join(
     live event it ends at (merges followed)."""
     matched: dict[str, StoredEvent] = {}
     ties: list[str] = []
+    compared = compare(sig)  # once, for every candidate
     for entry in sorted(candidates_of(indexes, article, limits), key=lambda e: e.story_id):
         joined = signatures.get(entry.story_id)
         if joined is None:
             continue  # its event item expired: the story is gone for grouping
-        tie = same_event(sig, decode(joined.signature))
+        found = tie(compared, compared_signature(joined.signature))
         # The lookup entry's event id is re-pointed when its event merges (in the items that
         # join touched); the story's own item keeps the id it joined: either may lead on.
         stored = events.get(entry.event_id) or events.get(joined.event_id)
-        if tie is None or stored is None:
+        if found is None or stored is None:
             continue  # not the same event, or its event is gone
         matched[stored.event.id] = stored
-        ties.extend(tie.terms)
+        ties.extend(found.terms)
     member = member_of(article)
     # The oldest events, at most 1 + MAX_MERGES of them: TransactWriteItems takes 100 actions.
     # Any beyond are folded in by a later story that ties with them.

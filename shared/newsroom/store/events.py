@@ -31,6 +31,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from newsroom.core.events import MAX_LISTED_MEMBERS, Event, event_from_doc, event_to_doc, top_score
@@ -46,6 +47,9 @@ from newsroom.store.table import MAX_LISTING_QUERIES, ConflictError, Table
 # ending where the hops stop.
 MAX_REDIRECT_HOPS = 8
 EVENT_LISTINGS = ("top", "latest")
+# Event documents a processor remembers decoded (`event_from_stored`): up to 40 members, ~12 KB
+# of text and about as much decoded, so a few megabytes at most.
+EVENT_TEXT_CACHE = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,20 @@ def _entry_from_doc(doc: list[Any]) -> IndexEntry:
     return IndexEntry(str(doc[0]), str(doc[1]), datetime.fromtimestamp(int(doc[2]), UTC))
 
 
+@lru_cache(maxsize=EVENT_TEXT_CACHE)
+def event_from_stored(stored: bytes | str) -> Event:
+    """An event item's document read back (compressed bytes, or the JSON text stored before
+    documents were compressed), remembered for the latest `EVENT_TEXT_CACHE` values: a join
+    reads the events of all its candidates, and most of them are as the last join that read
+    them left them. A pure function of the stored value (a changed event is another value), and
+    an `Event` is immutable, so the one remembered is never stale."""
+    return event_from_doc(load_doc({"B": stored} if isinstance(stored, bytes) else {"S": stored}))
+
+
+def _stored(attr: dict[str, Any]) -> bytes | str:
+    return bytes(attr["B"]) if "B" in attr else str(attr["S"])
+
+
 def _event_key(event_id: str) -> dict[str, dict[str, str]]:
     return {"PK": string_attr(f"EVENT#{event_id}"), "SK": string_attr("EVENT")}
 
@@ -130,9 +148,12 @@ def event_summary(event: Event) -> dict[str, Any]:
     """What a listing entry holds: the event with its first `MAX_LISTED_MEMBERS` members (the
     lead first), so a page of events is one Query however many members they have, and a listing
     write stays small."""
-    doc = event_to_doc(event)
-    doc["members"] = doc["members"][:MAX_LISTED_MEMBERS]
-    return doc
+    return _summary_of(event_to_doc(event))
+
+
+def _summary_of(doc: dict[str, Any]) -> dict[str, Any]:
+    """`event_summary` of the event whose document (`event_to_doc`) is `doc`, which is left as it is."""
+    return {**doc, "members": doc["members"][:MAX_LISTED_MEMBERS]}
 
 
 class EventItems(Table):
@@ -167,7 +188,7 @@ class EventItems(Table):
             items = [item for item in items if not self._expired(item, now)]
             read = {
                 item["PK"]["S"].removeprefix("EVENT#"): StoredEvent(
-                    event_from_doc(load_doc(item["doc"])), int(item["version"]["N"])
+                    event_from_stored(_stored(item["doc"])), int(item["version"]["N"])
                 )
                 for item in items
             }
@@ -238,7 +259,10 @@ class EventItems(Table):
     def apply_join(self, write: JoinWrite, *, listing_expires_at: int) -> None:
         """Write one join in one transaction; raises ConflictError when anything it read changed."""
         items: list[dict[str, Any]] = [self._story_event_put(write, write.kept_until)]
-        items.append(self._event_put(write.event, write.previous, write.kept_until))
+        # The event's document once, for its item and its listing entries (37 members' times
+        # written out twice was a tenth of building the transaction).
+        doc = event_to_doc(write.event)
+        items.append(self._event_put(write.event, write.previous, write.kept_until, doc=doc))
         for merged in write.merged:
             folded = replace(merged.event, merged_into=write.event.id)
             items.append(self._event_put(folded, merged, write.kept_until))
@@ -252,7 +276,7 @@ class EventItems(Table):
                 sk = listing_sort_key(name, event)
                 if (name, sk) not in new_keys:
                     items.append({"Delete": {"TableName": self._table, "Key": _listing_key(name, sk)}})
-        summary = doc_attr(event_summary(write.event))  # compressed, as a story's (`documents`)
+        summary = doc_attr(_summary_of(doc))  # compressed, as a story's (`documents`)
         for name, sk in sorted(new_keys):
             item = {**_listing_key(name, sk), "doc": summary, "expires_at": {"N": str(listing_expires_at)}}
             items.append({"Put": {"TableName": self._table, "Item": item}})
@@ -271,14 +295,18 @@ class EventItems(Table):
         }
         return self._put_as_read(item, read_version=0)
 
-    def _event_put(self, event: Event, previous: StoredEvent | None, kept_until: int) -> dict[str, Any]:
-        """A new event takes its first story's id; one read at a version must still be at it."""
+    def _event_put(
+        self, event: Event, previous: StoredEvent | None, kept_until: int, *, doc: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A new event takes its first story's id; one read at a version must still be at it.
+        `doc`: the event's document, when the caller has it."""
         read_version = previous.version if previous else 0
+        document = event_to_doc(event) if doc is None else doc
         item = {
             **_event_key(event.id),
             # Compressed (`documents`): an event of 40 members is about 8 KB of JSON, rewritten by
             # every story that joins it.
-            "doc": doc_attr(event_to_doc(event)),
+            "doc": doc_attr(document),
             "version": {"N": str(read_version + 1)},
             **_expiry(kept_until),
         }
