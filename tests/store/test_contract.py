@@ -172,6 +172,32 @@ def test_a_listing_page_reads_past_expired_entries(backend: Backend) -> None:
     assert store.count_source_articles("src") == 2
 
 
+def test_a_full_page_before_expired_entries_ends_the_listing_in_few_queries(backend: Backend) -> None:
+    """Past a full page, expired entries (a backfill expires as one stretch) are read a page's
+    worth at a time, not one Query each, and the page that ends the listing has no cursor."""
+    store = backend.store(retention=timedelta(days=30))
+    live = [article(n, published=T0 + 2 * DAY, first_seen=T0 + 20 * DAY) for n in (20, 21, 22)]
+    stale = [article(n, published=T0 + DAY, first_seen=T0) for n in range(10)]  # sort after the live
+    for a in (*live, *stale):
+        store.create_article(a, guid=None)
+    backend.now[0] = (T0 + 35 * DAY).timestamp()  # the stale ones expired; TTL has not run
+    queries: list[int] = []
+    query = backend.client.query
+
+    def counted(**params: object) -> object:
+        queries.append(int(params["Limit"]))  # type: ignore[call-overload]
+        return query(**params)
+
+    backend.client.query = counted
+    try:
+        page = store.list_articles("all", limit=3, cursor=None)
+    finally:
+        backend.client.query = query
+    assert [a.id for a in page.items] == [a.id for a in reversed(live)]
+    assert page.next_cursor is None
+    assert len(queries) <= 4, queries  # 1 item-by-item Query per expired entry was 5, then a cursor
+
+
 def test_query_pages_stop_at_1_mb_and_the_store_continues_from_the_cursor(backend: Backend) -> None:
     store = backend.store()
     big = incompressible(200 * KB)  # listing entries carry the standfirst: ~165 KB each, compressed

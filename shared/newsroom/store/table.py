@@ -60,6 +60,8 @@ class Table:
         still lacks, at most `max_queries` Queries; a page cut short by that bound or by Query's
         1 MB (not topped up) continues where it stopped, so no live item is ever passed over.
         """
+        if limit < 1:
+            raise ValueError("a page holds at least one item")
         wanted = limit + 1
         query = {**query, "Limit": wanted}
         now = self._clock()
@@ -74,7 +76,9 @@ class Table:
             if last is None or len(live) >= wanted or len(items) < query["Limit"]:
                 break
             query["ExclusiveStartKey"] = last
-            query["Limit"] = wanted - len(live)
+            # A whole page's worth again, not just what is missing: past a full page, asking for
+            # the one entry more item by item spent a Query on every expired entry in a row.
+            query["Limit"] = wanted
         if len(live) > limit:  # the one more: a next page exists and starts after the last shown
             del live[limit:]
             return live, live[-1]["SK"]["S"]
