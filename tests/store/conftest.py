@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import boto3
 import pytest
+from moto import mock_aws
 
+from devtools.template import create_table
 from newsroom.core import retry
+from newsroom.store.dynamo import DynamoStore
 from tests.store.backends import Backend, memory_backend, moto_backend
 
 
@@ -22,6 +26,15 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         return
     with moto_backend() as backend:
         yield backend
+
+
+@pytest.fixture
+def store() -> Iterator[DynamoStore]:
+    """`DynamoStore` on moto alone, on the template's table (a file may define its own)."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "t")
+        yield DynamoStore(client, "t", b"secret")
 
 
 @pytest.fixture

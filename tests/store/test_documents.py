@@ -4,31 +4,17 @@ documents stored before are still read: get, batch get, listing pages and a corr
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-import boto3
-import pytest
-from moto import mock_aws
-
 from devtools.counting import write_units
-from devtools.template import create_table
 from newsroom.core.codec import article_to_doc
 from newsroom.core.models import Article, Copy
 from newsroom.store.documents import doc_attr, load_doc
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.keys import listing_keys
 from tests.store.test_stories import article
-
-
-@pytest.fixture
-def store() -> Iterator[DynamoStore]:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, "t")
-        yield DynamoStore(client, "t", b"secret")
 
 
 def _items(store: DynamoStore) -> list[dict[str, Any]]:

@@ -50,14 +50,6 @@ def article(n: int, **changes: object) -> Article:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def store() -> Iterator[DynamoStore]:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, "t")
-        yield DynamoStore(client, "t", b"secret")
-
-
 def test_create_then_read_back(store: DynamoStore) -> None:
     a = article(1)
     store.create_article(a, guid=("defiliban", "g1"))
