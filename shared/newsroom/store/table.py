@@ -56,9 +56,9 @@ class Table:
         is more data in the result set",
         https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html), and a
         cursor to an empty page is what clients were handed. Expired items that TTL has not
-        deleted yet are skipped and the Query reads on past them, asking only for what the page
-        still lacks, at most `max_queries` Queries; a page cut short by that bound or by Query's
-        1 MB (not topped up) continues where it stopped, so no live item is ever passed over.
+        deleted yet are skipped and the Query reads on past them, a page's worth at a time, at most
+        `max_queries` Queries; a page cut short by that bound or by Query's 1 MB (not topped up)
+        continues where it stopped, so no live item is ever passed over.
         """
         if limit < 1:
             raise ValueError("a page holds at least one item")
