@@ -125,12 +125,38 @@ def find_python313() -> Path | None:
     return None
 
 
+def build_inputs_digest(sam: Path, python313: Path, architecture: str, *, root: Path = ROOT) -> str:
+    """A digest of everything `sam build` reads for this template: template.yaml, every file
+    under the folders it builds from (functions/ and shared/, bytecode caches left out: Python
+    writes them there when the tests import the code, and sam packages none), the tools and the
+    architecture."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for part in (architecture, str(sam), str(python313)):
+        digest.update(part.encode() + b"\0")
+    for tool in (sam, python313):
+        stat = tool.stat()
+        digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode() + b"\0")
+    files = [root / "template.yaml"]
+    for folder in ("functions", "shared"):
+        files += sorted(
+            p for p in (root / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        )
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def sam_build(sam: Path, python313: Path, target: Path, *, architecture: str = "x86_64") -> Path:
     """`sam build` of template.yaml, copied to `target`; returns the built template's path there.
 
-    The build itself happens in .aws-sam/artifact-<arch>/ with `--cached`, so an unchanged layer
-    is not pip-installed again; a file lock keeps concurrent test runs on one machine from
-    building into it at once, and each run gets its own copy.
+    The build happens in .aws-sam/artifact-<arch>/ with `--cached`, so an unchanged layer is not
+    pip-installed again, and not at all when nothing it reads changed since the last build there
+    (`build_inputs_digest`, kept beside it): that build is what `sam build` would make again. A
+    file lock keeps concurrent test runs on one machine from building into it at once. Each run
+    gets its own copy, its files hard links to the build's: a new build starts from an empty
+    folder, so a copy a run still uses keeps the files it linked.
     """
     import fcntl
 
@@ -157,15 +183,24 @@ def sam_build(sam: Path, python313: Path, target: Path, *, architecture: str = "
         "--parameter-overrides",
         f"Architecture={architecture}",
     ]
+    built_from = home / "build.inputs"
     with (home / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        result = subprocess.run(command, cwd=home, env=env, capture_output=True, text=True, timeout=600, check=False)
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"sam build failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        inputs = build_inputs_digest(sam, python313, architecture)
+        fresh = built_from.exists() and built_from.read_text() == inputs and (home / "build" / "template.yaml").exists()
+        if not fresh:
+            built_from.unlink(missing_ok=True)
+            shutil.rmtree(home / "build", ignore_errors=True)
+            result = subprocess.run(
+                command, cwd=home, env=env, capture_output=True, text=True, timeout=600, check=False
             )
+            if result.returncode != 0:
+                raise RuntimeError(
+                    f"sam build failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+                )
+            built_from.write_text(inputs)
         shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(home / "build", target, symlinks=True)
+        shutil.copytree(home / "build", target, symlinks=True, copy_function=os.link)
     return target / "template.yaml"
 
 

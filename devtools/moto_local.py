@@ -6,8 +6,11 @@ its time on work DynamoDB's behaviour does not need.
   whole table, and its restore erased other requests' writes).
 - `one_request_at_a_time`: moto in server mode answers DynamoDB requests on many threads and is
   not atomic under concurrency, which DynamoDB is.
-- `moto_server`: moto in server mode on 127.0.0.1 with both, a dispatcher that remembers which
-  backend a Host names, and a stop() that returns at once.
+- `direct_attribute_values`: moto's response serializer writes each DynamoDB attribute value
+  from the members it holds, instead of asking for every one of the ten an AttributeValue may
+  hold (the same output; a Scan of a few hundred items spent seconds there).
+- `moto_server`: moto in server mode on 127.0.0.1 with the first and the third, a dispatcher
+  that remembers which backend a Host names, and a stop() that returns at once.
 
 The patches are process-wide (moto's backends are): each is installed while at least one user
 holds it, whatever order in-process stacks and servers start and stop in.
@@ -139,6 +142,64 @@ def _install_item_level_rollback() -> Callable[[], None]:
     return undo
 
 
+def direct_attribute_values() -> AbstractContextManager[None]:
+    """moto's DynamoDB responses serialized with each attribute value's members looked up
+    directly.
+
+    moto's serializer walks a response by its botocore shape, and for a structure it asks its
+    attribute picker for every member the shape defines: for an AttributeValue, ten lookups
+    (each building a context object and trying two spellings of the name) to find the one or
+    two members an attribute value holds. A test comparing whole tables Scans a few hundred
+    items of a dozen attributes each, and spent most of its time there. This asks the picker
+    only for the members the value holds under either spelling, in the shape's order, so the
+    serializer writes the same JSON (`tests/devtools/test_moto_local.py` compares both on
+    generated attribute values).
+    """
+    return _process_wide("direct attribute values", _install_direct_attribute_values)
+
+
+def _install_direct_attribute_values() -> Callable[[], None]:
+    from moto.core.serialize import AttributePickerContext, BaseJSONSerializer
+
+    original = BaseJSONSerializer._serialize_type_structure
+    known: dict[tuple[int, int], tuple[Any, Any, tuple[tuple[str, Any, frozenset[str]], ...]]] = {}
+
+    def members_of(self: Any, shape: Any) -> tuple[tuple[str, Any, frozenset[str]], ...]:
+        # Each member with every key the picker would try for it on a plain dict (its name,
+        # its snake_case spelling, any alias the model gives), worked out once per shape.
+        picker = self._value_picker
+        entry = known.get((id(shape), id(type(picker))))
+        if entry is None or entry[0] is not shape or entry[1] is not type(picker):
+            members = []
+            for name, member in shape.members.items():
+                member.parent = shape  # what moto's own loop sets on every call
+                context = AttributePickerContext(obj={}, key=name, shape=member)
+                members.append((name, member, frozenset(picker.get_possible_keys(context))))
+            entry = known[(id(shape), id(type(picker)))] = (shape, type(picker), tuple(members))
+        return entry[2]
+
+    def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if (
+            shape.name != "AttributeValue"
+            or type(value) is not dict
+            or self.operation_model.service_model.service_name != "dynamodb"
+            or getattr(self._value_picker, "response_transformers", None)
+        ):
+            original(self, serialized, value, shape, key)
+            return
+        wrapper: Any = self.MAP_TYPE() if key else serialized
+        for name, member, spellings in members_of(self, shape):
+            # A member the value holds under none of the picker's keys is one the picker
+            # finds nothing for (None), which moto's own loop skips.
+            if not spellings.isdisjoint(value):
+                self._serialize_structure_member(wrapper, value, member, name)
+        if key:
+            self._default_serialize(serialized, wrapper, shape, key)
+
+    setattr(BaseJSONSerializer, "_serialize_type_structure", serialize_structure)  # noqa: B010
+    return lambda: setattr(BaseJSONSerializer, "_serialize_type_structure", original)
+
+
 def moto_server(*, serialized: bool = False) -> Any:
     """moto in server mode on 127.0.0.1, an ephemeral port, started, with item-level rollback
     (and, if `serialized`, one DynamoDB request at a time) until it is stopped.
@@ -187,6 +248,7 @@ def moto_server(*, serialized: bool = False) -> Any:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
     server = QuickStop(ip_address="127.0.0.1", port=0, verbose=False)
     server.patches.enter_context(item_level_transaction_rollback())
+    server.patches.enter_context(direct_attribute_values())
     if serialized:
         server.patches.enter_context(one_request_at_a_time())
     server.start()

@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from devtools.moto_local import item_level_transaction_rollback
+from devtools.moto_local import direct_attribute_values, item_level_transaction_rollback
 from devtools.sample_server import SampleServer
 from devtools.template import LocalResources, create_resources
 
@@ -96,7 +96,7 @@ def local_stack(
     # In-process moto intercepts boto3's calls; an endpoint URL would send them elsewhere.
     saved_endpoint = os.environ.pop("AWS_ENDPOINT_URL", None)
     try:
-        with mock_aws(), item_level_transaction_rollback():
+        with mock_aws(), item_level_transaction_rollback(), direct_attribute_values():
             # mock_aws puts the default session back as it was on exit.
             boto3.DEFAULT_SESSION = _boto3_session()
             table_client = dynamodb()
