@@ -184,7 +184,18 @@ def test_word_alternatives_and_regex_branches_are_told_apart() -> None:
     )
     a, b, c = scanner._words
     assert a.folded == {"bitcoin", "bitcoins", "governments"} and a.exact == {"SEC"}
-    assert {"".join(ch for ch, _ in prefix) for prefix in a.regex} == {"white", "government's"}
+    # "\\s" stands for any character outside [\\w$] in a prefix.
+    assert {"".join(ch for ch, _ in prefix) for prefix in a.regex} == {"white\\s", "government's"}
+    # A regex is tried only at a run it can start: "white" (then a separator), not "whites"
+    # or "whit" (the character after a run is a separator, not "e"), nor "governments'"
+    # (a match ending inside a run fails the suffix); "Bitcoins" is a word, no regex.
+    regex = {
+        run
+        for run in ("white", "WHITE", "whites", "whit", "government", "governments")
+        if any(entry is not None for _, _, entry in scanner._actions(run, frozenset()) or ())
+    }
+    assert regex == {"white", "WHITE", "government"}
+    assert scanner._actions("Bitcoins", frozenset()) == ((0, "a", None),)
     assert not b.folded and not b.exact and len(b.regex) == 26 * 26
     assert c.folded == {"$eth"} and not c.exact and len(c.regex) == 1
     assert [literal for _, literal in scanner._guards] == ["Act"]

@@ -36,12 +36,24 @@ _Prefix = tuple[tuple[str, bool], ...]
 _Options = set[tuple[_Prefix, bool]]
 
 
-def _sequence_options(items: Any, ignorecase: bool, limit: int = _PREFIX_CHARS) -> _Options:
+# In a prefix, a character outside [\w$] (any of them): two characters, so it equals none.
+_SEPARATOR = "\\s"
+_RUN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+
+
+def _separator_only(op: Any, av: Any) -> bool:
+    """Whether a class member matches only characters outside [\\w$]."""
+    if op is _sre.CATEGORY:
+        return av in (_sre.CATEGORY_SPACE, _sre.CATEGORY_NOT_WORD)
+    return op is _sre.LITERAL and not re.fullmatch(r"[\w$]", chr(av))
+
+
+def _sequence_options(items: Any, ignorecase: bool, limit: int = _PREFIX_CHARS, separators: bool = False) -> _Options:
     partial: _Options = {((), True)}
     for op, av in items:
         if not any(complete for _, complete in partial):
             break
-        options = _item_options(op, av, ignorecase, limit)
+        options = _item_options(op, av, ignorecase, limit, separators)
         extended: _Options = set()
         for prefix, complete in partial:
             if not complete:
@@ -54,13 +66,18 @@ def _sequence_options(items: Any, ignorecase: bool, limit: int = _PREFIX_CHARS) 
     return partial
 
 
-def _item_options(op: Any, av: Any, ignorecase: bool, limit: int) -> _Options:
+def _item_options(op: Any, av: Any, ignorecase: bool, limit: int, separators: bool = False) -> _Options:
+    """With `separators`, a class of characters outside [\\w$] only (such as \\s) stands as
+    `_SEPARATOR` in a prefix."""
+
     def chars(characters: Iterable[str]) -> _Options:
         return {(((ch.lower(), True),) if ignorecase else ((ch, False),), True) for ch in characters}
 
     if op is _sre.LITERAL:
         return chars(chr(av))
     if op is _sre.IN:
+        if separators and all(_separator_only(member_op, member) for member_op, member in av):
+            return {(((_SEPARATOR, False),), True)}
         members: list[str] = []
         for member_op, member in av:
             if member_op is _sre.LITERAL:
@@ -73,15 +90,15 @@ def _item_options(op: Any, av: Any, ignorecase: bool, limit: int) -> _Options:
     if op is _sre.SUBPATTERN:
         _group, add_flags, del_flags, items = av
         scoped = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
-        return _sequence_options(items, scoped, limit)
+        return _sequence_options(items, scoped, limit, separators)
     if op is _sre.BRANCH:
         union: _Options = set()
         for items in av[1]:
-            union |= _sequence_options(items, ignorecase, limit)
+            union |= _sequence_options(items, ignorecase, limit, separators)
         return union
     if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
         low, high, items = av
-        once = _sequence_options(items, ignorecase, limit)
+        once = _sequence_options(items, ignorecase, limit, separators)
         if high != 1:  # after one repetition another may follow: the prefix stops there
             once = {(prefix, False) for prefix, _ in once}
         return once | {((), True)} if low == 0 else once
@@ -95,6 +112,18 @@ def _compatible(prefix: _Prefix, key: str) -> bool:
         if (actual.lower() if ignorecase else actual) != expected:
             return False
     return True
+
+
+def _fits_run(prefix: _Prefix, complete: bool, run: str) -> bool:
+    """Whether a match with `prefix` (`complete`: the pattern ends with it) can start a run of
+    [\\w$] that is `run`, whole: the characters they share agree; the character after the run,
+    outside [\\w$], is no letter, digit, "_" or "$" the prefix expects; and a pattern ending
+    inside the run fails the suffix, which wants no word character after a match."""
+    if not _compatible(prefix, run):
+        return False
+    if len(prefix) > len(run):
+        return prefix[len(run)][0] not in _RUN_CHARS
+    return not (complete and len(prefix) < len(run))
 
 
 # Word starts are screened in C before any Python runs: a run of [\w$] is looked at only when
@@ -411,8 +440,9 @@ class Scanner:
         self._by_members: dict[tuple[int, ...], _Entry] = {}
         self._words: list[_Words] = []
         self._by_word: dict[str, list[int]] = {}  # a run in lower case: the alternatives it may be
-        # A regex branch's first character in lower case: (branch, alternative, prefix).
-        self._by_first: dict[str, list[tuple[int, int, _Prefix]]] = {}
+        # A regex branch's first character in lower case: (branch, alternative, prefix, whether
+        # a match ends with the prefix and the group's suffix wants a word's end after it).
+        self._by_first: dict[str, list[tuple[int, int, _Prefix, bool]]] = {}
         self._guards: list[tuple[int, str]] = []  # (regex branch, a literal every match of it holds)
         branch_count = 0
         for index, (group_index, _name, pattern, _prefixes) in enumerate(self._alternatives):
@@ -421,8 +451,9 @@ class Scanner:
             folded: set[str] = set()
             exact: set[str] = set()
             regex: list[_Prefix] = []
+            word_end = group.suffix in _WORD_END_SUFFIXES
             for items, case_rule in _branches(_sre_parser.parse(pattern, group.flags), ignorecase):
-                words = _finite(items, case_rule) if group.suffix in _WORD_END_SUFFIXES else None
+                words = _finite(items, case_rule) if word_end else None
                 if words is not None:
                     # A branch spelling out strings: the runs are words; any other string (a
                     # phrase, "government's", mixed case rules) is the whole prefix of a match.
@@ -431,7 +462,8 @@ class Scanner:
                         if run is None:
                             prefix = tuple((ch.lower() if insensitive else ch, insensitive) for ch, insensitive in word)
                             regex.append(prefix)
-                            self._by_first.setdefault(prefix[0][0].lower(), []).append((branch_count, index, prefix))
+                            first = self._by_first.setdefault(prefix[0][0].lower(), [])
+                            first.append((branch_count, index, prefix, True))
                             branch_count += 1
                         else:
                             (folded if run[1] else exact).add(run[0])
@@ -439,10 +471,12 @@ class Scanner:
                     continue
                 branch = branch_count
                 branch_count += 1
-                prefixes = {p for p, _ in _sequence_options(items, case_rule, _RX_PREFIX_CHARS)}
+                options = _sequence_options(items, case_rule, _RX_PREFIX_CHARS, separators=True)
+                prefixes = {p for p, _ in options}
                 regex.extend(prefixes)
-                for prefix in prefixes:
-                    self._by_first.setdefault(prefix[0][0].lower(), []).append((branch, index, prefix))
+                for prefix, complete in options:
+                    first = self._by_first.setdefault(prefix[0][0].lower(), [])
+                    first.append((branch, index, prefix, complete and word_end))
                 literal = _required_literal(items, case_rule)
                 if literal is not None and len(prefixes) >= _GUARD_PREFIXES:
                     text, folds = literal
@@ -503,8 +537,8 @@ class Scanner:
         folded = run.lower()
         regex = {
             index
-            for branch, index, prefix in self._by_first.get(folded[0], ())
-            if branch not in disabled and _compatible(prefix, run)
+            for branch, index, prefix, complete in self._by_first.get(folded[0], ())
+            if branch not in disabled and _fits_run(prefix, complete, run)
         }
         candidates = sorted(regex.union(self._by_word.get(folded, ())))
         actions: list[_Action] = []
