@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import feedparser
@@ -111,7 +112,8 @@ def test_the_scanner_refuses_patterns_it_cannot_dispatch() -> None:
 # ------------------------------------------------------------------------------------------
 
 
-def _corpus_texts() -> list[str]:
+@functools.cache
+def _corpus_texts() -> tuple[str, ...]:
     """Every corpus and sample document as text, raw and with its markup taken out (markup,
     entities, CDATA, non-ASCII letters and punctuation, scripts other than Latin), and the
     synthetic feeds' article texts."""
@@ -133,7 +135,7 @@ def _corpus_texts() -> list[str]:
         for entry in feed.entries:
             article = build_article(entry, ctx)
             texts += [article.title, article.content_text]
-    return texts
+    return tuple(texts)
 
 
 def test_the_word_table_finds_at_every_word_start_what_the_run_skipping_scan_finds() -> None:
