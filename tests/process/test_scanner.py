@@ -155,6 +155,10 @@ def test_the_word_table_finds_at_every_word_start_what_the_run_skipping_scan_fin
             assert SCANNER.scan_folded(text) == expected, text[:200]
             folded += 1
     assert folded > 7000 and split > 7000
+    # A part of a text (what `scan_article` reads again at the start of the text), anywhere.
+    for text in _scanner_texts()[:600]:
+        for pos, stop in ((0, 0), (0, 1), (0, 2), (0, 3), (1, 2), (2, 9), (5, None), (0, len(text) + 5)):
+            assert SCANNER.scan(text, pos, stop) == SCANNER.scan_runs(text, pos, stop), (text, pos, stop)
     assert sum(not text.isascii() for text in texts) > 1000  # the non-ASCII paths are exercised
 
 

@@ -6,7 +6,9 @@ same matches as that group's own `re.compile(prefix + "(?:" + "|".join(alternati
 suffix, flags).finditer` (`Scanner.full[group]`), so each group keeps its own case rules.
 
 Python's `re` tries every alternative of an alternation at every word start, so one pass of the
-~60-term category alternation costs ~1 ms on a 3 KB article. Here each alternative's possible
+~60-term category alternation costs ~1 ms on a 3 KB article. `Scanner.scan` decides most word
+starts by a table of words (see "the word table" below); `Scanner.scan_runs`, the scan it
+replaced and the reference it is tested against, works as follows. Here each alternative's possible
 first characters are read from its parsed form; the word starts that can begin no alternative of
 any group are skipped in C, and at the others only the alternatives that can begin with the
 text's next characters are tried, in their original order (so the leftmost-first semantics are
@@ -17,6 +19,7 @@ alternatives sit in their own lookahead, so one group's match never hides anothe
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -336,6 +339,7 @@ class _Table(dict[str, "tuple[_Action, ...] | None"]):
 
 
 _RUNS = re.compile(r"([\w$]+)").split
+_RUN_END = re.compile(r"[\w$]*").match
 _NON_ASCII_WORD = "\x01"
 _FOLDED_SHARE = 5  # at most one character in 2**5 non-ASCII (counted as UTF-8 bytes past the first)
 _WORD = re.compile(r"\w")
@@ -410,7 +414,7 @@ class Scanner:
         # group's case rule, the prefixes it can start with).
         self._alternatives: list[tuple[int, str, str, set[_Prefix]]] = []
         self.lookbehind: list[int] = []  # per group: how far its patterns look back
-        candidates: set[_Classes] = set()
+        self._parsed: list[tuple[Any, bool]] = []  # each alternative parsed, with its case rule
         for index, group in enumerate(self.groups):
             ignorecase = bool(group.flags & re.IGNORECASE)
             if group.flags & ~re.IGNORECASE:
@@ -426,16 +430,9 @@ class Scanner:
                     raise ValueError(f"an alternative must start with an ASCII word character or '$': {pattern}")
                 scoped = f"(?i:{pattern})" if ignorecase else pattern
                 self._alternatives.append((index, name, scoped, prefixes))
-                for candidate, _ in _sequence_options(parsed, ignorecase, _CANDIDATE_CHARS):
-                    candidates.add(_prefix_classes(candidate))
+                self._parsed.append((parsed, ignorecase))
                 widest = max(widest, _lookbehind_width(parsed))
             self.lookbehind.append(widest)
-        # From `start`, skip the rest of a run begun before it, then every run that can begin no
-        # alternative and does not start with a non-ASCII letter: its end is the next run to try.
-        # Possessive: the runs are maximal, so nothing is gained by backtracking into them.
-        can_begin = _candidate_source(frozenset(candidates), {})
-        self._skip = re.compile(rf"(?:(?<=[\w$])[\w$]*+)?+[^\w$]*+(?:(?!{can_begin}|[^\W\x00-\x7f])[\w$]++[^\w$]*+)*+")
-        self._everything = self._compile(range(len(self._alternatives)))
         self._by_key: dict[str, _Entry | None] = {}
         self._by_members: dict[tuple[int, ...], _Entry] = {}
         self._words: list[_Words] = []
@@ -484,8 +481,32 @@ class Scanner:
                         self._guards.append((branch, text))
             self._words.append(_Words(frozenset(folded), frozenset(exact), tuple(regex)))
         self._tables: dict[frozenset[int], _Table] = {}
-        # Each group alone, as one alternation: the reference its matches are tested against.
-        self.full = tuple(
+
+    # Built when first used, not at import (a cold start pays for what it uses): the skip
+    # pattern serves `scan_runs`, the one pattern of every alternative a run starting with a
+    # non-ASCII letter, and each group's alternation the tests.
+
+    @functools.cached_property
+    def _skip(self) -> re.Pattern[str]:
+        """From `start`, skip the rest of a run begun before it, then every run that can begin
+        no alternative and does not start with a non-ASCII letter: its end is the next run to
+        try. Possessive: the runs are maximal, so nothing is gained by backtracking into them."""
+        candidates = {
+            _prefix_classes(candidate)
+            for parsed, ignorecase in self._parsed
+            for candidate, _ in _sequence_options(parsed, ignorecase, _CANDIDATE_CHARS)
+        }
+        can_begin = _candidate_source(frozenset(candidates), {})
+        return re.compile(rf"(?:(?<=[\w$])[\w$]*+)?+[^\w$]*+(?:(?!{can_begin}|[^\W\x00-\x7f])[\w$]++[^\w$]*+)*+")
+
+    @functools.cached_property
+    def _everything(self) -> _Entry:
+        return self._compile(range(len(self._alternatives)))
+
+    @functools.cached_property
+    def full(self) -> tuple[re.Pattern[str], ...]:
+        """Each group alone, as one alternation: the reference its matches are tested against."""
+        return tuple(
             re.compile(
                 f"{PREFIX}(?:" + "|".join(f"(?P<{n}>{p})" for n, p in group.alternatives) + f"){group.suffix}",
                 group.flags,
@@ -564,11 +585,11 @@ class Scanner:
         at each start, each group's first alternative (in its order) that matches there.
         Matches of one group may overlap; `first_fit` keeps the ones `finditer` would.
 
-        A whole text goes through the word table: its runs are cut in C and looked up in a
-        dict, and only the runs some alternative can begin reach Python. A part of one (`pos`,
-        `stop`) goes through `scan_runs`."""
+        The text goes through the word table: its runs are cut in C and looked up in a dict,
+        and only the runs some alternative can begin reach Python (`scan_runs` is the same scan
+        without the table)."""
         if pos or stop is not None:
-            return self.scan_runs(text, pos, stop)
+            return self._scan_part(text, pos, len(text) if stop is None else min(stop, len(text)))
         # Cutting by bytes is ~4x cheaper than by regex, but each stretch of non-ASCII
         # characters costs a Python call: texts with many go through the regex.
         if text.isascii() or (
@@ -625,6 +646,21 @@ class Scanner:
                 else:
                     self._match_at(text, start, found)
         return found
+
+    def _scan_part(self, text: str, pos: int, stop: int) -> list[Match]:
+        """`scan` from `pos` up to `stop` (a few characters, in practice): the runs of the text
+        up to the end of the one holding `stop - 1`, those starting in [pos, stop) looked up."""
+        end = _RUN_END(text, stop).end()  # type: ignore[union-attr]  # matches, maybe empty
+        table = self._table(text)
+        hits: list[tuple[int, int, tuple[_Action, ...]]] = []
+        start = 0
+        for index, part in enumerate(_RUNS(text[:end])):
+            if index % 2 and pos <= start < stop:
+                actions = table[part]
+                if actions:
+                    hits.append((start, len(part), actions))
+            start += len(part)
+        return self._apply(text, hits)
 
     def scan_runs(self, text: str, pos: int = 0, stop: int | None = None) -> list[Match]:
         """`scan` without the word table: word starts that can begin no alternative are skipped
