@@ -202,6 +202,9 @@ def _candidate_source(sequences: frozenset[_Classes], memo: dict[frozenset[_Clas
 _WORD_END_SUFFIXES = frozenset({r"(?!\w)", r"(?![\w])"})
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _MAX_WORDS = 256  # an alternative spelling out more words than this is left to its regex
+# Runs remembered per table (~1.4 MB when full, measured with tracemalloc on random words; at most
+# four tables, one per set of guarded branches left out); a full table starts again.
+_MAX_TABLE_RUNS = 20_000
 _MAX_REPEAT_WORDS = 3
 _RX_PREFIX_CHARS = 12  # how far the prefixes of a regex alternative are read, to tell words apart
 # A regex alternative that can begin this many different prefixes (such as "[A-Z][A-Za-z]+\s+Act",
@@ -332,7 +335,7 @@ class _Table(dict[str, "tuple[_Action, ...] | None"]):
         self._disabled = disabled
 
     def __missing__(self, run: str) -> tuple[_Action, ...] | None:
-        if len(self) >= _MAX_CACHED_KEYS:  # runs come from the text: keep memory bounded
+        if len(self) >= _MAX_TABLE_RUNS:  # runs come from the text: keep memory bounded
             self.clear()
         actions = self[run] = self._scanner._actions(run, self._disabled)
         return actions
