@@ -494,13 +494,38 @@ class Scanner:
         """From `start`, skip the rest of a run begun before it, then every run that can begin
         no alternative and does not start with a non-ASCII letter: its end is the next run to
         try. Possessive: the runs are maximal, so nothing is gained by backtracking into them."""
-        candidates = {
-            _prefix_classes(candidate)
-            for parsed, ignorecase in self._parsed
-            for candidate, _ in _sequence_options(parsed, ignorecase, _CANDIDATE_CHARS)
-        }
+        candidates = {classes for by_first in self._candidates.values() for classes in by_first}
         can_begin = _candidate_source(frozenset(candidates), {})
         return re.compile(rf"(?:(?<=[\w$])[\w$]*+)?+[^\w$]*+(?:(?!{can_begin}|[^\W\x00-\x7f])[\w$]++[^\w$]*+)*+")
+
+    @functools.cached_property
+    def _candidates(self) -> dict[str, frozenset[_Classes]]:
+        """The character classes an alternative's first `_CANDIDATE_CHARS` characters fall in,
+        by first character: what `_skip` reads a run's start against."""
+        by_first: dict[str, set[_Classes]] = {}
+        for parsed, ignorecase in self._parsed:
+            for candidate, _ in _sequence_options(parsed, ignorecase, _CANDIDATE_CHARS):
+                classes = _prefix_classes(candidate)
+                # An empty sequence (none is expected: every alternative starts with an ASCII
+                # character) would let every run through, under "".
+                for first in classes[0] if classes else ("",):
+                    by_first.setdefault(first, set()).add(classes)
+        return {first: frozenset(classes) for first, classes in by_first.items()}
+
+    def _may_begin(self, run: str) -> bool:
+        """Whether `_skip` would stop at a run (a non-ASCII character as "\\x01" or itself):
+        one starting with a non-ASCII letter, or one whose characters fit some alternative's
+        first classes (past its end, any character is taken to fit)."""
+        first = run[0]
+        if first == _NON_ASCII_WORD or not first.isascii() or "" in self._candidates:
+            return True
+        return any(
+            all(
+                ch in chars or ((ch == _NON_ASCII_WORD or not ch.isascii()) and _OTHER in chars)
+                for ch, chars in zip(run[1:], classes[1:], strict=False)
+            )
+            for classes in self._candidates.get(first, ())
+        )
 
     @functools.cached_property
     def _everything(self) -> _Entry:
@@ -557,7 +582,8 @@ class Scanner:
         if not run:
             return None
         if not run.isascii() or "$" in run[1:] or _NON_ASCII_WORD in run:
-            return _DISPATCH
+            # Left to the run-skipping scan's dispatch, when its screen lets the run through.
+            return _DISPATCH if self._may_begin(run) else None
         folded = run.lower()
         regex = {
             index
