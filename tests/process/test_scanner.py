@@ -114,9 +114,9 @@ def test_the_scanner_refuses_patterns_it_cannot_dispatch() -> None:
 
 @functools.cache
 def _corpus_texts() -> tuple[str, ...]:
-    """Every corpus and sample document as text, raw and with its markup taken out (markup,
-    entities, CDATA, non-ASCII letters and punctuation, scripts other than Latin), and the
-    synthetic feeds' article texts."""
+    """Every corpus and sample document as text (markup, entities, CDATA, non-ASCII letters and
+    punctuation, scripts other than Latin), the real feeds' also with their markup taken out,
+    and the synthetic feeds' article texts."""
     from benchmarks import synthetic
     from devtools import golden
     from newsroom.fetch.feeds import parse_feed
@@ -125,7 +125,9 @@ def _corpus_texts() -> tuple[str, ...]:
     texts: list[str] = []
     for document in golden.documents():
         raw = document.body.decode("utf-8", "replace")
-        texts += [raw, _plain(raw)]
+        texts.append(raw)
+        if document.name.split("/")[1] in ("real-feeds", "crypto-2026-10-03"):  # articles' text
+            texts.append(_plain(raw))
     seeds = range(1, 3)
     ctx = synthetic.context(seeds)
     for seed in seeds:
@@ -146,15 +148,16 @@ def test_the_word_table_finds_at_every_word_start_what_the_run_skipping_scan_fin
     alternation, and so is `scan` itself over the corpus here."""
     texts = [*_scanner_texts(), *_corpus_texts()]
     folded = split = 0
-    for text in texts:
+    for number, text in enumerate(texts):
         expected = SCANNER.scan_runs(text)
-        assert SCANNER.scan(text) == expected, text[:200]
+        if not number % 4:  # `scan` is one of the two cuts: which one, checked on a sample
+            assert SCANNER.scan(text) == expected, text[:200]
         assert SCANNER.scan_split(text) == expected, text[:200]
         split += 1
         if "\x01" not in text:
             assert SCANNER.scan_folded(text) == expected, text[:200]
             folded += 1
-    assert folded > 7000 and split > 7000
+    assert folded > 5000 and split > 5000
     # A part of a text (what `scan_article` reads again at the start of the text), anywhere.
     for text in _scanner_texts()[:600]:
         for pos, stop in ((0, 0), (0, 1), (0, 2), (0, 3), (1, 2), (2, 9), (5, None), (0, len(text) + 5)):
@@ -163,7 +166,7 @@ def test_the_word_table_finds_at_every_word_start_what_the_run_skipping_scan_fin
 
 
 def test_the_word_table_scan_of_corpus_documents_is_each_group_s_own_alternation() -> None:
-    for text in _corpus_texts()[::3]:
+    for text in _corpus_texts()[::5]:
         found = SCANNER.scan(text)
         for group, full in enumerate(SCANNER.full):
             expected = [(m.lastgroup, m.start(), m.end()) for m in full.finditer(text)]
