@@ -66,6 +66,30 @@ def test_count_words(text: str, expected: int) -> None:
     assert count_words(text) == expected
 
 
+def test_an_ascii_text_is_counted_as_the_token_passes_count_it() -> None:
+    """ASCII text is counted in bytes; the count is the one of `str.split`'s tokens less the
+    punctuation-only ones, on every corpus document (raw and its markup taken out) and on
+    random strings of letters, digits, "_", punctuation and every ASCII whitespace."""
+    import random
+    import re
+
+    from devtools import golden
+
+    def two_passes(text: str) -> int:
+        return len(text.split()) - len(re.findall(r"(?<!\S)(?:[^\w\s]|_)+(?!\S)", text))
+
+    texts = []
+    for document in golden.documents():
+        raw = document.body.decode("ascii", "ignore")
+        texts += [raw, re.sub(r"<[^>]+>", " ", raw)]
+    rng = random.Random(20261203)  # reproducible test data
+    alphabet = "aZ9_ -.,$\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x00\x7f"
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(50_000)]
+    assert all(text.isascii() for text in texts)
+    for text in texts:
+        assert count_words(text) == two_passes(text), repr(text[:200])
+
+
 @pytest.mark.parametrize(
     ("words", "minutes"),
     [(0, 1), (-5, 1), (1, 1), (150, 1), (151, 2), (300, 2), (301, 3), (566, 4), (600, 4), (601, 5)],

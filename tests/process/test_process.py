@@ -253,6 +253,24 @@ def test_a_story_still_too_large_after_the_cuts_is_a_permanent_reject() -> None:
     assert reject.permanent and reject.error_type == "EntryRejected"
 
 
+def test_the_item_size_bound_is_never_under_the_item_s_size() -> None:
+    """The size check skips the body's JSON when a bound settles it: the bound is at least the
+    size for bodies of the characters JSON writes longest (control characters, quotes,
+    backslashes, non-BMP characters, lone surrogates), for URLs and text alike, and for a
+    story with copies there is none (the size is then computed)."""
+    from newsroom.core.models import Copy
+    from newsroom.process.build import _item_bytes, _item_bytes_bound
+
+    base = build_article(sample("defiliban", "Hong Kong Expands"), ctx())
+    for piece in ("\x00\x1f", '"\\', "\U0001f600", "\ud800", "é", "a", ""):
+        body = piece * 5_000
+        article = replace(base, content_html=body, content_text=body, title=piece * 50, guid=piece * 50)
+        bound = _item_bytes_bound(article)
+        assert bound is not None and bound >= _item_bytes(article), repr(piece)
+    copy = Copy(source_id="s", source_name="S", url="https://s.example/a", title="t", first_seen=NOW)
+    assert _item_bytes_bound(replace(base, copies=(copy,))) is None
+
+
 def test_a_story_dated_year_1_survives_its_stored_document() -> None:
     from newsroom.core.codec import article_from_doc, article_to_doc
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import feedparser
 import pytest
 
-from newsroom.process.scanner import Group, Scanner
+from newsroom.process.scanner import Group, Scanner, first_fit
 from newsroom.process.terms import CATEGORY, COIN, SCANNER, scan_article
 from tests.process.feed_samples import CRYPTO_FEEDS, REAL_FEEDS
 from tests.process.feed_samples import plain as _plain
@@ -104,3 +105,109 @@ def test_the_scanner_refuses_patterns_it_cannot_dispatch() -> None:
         scanner("x", re.MULTILINE)
     assert scanner("x(?:y)").lookbehind == [0]
     assert scanner(r"(?<=a\s)x").lookbehind == [2]
+
+
+# ------------------------------------------------------------------------------------------
+# the word table finds what the run-skipping scan finds
+# ------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _corpus_texts() -> tuple[str, ...]:
+    """Every corpus and sample document as text (markup, entities, CDATA, non-ASCII letters and
+    punctuation, scripts other than Latin), the real feeds' also with their markup taken out,
+    and the synthetic feeds' article texts."""
+    from benchmarks import synthetic
+    from devtools import golden
+    from newsroom.fetch.feeds import parse_feed
+    from newsroom.process.build import build_article
+
+    texts: list[str] = []
+    for document in golden.documents():
+        raw = document.body.decode("utf-8", "replace")
+        texts.append(raw)
+        if document.name.split("/")[1] in ("real-feeds", "crypto-2026-10-03"):  # articles' text
+            texts.append(_plain(raw))
+    seeds = range(1, 3)
+    ctx = synthetic.context(seeds)
+    for seed in seeds:
+        feed = parse_feed(
+            synthetic.synthetic_feed(seed), source_id=f"site{seed}", base_url="https://x/", fetched_at=ctx.now
+        )
+        for entry in feed.entries:
+            article = build_article(entry, ctx)
+            texts += [article.title, article.content_text]
+    return tuple(texts)
+
+
+def test_the_word_table_finds_at_every_word_start_what_the_run_skipping_scan_finds() -> None:
+    """Both ways of cutting a text into runs (bytes with non-ASCII characters folded, and
+    `re.split`) give the matches `scan_runs` gives, start by start, on the scanner's test texts,
+    every corpus document and the synthetic articles; the folded cut also on texts past its
+    non-ASCII share. `scan_runs` is the scan the test above checks against each group's own
+    alternation, and so is `scan` itself over the corpus here."""
+    texts = [*_scanner_texts(), *_corpus_texts()]
+    folded = split = 0
+    for number, text in enumerate(texts):
+        expected = SCANNER.scan_runs(text)
+        if not number % 4:  # `scan` is one of the two cuts: which one, checked on a sample
+            assert SCANNER.scan(text) == expected, text[:200]
+        assert SCANNER.scan_split(text) == expected, text[:200]
+        split += 1
+        if "\x01" not in text:
+            assert SCANNER.scan_folded(text) == expected, text[:200]
+            folded += 1
+    assert folded > 5000 and split > 5000
+    # A part of a text (what `scan_article` reads again at the start of the text), anywhere.
+    for text in _scanner_texts()[:600]:
+        for pos, stop in ((0, 0), (0, 1), (0, 2), (0, 3), (1, 2), (2, 9), (5, None), (0, len(text) + 5)):
+            assert SCANNER.scan(text, pos, stop) == SCANNER.scan_runs(text, pos, stop), (text, pos, stop)
+    assert sum(not text.isascii() for text in texts) > 1000  # the non-ASCII paths are exercised
+
+
+def test_the_word_table_scan_of_corpus_documents_is_each_group_s_own_alternation() -> None:
+    for text in _corpus_texts()[::5]:
+        found = SCANNER.scan(text)
+        for group, full in enumerate(SCANNER.full):
+            expected = [(m.lastgroup, m.start(), m.end()) for m in full.finditer(text)]
+            assert [(name, start, end) for _, name, start, end in first_fit(found, group)] == expected, text[:200]
+
+
+def test_word_alternatives_and_regex_branches_are_told_apart() -> None:
+    """The table's view of a few alternatives: whole words (in lower case, or as written),
+    and the prefixes of the rest; a regex branch needing a literal is left out of texts
+    without it when it can begin many words."""
+    scanner = Scanner(
+        [
+            Group(
+                "g",
+                [
+                    ("a", r"bitcoins?|(?-i:SEC)|white\s+house|government'?s"),
+                    ("b", r"(?-i:[A-Z][a-z]+\s+Act)"),
+                    ("c", r"\$(?i:eth)|(?-i:Ripple)(?!\s+effect)"),
+                ],
+                re.IGNORECASE,
+                r"(?![\w])",
+            )
+        ]
+    )
+    a, b, c = scanner._words
+    assert a.folded == {"bitcoin", "bitcoins", "governments"} and a.exact == {"SEC"}
+    # "\\s" stands for any character outside [\\w$] in a prefix.
+    assert {"".join(ch for ch, _ in prefix) for prefix in a.regex} == {"white\\s", "government's"}
+    # A regex is tried only at a run it can start: "white" (then a separator), not "whites"
+    # or "whit" (the character after a run is a separator, not "e"), nor "governments'"
+    # (a match ending inside a run fails the suffix); "Bitcoins" is a word, no regex.
+    regex = {
+        run
+        for run in ("white", "WHITE", "whites", "whit", "government", "governments")
+        if any(entry is not None for _, _, entry in scanner._actions(run, frozenset()) or ())
+    }
+    assert regex == {"white", "WHITE", "government"}
+    assert scanner._actions("Bitcoins", frozenset()) == ((0, "a", None),)
+    assert not b.folded and not b.exact and len(b.regex) == 26 * 26
+    assert c.folded == {"$eth"} and not c.exact and len(c.regex) == 1
+    assert [literal for _, literal in scanner._guards] == ["Act"]
+    for text in ("The Clarity Act passed", "Clarity was passed", "BITCOIN SEC sec White  House $ETH Ripple effect"):
+        assert scanner.scan(text) == scanner.scan_runs(text)
+    assert [name for _, name, _, _ in scanner.scan("Bitcoins, the SEC, the sec")] == ["a", "a"]

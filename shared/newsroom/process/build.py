@@ -337,11 +337,44 @@ def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
     return article
 
 
+def _json_bytes(doc: object) -> int:
+    return len(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
+
+
+# A character of a JSON string takes at most 6 bytes: a "\u001f" escape (UTF-8 needs 4 at most).
+_JSON_BYTES_PER_CHAR = 6
+# The body's entries beside the document without it: ',"content_html":""', the same for
+# content_text, ',"copies":[]' (48 bytes), rounded up.
+_BODY_ENTRIES_BYTES = 64
+
+
+def _item_bytes_bound(article: Article) -> int | None:
+    """At least the story item's size, from the document without its body (small) and 6 bytes
+    per character of the body, so the body's JSON is never built for a story far under the
+    limit; None for a story with copies (build_article makes none)."""
+    if article.copies:
+        return None
+    body_chars = len(article.content_html) + len(article.content_text)
+    return (
+        _json_bytes(article_to_doc(article, with_body=False))
+        + _JSON_BYTES_PER_CHAR * body_chars
+        + _BODY_ENTRIES_BYTES
+        + STORY_ITEM_OVERHEAD_BYTES
+    )
+
+
+def _item_bytes(article: Article) -> int:
+    """The story item's size: its document's JSON in UTF-8 and the item's own keys."""
+    return _json_bytes(article_to_doc(article)) + STORY_ITEM_OVERHEAD_BYTES
+
+
 def _refuse_if_unstorable(article: Article) -> None:
     """A story too large for a DynamoDB item fails the same way on every retry: what is left
     after the cuts is mostly URLs and identifiers (link, GUID, image), which are never cut."""
-    doc = json.dumps(article_to_doc(article), ensure_ascii=False, separators=(",", ":"))
-    size = len(doc.encode("utf-8", "surrogatepass")) + STORY_ITEM_OVERHEAD_BYTES
+    bound = _item_bytes_bound(article)
+    if bound is not None and bound <= MAX_ITEM_BYTES:
+        return
+    size = _item_bytes(article)
     if size > MAX_ITEM_BYTES:
         raise EntryRejected(
             "too-large",

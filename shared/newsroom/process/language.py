@@ -30,11 +30,13 @@ def _stopword_weights() -> dict[str, dict[str, float]]:
 
 
 _WORD_WEIGHTS = _stopword_weights()
+_ASCII_WORD_WEIGHTS = {word.encode("ascii"): weights for word, weights in _WORD_WEIGHTS.items() if word.isascii()}
 _WORD = re.compile(r"[^\W\d_]+")
 # In ASCII text `[^\W\d_]` is [A-Za-z]: there the words are cut out in C by mapping every other
-# character to a space and splitting, ~3× cheaper than the regex's Unicode class test per
-# character (most articles are ASCII once their text is lower-cased).
-_NOT_ASCII_LETTER = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalpha()})
+# byte to a space and splitting, several times cheaper than the regex's Unicode class test per
+# character (most articles are ASCII once their text is lower-cased); the ASCII stopwords are
+# keyed by their bytes (no other can occur in ASCII text).
+_NOT_ASCII_LETTER = bytes(code if chr(code).isalpha() and code < 128 else 0x20 for code in range(256))
 _LANGUAGE_TAG = re.compile(r"^([a-z]{2,3})(?:[-_].*)?$")
 
 
@@ -47,22 +49,34 @@ def _normalize_declared(declared: str | None) -> str | None:
     return match.group(1)
 
 
-def _words(folded: str) -> list[str]:
-    """The runs of letters in `folded` (`_WORD.findall`)."""
-    return folded.translate(_NOT_ASCII_LETTER).split() if folded.isascii() else _WORD.findall(folded)
+def _ascii_words(folded: str) -> list[bytes]:
+    """The runs of letters in ASCII `folded` (`_WORD.findall`), as bytes."""
+    return folded.encode("ascii").translate(_NOT_ASCII_LETTER).split()
+
+
+def _scores(text: str) -> dict[str, float]:
+    """Each candidate language's evidence in `text`: its stopwords (a word shared by k
+    languages worth 1/k to each) and half a point per distinctive letter."""
+    scores = dict.fromkeys(STOPWORDS, 0.0)
+    # NFC leaves ASCII text as it is.
+    folded = text.lower() if text.isascii() else unicodedata.normalize("NFC", text).lower()
+    # Counted in C first, stopwords only (in their order of first appearance, as when every
+    # word was counted): the loops then run once per distinct stopword.
+    if folded.isascii():  # no distinctive letter is ASCII: their counts, all zero, are left out
+        for word, count in Counter(filter(_ASCII_WORD_WEIGHTS.__contains__, _ascii_words(folded))).items():
+            for language, weight in _ASCII_WORD_WEIGHTS[word].items():
+                scores[language] += weight * count
+        return scores
+    for text_word, count in Counter(filter(_WORD_WEIGHTS.__contains__, _WORD.findall(folded))).items():
+        for language, weight in _WORD_WEIGHTS[text_word].items():
+            scores[language] += weight * count
+    for language, letters in DISTINCTIVE_LETTERS.items():
+        scores[language] += 0.5 * sum(folded.count(letter) for letter in letters)
+    return scores
 
 
 def _guess_language(text: str) -> str | None:
-    scores = dict.fromkeys(STOPWORDS, 0.0)
-    folded = unicodedata.normalize("NFC", text).lower()
-    # Counted in C first: the loop then runs once per distinct word, not once per word.
-    for word, count in Counter(_words(folded)).items():
-        weights = _WORD_WEIGHTS.get(word)
-        if weights is not None:
-            for language, weight in weights.items():
-                scores[language] += weight * count
-    for language, letters in DISTINCTIVE_LETTERS.items():
-        scores[language] += 0.5 * sum(folded.count(letter) for letter in letters)
+    scores = _scores(text)
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     (best, best_score), (_, runner_up) = ranked[0], ranked[1]
     if best_score < _MIN_EVIDENCE or best_score < _MIN_MARGIN * runner_up:

@@ -6,7 +6,9 @@ same matches as that group's own `re.compile(prefix + "(?:" + "|".join(alternati
 suffix, flags).finditer` (`Scanner.full[group]`), so each group keeps its own case rules.
 
 Python's `re` tries every alternative of an alternation at every word start, so one pass of the
-~60-term category alternation costs ~1 ms on a 3 KB article. Here each alternative's possible
+~60-term category alternation costs ~1 ms on a 3 KB article. `Scanner.scan` decides most word
+starts by a table of words (see "the word table" below); `Scanner.scan_runs`, the scan it
+replaced and the reference it is tested against, works as follows. Here each alternative's possible
 first characters are read from its parsed form; the word starts that can begin no alternative of
 any group are skipped in C, and at the others only the alternatives that can begin with the
 text's next characters are tried, in their original order (so the leftmost-first semantics are
@@ -16,9 +18,12 @@ alternatives sit in their own lookahead, so one group's match never hides anothe
 
 from __future__ import annotations
 
+import codecs
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, compress
 from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser as _sre_parser  # type: ignore[attr-defined]
 from typing import Any
@@ -34,12 +39,24 @@ _Prefix = tuple[tuple[str, bool], ...]
 _Options = set[tuple[_Prefix, bool]]
 
 
-def _sequence_options(items: Any, ignorecase: bool, limit: int = _PREFIX_CHARS) -> _Options:
+# In a prefix, a character outside [\w$] (any of them): two characters, so it equals none.
+_SEPARATOR = "\\s"
+_RUN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+
+
+def _separator_only(op: Any, av: Any) -> bool:
+    """Whether a class member matches only characters outside [\\w$]."""
+    if op is _sre.CATEGORY:
+        return av in (_sre.CATEGORY_SPACE, _sre.CATEGORY_NOT_WORD)
+    return op is _sre.LITERAL and not re.fullmatch(r"[\w$]", chr(av))
+
+
+def _sequence_options(items: Any, ignorecase: bool, limit: int = _PREFIX_CHARS, separators: bool = False) -> _Options:
     partial: _Options = {((), True)}
     for op, av in items:
         if not any(complete for _, complete in partial):
             break
-        options = _item_options(op, av, ignorecase, limit)
+        options = _item_options(op, av, ignorecase, limit, separators)
         extended: _Options = set()
         for prefix, complete in partial:
             if not complete:
@@ -52,13 +69,18 @@ def _sequence_options(items: Any, ignorecase: bool, limit: int = _PREFIX_CHARS) 
     return partial
 
 
-def _item_options(op: Any, av: Any, ignorecase: bool, limit: int) -> _Options:
+def _item_options(op: Any, av: Any, ignorecase: bool, limit: int, separators: bool = False) -> _Options:
+    """With `separators`, a class of characters outside [\\w$] only (such as \\s) stands as
+    `_SEPARATOR` in a prefix."""
+
     def chars(characters: Iterable[str]) -> _Options:
         return {(((ch.lower(), True),) if ignorecase else ((ch, False),), True) for ch in characters}
 
     if op is _sre.LITERAL:
         return chars(chr(av))
     if op is _sre.IN:
+        if separators and all(_separator_only(member_op, member) for member_op, member in av):
+            return {(((_SEPARATOR, False),), True)}
         members: list[str] = []
         for member_op, member in av:
             if member_op is _sre.LITERAL:
@@ -71,15 +93,15 @@ def _item_options(op: Any, av: Any, ignorecase: bool, limit: int) -> _Options:
     if op is _sre.SUBPATTERN:
         _group, add_flags, del_flags, items = av
         scoped = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
-        return _sequence_options(items, scoped, limit)
+        return _sequence_options(items, scoped, limit, separators)
     if op is _sre.BRANCH:
         union: _Options = set()
         for items in av[1]:
-            union |= _sequence_options(items, ignorecase, limit)
+            union |= _sequence_options(items, ignorecase, limit, separators)
         return union
     if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
         low, high, items = av
-        once = _sequence_options(items, ignorecase, limit)
+        once = _sequence_options(items, ignorecase, limit, separators)
         if high != 1:  # after one repetition another may follow: the prefix stops there
             once = {(prefix, False) for prefix, _ in once}
         return once | {((), True)} if low == 0 else once
@@ -93,6 +115,18 @@ def _compatible(prefix: _Prefix, key: str) -> bool:
         if (actual.lower() if ignorecase else actual) != expected:
             return False
     return True
+
+
+def _fits_run(prefix: _Prefix, complete: bool, run: str) -> bool:
+    """Whether a match with `prefix` (`complete`: the pattern ends with it) can start a run of
+    [\\w$] that is `run`, whole: the characters they share agree; the character after the run,
+    outside [\\w$], is no letter, digit, "_" or "$" the prefix expects; and a pattern ending
+    inside the run fails the suffix, which wants no word character after a match."""
+    if not _compatible(prefix, run):
+        return False
+    if len(prefix) > len(run):
+        return prefix[len(run)][0] not in _RUN_CHARS
+    return not (complete and len(prefix) < len(run))
 
 
 # Word starts are screened in C before any Python runs: a run of [\w$] is looked at only when
@@ -155,6 +189,183 @@ def _candidate_source(sequences: frozenset[_Classes], memo: dict[frozenset[_Clas
     return source
 
 
+# --- the word table --------------------------------------------------------------------------
+# Most alternatives are words ("bitcoins?", "regulat(?:ion|ions|or)", "(?-i:SEC)"): their match
+# at a word start is decided by the run of word characters there alone. A text is cut into its
+# runs of [\w$] in C; each distinct run is looked up once (per warm process) and told what
+# happens at a word start holding it: nothing (most words), a word alternative's match (the run
+# itself), a regex to try there (an alternative that is no single word, such as a phrase, can
+# begin with it), or the run-skipping scan's dispatch (a run with non-ASCII characters, which
+# `re.IGNORECASE` may fold onto ASCII letters, or with a "$" inside it).
+
+# A group's suffix that makes a word alternative match exactly when the run it starts is that word.
+_WORD_END_SUFFIXES = frozenset({r"(?!\w)", r"(?![\w])"})
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_MAX_WORDS = 256  # an alternative spelling out more words than this is left to its regex
+# Runs remembered per table (~1.4 MB when full, measured with tracemalloc on random words; at most
+# four tables, one per set of guarded branches left out); a full table starts again.
+_MAX_TABLE_RUNS = 20_000
+_MAX_REPEAT_WORDS = 3
+_RX_PREFIX_CHARS = 12  # how far the prefixes of a regex alternative are read, to tell words apart
+# A regex alternative that can begin this many different prefixes (such as "[A-Z][A-Za-z]+\s+Act",
+# any capitalised word) and needs a literal of its own ("Act") is left out of the texts without it.
+_GUARD_PREFIXES = 8
+_Word = tuple[tuple[str, bool], ...]  # characters, each with whether it is case-insensitive
+
+
+def _finite(items: Any, ignorecase: bool) -> list[_Word] | None:
+    """Every string a parsed sequence matches, when it is a short finite list of literal
+    characters (no class escapes, assertions or open repeats); None otherwise."""
+    words: list[_Word] = [()]
+    for op, av in items:
+        options = _finite_item(op, av, ignorecase)
+        if options is None:
+            return None
+        words = [word + more for word in words for more in options]
+        if len(words) > _MAX_WORDS:
+            return None
+    return words
+
+
+def _finite_item(op: Any, av: Any, ignorecase: bool) -> list[_Word] | None:
+    if op is _sre.LITERAL:
+        return [((chr(av), ignorecase),)]
+    if op is _sre.IN:
+        chars: list[str] = []
+        for member_op, member in av:
+            if member_op is _sre.LITERAL:
+                chars.append(chr(member))
+            elif member_op is _sre.RANGE and member[1] - member[0] < _MAX_CLASS_CHARS:
+                chars.extend(chr(code) for code in range(member[0], member[1] + 1))
+            else:  # \w, \s, negated classes
+                return None
+        return [((ch, ignorecase),) for ch in chars]
+    if op is _sre.SUBPATTERN:
+        _group, add_flags, del_flags, items = av
+        scoped = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+        return _finite(items, scoped)
+    if op is _sre.BRANCH:
+        union: list[_Word] = []
+        for items in av[1]:
+            words = _finite(items, ignorecase)
+            if words is None:
+                return None
+            union.extend(words)
+        return union
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+        low, high, items = av
+        once = _finite(items, ignorecase)
+        if once is None or high > _MAX_REPEAT_WORDS:
+            return None
+        result: list[_Word] = []
+        for count in range(low, high + 1):
+            repeated: list[_Word] = [()]
+            for _ in range(count):
+                repeated = [word + more for word in repeated for more in once]
+            result.extend(repeated)
+        return result
+    return None  # assertions, anchors, class escapes: not a plain word
+
+
+def _as_word(word: _Word) -> tuple[str, bool] | None:
+    """A finite alternative's string as the run of [\\w$] it must equal, lower case when its
+    cased characters are all case-insensitive (True) or as written when none is (False); None
+    when it is no such run (a phrase, a hyphen) or mixes the two case rules."""
+    text = "".join(ch for ch, _ in word)
+    body = text[1:] if text.startswith("$") else text
+    if not body or not set(body) <= _WORD_CHARS:
+        return None
+    cased = {ignorecase for ch, ignorecase in word if ch.lower() != ch.upper()}
+    if cased == {True}:
+        return text.lower(), True
+    if not cased or cased == {False}:
+        return text, False
+    return None
+
+
+def _branches(items: Any, ignorecase: bool) -> list[tuple[Any, bool]]:
+    """A parsed alternative's top-level branches, each with its case rule: a match of the
+    alternative at a start is that of its first branch matching there."""
+    if len(items) == 1:
+        op, av = items[0]
+        if op is _sre.BRANCH:
+            return [branch for items in av[1] for branch in _branches(items, ignorecase)]
+        if op is _sre.SUBPATTERN and av[0] is None:
+            _group, add_flags, del_flags, inner = av
+            scoped = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+            return _branches(inner, scoped)
+    return [(items, ignorecase)]
+
+
+def _required_literal(items: Any, ignorecase: bool) -> tuple[str, bool] | None:
+    """The longest run of literal characters every match of a parsed sequence holds, with its
+    case rule, or None."""
+    best = ""
+    run = ""
+    for op, av in items:
+        run = run + chr(av) if op is _sre.LITERAL else ""
+        best = max(best, run, key=len)
+    return (best, ignorecase) if best else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """What the word table knows of one alternative: the runs it matches as a whole (lower
+    case, or as written), and the prefixes of its other branches."""
+
+    folded: frozenset[str]
+    exact: frozenset[str]
+    regex: tuple[_Prefix, ...]
+
+
+# An action at a word start: (group index, alternative name, None) a word alternative's match,
+# the run itself; (group index, "", entry) the regex to try there; (-1, "", None) the dispatch
+# of the run-skipping scan.
+_Action = tuple[int, str, "_Entry | None"]
+_DISPATCH: tuple[_Action, ...] = ((-1, "", None),)
+
+
+class _Table(dict[str, "tuple[_Action, ...] | None"]):
+    """A run's actions, worked out the first time the run is seen (with `disabled` regex
+    branches left out)."""
+
+    def __init__(self, scanner: Scanner, disabled: frozenset[int]) -> None:
+        super().__init__()
+        self._scanner = scanner
+        self._disabled = disabled
+
+    def __missing__(self, run: str) -> tuple[_Action, ...] | None:
+        if len(self) >= _MAX_TABLE_RUNS:  # runs come from the text: keep memory bounded
+            self.clear()
+        actions = self[run] = self._scanner._actions(run, self._disabled)
+        return actions
+
+
+_RUNS = re.compile(r"([\w$]+)").split
+_RUN_END = re.compile(r"[\w$]*").match
+_NON_ASCII_WORD = "\x01"
+_FOLDED_SHARE = 5  # at most one character in 2**5 non-ASCII (counted as UTF-8 bytes past the first)
+_WORD = re.compile(r"\w")
+_NOT_WORD = re.compile(r"\W")
+
+
+def _fold(error: UnicodeError) -> tuple[str, int]:
+    """Each non-ASCII character as one ASCII one: "\\x01" for a word character (as `re`'s \\w
+    reads it), a space for any other."""
+    assert isinstance(error, UnicodeEncodeError)
+    piece = error.object[error.start : error.end]
+    return _WORD.sub(_NON_ASCII_WORD, _NOT_WORD.sub(" ", piece)), error.end
+
+
+_FOLD = "newsroom.scanner.fold"
+codecs.register_error(_FOLD, _fold)
+# Bytes of [\w$] (ASCII) and "\x01" stay; every other byte becomes a space.
+_SEPARATORS = bytes(
+    code if chr(code) == _NON_ASCII_WORD or chr(code) == "$" or re.fullmatch(r"\w", chr(code), re.ASCII) else 0x20
+    for code in range(256)
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Group:
     """One alternation: named alternatives, the flags it is compiled with (0 or
@@ -206,7 +417,7 @@ class Scanner:
         # group's case rule, the prefixes it can start with).
         self._alternatives: list[tuple[int, str, str, set[_Prefix]]] = []
         self.lookbehind: list[int] = []  # per group: how far its patterns look back
-        candidates: set[_Classes] = set()
+        self._parsed: list[tuple[Any, bool]] = []  # each alternative parsed, with its case rule
         for index, group in enumerate(self.groups):
             ignorecase = bool(group.flags & re.IGNORECASE)
             if group.flags & ~re.IGNORECASE:
@@ -222,20 +433,108 @@ class Scanner:
                     raise ValueError(f"an alternative must start with an ASCII word character or '$': {pattern}")
                 scoped = f"(?i:{pattern})" if ignorecase else pattern
                 self._alternatives.append((index, name, scoped, prefixes))
-                for candidate, _ in _sequence_options(parsed, ignorecase, _CANDIDATE_CHARS):
-                    candidates.add(_prefix_classes(candidate))
+                self._parsed.append((parsed, ignorecase))
                 widest = max(widest, _lookbehind_width(parsed))
             self.lookbehind.append(widest)
-        # From `start`, skip the rest of a run begun before it, then every run that can begin no
-        # alternative and does not start with a non-ASCII letter: its end is the next run to try.
-        # Possessive: the runs are maximal, so nothing is gained by backtracking into them.
-        can_begin = _candidate_source(frozenset(candidates), {})
-        self._skip = re.compile(rf"(?:(?<=[\w$])[\w$]*+)?+[^\w$]*+(?:(?!{can_begin}|[^\W\x00-\x7f])[\w$]++[^\w$]*+)*+")
-        self._everything = self._compile(range(len(self._alternatives)))
         self._by_key: dict[str, _Entry | None] = {}
         self._by_members: dict[tuple[int, ...], _Entry] = {}
-        # Each group alone, as one alternation: the reference its matches are tested against.
-        self.full = tuple(
+        self._words: list[_Words] = []
+        self._by_word: dict[str, list[int]] = {}  # a run in lower case: the alternatives it may be
+        # A regex branch's first character in lower case: (branch, alternative, prefix, whether
+        # a match ends with the prefix and the group's suffix wants a word's end after it).
+        self._by_first: dict[str, list[tuple[int, int, _Prefix, bool]]] = {}
+        self._guards: list[tuple[int, str]] = []  # (regex branch, a literal every match of it holds)
+        branch_count = 0
+        for index, (group_index, _name, pattern, _prefixes) in enumerate(self._alternatives):
+            group = self.groups[group_index]
+            ignorecase = bool(group.flags & re.IGNORECASE)
+            folded: set[str] = set()
+            exact: set[str] = set()
+            regex: list[_Prefix] = []
+            word_end = group.suffix in _WORD_END_SUFFIXES
+            for items, case_rule in _branches(_sre_parser.parse(pattern, group.flags), ignorecase):
+                words = _finite(items, case_rule) if word_end else None
+                if words is not None:
+                    # A branch spelling out strings: the runs are words; any other string (a
+                    # phrase, "government's", mixed case rules) is the whole prefix of a match.
+                    for word in words:
+                        run = _as_word(word)
+                        if run is None:
+                            prefix = tuple((ch.lower() if insensitive else ch, insensitive) for ch, insensitive in word)
+                            regex.append(prefix)
+                            first = self._by_first.setdefault(prefix[0][0].lower(), [])
+                            first.append((branch_count, index, prefix, True))
+                            branch_count += 1
+                        else:
+                            (folded if run[1] else exact).add(run[0])
+                            self._by_word.setdefault(run[0].lower(), []).append(index)
+                    continue
+                branch = branch_count
+                branch_count += 1
+                options = _sequence_options(items, case_rule, _RX_PREFIX_CHARS, separators=True)
+                prefixes = {p for p, _ in options}
+                regex.extend(prefixes)
+                for prefix, complete in options:
+                    first = self._by_first.setdefault(prefix[0][0].lower(), [])
+                    first.append((branch, index, prefix, complete and word_end))
+                literal = _required_literal(items, case_rule)
+                if literal is not None and len(prefixes) >= _GUARD_PREFIXES:
+                    text, folds = literal
+                    if not folds or text.lower() == text.upper():
+                        self._guards.append((branch, text))
+            self._words.append(_Words(frozenset(folded), frozenset(exact), tuple(regex)))
+        self._tables: dict[frozenset[int], _Table] = {}
+
+    # Built when first used, not at import (a cold start pays for what it uses): the skip
+    # pattern serves `scan_runs`, the one pattern of every alternative a run starting with a
+    # non-ASCII letter, and each group's alternation the tests.
+
+    @functools.cached_property
+    def _skip(self) -> re.Pattern[str]:
+        """From `start`, skip the rest of a run begun before it, then every run that can begin
+        no alternative and does not start with a non-ASCII letter: its end is the next run to
+        try. Possessive: the runs are maximal, so nothing is gained by backtracking into them."""
+        candidates = {classes for by_first in self._candidates.values() for classes in by_first}
+        can_begin = _candidate_source(frozenset(candidates), {})
+        return re.compile(rf"(?:(?<=[\w$])[\w$]*+)?+[^\w$]*+(?:(?!{can_begin}|[^\W\x00-\x7f])[\w$]++[^\w$]*+)*+")
+
+    @functools.cached_property
+    def _candidates(self) -> dict[str, frozenset[_Classes]]:
+        """The character classes an alternative's first `_CANDIDATE_CHARS` characters fall in,
+        by first character: what `_skip` reads a run's start against."""
+        by_first: dict[str, set[_Classes]] = {}
+        for parsed, ignorecase in self._parsed:
+            for candidate, _ in _sequence_options(parsed, ignorecase, _CANDIDATE_CHARS):
+                classes = _prefix_classes(candidate)
+                # An empty sequence (none is expected: every alternative starts with an ASCII
+                # character) would let every run through, under "".
+                for first in classes[0] if classes else ("",):
+                    by_first.setdefault(first, set()).add(classes)
+        return {first: frozenset(classes) for first, classes in by_first.items()}
+
+    def _may_begin(self, run: str) -> bool:
+        """Whether `_skip` would stop at a run (a non-ASCII character as "\\x01" or itself):
+        one starting with a non-ASCII letter, or one whose characters fit some alternative's
+        first classes (past its end, any character is taken to fit)."""
+        first = run[0]
+        if first == _NON_ASCII_WORD or not first.isascii() or "" in self._candidates:
+            return True
+        return any(
+            all(
+                ch in chars or ((ch == _NON_ASCII_WORD or not ch.isascii()) and _OTHER in chars)
+                for ch, chars in zip(run[1:], classes[1:], strict=False)
+            )
+            for classes in self._candidates.get(first, ())
+        )
+
+    @functools.cached_property
+    def _everything(self) -> _Entry:
+        return self._compile(range(len(self._alternatives)))
+
+    @functools.cached_property
+    def full(self) -> tuple[re.Pattern[str], ...]:
+        """Each group alone, as one alternation: the reference its matches are tested against."""
+        return tuple(
             re.compile(
                 f"{PREFIX}(?:" + "|".join(f"(?P<{n}>{p})" for n, p in group.alternatives) + f"){group.suffix}",
                 group.flags,
@@ -274,43 +573,166 @@ class Scanner:
         self._by_key[key] = entry
         return entry
 
+    def _actions(self, run: str, disabled: frozenset[int]) -> tuple[_Action, ...] | None:
+        """What happens at a word start holding `run` (a whole run of [\\w$]), for each group:
+        the first of its alternatives that can match there decides, in their order. A word
+        alternative matches exactly when the run is one of its words (the group's suffix ends
+        the match at the run's end); an alternative with a regex branch whose prefix the run
+        fits (left out if `disabled`) must be tried at the start, with the ones after it."""
+        if not run:
+            return None
+        if not run.isascii() or "$" in run[1:] or _NON_ASCII_WORD in run:
+            # Left to the run-skipping scan's dispatch, when its screen lets the run through.
+            return _DISPATCH if self._may_begin(run) else None
+        folded = run.lower()
+        regex = {
+            index
+            for branch, index, prefix, complete in self._by_first.get(folded[0], ())
+            if branch not in disabled and _fits_run(prefix, complete, run)
+        }
+        candidates = sorted(regex.union(self._by_word.get(folded, ())))
+        actions: list[_Action] = []
+        decided = -1
+        for position, index in enumerate(candidates):
+            group, name = self._alternatives[index][:2]
+            if group == decided:
+                continue
+            if index in regex:
+                members = tuple(i for i in candidates[position:] if self._alternatives[i][0] == group)
+                entry = self._by_members.get(members)
+                if entry is None:
+                    entry = self._by_members[members] = self._compile(members)
+                actions.append((group, "", entry))
+                decided = group
+            elif folded in self._words[index].folded or run in self._words[index].exact:
+                actions.append((group, name, None))
+                decided = group
+        return tuple(actions) or None
+
     def scan(self, text: str, pos: int = 0, stop: int | None = None) -> list[Match]:
         """Every group's match at every word start from `pos` up to (not including) `stop`:
         at each start, each group's first alternative (in its order) that matches there.
-        Matches of one group may overlap; `first_fit` keeps the ones `finditer` would."""
+        Matches of one group may overlap; `first_fit` keeps the ones `finditer` would.
+
+        The text goes through the word table: its runs are cut in C and looked up in a dict,
+        and only the runs some alternative can begin reach Python (`scan_runs` is the same scan
+        without the table)."""
+        if pos or stop is not None:
+            return self._scan_part(text, pos, len(text) if stop is None else min(stop, len(text)))
+        # Cutting by bytes is ~4x cheaper than by regex, but each stretch of non-ASCII
+        # characters costs a Python call: texts with many go through the regex.
+        if text.isascii() or (
+            _NON_ASCII_WORD not in text and len(text.encode()) - len(text) <= len(text) >> _FOLDED_SHARE
+        ):
+            return self.scan_folded(text)
+        return self.scan_split(text)
+
+    def _table(self, text: str) -> _Table:
+        disabled = frozenset(branch for branch, literal in self._guards if literal not in text)
+        table = self._tables.get(disabled)
+        if table is None:
+            table = self._tables[disabled] = _Table(self, disabled)
+        return table
+
+    def scan_folded(self, text: str) -> list[Match]:
+        """`scan` of a whole text with its runs cut by bytes: every non-ASCII character stands
+        as one byte (so offsets are kept), "\\x01" when it is a word character, so a run holding
+        one goes to the dispatch; every other character outside [\\w$] is a space. Splitting at
+        each space gives the runs and an empty piece for each further separator: piece k starts
+        at the length of the pieces before it plus k. For texts without "\\x01"."""
+        pieces = text.encode("ascii", _FOLD).translate(_SEPARATORS).decode("ascii").split(" ")
+        actions = list(map(self._table(text).__getitem__, pieces))
+        hits = list(compress(range(len(actions)), actions))
+        if not hits:
+            return []
+        offsets = list(accumulate(map(len, pieces), initial=0))
+        return self._apply(text, [(offsets[k] + k, len(pieces[k]), actions[k]) for k in hits])  # type: ignore[misc]
+
+    def scan_split(self, text: str) -> list[Match]:
+        """`scan` of a whole text with its runs cut by `re.split`: run j starts where the
+        parts up to the one before it end."""
+        parts = _RUNS(text)  # [between, run, between, run, ..., between]
+        runs = parts[1::2]
+        actions = list(map(self._table(text).__getitem__, runs))
+        hits = list(compress(range(len(actions)), actions))
+        if not hits:
+            return []
+        ends = list(accumulate(map(len, parts)))
+        return self._apply(text, [(ends[2 * j], len(runs[j]), actions[j]) for j in hits])  # type: ignore[misc]
+
+    def _apply(self, text: str, hits: list[tuple[int, int, tuple[_Action, ...]]]) -> list[Match]:
+        """The matches at the word starts `hits` (start, length of its run, actions)."""
         found: list[Match] = []
-        by_key = self._by_key
+        for start, length, actions in hits:
+            for group, name, entry in actions:
+                if entry is not None:
+                    match = entry[0].match(text, start)
+                    if match is not None:
+                        _, group, name = entry[1][match.lastindex - 1]  # type: ignore[operator]
+                        found.append((group, name, start, match.end()))
+                elif group >= 0:
+                    found.append((group, name, start, start + length))
+                else:
+                    self._match_at(text, start, found)
+        return found
+
+    def _scan_part(self, text: str, pos: int, stop: int) -> list[Match]:
+        """`scan` from `pos` up to `stop` (a few characters, in practice): the runs of the text
+        up to the end of the one holding `stop - 1`, those starting in [pos, stop) looked up."""
+        end = _RUN_END(text, stop).end()  # type: ignore[union-attr]  # matches, maybe empty
+        table = self._table(text)
+        hits: list[tuple[int, int, tuple[_Action, ...]]] = []
+        start = 0
+        for index, part in enumerate(_RUNS(text[:end])):
+            if index % 2 and pos <= start < stop:
+                actions = table[part]
+                if actions:
+                    hits.append((start, len(part), actions))
+            start += len(part)
+        return self._apply(text, hits)
+
+    def scan_runs(self, text: str, pos: int = 0, stop: int | None = None) -> list[Match]:
+        """`scan` without the word table: word starts that can begin no alternative are skipped
+        in C, and every other start goes through `_match_at`'s dispatch."""
+        found: list[Match] = []
         skip = self._skip.match
         length = len(text) if stop is None else min(stop, len(text))
         while True:
             start = skip(text, pos).end()  # type: ignore[union-attr]  # everything in it is optional
             if start >= length:
                 return found
-            key = text[start : start + _PREFIX_CHARS]
-            if key.isascii():
-                entry = by_key[key] if key in by_key else self._for_key(key)
-            elif key[0].isascii():
-                key = key[0]
-                entry = by_key[key] if key in by_key else self._for_key(key)
-            else:  # a non-ASCII letter may still case-fold to an ASCII one (K, ſ, İ, ı)
-                entry = self._everything
-            if entry is not None:
-                match = entry[0].match(text, start)
-                if match is None:
-                    pass
-                elif entry[2]:  # one group: its alternation's match
-                    _, group, name = entry[1][match.lastindex - 1]  # type: ignore[operator]
-                    found.append((group, name, match.start(), match.end()))
-                else:
-                    spans = match.regs
-                    done = -1
-                    for number, group, name in entry[1]:
-                        if group != done:
-                            begin, end = spans[number]
-                            if begin >= 0:
-                                found.append((group, name, begin, end))
-                                done = group
+            self._match_at(text, start, found)
             pos = start + 1  # inside this run: `_skip` goes on from its end
+
+    def _match_at(self, text: str, start: int, found: list[Match]) -> None:
+        """Each group's match at the word start `start`, added to `found`: the alternatives
+        that can begin with the text's next characters, in one pattern."""
+        key = text[start : start + _PREFIX_CHARS]
+        by_key = self._by_key
+        if key.isascii():
+            entry = by_key[key] if key in by_key else self._for_key(key)
+        elif key[0].isascii():
+            key = key[0]
+            entry = by_key[key] if key in by_key else self._for_key(key)
+        else:  # a non-ASCII letter may still case-fold to an ASCII one (K, ſ, İ, ı)
+            entry = self._everything
+        if entry is None:
+            return
+        match = entry[0].match(text, start)
+        if match is None:
+            return
+        if entry[2]:  # one group: its alternation's match
+            _, group, name = entry[1][match.lastindex - 1]  # type: ignore[operator]
+            found.append((group, name, match.start(), match.end()))
+            return
+        spans = match.regs
+        done = -1
+        for number, group, name in entry[1]:
+            if group != done:
+                begin, end = spans[number]
+                if begin >= 0:
+                    found.append((group, name, begin, end))
+                    done = group
 
     def finditer(self, text: str, group: int) -> Iterator[Match]:
         """`group`'s matches in `text`, as its own alternation's `finditer` finds them."""

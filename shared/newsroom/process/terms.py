@@ -82,11 +82,22 @@ def scan_article(title: str, text: str) -> ArticleTerms:
     found = SCANNER.scan(f"{title}\n{text}")
     # A category match in the haystack at a start in the text is the one the text alone gives,
     # unless a lookbehind there reaches back past the text's start: those first few characters
-    # are matched again in the text alone.
+    # are matched again in the text alone. The text's terms are kept as `first_fit` keeps them
+    # over those matches and then the haystack's from `window` on, in haystack offsets.
     window = offset + SCANNER.lookbehind[CATEGORY]
-    in_text = [(g, n, start - offset, end - offset) for g, n, start, end in found if g == CATEGORY and start >= window]
+    text_terms: list[str] = []
+    pos = 0
+    for group, name, start, end in SCANNER.scan(text, 0, window - offset):
+        if group == CATEGORY and start >= pos:
+            text_terms.append(name)
+            pos = end
+    pos = max(pos + offset, window)
+    for group, name, start, end in found:
+        if group == CATEGORY and start >= pos:
+            text_terms.append(name)
+            pos = end
     return ArticleTerms(
         title_terms=_names(SCANNER.scan(title)),
-        text_terms=_names([*SCANNER.scan(text, 0, window - offset), *in_text]),
+        text_terms=tuple(text_terms),
         coin_mentions=tuple((name, start, end) for _, name, start, end in first_fit(found, COIN)),
     )
