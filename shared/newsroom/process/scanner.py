@@ -24,170 +24,35 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, compress
-from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser as _sre_parser  # type: ignore[attr-defined]
 from typing import Any
 
+from newsroom.process.regex_prefixes import (
+    OTHER,
+    PREFIX_CHARS,
+    Classes,
+    Prefix,
+    as_word,
+    branches,
+    candidate_source,
+    compatible,
+    finite,
+    fits_run,
+    lookbehind_width,
+    prefix_classes,
+    required_literal,
+    sequence_options,
+)
+
 __all__ = ["Group", "Match", "Scanner"]
 
-_PREFIX_CHARS = 3
-_MAX_CLASS_CHARS = 64
 _MAX_CACHED_KEYS = 50_000
-# A prefix is a sequence of (character, case-insensitive) pairs; `complete` says the parsed
-# element ended there, so the next element may extend the prefix.
-_Prefix = tuple[tuple[str, bool], ...]
-_Options = set[tuple[_Prefix, bool]]
-
-
-# In a prefix, a character outside [\w$] (any of them): two characters, so it equals none.
-_SEPARATOR = "\\s"
-_RUN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
-
-
-def _separator_only(op: Any, av: Any) -> bool:
-    """Whether a class member matches only characters outside [\\w$]."""
-    if op is _sre.CATEGORY:
-        return av in (_sre.CATEGORY_SPACE, _sre.CATEGORY_NOT_WORD)
-    return op is _sre.LITERAL and not re.fullmatch(r"[\w$]", chr(av))
-
-
-def _sequence_options(items: Any, ignorecase: bool, limit: int = _PREFIX_CHARS, separators: bool = False) -> _Options:
-    partial: _Options = {((), True)}
-    for op, av in items:
-        if not any(complete for _, complete in partial):
-            break
-        options = _item_options(op, av, ignorecase, limit, separators)
-        extended: _Options = set()
-        for prefix, complete in partial:
-            if not complete:
-                extended.add((prefix, False))
-                continue
-            for more, more_complete in options:
-                joined = prefix + more
-                extended.add((joined[:limit], more_complete and len(joined) < limit))
-        partial = extended
-    return partial
-
-
-def _item_options(op: Any, av: Any, ignorecase: bool, limit: int, separators: bool = False) -> _Options:
-    """With `separators`, a class of characters outside [\\w$] only (such as \\s) stands as
-    `_SEPARATOR` in a prefix."""
-
-    def chars(characters: Iterable[str]) -> _Options:
-        return {(((ch.lower(), True),) if ignorecase else ((ch, False),), True) for ch in characters}
-
-    if op is _sre.LITERAL:
-        return chars(chr(av))
-    if op is _sre.IN:
-        if separators and all(_separator_only(member_op, member) for member_op, member in av):
-            return {(((_SEPARATOR, False),), True)}
-        members: list[str] = []
-        for member_op, member in av:
-            if member_op is _sre.LITERAL:
-                members.append(chr(member))
-            elif member_op is _sre.RANGE and member[1] - member[0] < _MAX_CLASS_CHARS:
-                members.extend(chr(code) for code in range(member[0], member[1] + 1))
-            else:  # \w, \s, negated classes: anything may follow, the prefix stops here
-                return {((), False)}
-        return chars(members) if len(members) <= _MAX_CLASS_CHARS else {((), False)}
-    if op is _sre.SUBPATTERN:
-        _group, add_flags, del_flags, items = av
-        scoped = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
-        return _sequence_options(items, scoped, limit, separators)
-    if op is _sre.BRANCH:
-        union: _Options = set()
-        for items in av[1]:
-            union |= _sequence_options(items, ignorecase, limit, separators)
-        return union
-    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
-        low, high, items = av
-        once = _sequence_options(items, ignorecase, limit, separators)
-        if high != 1:  # after one repetition another may follow: the prefix stops there
-            once = {(prefix, False) for prefix, _ in once}
-        return once | {((), True)} if low == 0 else once
-    if op in (_sre.ASSERT, _sre.ASSERT_NOT, _sre.AT):
-        return {((), True)}  # zero-width
-    return {((), False)}  # anything else: unknown, the prefix stops here
-
-
-def _compatible(prefix: _Prefix, key: str) -> bool:
-    for (expected, ignorecase), actual in zip(prefix, key, strict=False):
-        if (actual.lower() if ignorecase else actual) != expected:
-            return False
-    return True
-
-
-def _fits_run(prefix: _Prefix, complete: bool, run: str) -> bool:
-    """Whether a match with `prefix` (`complete`: the pattern ends with it) can start a run of
-    [\\w$] that is `run`, whole: the characters they share agree; the character after the run,
-    outside [\\w$], is no letter, digit, "_" or "$" the prefix expects; and a pattern ending
-    inside the run fails the suffix, which wants no word character after a match."""
-    if not _compatible(prefix, run):
-        return False
-    if len(prefix) > len(run):
-        return prefix[len(run)][0] not in _RUN_CHARS
-    return not (complete and len(prefix) < len(run))
-
 
 # Word starts are screened in C before any Python runs: a run of [\w$] is looked at only when
 # its first `_CANDIDATE_CHARS` characters can begin some alternative (read, like the dispatch
 # keys, from the parsed alternatives) or when it starts with a non-ASCII letter. Most words
 # of an article begin no term, so most of them never reach the per-word Python code.
 _CANDIDATE_CHARS = 6
-_ASCII = tuple(map(chr, range(128)))
-_OTHER = ""  # stands for every non-ASCII character in a `_Classes` set
-# For each position of a prefix, the characters a text may have there.
-_Classes = tuple[frozenset[str], ...]
-
-
-def _prefix_classes(prefix: _Prefix) -> _Classes:
-    """For each position of `prefix`, the characters a text may have there for an alternative
-    with that prefix to match. A superset: after the first character a position also admits
-    any non-ASCII character (`re.IGNORECASE` folds K, ſ, ı, İ onto ASCII letters, and the
-    dispatch then keys on the first character alone), and a non-ASCII expected character ends
-    the prefix (anything may stand there). A non-ASCII first character is always admitted
-    anyway (it goes to `full`), so the first position holds ASCII characters only."""
-    classes: list[frozenset[str]] = []
-    for depth, (expected, ignorecase) in enumerate(prefix):
-        if not (len(expected) == 1 and expected.isascii()):
-            break
-        chars = {ch for ch in _ASCII if (ch.lower() if ignorecase else ch) == expected}
-        classes.append(frozenset(chars if depth == 0 else chars | {_OTHER}))
-    return tuple(classes)
-
-
-def _class_source(chars: Iterable[str]) -> str:
-    ordered = sorted(chars)
-    if len(ordered) == 1 and ordered[0] != _OTHER:
-        return re.escape(ordered[0])  # a literal: `re` tries a branch starting with one cheapest
-    ascii_class = "[" + "".join(re.escape(ch) for ch in ordered if ch != _OTHER) + "]"
-    if _OTHER not in ordered:
-        return ascii_class
-    # Any non-ASCII character, case-sensitively: under IGNORECASE a class holding the range
-    # \x80-\U0010ffff makes `re` work out every case equivalent of a million code points, 6-8 ms
-    # per class and seconds per import; the text's non-ASCII characters are admitted all the same.
-    return "(?:" + ascii_class + "|(?-i:[^\\x00-\\x7f]))" if len(ordered) > 1 else "(?-i:[^\\x00-\\x7f])"
-
-
-def _candidate_source(sequences: frozenset[_Classes], memo: dict[frozenset[_Classes], str]) -> str:
-    """A regex (for a lookahead) matching the text that starts like one of `sequences`. Built
-    as a deterministic trie, so `re` enters at most one branch per character, with characters
-    whose continuations are the same sharing one branch (so "[Tt]" not "T|t")."""
-    if () in sequences:
-        return ""  # a whole prefix ends here: whatever follows is admitted
-    cached = memo.get(sequences)
-    if cached is not None:
-        return cached
-    alphabet = sorted({ch for sequence in sequences for ch in sequence[0]})
-    by_rest: dict[str, list[str]] = {}
-    for ch in alphabet:
-        rest = frozenset(sequence[1:] for sequence in sequences if ch in sequence[0])
-        by_rest.setdefault(_candidate_source(rest, memo), []).append(ch)
-    branches = [_class_source(chars) + rest for rest, chars in by_rest.items()]
-    source = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    memo[sequences] = source
-    return source
-
 
 # --- the word table --------------------------------------------------------------------------
 # Most alternatives are words ("bitcoins?", "regulat(?:ion|ions|or)", "(?-i:SEC)"): their match
@@ -200,112 +65,13 @@ def _candidate_source(sequences: frozenset[_Classes], memo: dict[frozenset[_Clas
 
 # A group's suffix that makes a word alternative match exactly when the run it starts is that word.
 _WORD_END_SUFFIXES = frozenset({r"(?!\w)", r"(?![\w])"})
-_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-_MAX_WORDS = 256  # an alternative spelling out more words than this is left to its regex
 # Runs remembered per table (~1.4 MB when full, measured with tracemalloc on random words; at most
 # four tables, one per set of guarded branches left out); a full table starts again.
 _MAX_TABLE_RUNS = 20_000
-_MAX_REPEAT_WORDS = 3
 _RX_PREFIX_CHARS = 12  # how far the prefixes of a regex alternative are read, to tell words apart
 # A regex alternative that can begin this many different prefixes (such as "[A-Z][A-Za-z]+\s+Act",
 # any capitalised word) and needs a literal of its own ("Act") is left out of the texts without it.
 _GUARD_PREFIXES = 8
-_Word = tuple[tuple[str, bool], ...]  # characters, each with whether it is case-insensitive
-
-
-def _finite(items: Any, ignorecase: bool) -> list[_Word] | None:
-    """Every string a parsed sequence matches, when it is a short finite list of literal
-    characters (no class escapes, assertions or open repeats); None otherwise."""
-    words: list[_Word] = [()]
-    for op, av in items:
-        options = _finite_item(op, av, ignorecase)
-        if options is None:
-            return None
-        words = [word + more for word in words for more in options]
-        if len(words) > _MAX_WORDS:
-            return None
-    return words
-
-
-def _finite_item(op: Any, av: Any, ignorecase: bool) -> list[_Word] | None:
-    if op is _sre.LITERAL:
-        return [((chr(av), ignorecase),)]
-    if op is _sre.IN:
-        chars: list[str] = []
-        for member_op, member in av:
-            if member_op is _sre.LITERAL:
-                chars.append(chr(member))
-            elif member_op is _sre.RANGE and member[1] - member[0] < _MAX_CLASS_CHARS:
-                chars.extend(chr(code) for code in range(member[0], member[1] + 1))
-            else:  # \w, \s, negated classes
-                return None
-        return [((ch, ignorecase),) for ch in chars]
-    if op is _sre.SUBPATTERN:
-        _group, add_flags, del_flags, items = av
-        scoped = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
-        return _finite(items, scoped)
-    if op is _sre.BRANCH:
-        union: list[_Word] = []
-        for items in av[1]:
-            words = _finite(items, ignorecase)
-            if words is None:
-                return None
-            union.extend(words)
-        return union
-    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
-        low, high, items = av
-        once = _finite(items, ignorecase)
-        if once is None or high > _MAX_REPEAT_WORDS:
-            return None
-        result: list[_Word] = []
-        for count in range(low, high + 1):
-            repeated: list[_Word] = [()]
-            for _ in range(count):
-                repeated = [word + more for word in repeated for more in once]
-            result.extend(repeated)
-        return result
-    return None  # assertions, anchors, class escapes: not a plain word
-
-
-def _as_word(word: _Word) -> tuple[str, bool] | None:
-    """A finite alternative's string as the run of [\\w$] it must equal, lower case when its
-    cased characters are all case-insensitive (True) or as written when none is (False); None
-    when it is no such run (a phrase, a hyphen) or mixes the two case rules."""
-    text = "".join(ch for ch, _ in word)
-    body = text[1:] if text.startswith("$") else text
-    if not body or not set(body) <= _WORD_CHARS:
-        return None
-    cased = {ignorecase for ch, ignorecase in word if ch.lower() != ch.upper()}
-    if cased == {True}:
-        return text.lower(), True
-    if not cased or cased == {False}:
-        return text, False
-    return None
-
-
-def _branches(items: Any, ignorecase: bool) -> list[tuple[Any, bool]]:
-    """A parsed alternative's top-level branches, each with its case rule: a match of the
-    alternative at a start is that of its first branch matching there."""
-    if len(items) == 1:
-        op, av = items[0]
-        if op is _sre.BRANCH:
-            return [branch for items in av[1] for branch in _branches(items, ignorecase)]
-        if op is _sre.SUBPATTERN and av[0] is None:
-            _group, add_flags, del_flags, inner = av
-            scoped = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
-            return _branches(inner, scoped)
-    return [(items, ignorecase)]
-
-
-def _required_literal(items: Any, ignorecase: bool) -> tuple[str, bool] | None:
-    """The longest run of literal characters every match of a parsed sequence holds, with its
-    case rule, or None."""
-    best = ""
-    run = ""
-    for op, av in items:
-        run = run + chr(av) if op is _sre.LITERAL else ""
-        best = max(best, run, key=len)
-    return (best, ignorecase) if best else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +81,7 @@ class _Words:
 
     folded: frozenset[str]
     exact: frozenset[str]
-    regex: tuple[_Prefix, ...]
+    regex: tuple[Prefix, ...]
 
 
 # An action at a word start: (group index, alternative name, None) a word alternative's match,
@@ -386,24 +152,6 @@ _Entry = tuple[re.Pattern[str], tuple[tuple[int, int, str], ...], bool]
 PREFIX = r"(?<![\w$])"
 
 
-def _lookbehind_width(items: Any) -> int:
-    """The furthest any lookbehind in a parsed pattern looks back (0 when there is none)."""
-    widest = 0
-    for op, av in items:
-        if op in (_sre.ASSERT, _sre.ASSERT_NOT):
-            direction, inner = av
-            if direction < 0:
-                widest = max(widest, inner.getwidth()[1])
-            widest = max(widest, _lookbehind_width(inner))
-        elif op is _sre.SUBPATTERN:
-            widest = max(widest, _lookbehind_width(av[3]))
-        elif op is _sre.BRANCH:
-            widest = max([widest, *(_lookbehind_width(branch) for branch in av[1])])
-        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
-            widest = max(widest, _lookbehind_width(av[2]))
-    return widest
-
-
 class Scanner:
     """One pass over a text for several `Group`s. Every match starts where a run of [\\w$]
     starts (the groups share the prefix `(?<![\\w$])`), and every alternative must start with
@@ -415,7 +163,7 @@ class Scanner:
         self.groups = tuple(groups)
         # Every alternative of every group, in order: (group index, name, pattern in its
         # group's case rule, the prefixes it can start with).
-        self._alternatives: list[tuple[int, str, str, set[_Prefix]]] = []
+        self._alternatives: list[tuple[int, str, str, set[Prefix]]] = []
         self.lookbehind: list[int] = []  # per group: how far its patterns look back
         self._parsed: list[tuple[Any, bool]] = []  # each alternative parsed, with its case rule
         for index, group in enumerate(self.groups):
@@ -427,14 +175,14 @@ class Scanner:
                 parsed = _sre_parser.parse(pattern, group.flags)
                 if parsed.state.groups > 1:
                     raise ValueError(f"an alternative must hold no capturing group: {pattern}")
-                options = _sequence_options(parsed, ignorecase)
+                options = sequence_options(parsed, ignorecase)
                 prefixes = {p for p, _ in options}
                 if any(not p or not p[0][0].isascii() or not re.match(r"[\w$]", p[0][0]) for p in prefixes):
                     raise ValueError(f"an alternative must start with an ASCII word character or '$': {pattern}")
                 scoped = f"(?i:{pattern})" if ignorecase else pattern
                 self._alternatives.append((index, name, scoped, prefixes))
                 self._parsed.append((parsed, ignorecase))
-                widest = max(widest, _lookbehind_width(parsed))
+                widest = max(widest, lookbehind_width(parsed))
             self.lookbehind.append(widest)
         self._by_key: dict[str, _Entry | None] = {}
         self._by_members: dict[tuple[int, ...], _Entry] = {}
@@ -442,7 +190,7 @@ class Scanner:
         self._by_word: dict[str, list[int]] = {}  # a run in lower case: the alternatives it may be
         # A regex branch's first character in lower case: (branch, alternative, prefix, whether
         # a match ends with the prefix and the group's suffix wants a word's end after it).
-        self._by_first: dict[str, list[tuple[int, int, _Prefix, bool]]] = {}
+        self._by_first: dict[str, list[tuple[int, int, Prefix, bool]]] = {}
         self._guards: list[tuple[int, str]] = []  # (regex branch, a literal every match of it holds)
         branch_count = 0
         for index, (group_index, _name, pattern, _prefixes) in enumerate(self._alternatives):
@@ -450,15 +198,15 @@ class Scanner:
             ignorecase = bool(group.flags & re.IGNORECASE)
             folded: set[str] = set()
             exact: set[str] = set()
-            regex: list[_Prefix] = []
+            regex: list[Prefix] = []
             word_end = group.suffix in _WORD_END_SUFFIXES
-            for items, case_rule in _branches(_sre_parser.parse(pattern, group.flags), ignorecase):
-                words = _finite(items, case_rule) if word_end else None
+            for items, case_rule in branches(_sre_parser.parse(pattern, group.flags), ignorecase):
+                words = finite(items, case_rule) if word_end else None
                 if words is not None:
                     # A branch spelling out strings: the runs are words; any other string (a
                     # phrase, "government's", mixed case rules) is the whole prefix of a match.
                     for word in words:
-                        run = _as_word(word)
+                        run = as_word(word)
                         if run is None:
                             prefix = tuple((ch.lower() if insensitive else ch, insensitive) for ch, insensitive in word)
                             regex.append(prefix)
@@ -471,13 +219,13 @@ class Scanner:
                     continue
                 branch = branch_count
                 branch_count += 1
-                options = _sequence_options(items, case_rule, _RX_PREFIX_CHARS, separators=True)
+                options = sequence_options(items, case_rule, _RX_PREFIX_CHARS, separators=True)
                 prefixes = {p for p, _ in options}
                 regex.extend(prefixes)
                 for prefix, complete in options:
                     first = self._by_first.setdefault(prefix[0][0].lower(), [])
                     first.append((branch, index, prefix, complete and word_end))
-                literal = _required_literal(items, case_rule)
+                literal = required_literal(items, case_rule)
                 if literal is not None and len(prefixes) >= _GUARD_PREFIXES:
                     text, folds = literal
                     if not folds or text.lower() == text.upper():
@@ -495,17 +243,17 @@ class Scanner:
         no alternative and does not start with a non-ASCII letter: its end is the next run to
         try. Possessive: the runs are maximal, so nothing is gained by backtracking into them."""
         candidates = {classes for by_first in self._candidates.values() for classes in by_first}
-        can_begin = _candidate_source(frozenset(candidates), {})
+        can_begin = candidate_source(frozenset(candidates), {})
         return re.compile(rf"(?:(?<=[\w$])[\w$]*+)?+[^\w$]*+(?:(?!{can_begin}|[^\W\x00-\x7f])[\w$]++[^\w$]*+)*+")
 
     @functools.cached_property
-    def _candidates(self) -> dict[str, frozenset[_Classes]]:
+    def _candidates(self) -> dict[str, frozenset[Classes]]:
         """The character classes an alternative's first `_CANDIDATE_CHARS` characters fall in,
         by first character: what `_skip` reads a run's start against."""
-        by_first: dict[str, set[_Classes]] = {}
+        by_first: dict[str, set[Classes]] = {}
         for parsed, ignorecase in self._parsed:
-            for candidate, _ in _sequence_options(parsed, ignorecase, _CANDIDATE_CHARS):
-                classes = _prefix_classes(candidate)
+            for candidate, _ in sequence_options(parsed, ignorecase, _CANDIDATE_CHARS):
+                classes = prefix_classes(candidate)
                 # An empty sequence (none is expected: every alternative starts with an ASCII
                 # character) would let every run through, under "".
                 for first in classes[0] if classes else ("",):
@@ -521,7 +269,7 @@ class Scanner:
             return True
         return any(
             all(
-                ch in chars or ((ch == _NON_ASCII_WORD or not ch.isascii()) and _OTHER in chars)
+                ch in chars or ((ch == _NON_ASCII_WORD or not ch.isascii()) and OTHER in chars)
                 for ch, chars in zip(run[1:], classes[1:], strict=False)
             )
             for classes in self._candidates.get(first, ())
@@ -561,7 +309,7 @@ class Scanner:
 
     def _for_key(self, key: str) -> _Entry | None:
         members = tuple(
-            i for i, (_, _, _, prefixes) in enumerate(self._alternatives) if any(_compatible(p, key) for p in prefixes)
+            i for i, (_, _, _, prefixes) in enumerate(self._alternatives) if any(compatible(p, key) for p in prefixes)
         )
         entry = None
         if members:
@@ -588,7 +336,7 @@ class Scanner:
         regex = {
             index
             for branch, index, prefix, complete in self._by_first.get(folded[0], ())
-            if branch not in disabled and _fits_run(prefix, complete, run)
+            if branch not in disabled and fits_run(prefix, complete, run)
         }
         candidates = sorted(regex.union(self._by_word.get(folded, ())))
         actions: list[_Action] = []
@@ -707,7 +455,7 @@ class Scanner:
     def _match_at(self, text: str, start: int, found: list[Match]) -> None:
         """Each group's match at the word start `start`, added to `found`: the alternatives
         that can begin with the text's next characters, in one pattern."""
-        key = text[start : start + _PREFIX_CHARS]
+        key = text[start : start + PREFIX_CHARS]
         by_key = self._by_key
         if key.isascii():
             entry = by_key[key] if key in by_key else self._for_key(key)
