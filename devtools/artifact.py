@@ -126,7 +126,7 @@ def find_python313() -> Path | None:
 
 
 def build_inputs_digest(sam: Path, python313: Path, architecture: str, *, root: Path = ROOT) -> str:
-    """A digest of everything `sam build` reads for this template: template.yaml, every file
+    """A digest of everything `sam build` reads for this template: template.yaml, samconfig.toml, every file
     under the folders it builds from (functions/ and shared/, bytecode caches left out: Python
     writes them there when the tests import the code, and sam packages none), the tools and the
     architecture."""
@@ -138,7 +138,8 @@ def build_inputs_digest(sam: Path, python313: Path, architecture: str, *, root: 
     for tool in (sam, python313):
         stat = tool.stat()
         digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode() + b"\0")
-    files = [root / "template.yaml"]
+    # samconfig.toml: `sam build` reads its [default.build] and [default.global] parameters.
+    files = [root / "template.yaml", *[config for config in [root / "samconfig.toml"] if config.exists()]]
     for folder in ("functions", "shared"):
         files += sorted(
             p for p in (root / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
@@ -200,8 +201,18 @@ def sam_build(sam: Path, python313: Path, target: Path, *, architecture: str = "
                 )
             built_from.write_text(inputs)
         shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(home / "build", target, symlinks=True, copy_function=os.link)
+        shutil.copytree(home / "build", target, symlinks=True, copy_function=_link_or_copy)
     return target / "template.yaml"
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    """A hard link, as cheap as a copy is not; a copy where the target is on another file
+    system (a tmpfs /tmp), which refuses a link with EXDEV. A linked file is the build's own:
+    nothing writes into a copy (the handlers run from it with -B, no bytecode)."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
 
 
 def runtime_packages(cache: Path, roots: Sequence[str] = RUNTIME_PACKAGES) -> Path:

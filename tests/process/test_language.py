@@ -150,3 +150,13 @@ def test_the_evidence_is_what_counting_every_word_gave_on_every_corpus_text() ->
     for text in texts:
         assert language._scores(text) == _scores_counting_every_word(text), text[:200]
     assert sum(text.isascii() for text in texts) > 3000 and sum(not text.isascii() for text in texts) > 300
+
+
+def test_no_distinctive_letter_is_ascii() -> None:
+    """`_scores` leaves the distinctive letters out of ASCII text: that is exact only while
+    none of them is ASCII (a letter added to the table that is would break it)."""
+    from newsroom.process.classify_data import DISTINCTIVE_LETTERS
+
+    assert DISTINCTIVE_LETTERS and all(
+        not letter.isascii() for letters in DISTINCTIVE_LETTERS.values() for letter in letters
+    )

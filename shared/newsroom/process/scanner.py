@@ -44,7 +44,7 @@ from newsroom.process.regex_prefixes import (
     sequence_options,
 )
 
-__all__ = ["Group", "Match", "Scanner"]
+__all__ = ["MAX_KEPT_RUN", "Group", "Match", "Scanner"]
 
 _MAX_CACHED_KEYS = 50_000
 
@@ -68,6 +68,7 @@ _WORD_END_SUFFIXES = frozenset({r"(?!\w)", r"(?![\w])"})
 # Runs remembered per table (~1.4 MB when full, measured with tracemalloc on random words; at most
 # four tables, one per set of guarded branches left out); a full table starts again.
 _MAX_TABLE_RUNS = 20_000
+MAX_KEPT_RUN = 64  # longer runs (no term is one, a blob may be) are worked out each time, not kept
 _RX_PREFIX_CHARS = 12  # how far the prefixes of a regex alternative are read, to tell words apart
 # A regex alternative that can begin this many different prefixes (such as "[A-Z][A-Za-z]+\s+Act",
 # any capitalised word) and needs a literal of its own ("Act") is left out of the texts without it.
@@ -101,9 +102,12 @@ class _Table(dict[str, "tuple[_Action, ...] | None"]):
         self._disabled = disabled
 
     def __missing__(self, run: str) -> tuple[_Action, ...] | None:
+        actions = self._scanner._actions(run, self._disabled)
+        if len(run) > MAX_KEPT_RUN:  # a blob (hex, base64) is one run: worked out, not kept
+            return actions
         if len(self) >= _MAX_TABLE_RUNS:  # runs come from the text: keep memory bounded
             self.clear()
-        actions = self[run] = self._scanner._actions(run, self._disabled)
+        self[run] = actions
         return actions
 
 
@@ -156,8 +160,6 @@ class Scanner:
     """One pass over a text for several `Group`s. Every match starts where a run of [\\w$]
     starts (the groups share the prefix `(?<![\\w$])`), and every alternative must start with
     an ASCII character and hold no capturing group; both are checked here."""
-
-    _RUN = re.compile(r"[\w$]+")
 
     def __init__(self, groups: Sequence[Group]) -> None:
         self.groups = tuple(groups)
@@ -369,8 +371,10 @@ class Scanner:
             return self._scan_part(text, pos, len(text) if stop is None else min(stop, len(text)))
         # Cutting by bytes is ~4x cheaper than by regex, but each stretch of non-ASCII
         # characters costs a Python call: texts with many go through the regex.
-        if text.isascii() or (
-            _NON_ASCII_WORD not in text and len(text.encode()) - len(text) <= len(text) >> _FOLDED_SHARE
+        # A "\x01" of the text's own would join the runs around it in the folded cut; a lone
+        # surrogate (a feed's broken escape) is measured, not refused.
+        if _NON_ASCII_WORD not in text and (
+            text.isascii() or len(text.encode("utf-8", "surrogatepass")) - len(text) <= len(text) >> _FOLDED_SHARE
         ):
             return self.scan_folded(text)
         return self.scan_split(text)
