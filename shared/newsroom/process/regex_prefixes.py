@@ -61,14 +61,9 @@ def _item_options(op: Any, av: Any, ignorecase: bool, limit: int, separators: bo
     if op is _sre.IN:
         if separators and all(_separator_only(member_op, member) for member_op, member in av):
             return {(((_SEPARATOR, False),), True)}
-        members: list[str] = []
-        for member_op, member in av:
-            if member_op is _sre.LITERAL:
-                members.append(chr(member))
-            elif member_op is _sre.RANGE and member[1] - member[0] < _MAX_CLASS_CHARS:
-                members.extend(chr(code) for code in range(member[0], member[1] + 1))
-            else:  # \w, \s, negated classes: anything may follow, the prefix stops here
-                return {((), False)}
+        members = _class_members(av)
+        if members is None:  # \w, \s, negated classes: anything may follow, the prefix stops here
+            return {((), False)}
         return chars(members) if len(members) <= _MAX_CLASS_CHARS else {((), False)}
     if op is _sre.SUBPATTERN:
         _group, add_flags, del_flags, items = av
@@ -184,19 +179,26 @@ def finite(items: Any, ignorecase: bool) -> list[_Word] | None:
     return words
 
 
+def _class_members(av: Any) -> list[str] | None:
+    """The characters a parsed class [...] holds, when it lists them (literals and short
+    ranges); None for a class escape (\\w, \\s), a negated class or a long range."""
+    members: list[str] = []
+    for member_op, member in av:
+        if member_op is _sre.LITERAL:
+            members.append(chr(member))
+        elif member_op is _sre.RANGE and member[1] - member[0] < _MAX_CLASS_CHARS:
+            members.extend(chr(code) for code in range(member[0], member[1] + 1))
+        else:
+            return None
+    return members
+
+
 def _finite_item(op: Any, av: Any, ignorecase: bool) -> list[_Word] | None:
     if op is _sre.LITERAL:
         return [((chr(av), ignorecase),)]
     if op is _sre.IN:
-        chars: list[str] = []
-        for member_op, member in av:
-            if member_op is _sre.LITERAL:
-                chars.append(chr(member))
-            elif member_op is _sre.RANGE and member[1] - member[0] < _MAX_CLASS_CHARS:
-                chars.extend(chr(code) for code in range(member[0], member[1] + 1))
-            else:  # \w, \s, negated classes
-                return None
-        return [((ch, ignorecase),) for ch in chars]
+        chars = _class_members(av)
+        return None if chars is None else [((ch, ignorecase),) for ch in chars]
     if op is _sre.SUBPATTERN:
         _group, add_flags, del_flags, items = av
         scoped = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
