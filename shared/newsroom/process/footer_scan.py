@@ -12,10 +12,11 @@ from __future__ import annotations
 import bisect
 import functools
 import html as html_module
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from newsroom.core.html import plain_text
 from newsroom.process.attribution_data import (
@@ -38,16 +39,6 @@ TAIL_CHARS = 4000
 _TAG = re.compile(r"<\s*(/)?\s*([A-Za-z][A-Za-z0-9]*)([^>]*?)(/)?\s*>?\Z", re.DOTALL)
 
 
-# A NamedTuple, not a frozen dataclass: a map holds one per stretch of text (dozens a tail) and a
-# frozen dataclass's __init__ costs ~1 µs each through object.__setattr__.
-class _Segment(NamedTuple):
-    text_start: int
-    text_end: int
-    html_start: int
-    html_end: int
-    literal: bool  # each text character is one HTML character (not an entity or a tag)
-
-
 @dataclass(frozen=True, slots=True)
 class _Link:
     text_start: int
@@ -57,132 +48,144 @@ class _Link:
 
 @dataclass(frozen=True, slots=True)
 class _TextMap:
+    """The text a reader sees and, for each stretch of it read from one part of the HTML (a text
+    run, an entity, a block tag's line break), where it starts in the text, where that part is
+    in the HTML and whether it is literal (each text character one HTML character). Parallel
+    tuples, not an object a stretch: a tail holds dozens, and the map is built for every match."""
+
     text: str
-    segments: tuple[_Segment, ...]
     starts: tuple[int, ...]
+    html_starts: tuple[int, ...]
+    html_ends: tuple[int, ...]
+    literal: tuple[bool, ...]
     links: tuple[_Link, ...]
 
-    def _segment(self, text_index: int) -> _Segment:
-        return self.segments[bisect.bisect_right(self.starts, text_index) - 1]
-
     def html_start(self, text_index: int) -> int:
-        segment = self._segment(text_index)
-        if segment.literal:
-            return segment.html_start + (text_index - segment.text_start)
-        return segment.html_start
+        stretch = bisect.bisect_right(self.starts, text_index) - 1
+        if self.literal[stretch]:
+            return self.html_starts[stretch] + (text_index - self.starts[stretch])
+        return self.html_starts[stretch]
 
     def html_end(self, text_end: int) -> int:
         """HTML offset just past the character before `text_end`."""
-        segment = self._segment(text_end - 1)
-        if segment.literal:
-            return segment.html_start + (text_end - segment.text_start)
-        return segment.html_end
+        stretch = bisect.bisect_right(self.starts, text_end - 1) - 1
+        if self.literal[stretch]:
+            return self.html_starts[stretch] + (text_end - self.starts[stretch])
+        return self.html_ends[stretch]
 
     def links_within(self, start: int, end: int) -> list[str]:
         return [link.href for link in self.links if link.text_start < end and link.text_end > start]
 
 
-def _map_text(html: str, offset: int) -> _TextMap:
-    pieces: list[str] = []
-    segments: list[_Segment] = []
+# The tail is split into text and markup in C, one regex split: comments, tags, entities. A tag
+# as `_TAG` reads it ("<name…", "</ name…") has its name captured, so what a token reads as is
+# known from its name (a block tag reads as a line break, any other tag as nothing) without a
+# Python match per token: markup tokens are mostly unique (`<a href="…">`), so a cache keyed on
+# the whole token missed and was cleared over and over. The spans are `_MARKUP`'s of old: the
+# name alternative matches from "<" to the first ">" (or the end) as the token pattern did.
+_MARKUP_SPLIT = re.compile(
+    r"(<!--.*?(?:-->|\Z)"
+    r"|<(?:/\s*)?([A-Za-z][A-Za-z0-9]*)[^>]*>?"
+    r"|<[A-Za-z/!?][^>]*>?"
+    r"|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?)",
+    re.DOTALL,
+)
+# Readings remembered by tag name as written ("p", "P", "div") and by entity ("&amp;", "&#8217;"):
+# both repeat. Bounded, as both come from the feed.
+_NAME_READINGS: dict[str, str] = {}
+_ENTITY_READINGS: dict[str, str] = {}
+_MAX_READINGS = 4096
+
+
+def _name_reading(name: str) -> str:
+    if len(_NAME_READINGS) >= _MAX_READINGS:
+        _NAME_READINGS.clear()
+    reading = _NAME_READINGS[name] = "\n" if name.lower() in BLOCK_TAGS else ""
+    return reading
+
+
+def _entity_reading(entity: str) -> str:
+    if len(_ENTITY_READINGS) >= _MAX_READINGS:
+        _ENTITY_READINGS.clear()
+    reading = _ENTITY_READINGS[entity] = html_module.unescape(entity)
+    return reading
+
+
+class _Split(NamedTuple):
+    """The tail cut into `parts` (text, markup token, text, …), each part's reading (`pieces`,
+    whose concatenation is the text a reader sees) and each token's tag name (None if no tag)."""
+
+    offset: int
+    parts: list[str]
+    pieces: list[str]
+    names: list[str | None]
+
+
+def _split(html: str, offset: int) -> _Split:
+    # Every third part is a tag name or None (not a tag); the rest are text and markup tokens.
+    parts: list[Any] = _MARKUP_SPLIT.split(html[offset:])
+    names: list[str | None] = parts[2::3]
+    del parts[2::3]
+    names_read, entities = _NAME_READINGS, _ENTITY_READINGS
+    # A token with no tag name is a comment or other "<!"/"<?" markup (read as nothing), an
+    # entity, or a "<" starting no tag as `_TAG` reads it ("</3"), which is text as it stands.
+    readings = [
+        (names_read[name] if name in names_read else _name_reading(name))
+        if name is not None
+        else (entities[token] if token in entities else _entity_reading(token))
+        if token[0] == "&"
+        else ""
+        if token[1] in "!?"
+        else token
+        for token, name in zip(parts[1::2], names, strict=True)
+    ]
+    pieces = parts.copy()
+    pieces[1::2] = readings
+    return _Split(offset, parts, pieces, names)
+
+
+def _mapped(split: _Split, links_from: int = -1) -> _TextMap:
+    """The text of `split` with, for each stretch of it, the HTML it was read from, and the links
+    reaching past text offset `links_from` (all of them by default)."""
+    parts, pieces, names = split.parts, split.pieces, split.names
+    text_at = list(itertools.accumulate(map(len, pieces), initial=0))
+    html_at = list(itertools.accumulate(map(len, parts), initial=split.offset))
+    # A stretch is literal (one text character for one HTML character) when it is text, or a "<"
+    # token read as it stands; a block tag's line break and an entity's reading are not. Parts
+    # read as nothing (tags, comments) make no stretch.
+    literal = [True] * len(pieces)
+    literal[1::2] = [name is None and token[0] == "<" for token, name in zip(parts[1::2], names, strict=True)]
+    # A link runs from its "<a href>" to the next "<a" or "</a" tag, or to the end. Links ending
+    # before `links_from` are left out: no text from there on can fall within them.
+    anchors = [2 * index + 1 for index, name in enumerate(names) if name == "a" or name == "A"]
+    positions = [text_at[index] for index in anchors]
+    ends = [*positions[1:], text_at[-1]] if positions else []
     links: list[_Link] = []
-    open_link: tuple[int, str] | None = None
-    position = 0
-
-    def add(text: str, html_start: int, html_end: int, literal: bool) -> None:
-        nonlocal position
-        if text:
-            pieces.append(text)
-            segments.append(_Segment(position, position + len(text), html_start, html_end, literal))
-            position += len(text)
-
-    # The tail split into text and markup in C (`_MARKUP_SPLIT`, defined below): the text between
-    # markup tokens is read as it is, one segment for each stretch, and only markup reaches the
-    # Python below. A lone "<" or "&" that starts no markup is text.
-    html_end = offset
-    for index, value in enumerate(_MARKUP_SPLIT.split(html[offset:])):
-        start = html_end
-        html_end += len(value)
-        if not value:
+    for index, start, end in zip(anchors, positions, ends, strict=True):
+        if end <= links_from:
             continue
-        if not index % 2:
-            add(value, start, html_end, True)
-            continue
-        first = value[0]
-        if first == "&":
-            add(html_module.unescape(value), start, html_end, False)
-            continue
-        if value[1] in "!?":
-            continue  # comment, doctype, CDATA or processing instruction: no reader-visible text
-        tag = _TAG.match(value)
-        if tag is None:
-            add(value, start, html_end, True)
-            continue
-        name = tag.group(2).lower()
-        if name == "a":
-            if open_link is not None:
-                links.append(_Link(open_link[0], position, open_link[1]))
-                open_link = None
-            if tag.group(1) is None:
-                href = HREF.search(tag.group(3))
-                if href is not None:
-                    raw = next(group for group in href.groups() if group is not None)
-                    open_link = (position, html_module.unescape(raw).strip())
-        elif name in BLOCK_TAGS:
-            add("\n", start, html_end, False)
-    if open_link is not None:
-        links.append(_Link(open_link[0], position, open_link[1]))
+        tag = _TAG.match(parts[index])
+        if tag is not None and tag.group(1) is None and (href := HREF.search(tag.group(3))) is not None:
+            raw = next(group for group in href.groups() if group is not None)
+            links.append(_Link(start, end, html_module.unescape(raw).strip()))
     return _TextMap(
         text="".join(pieces),
-        segments=tuple(segments),
-        starts=tuple(segment.text_start for segment in segments),
+        starts=tuple(itertools.compress(text_at, pieces)),
+        html_starts=tuple(itertools.compress(html_at, pieces)),
+        html_ends=tuple(itertools.compress(html_at[1:], pieces)),
+        literal=tuple(itertools.compress(literal, pieces)),
         links=tuple(links),
     )
 
 
-# The same text as `_map_text(...).text`, without the map: markup is replaced in C and only tags
-# and entities reach Python. Most tails hold a trigger word ("source" in a figure caption) and
-# no marker, so the map is built only once a pattern has matched this text.
-_MARKUP = re.compile(
-    r"<!--.*?(?:-->|\Z)"
-    r"|<[A-Za-z/!?][^>]*>?"
-    r"|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?",
-    re.DOTALL,
-)
-
-
-def _markup_piece(value: str) -> str:
-    """What one markup token of `_MARKUP` reads as (as `_map_text` reads it)."""
-    if value[0] == "&":
-        return html_module.unescape(value)
-    if value[1] in "!?":
-        return ""
-    tag = _TAG.match(value)
-    if tag is None:
-        return value
-    name = tag.group(2).lower()
-    return "\n" if name != "a" and name in BLOCK_TAGS else ""
-
-
-# The tail split into text and markup in C; markup tokens repeat ("</p>", "<p class=...>",
-# "&amp;"), so each one's reading is remembered (bounded: the tokens come from the feed).
-_MARKUP_SPLIT = re.compile(f"({_MARKUP.pattern})", re.DOTALL)
-_PIECES: dict[str, str] = {}
-_MAX_PIECES = 4096
-
-
-def _piece(value: str) -> str:
-    if len(_PIECES) >= _MAX_PIECES:
-        _PIECES.clear()
-    piece = _PIECES[value] = _markup_piece(value)
-    return piece
+def _map_text(html: str, offset: int) -> _TextMap:
+    return _mapped(_split(html, offset))
 
 
 def _visible_text(html: str, offset: int) -> str:
-    parts = _MARKUP_SPLIT.split(html[offset:])
-    pieces = _PIECES
-    parts[1::2] = [pieces[token] if token in pieces else _piece(token) for token in parts[1::2]]
-    return "".join(parts)
+    """The same text as `_map_text(...).text`, without the map (built only once a pattern has
+    matched: most tails hold a trigger word, "source" in a figure caption, and no marker)."""
+    return "".join(_split(html, offset).pieces)
 
 
 def _last_line_start(text: str) -> int:
@@ -284,7 +287,8 @@ def footers(
     lowered_tail = content_html[tail_start:].lower()
     if not any(word in lowered_tail for word in triggers):
         return
-    text = _visible_text(content_html, tail_start)
+    split = _split(content_html, tail_start)
+    text = "".join(split.pieces)
     last_line = _last_line_start(text)
     mapped: _TextMap | None = None
     for pattern, marker in patterns:
@@ -292,7 +296,7 @@ def footers(
         if match is None:
             continue
         if mapped is None:
-            mapped = _map_text(content_html, tail_start)
+            mapped = _mapped(split, last_line)
         # The last place a marker can start wins: a title may itself start like a marker.
         while (later := pattern.search(mapped.text, match.start("marker") + 1)) is not None:
             match = later
