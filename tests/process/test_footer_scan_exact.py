@@ -119,15 +119,27 @@ _PIECES = (
     "</h2>",
     "<li>",
     "<figure><figcaption>Source: CoinGecko data</figcaption></figure>",
+    "<p title='a > b'>",
+    "<span title='<b>'>",
+    "<a title='<!--'>",
+    "<!--",
+    "-->",
+    "<!-- <p> --",
+    "<i",
+    ">",
 )
 
 
 def _generated_htmls(count: int) -> Iterator[str]:
+    """Tails of up to ~1,500 characters of the pieces above (the scan first reads from a token start
+    ~600 characters from the end, then the whole tail), some after a paragraph of filler."""
     rng = random.Random(16)
     for number in range(count):
-        body = "".join(rng.choice(_PIECES) + rng.choice(("", " ", "")) for _ in range(rng.randint(1, 40)))
+        body = "".join(rng.choice(_PIECES) + rng.choice(("", " ", "")) for _ in range(rng.randint(1, 160)))
         if number % 7 == 0:  # longer than the tail: the scan starts at a tag boundary inside it
             body = "<p>" + "filler words " * rng.randint(300, 340) + "</p>" + body
+        elif number % 7 == 1:  # the token start near the end falls in the filler, or just before it
+            body = "<p>" + "filler words " * rng.randint(1, 80) + "</p>" + body
         if number % 11 == 0 and "<!--" in body:
             body = body[: body.rindex("<!--") + 6]  # an unterminated comment
         yield body
@@ -170,8 +182,8 @@ def test_the_scan_finds_what_the_scan_before_it_found_in_every_synthetic_article
 
 
 def test_the_scan_finds_what_the_scan_before_it_found_in_generated_tails() -> None:
-    found = sum(_assert_as_reference(html) for html in _generated_htmls(3_000))
-    assert found > 300
+    found = sum(_assert_as_reference(html) for html in _generated_htmls(1_500))
+    assert found > 150
 
 
 @pytest.mark.parametrize(
@@ -186,6 +198,12 @@ def test_the_scan_finds_what_the_scan_before_it_found_in_generated_tails() -> No
         "<a href='https://a.example/'><a href='https://b.example/'>The post T appeared first on S</a>",
         "<p>Body</p><A HREF='https://x.example/'>Source: x.example</A>",
         "<p>Body &amp; more</p>Originally published on <b>Site &#8230;</b>&nbsp;.",
+        # The "<" ~600 characters from the end is inside a tag or a comment: the split from it
+        # would read a line break there that the whole tail's split does not.
+        "<p>Body.</p><p>Read original article on <span title='<p>'>CoinDesk" + "—" * 700,
+        "<p>Body.</p><p>Read original article on <!-- <p> -->CoinDesk" + "—" * 700,
+        "<p>Body.</p><p>Read original article on <!-- --> <!-- <p> -->CoinDesk" + "—" * 700,
+        "<p>Body.</p><p>Read original article on <!--> <p> -->CoinDesk" + "—" * 700,  # "<!-->" opens one
     ],
 )
 def test_the_scan_finds_what_the_scan_before_it_found_in_tricky_tails(html: str) -> None:

@@ -199,6 +199,43 @@ def _last_line_start(text: str) -> int:
     return text.rfind("\n", 0, end) + 1
 
 
+# Most tails holding a trigger word hold no marker ("source" in a figure caption). Their last line
+# is usually within the last few hundred characters: the text read from a token start there is
+# the end of the tail's text, and when it holds the last line's line break the patterns search
+# that line as they would in the whole text (they look back at most past that line break).
+_NEAR_THE_END = 600
+
+
+def _token_start_near_the_end(html: str, tail_start: int) -> int:
+    """A "<" near the end that surely falls in no token of the tail's split (so the split from it
+    cuts the rest of the tail as the whole tail's split does), or -1 if none is sure."""
+    start = html.rfind("<", tail_start, max(tail_start, len(html) - _NEAR_THE_END) + 1)
+    if start <= tail_start:
+        return -1
+    # Not inside a tag: every "<" before it is followed by a ">" before it (a tag ends at its
+    # first ">"), so no tag token runs over it. Not inside a comment: the last "<!--" before it
+    # is followed by a "-->" before it (a comment ends at its first "-->").
+    if html.rfind("<", tail_start, start) > html.rfind(">", tail_start, start):
+        return -1
+    comment = html.rfind("<!--", tail_start, start)
+    if comment != -1 and html.find("-->", comment + 4, start) == -1:
+        return -1
+    return start
+
+
+def _no_match_near_the_end(html: str, tail_start: int, patterns: tuple[tuple[re.Pattern[str], str], ...]) -> bool:
+    """True when no pattern can match the tail's last line, proven from the end of the HTML alone;
+    False when a pattern may match or the end does not hold the last line's line break."""
+    start = _token_start_near_the_end(html, tail_start)
+    if start == -1:
+        return False
+    text = "".join(_split(html, start).pieces)
+    last_line = _last_line_start(text)
+    if not last_line:
+        return False
+    return all(pattern.search(text, last_line) is None for pattern, _ in patterns)
+
+
 # --- cutting the marker out of the HTML -------------------------------------------------------
 
 _TAG_IN_SPAN = re.compile(r"<\s*(/)?\s*([A-Za-z][A-Za-z0-9]*)[^>]*?(/)?\s*>")
@@ -286,6 +323,8 @@ def footers(
         tail_start = boundary if boundary != -1 else tail_start
     lowered_tail = content_html[tail_start:].lower()
     if not any(word in lowered_tail for word in triggers):
+        return
+    if _no_match_near_the_end(content_html, tail_start, patterns):
         return
     split = _split(content_html, tail_start)
     text = "".join(split.pieces)
