@@ -23,7 +23,9 @@ from newsroom.process.attribution_data import (
     BLOCK_TAGS,
     DATE_LIKE,
     HREF,
+    LOOSE_PATTERNS,
     MAX_NAME_WORDS,
+    PATTERNS,
     REPUBLISHED_AFTER_SITE,
     SITE_TRIM,
     VOID_TAGS,
@@ -223,6 +225,19 @@ def _token_start_near_the_end(html: str, tail_start: int) -> int:
     return start
 
 
+# Every marker pattern of `attribution_data` holds one of these words ("original", "appeared",
+# "[re]published", "reprinted"; "source", "via", "h/t"), matched case-insensitively as the
+# patterns match them: a last line holding none of them matches no pattern, proven by one
+# search in C instead of one search a pattern.
+_MARKER_WORDS = re.compile(r"original|appeared|published|reprinted|source|via|h/t", re.IGNORECASE)
+_WORDED_PATTERNS = frozenset(pattern for pattern, _ in (*PATTERNS, *LOOSE_PATTERNS))
+
+
+def _no_marker_word(text: str, last_line: int, patterns: tuple[tuple[re.Pattern[str], str], ...]) -> bool:
+    """True when the last line holds none of `_MARKER_WORDS` and the patterns are all marker patterns."""
+    return _MARKER_WORDS.search(text, last_line) is None and all(pattern in _WORDED_PATTERNS for pattern, _ in patterns)
+
+
 def _no_match_near_the_end(html: str, tail_start: int, patterns: tuple[tuple[re.Pattern[str], str], ...]) -> bool:
     """True when no pattern can match the tail's last line, proven from the end of the HTML alone;
     False when a pattern may match or the end does not hold the last line's line break."""
@@ -233,7 +248,9 @@ def _no_match_near_the_end(html: str, tail_start: int, patterns: tuple[tuple[re.
     last_line = _last_line_start(text)
     if not last_line:
         return False
-    return all(pattern.search(text, last_line) is None for pattern, _ in patterns)
+    return _no_marker_word(text, last_line, patterns) or all(
+        pattern.search(text, last_line) is None for pattern, _ in patterns
+    )
 
 
 # --- cutting the marker out of the HTML -------------------------------------------------------
@@ -329,6 +346,8 @@ def footers(
     split = _split(content_html, tail_start)
     text = "".join(split.pieces)
     last_line = _last_line_start(text)
+    if _no_marker_word(text, last_line, patterns):
+        return
     mapped: _TextMap | None = None
     for pattern, marker in patterns:
         match = pattern.search(text, last_line)
