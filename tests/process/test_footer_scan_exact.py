@@ -213,3 +213,23 @@ def test_the_scan_finds_what_the_scan_before_it_found_in_generated_tails() -> No
 )
 def test_the_scan_finds_what_the_scan_before_it_found_in_tricky_tails(html: str) -> None:
     _assert_as_reference(html)
+
+
+def test_every_marker_pattern_match_holds_a_marker_word() -> None:
+    """The scan passes a last line holding none of `_MARKER_WORDS` without searching the patterns:
+    every match of every pattern, over the generated tails and the corpus, holds one."""
+    texts = [footer_scan._visible_text(html, 0) for html in _generated_htmls(1_500)]
+    texts.extend(
+        footer_scan._visible_text(html, max(0, len(html) - footer_scan.TAIL_CHARS)) for html in _corpus_htmls()
+    )
+    matched: set[str] = set()
+    for text in texts:
+        start = footer_scan._last_line_start(text)
+        for pattern, _ in (*PATTERNS, *LOOSE_PATTERNS):
+            assert pattern in footer_scan._WORDED_PATTERNS
+            position = start
+            while (match := pattern.search(text, position)) is not None:
+                assert footer_scan._MARKER_WORDS.search(match.group()), (pattern.pattern[:60], match.group())
+                matched.add(pattern.pattern)
+                position = match.start() + 1
+    assert len(matched) == len(PATTERNS) + len(LOOSE_PATTERNS)  # every pattern was seen matching

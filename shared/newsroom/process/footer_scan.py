@@ -83,8 +83,9 @@ class _TextMap:
 # as `_TAG` reads it ("<name…", "</ name…") has its name captured, so what a token reads as is
 # known from its name (a block tag reads as a line break, any other tag as nothing) without a
 # Python match per token: markup tokens are mostly unique (`<a href="…">`), so a cache keyed on
-# the whole token missed and was cleared over and over. The spans are `_MARKUP`'s of old: the
-# name alternative matches from "<" to the first ">" (or the end) as the token pattern did.
+# the whole token missed and was cleared over and over. The tokens are those of the pattern
+# before it (without the name alternative): that alternative also runs from "<" to the first ">"
+# (or the end), and takes just the tokens `_TAG` reads as a tag.
 _MARKUP_SPLIT = re.compile(
     r"(<!--.*?(?:-->|\Z)"
     r"|<(?:/\s*)?([A-Za-z][A-Za-z0-9]*)[^>]*>?"
