@@ -812,3 +812,17 @@ def test_credit_always_links_the_site_it_names_over_http(attribution: Attributio
     assert article.credit_line == f"Read original article on {domain}"
     assert urlsplit(url).scheme in ("http", "https")
     assert same_site(site_domain(url), domain), (domain, url)
+
+
+@pytest.mark.parametrize(
+    "footer", ["This article was first published on CoinDesk.", "The story was first published at coindesk.com"]
+)
+def test_a_first_published_footer_is_found_in_a_body_with_no_other_marker_word(footer: str) -> None:
+    """The footer scan's cheap gate (`TRIGGER_WORDS`) let the tail through only when it held
+    "original", "appeared", "republished" or "reprinted": "first published on" alone matched
+    the pattern but never reached it (found by an outside review)."""
+    assert not any(word in BODY.lower() for word in ("original", "appeared", "reprinted"))
+    content, attribution = extract(BODY + f"<p>{footer}</p>")
+    assert content == BODY.rstrip()
+    assert attribution is not None and attribution.marker == "originally-published"
+    assert attribution.original_domain == "coindesk.com"

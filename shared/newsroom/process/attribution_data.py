@@ -90,7 +90,7 @@ LOOSE_PATTERNS = (
     (_VIA, MARKER_SOURCE_LINE),
 )
 # Cheap gates: no footer can match without one of these words.
-TRIGGER_WORDS = ("original", "appeared", "republished", "reprinted")
+TRIGGER_WORDS = ("original", "appeared", "published", "reprinted")
 LOOSE_TRIGGER_WORDS = ("source", "via", "h/t")
 # Loose markers live in the final block: only this much of the end is checked for their words
 # before the (costlier) text mapping runs, so "Source: CoinGecko data" captions mid-article
