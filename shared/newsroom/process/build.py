@@ -152,17 +152,22 @@ def text_fields_as_text(entry: RawEntry) -> RawEntry:
     attack or a feed bug, and some RSS readers would render it (see `html.plain_text`), and a
     direction override makes it read as something else (see `text`) — and its
     URLs unable to break out of an attribute (`html.inert_url`)."""
-    return replace(
-        entry,
-        title=_one_line(entry.title),
-        author=_one_line(entry.author) if entry.author else entry.author,
-        tags=tuple(t for t in (_one_line(tag) for tag in entry.tags) if t),
-        declared_source_name=_one_line(entry.declared_source_name) if entry.declared_source_name else None,
-        link=inert_url(entry.link),
-        image_url=inert_url(entry.image_url) if entry.image_url else None,
-        declared_source_url=inert_url(entry.declared_source_url) if entry.declared_source_url else None,
-        orig_link=inert_url(entry.orig_link) if entry.orig_link else None,
-    )
+    return replace(entry, **_plain_fields(entry, entry.title, entry.author, entry.tags))
+
+
+def _plain_fields(entry: RawEntry, title: str, author: str | None, tags: tuple[str, ...]) -> dict[str, Any]:
+    """`text_fields_as_text`'s changes to `entry` with `title`, `author` and `tags` in place of
+    its own: `within_limits` makes them with its cuts in one `replace` (~4 µs each)."""
+    return {
+        "title": _one_line(title),
+        "author": _one_line(author) if author else author,
+        "tags": tuple(t for t in (_one_line(tag) for tag in tags) if t),
+        "declared_source_name": _one_line(entry.declared_source_name) if entry.declared_source_name else None,
+        "link": inert_url(entry.link),
+        "image_url": inert_url(entry.image_url) if entry.image_url else None,
+        "declared_source_url": inert_url(entry.declared_source_url) if entry.declared_source_url else None,
+        "orig_link": inert_url(entry.orig_link) if entry.orig_link else None,
+    }
 
 
 def _capped_body(html: str, limit: int) -> tuple[str, Reading, bool]:
@@ -214,33 +219,29 @@ def within_limits(entry: RawEntry, limits: EntryLimits) -> tuple[RawEntry, tuple
     if len(tags) > limits.categories:
         tags = tags[: limits.categories]
         cuts.append("categories")
-    entry = text_fields_as_text(
-        replace(
-            entry,
-            title=raw(entry.title, limits.title_chars),
-            author=raw(entry.author, limits.author_chars) if entry.author else entry.author,
-            tags=tuple(raw(tag, limits.category_chars) for tag in tags),
-        )
+    plain = _plain_fields(
+        entry,
+        raw(entry.title, limits.title_chars),
+        raw(entry.author, limits.author_chars) if entry.author else entry.author,
+        tuple(raw(tag, limits.category_chars) for tag in tags),
     )
-    title = _cut_text(entry.title, limits.title_chars)
-    author = _cut_text(entry.author, limits.author_chars) if entry.author else entry.author
-    tags = tuple(_cut_text(tag, limits.category_chars) for tag in entry.tags)
+    title = _cut_text(plain["title"], limits.title_chars)
+    author = _cut_text(plain["author"], limits.author_chars) if plain["author"] else plain["author"]
+    tags = tuple(_cut_text(tag, limits.category_chars) for tag in plain["tags"])
     summary_html = _cut_html(entry.summary_html, limits.summary_bytes)
     content_html = _cut_html(entry.content_html, limits.content_bytes)
     for name, before, after in (
-        ("title", entry.title, title),
-        ("author", entry.author, author),
-        ("category-length", entry.tags, tags),
+        ("title", plain["title"], title),
+        ("author", plain["author"], author),
+        ("category-length", plain["tags"], tags),
         ("summary", entry.summary_html, summary_html),
         ("content", entry.content_html, content_html),
     ):
         if before != after:
             cuts.append(name)
-    if not cuts:
-        return entry, ()
-    return replace(
-        entry, title=title, author=author, tags=tags, summary_html=summary_html, content_html=content_html
-    ), tuple(cuts)
+    # One `replace` for the plain fields and the cuts: an uncut field is its plain value.
+    changes = {**plain, "title": title, "author": author, "tags": tags}
+    return replace(entry, **changes, summary_html=summary_html, content_html=content_html), tuple(cuts)
 
 
 def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
