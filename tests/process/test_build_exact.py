@@ -107,13 +107,14 @@ def vars_of(entry: RawEntry) -> list[object]:
 _WORST = '\x01"\\😀\ud800é'  # 6, 2, 2, 4, 3 and 2 bytes in the JSON for one character each
 
 
-def _articles() -> list[Article]:
-    """Every entry above built as a synthetic site's story (its source's rules aside, the
-    strings a real article carries), and the two synthetic feeds' stories."""
+@cache
+def _articles() -> tuple[Article, ...]:
+    """Every entry above (corpus, samples, two synthetic feeds) built as one synthetic site's
+    story: the strings real articles carry, whatever their own source's rules."""
     from benchmarks import synthetic
 
     ctx = synthetic.context(range(1, 3))
-    return [build.build_article(replace(entry, source_id="site1"), ctx) for entry in _entries()]
+    return tuple(build.build_article(replace(entry, source_id="site1"), ctx) for entry in _entries())
 
 
 def _strings_filled(article: Article, text: str) -> list[Article]:
@@ -153,7 +154,8 @@ def test_the_item_size_bound_is_at_least_the_item_size() -> None:
 
 
 def test_a_story_is_refused_as_before_around_the_limit() -> None:
-    """Bodies sized so the item lands just under, at and just over 400 KB: the same refusals."""
+    """Bodies sized so the item lands just under, at and just over 400 KB: a story is refused
+    exactly when its exact size is over the limit, as before (the bound never decides alone)."""
     article = _articles()[0]
     for body_char in ("a", "\x01", "😀"):
         for extra in range(-3000, 3000, 97):
