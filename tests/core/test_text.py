@@ -144,6 +144,44 @@ def test_content_hash_ignores_reflowing_but_not_edits() -> None:
     assert int(base, 16) >= 0
 
 
+def test_the_ascii_content_hash_is_the_digest_of_the_joined_split() -> None:
+    """ASCII text is normalised in bytes; the digest is the one of `" ".join(text.split())` (the
+    code before, kept here as the reference) on every corpus document (raw, its markup taken
+    out, and as the title-and-text pair `build_article` hashes), on the synthetic articles' text
+    and on random strings of every ASCII whitespace (runs, ends, \x1c-\x1f, which `bytes.split`
+    would keep) between letters and punctuation; non-ASCII texts keep the `str` path."""
+    import hashlib
+    import random
+    import re
+
+    from benchmarks import synthetic
+    from devtools import golden
+    from newsroom.fetch.feeds import parse_feed
+    from newsroom.process.build import build_article
+
+    def joined_split(text: str) -> str:
+        return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+    texts = []
+    for document in golden.documents():
+        raw = document.body.decode("utf-8", "replace")
+        plain = re.sub(r"<[^>]+>", " ", raw)
+        texts += [raw, plain, raw.encode("ascii", "ignore").decode(), f"{plain[:80]}\n{plain}"]
+    rng = random.Random(20261203)  # reproducible test data
+    alphabet = "aZ9_ -.,$\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x00\x7f"
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(50_000)]
+    texts += ["", " ", "\x1c", "a\x1fb", "\u00a0a\u2003b\x85", "caf\u00e9  ol\u00e9\n"]
+    ctx = synthetic.context(range(1, 3))
+    for seed in (1, 2):
+        feed = parse_feed(
+            synthetic.synthetic_feed(seed), source_id=f"site{seed}", base_url="https://x/", fetched_at=ctx.now
+        )
+        texts += [f"{a.title}\n{a.content_text}" for a in (build_article(e, ctx) for e in feed.entries)]
+    assert sum(text.isascii() for text in texts) > 50_000 and sum(not text.isascii() for text in texts) > 100
+    for text in texts:
+        assert content_hash(text) == joined_split(text), repr(text[:200])
+
+
 # -- bidirectional controls (issue 14) ---------------------------------------------------------
 
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"

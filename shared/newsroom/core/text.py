@@ -91,7 +91,17 @@ def strip_bidi_controls(text: str) -> str:
     return text.translate(_BIDI_CONTROLS)
 
 
+# A run of two or more spaces, in bytes (`content_hash`'s ASCII path).
+_SPACE_RUN = re.compile(rb"  +")
+
+
 def content_hash(text: str) -> str:
     """SHA-256 hex digest of `text` with whitespace normalised (detects corrections, not re-flows)."""
+    if text.isascii():
+        # `" ".join(text.split())` in bytes without a list of ~400 words: every character
+        # `str.split` cuts at becomes a space, the ends are stripped and each run of spaces is
+        # made one (about 10 µs against 16 for a 2 KB text). The same bytes, so the same digest.
+        spaced = text.encode("ascii").translate(_ASCII_SPACES).strip(b" ")
+        return hashlib.sha256(_SPACE_RUN.sub(b" ", spaced)).hexdigest()
     normalised = " ".join(text.split())
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()

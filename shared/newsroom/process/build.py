@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -21,9 +21,11 @@ from newsroom.core.config import DEFAULT_ENTRY_LIMITS, DEFAULT_EVENT_LIMITS, Ent
 from newsroom.core.html import Reading, inert_url, plain_text, read_sanitized, sanitize_html
 from newsroom.core.models import (
     Article,
+    Attribution,
     Category,
     Copy,
     Image,
+    Kind,
     RawEntry,
     Rights,
     Source,
@@ -152,17 +154,22 @@ def text_fields_as_text(entry: RawEntry) -> RawEntry:
     attack or a feed bug, and some RSS readers would render it (see `html.plain_text`), and a
     direction override makes it read as something else (see `text`) — and its
     URLs unable to break out of an attribute (`html.inert_url`)."""
-    return replace(
-        entry,
-        title=_one_line(entry.title),
-        author=_one_line(entry.author) if entry.author else entry.author,
-        tags=tuple(t for t in (_one_line(tag) for tag in entry.tags) if t),
-        declared_source_name=_one_line(entry.declared_source_name) if entry.declared_source_name else None,
-        link=inert_url(entry.link),
-        image_url=inert_url(entry.image_url) if entry.image_url else None,
-        declared_source_url=inert_url(entry.declared_source_url) if entry.declared_source_url else None,
-        orig_link=inert_url(entry.orig_link) if entry.orig_link else None,
-    )
+    return replace(entry, **_plain_fields(entry, entry.title, entry.author, entry.tags))
+
+
+def _plain_fields(entry: RawEntry, title: str, author: str | None, tags: tuple[str, ...]) -> dict[str, Any]:
+    """`text_fields_as_text`'s changes to `entry` with `title`, `author` and `tags` in place of
+    its own: `within_limits` makes them with its cuts in one `replace` (~4 µs each)."""
+    return {
+        "title": _one_line(title),
+        "author": _one_line(author) if author else author,
+        "tags": tuple(t for t in (_one_line(tag) for tag in tags) if t),
+        "declared_source_name": _one_line(entry.declared_source_name) if entry.declared_source_name else None,
+        "link": inert_url(entry.link),
+        "image_url": inert_url(entry.image_url) if entry.image_url else None,
+        "declared_source_url": inert_url(entry.declared_source_url) if entry.declared_source_url else None,
+        "orig_link": inert_url(entry.orig_link) if entry.orig_link else None,
+    }
 
 
 def _capped_body(html: str, limit: int) -> tuple[str, Reading, bool]:
@@ -214,33 +221,29 @@ def within_limits(entry: RawEntry, limits: EntryLimits) -> tuple[RawEntry, tuple
     if len(tags) > limits.categories:
         tags = tags[: limits.categories]
         cuts.append("categories")
-    entry = text_fields_as_text(
-        replace(
-            entry,
-            title=raw(entry.title, limits.title_chars),
-            author=raw(entry.author, limits.author_chars) if entry.author else entry.author,
-            tags=tuple(raw(tag, limits.category_chars) for tag in tags),
-        )
+    plain = _plain_fields(
+        entry,
+        raw(entry.title, limits.title_chars),
+        raw(entry.author, limits.author_chars) if entry.author else entry.author,
+        tuple(raw(tag, limits.category_chars) for tag in tags),
     )
-    title = _cut_text(entry.title, limits.title_chars)
-    author = _cut_text(entry.author, limits.author_chars) if entry.author else entry.author
-    tags = tuple(_cut_text(tag, limits.category_chars) for tag in entry.tags)
+    title = _cut_text(plain["title"], limits.title_chars)
+    author = _cut_text(plain["author"], limits.author_chars) if plain["author"] else plain["author"]
+    tags = tuple(_cut_text(tag, limits.category_chars) for tag in plain["tags"])
     summary_html = _cut_html(entry.summary_html, limits.summary_bytes)
     content_html = _cut_html(entry.content_html, limits.content_bytes)
     for name, before, after in (
-        ("title", entry.title, title),
-        ("author", entry.author, author),
-        ("category-length", entry.tags, tags),
+        ("title", plain["title"], title),
+        ("author", plain["author"], author),
+        ("category-length", plain["tags"], tags),
         ("summary", entry.summary_html, summary_html),
         ("content", entry.content_html, content_html),
     ):
         if before != after:
             cuts.append(name)
-    if not cuts:
-        return entry, ()
-    return replace(
-        entry, title=title, author=author, tags=tags, summary_html=summary_html, content_html=content_html
-    ), tuple(cuts)
+    # One `replace` for the plain fields and the cuts: an uncut field is its plain value.
+    changes = {**plain, "title": title, "author": author, "tags": tags}
+    return replace(entry, **changes, summary_html=summary_html, content_html=content_html), tuple(cuts)
 
 
 def build_article(entry: RawEntry, ctx: ProcessingContext) -> Article:
@@ -343,22 +346,73 @@ def _json_bytes(doc: object) -> int:
 
 # A character of a JSON string takes at most 6 bytes: a "\u001f" escape (UTF-8 needs 4 at most).
 _JSON_BYTES_PER_CHAR = 6
-# The body's entries beside the document without it: ',"content_html":""', the same for
-# content_text, ',"copies":[]' (48 bytes), rounded up.
-_BODY_ENTRIES_BYTES = 64
+
+
+def _frame_bytes() -> int:
+    """The story document's JSON bytes besides its strings' characters and its lists' entries:
+    keys, punctuation, dates, `false`s, one-digit numbers and `[""]` for the cuts, measured on an
+    article with every string empty and every optional part present."""
+    moment = datetime(2000, 1, 1, tzinfo=UTC)
+    empty = Article(
+        id="",
+        canonical_url="",
+        url="",
+        guid="",
+        source_id="",
+        source_name="",
+        title="",
+        content_html="",
+        content_text="",
+        standfirst="",
+        language="",
+        author="",
+        desk="",
+        published=moment,
+        updated=moment,
+        first_seen=moment,
+        word_count=0,
+        reading_minutes=0,
+        image=Image(url="", alt="", caption=""),
+        category=Category.POLICY,
+        coins=(),
+        kind=Kind.NEWS,
+        content_hash="",
+        attribution=Attribution(original_url="", original_domain="", original_name="", original_source_id=""),
+        input_cuts=("",),
+    )
+    return _json_bytes(article_to_doc(empty))
+
+
+# `_frame_bytes` with room for what an empty string does not show: a `null` is 2 bytes longer
+# than `""` (7 fields may be None), an enum's value is counted with the strings.
+_FRAME_BYTES = _frame_bytes() + 64
 
 
 def _item_bytes_bound(article: Article) -> int | None:
-    """At least the story item's size, from the document without its body (small) and 6 bytes
-    per character of the body, so the body's JSON is never built for a story far under the
-    limit; None for a story with copies (build_article makes none)."""
+    """At least the story item's size without building its JSON (~12 µs for a 3 KB article):
+    6 bytes per character of every string, 3 per list entry (`"",`), each number's digits and
+    the frame; None for a story with copies (build_article makes none). Exact sizes are only
+    needed near the limit, where `_item_bytes` gives them."""
     if article.copies:
         return None
-    body_chars = len(article.content_html) + len(article.content_text)
+    image, attribution = article.image, article.attribution
+    strings = [
+        *(article.id, article.canonical_url, article.url, article.guid or "", article.source_id),
+        *(article.source_name, article.title, article.standfirst, article.language or "", article.author),
+        *(article.desk, article.content_hash, article.content_html, article.content_text),
+        *(image.url, image.alt, image.caption or "", article.category.value, article.kind.value),
+        *article.coins,
+        *article.input_cuts,
+    ]
+    if attribution is not None:
+        strings += [attribution.original_url or "", attribution.original_domain, attribution.original_name or ""]
+        strings += [attribution.original_source_id or "", attribution.marker]
     return (
-        _json_bytes(article_to_doc(article, with_body=False))
-        + _JSON_BYTES_PER_CHAR * body_chars
-        + _BODY_ENTRIES_BYTES
+        _JSON_BYTES_PER_CHAR * sum(map(len, strings))
+        + 3 * (len(article.coins) + len(article.input_cuts))
+        + len(str(article.word_count))
+        + len(str(article.reading_minutes))
+        + _FRAME_BYTES
         + STORY_ITEM_OVERHEAD_BYTES
     )
 
