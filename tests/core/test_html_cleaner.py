@@ -53,18 +53,14 @@ def _fragments() -> list[tuple[str, str | None]]:
     unsafe links."""
     from benchmarks import synthetic
     from devtools import golden
-    from newsroom.fetch.feeds import FeedParseError, parse_feed
+    from newsroom.fetch.feeds import parse_feed
+    from tests.process.feed_samples import parsed_documents
 
-    pairs: list[tuple[str, str | None]] = []
-    for document in golden.documents():
-        pairs.append((document.body.decode("utf-8", "replace"), document.source.feed_url))
-        try:
-            parsed = parse_feed(
-                document.body, source_id="t", base_url=document.source.feed_url, fetched_at=golden.CLOCK
-            )
-        except FeedParseError:
-            continue
-        for entry in parsed.entries:
+    pairs: list[tuple[str, str | None]] = [
+        (document.body.decode("utf-8", "replace"), document.source.feed_url) for document in golden.documents()
+    ]
+    for document, entries in parsed_documents():
+        for entry in entries:
             for html in (entry.content_html, entry.summary_html):
                 pairs += [(html, entry.link), (html, document.source.feed_url), (html, None)]
     ctx = synthetic.context(range(1, 3))

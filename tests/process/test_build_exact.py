@@ -64,18 +64,10 @@ def _within_limits_before(entry: RawEntry, limits: EntryLimits) -> tuple[RawEntr
 def _entries() -> tuple[RawEntry, ...]:
     """Every entry of the golden record's documents that parse, and of two synthetic feeds."""
     from benchmarks import synthetic
-    from devtools import golden
-    from newsroom.fetch.feeds import FeedParseError, parse_feed
+    from newsroom.fetch.feeds import parse_feed
+    from tests.process.feed_samples import parsed_documents
 
-    entries: list[RawEntry] = []
-    for document in golden.documents():
-        try:
-            parsed = parse_feed(
-                document.body, source_id="t", base_url=document.source.feed_url, fetched_at=golden.CLOCK
-            )
-        except FeedParseError:
-            continue
-        entries.extend(parsed.entries)
+    entries: list[RawEntry] = [entry for _, parsed in parsed_documents() for entry in parsed]
     ctx = synthetic.context(range(1, 3))
     for seed in (1, 2):
         feed = synthetic.synthetic_feed(seed)

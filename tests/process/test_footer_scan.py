@@ -10,10 +10,9 @@ from functools import cache
 
 import pytest
 
-from devtools import golden
 from newsroom.core.models import RawEntry
-from newsroom.fetch.feeds import FeedParseError, parse_feed
 from newsroom.process import footer_scan
+from tests.process.feed_samples import parsed_documents
 
 TRICKY = [
     "<p>The post <a href='https://o.example/1'>T &amp; U</a> appeared first on <b>Orig</b>.</p>",
@@ -28,18 +27,12 @@ TRICKY = [
 @cache
 def _real_entries() -> tuple[RawEntry, ...]:
     """Every entry of the real feeds and the samples (the golden record's documents), parsed once."""
-    entries: list[RawEntry] = []
-    for document in golden.documents():
-        if document.name.split("/")[1] not in ("real-feeds", "crypto-2026-10-03") and "samples/" not in document.name:
-            continue
-        try:
-            parsed = parse_feed(
-                document.body, source_id="t", base_url=document.source.feed_url, fetched_at=golden.CLOCK
-            )
-        except FeedParseError:
-            continue
-        entries.extend(parsed.entries)
-    return tuple(entries)
+    return tuple(
+        entry
+        for document, entries in parsed_documents()
+        if document.name.split("/")[1] in ("real-feeds", "crypto-2026-10-03") or "samples/" in document.name
+        for entry in entries
+    )
 
 
 @pytest.mark.parametrize("html", TRICKY)

@@ -15,11 +15,11 @@ from functools import cache
 import pytest
 
 from benchmarks import synthetic
-from devtools import golden
-from newsroom.fetch.feeds import FeedParseError, parse_feed
+from newsroom.fetch.feeds import parse_feed
 from newsroom.process import footer_scan
 from newsroom.process.attribution_data import LOOSE_PATTERNS, LOOSE_TRIGGER_WORDS, PATTERNS, TRIGGER_WORDS
 from tests.process import footer_scan_reference as reference
+from tests.process.feed_samples import parsed_documents
 
 _SCANS = ((PATTERNS, TRIGGER_WORDS), (LOOSE_PATTERNS, LOOSE_TRIGGER_WORDS))
 
@@ -27,17 +27,13 @@ _SCANS = ((PATTERNS, TRIGGER_WORDS), (LOOSE_PATTERNS, LOOSE_TRIGGER_WORDS))
 @cache
 def _corpus_htmls() -> tuple[str, ...]:
     """The content and summary HTML of every entry in the corpus and the samples."""
-    htmls: list[str] = []
-    for document in golden.documents():
-        try:
-            parsed = parse_feed(
-                document.body, source_id="t", base_url=document.source.feed_url, fetched_at=golden.CLOCK
-            )
-        except FeedParseError:
-            continue
-        for entry in parsed.entries:
-            htmls.extend(html for html in (entry.content_html, entry.summary_html) if html)
-    return tuple(htmls)
+    return tuple(
+        html
+        for _, entries in parsed_documents()
+        for entry in entries
+        for html in (entry.content_html, entry.summary_html)
+        if html
+    )
 
 
 def _synthetic_htmls() -> Iterator[str]:
