@@ -24,10 +24,12 @@ from newsroom.process.attribution_data import (
     DATE_LIKE,
     HREF,
     LOOSE_PATTERNS,
+    LOOSE_TRIGGER_WORDS,
     MAX_NAME_WORDS,
     PATTERNS,
     REPUBLISHED_AFTER_SITE,
     SITE_TRIM,
+    TRIGGER_WORDS,
     VOID_TAGS,
 )
 
@@ -100,18 +102,19 @@ _ENTITY_READINGS: dict[str, str] = {}
 _MAX_READINGS = 4096
 
 
-def _name_reading(name: str) -> str:
-    if len(_NAME_READINGS) >= _MAX_READINGS:
-        _NAME_READINGS.clear()
-    reading = _NAME_READINGS[name] = "\n" if name.lower() in BLOCK_TAGS else ""
+def _remembered(readings: dict[str, str], key: str, reading: str) -> str:
+    if len(readings) >= _MAX_READINGS:
+        readings.clear()
+    readings[key] = reading
     return reading
+
+
+def _name_reading(name: str) -> str:
+    return _remembered(_NAME_READINGS, name, "\n" if name.lower() in BLOCK_TAGS else "")
 
 
 def _entity_reading(entity: str) -> str:
-    if len(_ENTITY_READINGS) >= _MAX_READINGS:
-        _ENTITY_READINGS.clear()
-    reading = _ENTITY_READINGS[entity] = html_module.unescape(entity)
-    return reading
+    return _remembered(_ENTITY_READINGS, entity, html_module.unescape(entity))
 
 
 class _Split(NamedTuple):
@@ -226,11 +229,11 @@ def _token_start_near_the_end(html: str, tail_start: int) -> int:
     return start
 
 
-# Every marker pattern of `attribution_data` holds one of these words ("original", "appeared",
-# "[re]published", "reprinted"; "source", "via", "h/t"), matched case-insensitively as the
-# patterns match them: a last line holding none of them matches no pattern, proven by one
+# Every marker pattern of `attribution_data` holds one of its gates' words ("original",
+# "appeared", "[re]published", "reprinted"; "source", "via", "h/t"), matched case-insensitively
+# as the patterns match them: a last line holding none of them matches no pattern, proven by one
 # search in C instead of one search a pattern.
-_MARKER_WORDS = re.compile(r"original|appeared|published|reprinted|source|via|h/t", re.IGNORECASE)
+_MARKER_WORDS = re.compile("|".join(map(re.escape, (*TRIGGER_WORDS, *LOOSE_TRIGGER_WORDS))), re.IGNORECASE)
 _WORDED_PATTERNS = frozenset(pattern for pattern, _ in (*PATTERNS, *LOOSE_PATTERNS))
 
 
@@ -245,7 +248,7 @@ def _no_match_near_the_end(html: str, tail_start: int, patterns: tuple[tuple[re.
     start = _token_start_near_the_end(html, tail_start)
     if start == -1:
         return False
-    text = "".join(_split(html, start).pieces)
+    text = _visible_text(html, start)
     last_line = _last_line_start(text)
     if not last_line:
         return False
