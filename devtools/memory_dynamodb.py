@@ -26,7 +26,10 @@ all-or-nothing with `CancellationReasons`), Query and Scan pages (1 MB, `Limit`,
 values defined and used, reserved words. TTL deletes nothing by itself: DynamoDB deletes expired
 items lazily, typically within a few days, and until then every read returns them;
 `sweep_expired(now)` is that deletion, when a test wants it. Faults (throttling, unprocessed
-keys) are injected through `client.faults` (`devtools.memory_faults`).
+keys) are injected through `client.faults` (`devtools.memory_faults`). Each call emits botocore's
+`before-call.dynamodb.<Operation>` and `after-call.dynamodb.<Operation>` events on
+`client.meta.events`, as a boto3 client does, so the crash injectors of `devtools.faults`
+(`CrashAt`, `WriteCounter`) attach to either client.
 
 Fast on purpose: plain dicts, no botocore serialisation. One lock makes each call atomic, as
 DynamoDB applies each request atomically, so threads may share a client.
@@ -39,12 +42,14 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ParamValidationError, WaiterError
+from botocore.exceptions import ClientError, ParamValidationError, WaiterError
+from botocore.hooks import HierarchicalEmitter
 
 from devtools.memory_batches import batch_get_item, batch_write_item, transact_write_items
 from devtools.memory_expressions import ExpressionError, Expressions, parse_key_condition, parse_update
@@ -102,6 +107,7 @@ class MemoryDynamoDB:
         self._random = random.Random(seed)  # noqa: S311 - response order, reproducible, not security
         self.faults = Faults(seed)
         self.exceptions = client_exceptions()
+        self.meta = _Meta(HierarchicalEmitter())
 
     def _call(
         self, operation: str, params: dict[str, Any], run: Callable[[dict[str, Any]], dict[str, Any]]
@@ -122,9 +128,17 @@ class MemoryDynamoDB:
             response["ResponseMetadata"] = {"HTTPStatusCode": 200}
             return response
 
-        if operation in OPERATIONS.values():
-            return self.faults.call(operation, params, send)
-        return send(params)
+        # botocore emits before-call once per API call, before its retries, and after-call once
+        # the answer is parsed, for an error answer too, before raising it
+        # (botocore/client.py, BaseClient._make_api_call).
+        self.meta.events.emit(f"before-call.dynamodb.{operation}", params=params)
+        try:
+            response = self.faults.call(operation, params, send) if operation in OPERATIONS.values() else send(params)
+        except ClientError as exc:
+            self.meta.events.emit(f"after-call.dynamodb.{operation}", parsed=exc.response)
+            raise
+        self.meta.events.emit(f"after-call.dynamodb.{operation}", parsed=response)
+        return response
 
     # -- the client's operations ---------------------------------------------------------------
 
@@ -365,6 +379,13 @@ class MemoryDynamoDB:
     def item_count(self, table_name: str) -> int:
         with self._lock:
             return sum(len(p) for p in self._table(table_name).items.values())
+
+
+@dataclass(frozen=True)
+class _Meta:
+    """The part of a boto3 client's `meta` the tests' fault injectors use."""
+
+    events: HierarchicalEmitter
 
 
 class _Waiter:

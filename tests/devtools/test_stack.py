@@ -1,4 +1,5 @@
-"""The local stack's moto: a failed transaction leaves every item as it was, as DynamoDB does."""
+"""The local stack's DynamoDB clients: a failed transaction leaves every item as it was, as DynamoDB
+does; the memory client emits botocore's call events as a boto3 client does."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from devtools.stack import local_stack
+from devtools.stack import DynamoDBFactory, local_stack, memory_dynamodb, moto_dynamodb
 
 
 def _item(dynamodb: Any, table: str, pk: str) -> dict[str, Any] | None:
@@ -75,3 +76,35 @@ def test_the_template_is_parsed_once_per_version_however_its_path_is_spelled(tmp
     edited = load_template(copy)
     assert edited is not first
     assert edited["Globals"]["Function"]["Runtime"] == "python3.12"
+
+
+@pytest.mark.parametrize("factory", [moto_dynamodb, memory_dynamodb], ids=["moto", "memory"])
+def test_both_clients_emit_botocore_s_call_events_around_each_call_and_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, factory: DynamoDBFactory
+) -> None:
+    """The crash sweep (tests/e2e/test_faults.py) injects through these events on the memory
+    client: each call is one before-call and one after-call, an error answer included, and a
+    handler raising in before-call stops the call before it changes anything."""
+    with local_stack(monkeypatch.setenv, tmp_path, dynamodb=factory) as stack:
+        dynamodb, table = stack.dynamodb, stack.resources.table_name
+        seen: list[str] = []
+
+        def record(event_name: str, **_: Any) -> None:
+            stage, _service, operation = event_name.split(".")
+            seen.append(f"{stage} {operation}")
+
+        dynamodb.meta.events.register("before-call.dynamodb", record)
+        dynamodb.meta.events.register("after-call.dynamodb", record)
+        item = {"PK": {"S": "a"}, "SK": {"S": "x"}}
+        dynamodb.put_item(TableName=table, Item=item)
+        with pytest.raises(ClientError):
+            dynamodb.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        assert seen == ["before-call PutItem", "after-call PutItem"] * 2
+
+        def crash(**_: Any) -> None:
+            raise RuntimeError("crashed before sending")
+
+        dynamodb.meta.events.register("before-call.dynamodb.DeleteItem", crash)
+        with pytest.raises(RuntimeError):
+            dynamodb.delete_item(TableName=table, Key=item)
+        assert _item(dynamodb, table, "a") == item
