@@ -99,6 +99,8 @@ class AwsFaults:
             self.counts[key] += n
 
     def attach(self, client: Any) -> AwsFaults:
+        if not hasattr(client, "_endpoint"):
+            raise TypeError("AwsFaults works under botocore's HTTP layer: a boto3 client (on moto), not the memory one")
         events = client.meta.events
         events.register_first("before-send.dynamodb", self._before_send)
         for operation in ("BatchWriteItem", "BatchGetItem"):

@@ -28,8 +28,8 @@ items lazily, typically within a few days, and until then every read returns the
 `sweep_expired(now)` is that deletion, when a test wants it. Faults (throttling, unprocessed
 keys) are injected through `client.faults` (`devtools.memory_faults`). Each call emits botocore's
 `before-call.dynamodb.<Operation>` and `after-call.dynamodb.<Operation>` events on
-`client.meta.events`, as a boto3 client does, so the crash injectors of `devtools.faults`
-(`CrashAt`, `WriteCounter`) attach to either client.
+`client.meta.events` with botocore's names, order and `parsed` answer, so the crash injectors of
+`devtools.faults` (`CrashAt`, `WriteCounter`) attach to either client.
 
 Fast on purpose: plain dicts, no botocore serialisation. One lock makes each call atomic, as
 DynamoDB applies each request atomically, so threads may share a client.
@@ -131,13 +131,28 @@ class MemoryDynamoDB:
         # botocore emits before-call once per API call, before its retries, and after-call once
         # the answer is parsed, for an error answer too, before raising it
         # (botocore/client.py, BaseClient._make_api_call).
-        self.meta.events.emit(f"before-call.dynamodb.{operation}", params=params)
+        # Only the events' names, order and `parsed` are botocore's: no model, HTTP response or
+        # signer exists here, so `AwsFaults` (which works under botocore's HTTP layer) needs moto.
+        _check_parameters(operation, params)  # botocore validates before before-call
+        context: dict[str, Any] = {}
+        _handler, stubbed = self.meta.events.emit_until_response(
+            f"before-call.dynamodb.{operation}", model=None, params=params, request_signer=None, context=context
+        )
         try:
-            response = self.faults.call(operation, params, send) if operation in OPERATIONS.values() else send(params)
+            if stubbed is not None:
+                response = stubbed
+            elif operation in OPERATIONS.values():
+                response = self.faults.call(operation, params, send)
+            else:
+                response = send(params)
         except ClientError as exc:
-            self.meta.events.emit(f"after-call.dynamodb.{operation}", parsed=exc.response)
+            self.meta.events.emit(
+                f"after-call.dynamodb.{operation}", http_response=None, parsed=exc.response, model=None, context=context
+            )
             raise
-        self.meta.events.emit(f"after-call.dynamodb.{operation}", parsed=response)
+        self.meta.events.emit(
+            f"after-call.dynamodb.{operation}", http_response=None, parsed=response, model=None, context=context
+        )
         return response
 
     # -- the client's operations ---------------------------------------------------------------

@@ -12,8 +12,9 @@ slower for a reason raises its budget here, in the same commit, and says why.
 from __future__ import annotations
 
 # Set from the suites' times in the four measured runs at the end of issue 15's work (README,
-# Tests; 2026-12-03, `e5d30ef`), about 15 % above the slowest of them: together about 300 s, about
-# 130 s of wall time on two workers. A budget far above what a suite takes would hide its growth.
+# Tests; 2026-12-03, `e5d30ef`), about 15 % above the slowest of them (those runs summed 229–247 s
+# over both workers; the budgets sum to 310 s). A budget far above what a suite takes would hide
+# its growth.
 BUDGETS: dict[str, float] = {
     # 295 tests: the races on moto, schemathesis, the worst-case pages, and `sam build`, reused while
     # nothing it reads changed (a fresh clone builds: about 15 s more)

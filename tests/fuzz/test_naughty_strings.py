@@ -69,7 +69,7 @@ def test_the_list_is_the_pinned_file() -> None:
 @pytest.mark.parametrize(("fmt", "place"), CASES)
 def test_naughty_strings_are_processed_in_bounds(fmt: str, place: str) -> None:
     result = naughty_run(fmt, place)
-    check_bounded(result)
+    check_bounded(result, memory=False)  # not traced: see naughty_run
     assert result.refused is None, result.refused
     if place != "urls":
         # The link is valid: every string's story comes through, whatever its text.
