@@ -171,23 +171,16 @@ def test_throttled_transaction_is_retried_not_failed(stack: Stack) -> None:
 # -- 3. a processor that dies midway, re-run, equals one clean run ----------------------------
 
 
-# On the strict in-memory DynamoDB, which emits botocore's call events as a client does: the
-# sweep re-runs the batch once per write, and moto's transactions copy the whole table (4 s a
-# direction there, under 1 s here). The memory store is held to DynamoDB's transaction and
-# condition rules by the contract suite (tests/store/test_contract.py), on moto and on itself.
-@pytest.mark.parametrize("stack_dynamodb", [memory_dynamodb], ids=["memory"])
-@pytest.mark.parametrize("after", [False, True], ids=["before-write", "after-write"])
-def test_crash_midway_then_rerun_equals_one_clean_run(stack: Stack, after: bool) -> None:
-    """Guards: one transaction per story change (a crash never leaves a story without its
-    listings or GUID claim) and idempotent ingest (re-processing what was written changes
-    nothing). Sweeps the crash over every write of the run; the whole table is compared."""
+def crash_then_rerun(stack: Stack, after: bool, *, sweep: bool) -> None:
+    """A clean run, then the same batch crashed at every write (`sweep`) or at the middle one,
+    each crash followed by the redelivery that finishes it; the whole table is compared."""
     bodies = sample_messages()
     counter = WriteCounter().attach(runtime.dynamodb())
     clean = run_clean(stack, bodies)
     detach_all(runtime.dynamodb(), counter)
     assert counter.writes >= len(bodies) - 2  # at least one write per story
 
-    for at in range(1, counter.writes + 1):
+    for at in range(1, counter.writes + 1) if sweep else [(counter.writes + 1) // 2]:
         clear_table(stack.dynamodb, stack.resources.table_name)
         crash = CrashAt(at, after=after).attach(runtime.dynamodb())
         send_all(stack.sqs, stack.resources.queue_url, bodies)
@@ -196,6 +189,27 @@ def test_crash_midway_then_rerun_equals_one_clean_run(stack: Stack, after: bool)
         assert crash.crashed and report.died == 1
         state = dump(stack.dynamodb, stack.resources.table_name)
         assert state == clean, f"crash {'after' if after else 'before'} write {at}:\n{diff_dumps(clean, state)}"
+
+
+# The sweep runs on the strict in-memory DynamoDB, whose call events carry botocore's names and
+# order: it re-runs the batch once per write, and moto's transactions copy the whole table (4 s a
+# direction there, under 1 s here). The memory store is held to DynamoDB's transaction and
+# condition rules by the contract suite (tests/store/test_contract.py), on moto and on itself;
+# the test after it crashes moto's real client once in each direction.
+@pytest.mark.parametrize("stack_dynamodb", [memory_dynamodb], ids=["memory"])
+@pytest.mark.parametrize("after", [False, True], ids=["before-write", "after-write"])
+def test_crash_midway_then_rerun_equals_one_clean_run(stack: Stack, after: bool) -> None:
+    """Guards: one transaction per story change (a crash never leaves a story without its
+    listings or GUID claim) and idempotent ingest (re-processing what was written changes
+    nothing). Sweeps the crash over every write of the run; the whole table is compared."""
+    crash_then_rerun(stack, after, sweep=True)
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before-write", "after-write"])
+def test_a_crash_through_moto_s_client_then_rerun_equals_one_clean_run(stack: Stack, after: bool) -> None:
+    """The same guard through botocore's own client and retry machinery on moto, at the run's
+    middle write."""
+    crash_then_rerun(stack, after, sweep=False)
 
 
 def test_failed_record_then_success_leaves_no_reject(stack: Stack) -> None:
