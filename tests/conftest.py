@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, settings
 from tests.budgets import LONGEST_FIRST, suite_of, summary
 
 # Hypothesis (tests/fuzz): the "ci" profile is the default and what `make test` runs — derandomized,
-# a fixed number of examples, no example database — and no per-example deadline. The generated
-# inputs are not quite the same every run: with the same code they still moved with the string
-# hash seed (PYTHONHASHSEED=1 drew a 300,000-character link that a random seed had not; measured
-# 2026-12-03), so a failure prints its blob (`print_blob`) to reproduce it. No deadline, so a slow
+# a fixed number of examples, no example database — and no per-example deadline. The same run
+# draws the same inputs, but what else was collected changes them: a fuzz file run alone drew a
+# 300,000-character link that the whole suite's run had not (measured 2026-12-03), so a failure
+# prints its blob (`print_blob`) to reproduce it outside the run. No deadline, so a slow
 # shared machine cannot turn a pass into a flaky failure; the invariants are about outputs, memory
 # and bytes, never time. Locally, HYPOTHESIS_PROFILE=explore
 # searches afresh with 1,000 examples per test; CI=true always runs the "ci" profile.

@@ -133,7 +133,7 @@ def test_deep_nesting_in_every_text_field_is_bounded() -> None:
 def test_an_entry_too_large_for_any_item_is_rejected_with_its_reason_not_raised() -> None:
     # A 300,000-character link is kept whole by the input limits (a link is not cut), so its story
     # passes DynamoDB's item limit: the processor rejects it for good with a reason, as a
-    # generated feed (PYTHONHASHSEED=1) first showed, and the other entries go on.
+    # generated feed first showed (this file run alone), and the other entries go on.
     ok = _dated("").items[0]
     spec = FeedSpec("rss", "utf-8", (ok, Item({**ok.values, "guid": "b"})), huge=("link", HUGE, "A"))
     result = run_spec(spec, trace_memory=True)
