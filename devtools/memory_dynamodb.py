@@ -38,6 +38,7 @@ DynamoDB applies each request atomically, so threads may share a client.
 from __future__ import annotations
 
 import bisect
+import functools
 import random
 import threading
 import time
@@ -113,7 +114,6 @@ class MemoryDynamoDB:
         self, operation: str, params: dict[str, Any], run: Callable[[dict[str, Any]], dict[str, Any]]
     ) -> dict[str, Any]:
         def send(sent: dict[str, Any]) -> dict[str, Any]:
-            _check_parameters(operation, sent)
             if self._latency:
                 time.sleep(self._latency / 2)
             with self._lock:
@@ -128,15 +128,18 @@ class MemoryDynamoDB:
             response["ResponseMetadata"] = {"HTTPStatusCode": 200}
             return response
 
-        # botocore emits before-call once per API call, before its retries, and after-call once
-        # the answer is parsed, for an error answer too, before raising it
-        # (botocore/client.py, BaseClient._make_api_call).
-        # Only the events' names, order and `parsed` are botocore's: no model, HTTP response or
-        # signer exists here, so `AwsFaults` (which works under botocore's HTTP layer) needs moto.
-        _check_parameters(operation, params)  # botocore validates before before-call
+        # As botocore's BaseClient._make_api_call: the parameters validated, then before-call once
+        # per API call (a handler's answer replaces the call), then after-call once the answer is
+        # parsed, an error answer too, before raising it. Only the names, order and `parsed` are
+        # botocore's: no model, HTTP response or signer exists here, so `AwsFaults` (which works
+        # under botocore's HTTP layer) needs moto.
+        _check_parameters(operation, params)
         context: dict[str, Any] = {}
         _handler, stubbed = self.meta.events.emit_until_response(
             f"before-call.dynamodb.{operation}", model=None, params=params, request_signer=None, context=context
+        )
+        after_call = functools.partial(
+            self.meta.events.emit, f"after-call.dynamodb.{operation}", http_response=None, model=None, context=context
         )
         try:
             if stubbed is not None:
@@ -146,13 +149,9 @@ class MemoryDynamoDB:
             else:
                 response = send(params)
         except ClientError as exc:
-            self.meta.events.emit(
-                f"after-call.dynamodb.{operation}", http_response=None, parsed=exc.response, model=None, context=context
-            )
+            after_call(parsed=exc.response)
             raise
-        self.meta.events.emit(
-            f"after-call.dynamodb.{operation}", http_response=None, parsed=response, model=None, context=context
-        )
+        after_call(parsed=response)
         return response
 
     # -- the client's operations ---------------------------------------------------------------

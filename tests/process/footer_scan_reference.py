@@ -1,5 +1,7 @@
 """The footer scan as it was before issue 16's C-level readings (main at 4663680), kept verbatim as the
-reference the scan is checked against (`test_footer_scan_exact.py`). Not used by the package."""
+reference the scan is checked against (`test_footer_scan_exact.py`). Not used by the package. What
+that change left as it was (`cut`, the `Footer` record, the link record) is the package's own,
+imported, not a second copy."""
 
 # ruff: noqa
 # mypy: ignore-errors
@@ -7,7 +9,6 @@ reference the scan is checked against (`test_footer_scan_exact.py`). Not used by
 from __future__ import annotations
 
 import bisect
-import functools
 import html as html_module
 import re
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from newsroom.core.html import plain_text
+from newsroom.process.footer_scan import Footer, _Link
 from newsroom.process.attribution_data import (
     BLOCK_TAGS,
     DATE_LIKE,
@@ -22,10 +24,9 @@ from newsroom.process.attribution_data import (
     MAX_NAME_WORDS,
     REPUBLISHED_AFTER_SITE,
     SITE_TRIM,
-    VOID_TAGS,
 )
 
-__all__ = ["TAIL_CHARS", "Footer", "cut", "footers"]
+__all__ = ["TAIL_CHARS", "footers"]
 
 # Footers are short and last: only this much of the end of the HTML is examined.
 TAIL_CHARS = 4000
@@ -43,13 +44,6 @@ class _Segment(NamedTuple):
     html_start: int
     html_end: int
     literal: bool  # each text character is one HTML character (not an entity or a tag)
-
-
-@dataclass(frozen=True, slots=True)
-class _Link:
-    text_start: int
-    text_end: int
-    href: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,78 +187,7 @@ def _last_line_start(text: str) -> int:
     return text.rfind("\n", 0, end) + 1
 
 
-# --- cutting the marker out of the HTML -------------------------------------------------------
-
-_TAG_IN_SPAN = re.compile(r"<\s*(/)?\s*([A-Za-z][A-Za-z0-9]*)[^>]*?(/)?\s*>")
-_WRAPPER_TAGS = (
-    r"p|div|span|em|strong|b|i|u|s|small|a|font|sup|sub|mark|cite|q|blockquote|h[1-6]|li|ul|ol"
-    r"|section|footer|aside|figcaption"
-)
-_FILLER = r"(?:\s|&nbsp;|&#160;|<br\s*/?>)"
-# Marks where the footer was; characters that cannot occur in real text are tried in turn.
-_SEAM_CHARACTERS = ("\x01", "\ue000", "\ufdd0", "\ufdd1")
-
-
-@functools.lru_cache(maxsize=len(_SEAM_CHARACTERS))
-def _emptied_wrapper(seam: str) -> re.Pattern[str]:
-    """An element holding nothing but the seam (and filler): a wrapper the removal emptied."""
-    return re.compile(
-        rf"<({_WRAPPER_TAGS})\b[^>]*>{_FILLER}*{seam}(?:{_FILLER}|{seam})*</\1\s*>",
-        re.IGNORECASE,
-    )
-
-
-def _unbalanced_tags(span: str) -> list[str]:
-    """The tags of `span` that open or close an element reaching outside it, in order."""
-    open_stack: list[tuple[int, str, str]] = []
-    stray: list[tuple[int, str]] = []
-    for tag in _TAG_IN_SPAN.finditer(span):
-        name = tag.group(2).lower()
-        if name in VOID_TAGS or tag.group(3):
-            continue
-        if tag.group(1):
-            if open_stack and open_stack[-1][1] == name:
-                open_stack.pop()
-            else:
-                stray.append((tag.start(), tag.group()))
-        else:
-            open_stack.append((tag.start(), name, tag.group()))
-    stray.extend((index, text) for index, _, text in open_stack)
-    stray.sort()
-    return [text for _, text in stray]
-
-
-def cut(html: str, start: int, end: int) -> str:
-    """`html` without [start, end), keeping its tag structure, minus the wrappers left empty."""
-    seam = next((character for character in _SEAM_CHARACTERS if character not in html), None)
-    before = html[:start].rstrip()
-    leftover = _unbalanced_tags(html[start:end])
-    if seam is None:  # pragma: no cover - every candidate seam character is in the content
-        return (before + "".join(leftover) + html[end:]).rstrip()
-    joined = before + seam + seam.join(leftover) + seam + html[end:]
-    pattern = _emptied_wrapper(seam)
-    previous = None
-    while previous != joined:
-        previous = joined
-        joined = pattern.sub(seam, joined)
-    return joined.replace(seam, "").rstrip()
-
-
-# --- footer candidates ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Footer:
-    """A marker found at the end of the content: where it is in the HTML, the site it names
-    (as a reader sees it) and the links on the site, on a post title and anywhere in it."""
-
-    marker: str
-    html_start: int
-    html_end: int
-    site: str
-    site_links: tuple[str, ...]
-    title_links: tuple[str, ...]
-    footer_links: tuple[str, ...]
+# --- footer candidates (`Footer`, its record, is the package's, unchanged) ------------------------
 
 
 def footers(
