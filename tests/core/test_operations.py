@@ -142,9 +142,7 @@ def test_every_always_on_custom_metric_is_one_an_always_on_alarm_watches() -> No
     # always-on alarm reads is a log field unless DetailedMetrics (issue 18). `make cost` counts
     # the metrics its measured run emitted, and the dispatcher is not in that run, so this reads
     # every handler's source instead.
-    emitted = {
-        app.parent.name: _always_on_metric_names(app) for app in sorted((ROOT / "functions").glob("*/app.py"))
-    }
+    emitted = {app.parent.name: _always_on_metric_names(app) for app in sorted((ROOT / "functions").glob("*/app.py"))}
     assert emitted["fetch_feeds"] and emitted["process_articles"]  # the scan sees the calls it must
     watched = {
         name
