@@ -208,6 +208,7 @@ CALLS: dict[str, Callable[[World], object]] = {
     "claim_guid": lambda w: w.store.claim_guid("defiliban", "g9", w.stored.article.id),
     "find_fingerprints": lambda w: w.store.find_fingerprints(["m#01", "u#02"], now=T0),
     "create_article": lambda w: w.store.create_article(article(2), guid=("defiliban", "g2"), claims=CLAIMS),
+    "list_story": lambda w: w.store.list_story(w.stored.article.id),
     # Moved to another source and another category: listing deletes and both story counts too.
     "replace_article": lambda w: w.store.replace_article(
         w.stored,

@@ -113,6 +113,8 @@ class ProcessorStore(StoryReader, EventWriter, Protocol):
         self, article: Article, *, guid: tuple[str, str] | None, claims: FingerprintClaims | None = None
     ) -> None: ...
 
+    def list_story(self, article_id: str) -> bool: ...
+
     def replace_article(
         self,
         previous: StoredArticle,

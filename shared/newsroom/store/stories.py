@@ -1,9 +1,17 @@
 """Stories and what changes with them: the story item, its listing entries, its GUID claim and
 its source's story count (see `keys` for the key design).
 
-A story, its listing entries, its GUID claim and its fingerprint claims change together in one
+A story, its GUID claim, its fingerprint claims and its source's count change together in one
 transaction, with the story's `version` as an optimistic lock, so a crash or a race never leaves
-a half-written story.
+a half-claimed story or a miscounted one. A new story's listing entries follow the transaction
+in one BatchWriteItem (issue 18): they are derived from the story alone, so a retry rewrites
+them the same, and in a transaction every item costs twice (DynamoDB: two write units per KB
+for a transactional write, "Capacity unit consumption for transactions",
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling).
+A crash between the two leaves a story that is not yet listed and has not joined its event;
+the redelivered message finds it so and lists it before the join (`list_story`, called by
+`process.ingest`), the join being what marks a story complete. A replaced story's entries stay
+in its transaction: a replace deletes entries as well as writing them.
 """
 
 from __future__ import annotations
@@ -110,6 +118,27 @@ class StoryItems(Table):
             "expires_at": {"N": str(expires)},
         }
 
+    def list_story(self, article_id: str) -> bool:
+        """Write the listing entries of the stored story `article_id` (idempotent: the same
+        entries every time, derived from the story item as stored, expiry included). False when
+        there is no such story. One strongly consistent read and one BatchWriteItem; for the
+        story a crash left unlisted (see the module's docstring), not the request path."""
+        resp = self._db.get_item(
+            TableName=self._table,
+            Key={"PK": string_attr(f"ART#{article_id}"), "SK": string_attr("ART")},
+            ConsistentRead=True,
+        )
+        item = resp.get("Item")
+        if not item or self._expired(item, self._clock()):
+            return False
+        article = article_from_doc(load_doc(item["doc"]))
+        expires = int(item["expires_at"]["N"]) if "expires_at" in item else self._expires_at(article)
+        self._write_listings(article, expires)
+        return True
+
+    def _write_listings(self, article: Article, expires: int) -> None:
+        self._batch_write({"PutRequest": {"Item": put["Put"]["Item"]}} for put in self._listing_puts(article, expires))
+
     def _listing_puts(self, article: Article, expires: int) -> list[dict[str, Any]]:
         # What a listing page shows of a story, compressed (see `documents`): about 0.7 KB, one
         # write unit, where the plain JSON (about 1.3 KB) took two in every listing.
@@ -158,13 +187,13 @@ class StoryItems(Table):
                     "ExpressionAttributeValues": {":now": {"N": str(int(now))}},
                 }
             },
-            *self._listing_puts(article, expires),
             self._story_count_update(article.source_id, 1),
         ]
         if guid is not None:
             items.append(self._guid_put(guid[0], guid[1], article.id))
         items.extend(claim_puts(self._table, article.id, claims))
         self._transact(items)
+        self._write_listings(article, expires)
 
     def replace_article(
         self,
@@ -289,8 +318,10 @@ def _same_listing(previous: StoredArticle, article: Article, expires: int) -> bo
     (which names the listings: category, source, coins), same sort key, same expiry. A copy
     attached to a story changes only what the listing entries do not hold (`copies`), so its
     replace writes none of them, 7 write units or so saved. The entries of `previous` are in the
-    table: the transaction that wrote its version wrote them (or found them so, the same way),
-    and this one is conditional on that version."""
+    table: the write that stored its version wrote them (or found them so, the same way), and
+    this one is conditional on that version. The one exception, a new story a crash left
+    unlisted, has no event yet, and `process.ingest` lists it (`list_story`) before its join,
+    after this replace."""
     return (
         previous.expires_at == expires
         and sort_key(previous.article) == sort_key(article)
