@@ -731,6 +731,8 @@ def model(
     print("\nWhere the 1,000-source pipeline's money goes (before API, CloudWatch fixed costs):", file=out)
     for label, amount in sorted(results["1000:breakdown"].items(), key=lambda kv: -kv[1]):
         print(f"  {label:<50}${amount:>7.2f}", file=out)
+    results["idle"] = _idle(price_run, dispatch_mb, a, custom_metrics_idle=len(IDLE_METRICS), alarms=alarms, out=out)
+    _print_inputs(out)
     storage_gb = facts["table_bytes"] / max(1, facts["articles"]) * 1_000 * a.new_entries_per_source_day * 365 / 1e9
     print(
         f"\nStorage (not in the table): a year of 1,000 sources' stories is ~{storage_gb:.1f} GB of items "
@@ -781,6 +783,87 @@ def _capacity(sources: int, total: Unit, dispatcher: Unit, a: Assumptions, resul
         f"{free['provisioned, peak']:>11.2f}{f'{credit.rcu}/{credit.wcu}':>22}"
         f"{options['provisioned, burst credit']:>8.2f}{free['provisioned, burst credit']:>11.2f}  {cheapest}"
     )
+
+
+# Custom metrics still published by a stack with no sources and no requests: the price refresh's
+# age. The fetch worker runs only for due sources and the processor only for entries, and
+# CloudWatch meters a custom metric only in the hours it receives data ("charges are prorated
+# by the hour and metered only when you send metrics to CloudWatch", Amazon CloudWatch pricing).
+IDLE_METRICS = ("PriceAgeSeconds",)
+
+
+def _idle(
+    price_run: Unit, dispatch_mb: int, a: Assumptions, *, custom_metrics_idle: int, alarms: int, out: TextIO
+) -> dict[str, float]:
+    """A deployed stack with no sources and no feed requests: the schedules still tick (the
+    dispatcher finds nothing due, prices refresh), the SQS event sources still poll both queues,
+    the alarms exist, and a provisioned table keeps its minimum capacity."""
+    from devtools.capacity import ALARMS_PER_DIMENSION, MIN_CAPACITY, Provisioned
+
+    dispatcher = Unit(
+        invocations=ROUNDS_PER_MONTH,
+        gb_seconds=ROUNDS_PER_MONTH * a.dispatch_seconds * dispatch_mb / 1024,
+        # The clock (strongly consistent), the seed marker and an empty registry Query; the clock write.
+        read_units=ROUNDS_PER_MONTH * (1 + 0.5 + 0.5),
+        write_units=ROUNDS_PER_MONTH,
+        sqs_requests=2 * a.idle_sqs_requests_per_queue,
+        log_bytes=ROUNDS_PER_MONTH * LAMBDA_PLATFORM_LOG_BYTES,
+    )
+    cost = dollars(dispatcher + price_run.scaled(ROUNDS_PER_MONTH))
+    cost["CW"] = custom_metrics_idle * PRICES["custom_metric"] + alarms * PRICES["alarm_metric"]
+    on_demand = sum(cost.values())
+    minimum = Provisioned(MIN_CAPACITY, MIN_CAPACITY)
+    provisioned = on_demand - cost["DynamoDB"] + minimum.monthly() + 2 * ALARMS_PER_DIMENSION * PRICES["alarm_metric"]
+    parts = ", ".join(f"{k} {v:.2f}" for k, v in cost.items())
+    print(
+        f"\nIdle: a deployed stack with no sources and no requests costs ${on_demand:.2f}/month on demand "
+        f"({parts}: the dispatcher's and the price refresh's {ROUNDS_PER_MONTH:,} ticks, both queues' "
+        f"pollers, {custom_metrics_idle} custom metric still published and {alarms} alarm metrics), "
+        f"${provisioned:.2f} with a provisioned table at the template's minimum "
+        f"{minimum.rcu} RCU / {minimum.wcu} WCU and its {2 * ALARMS_PER_DIMENSION} auto scaling alarms.",
+        file=out,
+    )
+    return {**{k: round(v, 4) for k, v in cost.items()}, "on_demand": on_demand, "provisioned": provisioned}
+
+
+# What each line of the bill is made of: measured by the local run (or `make bench`, or the corpus),
+# and assumed (the `Assumptions` fields and constants above, printed with their values earlier).
+BILL_INPUTS = (
+    (
+        "Lambda",
+        "invocations and wall time per poll, feed request, price refresh and hub delivery (local run); "
+        "processor CPU per message (make bench, PROCESSOR_MS_PER_MESSAGE); polls a day per class "
+        "(corpus publication times)",
+        "feed latency and fetch concurrency; 10 sources per fetch invocation; 1 s dispatcher tick; "
+        "8 ms a DynamoDB call; arm64",
+    ),
+    (
+        "DynamoDB",
+        "read and write units per poll, entry, request, refresh and delivery (local run, every call "
+        "counted); the state item's size",
+        "new entries per source a day; validator-ignoring and changing-document shares; hourly health "
+        "writes; 500 B registry items; a tick's burst in 1 s (state reads) and 60 s (the rest)",
+    ),
+    (
+        "SQS",
+        "requests per entry and per delivery (local run)",
+        "one fetch message per poll, batches of 10; 5 pollers per queue long-polling 20 s when idle",
+    ),
+    ("Logs", "bytes per invocation (local run)", "350 B of platform lines per invocation"),
+    ("API", "the API function's time per feed request (local run)", "1 M requests a month; 95% CDN hit ratio"),
+    (
+        "CloudWatch",
+        "custom metrics the run's handlers published; alarm metrics in template.yaml",
+        "DetailedMetrics off (the default)",
+    ),
+)
+
+
+def _print_inputs(out: TextIO) -> None:
+    print("\nWhat each line of the bill rests on:", file=out)
+    for line, measured, assumed in BILL_INPUTS:
+        print(f"  {line:<11} measured: {measured}", file=out)
+        print(f"  {'':<11} assumed:  {assumed}", file=out)
 
 
 def _breakdown(parts: dict[str, Unit]) -> dict[str, float]:

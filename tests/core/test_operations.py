@@ -331,6 +331,30 @@ def test_make_cost_measures_a_run_and_prints_every_scale(tmp_path: Path) -> None
         assert capacity["peak_rcu"] >= capacity["credit_rcu"] >= 5
     assert figures["1000:capacity"]["provisioned, burst credit after free tier"] < figures["1000:capacity"]["on demand"]
     assert "cheapest" in result.stdout
+    # The idle stack (issue 18, point 5): the schedules, the pollers and the alarms, no traffic.
+    idle = figures["idle"]
+    from devtools.cost import PRICES, ROUNDS_PER_MONTH, Assumptions, alarm_metrics
+
+    pollers = 2 * Assumptions().idle_sqs_requests_per_queue * PRICES["sqs_request"]
+    assert idle["SQS"] == pytest.approx(pollers, rel=0.01)
+    assert idle["CW"] == pytest.approx(0.30 + alarm_metrics() * PRICES["alarm_metric"])
+    assert idle["DynamoDB"] >= ROUNDS_PER_MONTH * PRICES["dynamodb_write_unit"]  # the dispatch clock
+    assert idle["provisioned"] > idle["on_demand"] + 0.80  # the minimum capacity and its 8 alarms
+    assert idle["on_demand"] < figures["100:as built + CloudFront"]["total"]
+    assert "Idle: a deployed stack with no sources and no requests" in result.stdout
+    # Each line of the bill says what was measured and what was assumed.
+    for line in ("Lambda", "DynamoDB", "SQS", "Logs", "API", "CloudWatch"):
+        assert any(row.split()[:2] == [line, "measured:"] for row in result.stdout.splitlines()), line
+
+
+def test_an_idle_stack_publishes_only_the_price_refresh_s_metric() -> None:
+    # `make cost` prices an idle stack's custom metrics as IDLE_METRICS: what the price refresh
+    # (the only handler a stack with no sources and no requests still runs on a schedule besides
+    # the dispatcher) publishes whatever DetailedMetrics says; the dispatcher publishes none.
+    from devtools.cost import IDLE_METRICS
+
+    assert _always_on_metric_names(ROOT / "functions/fetch_prices/app.py") == set(IDLE_METRICS)
+    assert _always_on_metric_names(ROOT / "functions/dispatch_sources/app.py") == set()
 
 
 def _s3_statements(function: str) -> list[dict[str, Any]]:
