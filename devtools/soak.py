@@ -430,7 +430,7 @@ def check_store(items: list[dict[str, Any]], world: World, seen: dict[tuple[int,
             wrong_copies += 1
         if doc["source_id"] == f"o{key[0]}" and doc["title"] != world.stories[key].title:
             stale += 1
-    listing = [i for i in items if i["PK"]["S"] == "LIST#all"]
+    listing = [i for i in items if i["PK"]["S"] == "LIST#all" and "gone" not in i]  # tombstones: `store.stories`
     listing_ids = Counter(i["id"]["S"] for i in listing)
     # Each source's story count (kept by the story transactions) against the stories it holds.
     kept = {

@@ -176,7 +176,8 @@ def shape(items: list[dict[str, Any]]) -> dict[str, Any]:
     stories = {i["PK"]["S"][4:]: load_doc(i["doc"]) for i in story_items(items)}
     listings: dict[str, list[str]] = {}
     for item in items:
-        if item["PK"]["S"].startswith("LIST#"):
+        # A tombstone (`gone`: where a replace removed an entry, `store.stories`) is no entry.
+        if item["PK"]["S"].startswith("LIST#") and "gone" not in item:
             story_id = item["id"]["S"]
             assert story_id in stories, f"listing entry for a story that does not exist: {item['SK']['S']}"
             assert item["SK"]["S"] == f"{stories[story_id]['published']}#{story_id}", "stale listing entry"

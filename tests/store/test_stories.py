@@ -3,6 +3,7 @@ moto, on the table template.yaml defines."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -175,3 +176,77 @@ def test_a_listing_page_reads_past_expired_entries_that_sort_before_live_ones(mo
     assert [a.id for a in page.items] == [archive[1].id]
     rest = month_store.list_articles("all", limit=5, cursor=page.next_cursor)
     assert [a.id for a in rest.items] == [archive[0].id] and rest.next_cursor is None
+
+
+class _StalledListings:
+    """A DynamoDB client whose writes to listing partitions (`LIST#`) are held while `stalled`
+    and sent, in order, by `release`: a processor paused between a new story's transaction and
+    its listing entries, as a throttled BatchWriteItem's retries or a frozen Lambda pause it."""
+
+    def __init__(self, client: object) -> None:
+        self._client = client
+        self.stalled = False
+        self.held: list[tuple[str, dict[str, object]]] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._client, name)
+
+    @staticmethod
+    def _listing_only(operation: str, kwargs: dict[str, object]) -> bool:
+        if operation == "put_item":
+            return str(kwargs["Item"]["PK"]["S"]).startswith("LIST#")  # type: ignore[index]
+        requests = [r for rs in kwargs["RequestItems"].values() for r in rs]  # type: ignore[attr-defined]
+        keys = [next(iter(r.values())).get("Item", {}).get("PK", {}).get("S", "") for r in requests]
+        return all(key.startswith("LIST#") for key in keys)
+
+    def put_item(self, **kwargs: object) -> object:
+        return self._call("put_item", kwargs)
+
+    def batch_write_item(self, **kwargs: object) -> object:
+        return self._call("batch_write_item", kwargs)
+
+    def _call(self, operation: str, kwargs: dict[str, object]) -> object:
+        if self.stalled and self._listing_only(operation, kwargs):
+            self.held.append((operation, kwargs))
+            return {"UnprocessedItems": {}}
+        return getattr(self._client, operation)(**kwargs)
+
+    def release(self) -> None:
+        client = self._client
+        for operation, kwargs in self.held:
+            # Refused by the store's own condition: the store takes it so too.
+            with contextlib.suppress(client.exceptions.ConditionalCheckFailedException):  # type: ignore[attr-defined]
+                getattr(client, operation)(**kwargs)
+        self.held.clear()
+
+
+@pytest.mark.parametrize("change", ["publication", "source"])
+def test_a_new_story_s_listing_write_landing_after_a_racing_replace_leaves_no_stale_entry(
+    store: DynamoStore, change: str
+) -> None:
+    # The listing entries follow the story's transaction (issue 18). A replace that commits in
+    # between (a correction moving the publication time, or the story promoted to the source of
+    # its original) deletes or overwrites entries the stalled write then lands on: no entry of the
+    # first version may come back, in any listing the story was or is in.
+    stalled = _StalledListings(store._db)
+    store._db = stalled
+    first = article(1)
+    stalled.stalled = True
+    store.create_article(first, guid=None)
+    stalled.stalled = False
+    previous = store.get_article(first.id)
+    assert previous is not None
+    if change == "publication":
+        later = first.published + timedelta(hours=2)
+        second = replace(first, published=later, updated=later)
+    else:
+        later = first.updated + timedelta(hours=2)
+        second = replace(first, source_id="cryptowire", source_name="Crypto Wire", updated=later)
+    store.replace_article(previous, second, guid=None)
+    stalled.release()
+    for listing in sorted({*listing_keys(first), *listing_keys(second)}):
+        items = store.list_articles(listing, limit=10, cursor=None).items
+        expected = [second] if listing in listing_keys(second) else []
+        assert [(a.id, a.published, a.source_id) for a in items] == [
+            (a.id, a.published, a.source_id) for a in expected
+        ], listing

@@ -12,6 +12,16 @@ A crash between the two leaves a story that is not yet listed and has not joined
 the redelivered message finds it so and lists it before the join (`list_story`, called by
 `process.ingest`), the join being what marks a story complete. A replaced story's entries stay
 in its transaction: a replace deletes entries as well as writing them.
+
+Written apart, a new story's entries could land after a replace that committed in between (the
+writer paused: a throttled write's retries, a frozen Lambda): a correction that moved the
+publication time, a promotion that moved the story to its original's source. So every listing
+entry carries the version of the story it shows, the entries written apart are conditional on
+holding no newer version (`attribute_not_exists(PK) OR version <= :v`), and a replace leaves a
+tombstone (`gone`, its version) where it removes an entry instead of deleting it, until the
+story's expiry: the late write of an older version finds it and is refused. Reads skip
+tombstones as they skip expired entries (`Table._live_page`). A tombstone costs what the
+delete did (one small item in the transaction).
 """
 
 from __future__ import annotations
@@ -133,13 +143,24 @@ class StoryItems(Table):
             return False
         article = article_from_doc(load_doc(item["doc"]))
         expires = int(item["expires_at"]["N"]) if "expires_at" in item else self._expires_at(article)
-        self._write_listings(article, expires)
+        self._write_listings(article, expires, int(item["version"]["N"]))
         return True
 
-    def _write_listings(self, article: Article, expires: int) -> None:
-        self._batch_write({"PutRequest": {"Item": put["Put"]["Item"]}} for put in self._listing_puts(article, expires))
+    def _write_listings(self, article: Article, expires: int, version: int) -> None:
+        """The listing entries of `article` at `version`, one conditional PutItem each
+        (BatchWriteItem takes no condition): an entry already at a newer version, or the
+        tombstone a newer version left, refuses the write, which is then not needed."""
+        for put in self._listing_puts(article, expires, version):
+            try:
+                self._db.put_item(
+                    **put["Put"],
+                    ConditionExpression="attribute_not_exists(PK) OR version <= :v",
+                    ExpressionAttributeValues={":v": {"N": str(version)}},
+                )
+            except self._db.exceptions.ConditionalCheckFailedException:
+                continue
 
-    def _listing_puts(self, article: Article, expires: int) -> list[dict[str, Any]]:
+    def _listing_puts(self, article: Article, expires: int, version: int) -> list[dict[str, Any]]:
         # What a listing page shows of a story, compressed (see `documents`): about 0.7 KB, one
         # write unit, where the plain JSON (about 1.3 KB) took two in every listing.
         summary = doc_attr(article_to_doc(article, with_body=False))
@@ -152,6 +173,7 @@ class StoryItems(Table):
                         "SK": string_attr(sort_key(article)),
                         "id": string_attr(article.id),
                         "doc": summary,
+                        "version": {"N": str(version)},
                         "expires_at": {"N": str(expires)},
                     },
                 }
@@ -193,7 +215,7 @@ class StoryItems(Table):
             items.append(self._guid_put(guid[0], guid[1], article.id))
         items.extend(claim_puts(self._table, article.id, claims))
         self._transact(items)
-        self._write_listings(article, expires)
+        self._write_listings(article, expires, 1)
 
     def replace_article(
         self,
@@ -208,29 +230,33 @@ class StoryItems(Table):
         # The story keeps the expiry it was created with (or a later one), so one a creation
         # kept from being stored already expired does not expire on its first correction.
         expires = self._expires_at(article, at_least=previous.expires_at or 0)
+        version = previous.version + 1
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": self._story_item(article, previous.version + 1, expires),
+                    "Item": self._story_item(article, version, expires),
                     "ConditionExpression": "version = :v",
                     "ExpressionAttributeValues": {":v": {"N": str(previous.version)}},
                 }
             },
         ]
         if not _same_listing(previous, article, expires):
-            items.extend(self._listing_puts(article, expires))
+            items.extend(self._listing_puts(article, expires, version))
         old_keys = {(listing, sort_key(previous.article)) for listing in listing_keys(previous.article)}
         new_keys = {(listing, sort_key(article)) for listing in listing_keys(article)}
         for listing, sk in sorted(old_keys - new_keys):
-            items.append(
-                {
-                    "Delete": {
-                        "TableName": self._table,
-                        "Key": {"PK": string_attr(f"LIST#{listing}"), "SK": string_attr(sk)},
-                    }
-                }
-            )
+            # A tombstone, not a delete: a new story's entry written late (see the module's
+            # docstring) must find this version here and be refused.
+            tombstone = {
+                "PK": string_attr(f"LIST#{listing}"),
+                "SK": string_attr(sk),
+                "id": string_attr(article.id),
+                "gone": {"BOOL": True},
+                "version": {"N": str(version)},
+                "expires_at": {"N": str(expires)},
+            }
+            items.append({"Put": {"TableName": self._table, "Item": tombstone}})
         if previous.article.source_id != article.source_id:
             # The story moved to its original: the credit (and its count) moves with it.
             items.append(self._story_count_update(previous.article.source_id, -1))
@@ -297,7 +323,9 @@ class StoryItems(Table):
         query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk",
-            "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
+            "FilterExpression": (
+                "attribute_not_exists(gone) AND (attribute_not_exists(expires_at) OR expires_at > :now)"
+            ),
             "ExpressionAttributeValues": {
                 ":pk": string_attr(f"LIST#src#{source_id}"),
                 ":now": {"N": str(int(self._clock()))},

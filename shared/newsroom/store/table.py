@@ -44,6 +44,11 @@ class Table:
         expires = item.get("expires_at")
         return expires is not None and int(expires["N"]) <= now
 
+    @classmethod
+    def _hidden(cls, item: dict[str, Any], now: float) -> bool:
+        """Expired, or a listing entry's tombstone (`stories`): what no listing page shows."""
+        return "gone" in item or cls._expired(item, now)
+
     def _live_page(
         self, query: dict[str, Any], *, limit: int, max_queries: int
     ) -> tuple[list[dict[str, Any]], str | None]:
@@ -56,9 +61,10 @@ class Table:
         is more data in the result set",
         https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html), and a
         cursor to an empty page is what clients were handed. Expired items that TTL has not
-        deleted yet are skipped and the Query reads on past them, a page's worth at a time, at most
-        `max_queries` Queries; a page cut short by that bound or by Query's 1 MB (not topped up)
-        continues where it stopped, so no live item is ever passed over.
+        deleted yet, and listing tombstones (`_hidden`), are skipped and the Query reads on past
+        them, a page's worth at a time, at most `max_queries` Queries; a page cut short by that
+        bound or by Query's 1 MB (not topped up) continues where it stopped, so no live item is
+        ever passed over.
         """
         if limit < 1:
             raise ValueError("a page holds at least one item")
@@ -70,7 +76,7 @@ class Table:
         for _ in range(max_queries):
             resp = self._db.query(**query)
             items = resp.get("Items", [])
-            live.extend(item for item in items if not self._expired(item, now))
+            live.extend(item for item in items if not self._hidden(item, now))
             last = resp.get("LastEvaluatedKey")
             # Cut short at 1 MB (fewer items than asked): served as it is, its cursor goes on.
             if last is None or len(live) >= wanted or len(items) < query["Limit"]:
