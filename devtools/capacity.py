@@ -36,7 +36,13 @@ FREE_RCU = 25
 FREE_WCU = 25
 BURST_CREDIT_SECONDS = 300
 TARGET_UTILIZATION = 0.70  # template.yaml TableReadScalingPolicy / TableWriteScalingPolicy
-MIN_CAPACITY = 5  # template.yaml TableReadCapacityMin / TableWriteCapacityMin defaults
+# A sizing never goes below one unit, DynamoDB's own floor for a provisioned table; what it prints
+# is what to set TableReadCapacityMin / TableWriteCapacityMin to at that scale. The template's
+# defaults (TEMPLATE_MIN_CAPACITY) are for a stack deployed Provisioned without sizing it: they
+# price the idle stack, not a sized one. (The sizing was floored at the template's defaults
+# until issue 18's last stop, which priced 1,000 sources at 5 WCU where the burst needs 4.)
+MIN_CAPACITY = 1
+TEMPLATE_MIN_CAPACITY = 5  # template.yaml TableReadCapacityMin / TableWriteCapacityMin defaults
 ALARMS_PER_DIMENSION = 4
 
 

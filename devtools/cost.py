@@ -798,7 +798,7 @@ def _idle(
     """A deployed stack with no sources and no feed requests: the schedules still tick (the
     dispatcher finds nothing due, prices refresh), the SQS event sources still poll both queues,
     the alarms exist, and a provisioned table keeps its minimum capacity."""
-    from devtools.capacity import ALARMS_PER_DIMENSION, MIN_CAPACITY, Provisioned
+    from devtools.capacity import ALARMS_PER_DIMENSION, TEMPLATE_MIN_CAPACITY, Provisioned
 
     dispatcher = Unit(
         invocations=ROUNDS_PER_MONTH,
@@ -812,7 +812,7 @@ def _idle(
     cost = dollars(dispatcher + price_run.scaled(ROUNDS_PER_MONTH))
     cost["CW"] = custom_metrics_idle * PRICES["custom_metric"] + alarms * PRICES["alarm_metric"]
     on_demand = sum(cost.values())
-    minimum = Provisioned(MIN_CAPACITY, MIN_CAPACITY)
+    minimum = Provisioned(TEMPLATE_MIN_CAPACITY, TEMPLATE_MIN_CAPACITY)
     provisioned = on_demand - cost["DynamoDB"] + minimum.monthly() + 2 * ALARMS_PER_DIMENSION * PRICES["alarm_metric"]
     parts = ", ".join(f"{k} {v:.2f}" for k, v in cost.items())
     print(

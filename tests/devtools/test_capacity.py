@@ -7,6 +7,7 @@ import pytest
 from devtools.capacity import (
     HOURS_PER_MONTH,
     MIN_CAPACITY,
+    TEMPLATE_MIN_CAPACITY,
     Provisioned,
     TickLoad,
     size_for_peak,
@@ -27,11 +28,22 @@ def test_burst_credit_sizing_fits_a_ticks_units_in_300_seconds_of_retained_capac
     # 3,000 RRU a tick: 10 RCU retained for 300 s cover them, but 10 RCU would run at 100 %:
     # the target utilization (70 %) asks for 3,000 / 300 / 0.7 = 14.3 -> 15.
     assert sized.rcu == 15
-    assert sized.wcu == MIN_CAPACITY  # 600 / 300 / 0.7 = 2.9, below the template's minimum
+    assert sized.wcu == 3  # 600 / 300 / 0.7 = 2.9
 
 
-def test_a_quiet_table_keeps_the_templates_minimum() -> None:
-    assert size_with_burst_credit(TickLoad(1, 1, 0, 0, 60)) == Provisioned(MIN_CAPACITY, MIN_CAPACITY)
+def test_a_quiet_table_is_sized_at_dynamodb_s_floor_of_one_unit_not_the_template_s_default() -> None:
+    assert MIN_CAPACITY == 1
+    assert size_with_burst_credit(TickLoad(1, 1, 0, 0, 60)) == Provisioned(1, 1)
+    assert size_for_peak(TickLoad(0, 1, 0, 0, 60)) == Provisioned(1, 1)
+
+
+def test_the_template_s_minimum_is_what_the_idle_stack_is_priced_at() -> None:
+    from devtools.artifact import load_template
+    from devtools.cost import ROOT
+
+    parameters = load_template(ROOT / "template.yaml")["Parameters"]
+    assert parameters["TableReadCapacityMin"]["Default"] == TEMPLATE_MIN_CAPACITY
+    assert parameters["TableWriteCapacityMin"]["Default"] == TEMPLATE_MIN_CAPACITY
 
 
 def test_provisioned_price_and_the_always_free_25_units() -> None:

@@ -137,10 +137,18 @@ def test_logs_are_json_with_metrics_and_no_article_bodies(runs: dict[str, artifa
     assert all("correlation_id" in line for line in fetch if "message" in line)
     emf = [line for line in fetch if "_aws" in line]
     names = {m["Name"] for line in emf for d in line["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}  # type: ignore[index]
-    assert {"SourcesPolled", "SourcesFailed"} <= names
-    # Per-outcome counts are log fields of the same line unless DetailedMetrics (issue 18).
-    assert not {"SourcesNotModified", "EntriesFetched"} & names
+    assert "PollFailurePercent" in names
+    # Counts are log fields of the same line unless DetailedMetrics (issue 18).
+    assert not {"SourcesPolled", "SourcesFailed", "SourcesNotModified", "EntriesFetched"} & names
     assert all("SourcesNotModified" in line and "EntriesFetched" in line for line in emf)
+    # One PollFailurePercent value per polled source, 100 for a failure: what CloudWatch averages
+    # for SourcesFailingAlarm is the share failing.
+    for line in emf:
+        values = line["PollFailurePercent"]
+        values = values if isinstance(values, list) else [values]
+        assert len(values) == line["SourcesPolled"]
+        assert sum(values) == 100 * line["SourcesFailed"]
+    assert any(line["SourcesFailed"] for line in emf)  # the sample "gone" source
 
     prices = [line for line in _json_lines(runs["FetchPricesFunction"]) if "_aws" in line]
     assert any("PriceAgeSeconds" in line for line in prices)
