@@ -101,8 +101,9 @@ DEFAULT_WEBSUB_LIMITS = WebSubLimits()
 class EventLimits:
     """Event grouping (issue 17): what a story's join may read and keep."""
 
-    # Lookup keys per story: one BatchGetItem of this many items finds its candidates.
-    lookup_keys: int = 10
+    # Lookup keys per story: one BatchGetItem of this many items finds its candidates, and its join
+    # rewrites as many (`process.events.LOOKUP_KEYS`, which says why 8).
+    lookup_keys: int = 8
     # Entries a lookup item keeps (the newest): the bound on any key's read.
     per_key: int = 12
     # Candidate stories whose signatures one join reads (the newest; one BatchGetItem of 100).
