@@ -67,6 +67,9 @@ PRICES = {
     "custom_metric": 0.30,  # per metric a month (first 10,000)
     "alarm_metric": 0.10,  # per standard-resolution alarm metric a month
     "xray_trace": 5.00 / 1e6,  # traces recorded
+    # Per secret a month (the cursor key); its GetSecretValue calls, one per API cold start, are
+    # $0.05 per 10,000 and left out. Secrets Manager has a 30-day trial, no always-free tier.
+    "secret": 0.40,
 }
 ROUNDS_PER_MONTH = 30 * 24 * 12  # dispatcher ticks: every 5 minutes
 SECONDS_PER_MONTH = 30 * 24 * 3600
@@ -306,6 +309,14 @@ def function_memory() -> dict[str, int]:
     template = load_template(ROOT / "template.yaml")
     default = int(template["Globals"]["Function"].get("MemorySize", 128))
     return {name: int(props.get("MemorySize", default)) for name, props in functions(template).items()}
+
+
+def secrets() -> int:
+    """Secrets Manager secrets in template.yaml (each billed monthly whatever the traffic)."""
+    from devtools.artifact import load_template
+
+    resources = load_template(ROOT / "template.yaml")["Resources"].values()
+    return sum(1 for r in resources if r.get("Type") == "AWS::SecretsManager::Secret")
 
 
 def alarm_metrics() -> int:
@@ -560,6 +571,7 @@ def model(
     custom_metrics = _custom_metric_count(counts)
     alarms = alarm_metrics()
     fixed = custom_metrics * PRICES["custom_metric"] + alarms * PRICES["alarm_metric"]
+    secret_fee = secrets() * PRICES["secret"]
     print(
         f"\nPolls: each feed's rhythm, {mix.polls_per_day:.1f} polls a source a day (the default interval alone: "
         f"{mix.default_polls_per_day:.1f}; every 5 minutes: 288) in the corpus's mix of {mix.description}, "
@@ -584,11 +596,12 @@ def model(
         file=out,
     )
     print(
-        f"Fixed: {custom_metrics} custom metrics × $0.30 + {alarms} alarm metrics × $0.10 = ${fixed:.2f}/month",
+        f"Fixed: {custom_metrics} custom metrics × $0.30 + {alarms} alarm metrics × $0.10 = ${fixed:.2f}/month "
+        f"(CW); {secrets()} Secrets Manager secret × $0.40 = ${secret_fee:.2f}/month (SM)",
         file=out,
     )
     header = (
-        f"\n{'sources':>8} {'design':<30}{'Lambda':>9}{'DynamoDB':>9}{'SQS':>8}{'Logs':>7}{'API':>8}{'CW':>6}"
+        f"\n{'sources':>8} {'design':<30}{'Lambda':>9}{'DynamoDB':>9}{'SQS':>8}{'Logs':>7}{'API':>8}{'CW':>6}{'SM':>6}"
         f"{'total':>9}{'free tier':>10}"
     )
     print(header, file=out)
@@ -669,6 +682,7 @@ def model(
             cost = dollars(total_unit)
             cost["API"] = api_fee + deliveries_fee
             cost["CW"] = fixed
+            cost["SM"] = secret_fee
             free = free_tier_total(total_unit, cost, custom_metrics, alarms, cdn)
             if design == "+ CDN, provisioned table":
                 # Sized with burst credit (devtools.capacity); its auto scaling alarms included.
@@ -678,7 +692,7 @@ def model(
             results[f"{sources}:{design}"] = {**cost, "total": total, "total_after_free_tier": free}
             print(
                 f"{sources:>8} {design:<30}{cost['Lambda']:>9.2f}{cost['DynamoDB']:>9.2f}{cost['SQS']:>8.2f}"
-                f"{cost['Logs']:>7.2f}{cost['API']:>8.2f}{cost['CW']:>6.2f}{total:>9.2f}{free:>10.2f}",
+                f"{cost['Logs']:>7.2f}{cost['API']:>8.2f}{cost['CW']:>6.2f}{cost['SM']:>6.2f}{total:>9.2f}{free:>10.2f}",
                 file=out,
             )
         if sources == 1_000:
@@ -811,6 +825,7 @@ def _idle(
     )
     cost = dollars(dispatcher + price_run.scaled(ROUNDS_PER_MONTH))
     cost["CW"] = custom_metrics_idle * PRICES["custom_metric"] + alarms * PRICES["alarm_metric"]
+    cost["SM"] = secrets() * PRICES["secret"]
     on_demand = sum(cost.values())
     minimum = Provisioned(TEMPLATE_MIN_CAPACITY, TEMPLATE_MIN_CAPACITY)
     provisioned = on_demand - cost["DynamoDB"] + minimum.monthly() + 2 * ALARMS_PER_DIMENSION * PRICES["alarm_metric"]
@@ -818,7 +833,8 @@ def _idle(
     print(
         f"\nIdle: a deployed stack with no sources and no requests costs ${on_demand:.2f}/month on demand "
         f"({parts}: the dispatcher's and the price refresh's {ROUNDS_PER_MONTH:,} ticks, both queues' "
-        f"pollers, {custom_metrics_idle} custom metric still published and {alarms} alarm metrics), "
+        f"pollers, {custom_metrics_idle} custom metric still published, {alarms} alarm metrics and the "
+        "cursor key's secret), "
         f"${provisioned:.2f} with a provisioned table at the template's minimum "
         f"{minimum.rcu} RCU / {minimum.wcu} WCU and its {2 * ALARMS_PER_DIMENSION} auto scaling alarms.",
         file=out,
@@ -856,6 +872,7 @@ BILL_INPUTS = (
         "custom metrics the run's handlers published; alarm metrics in template.yaml",
         "DetailedMetrics off (the default)",
     ),
+    ("SM", "Secrets Manager secrets in template.yaml", "GetSecretValue calls (one per API cold start) left out"),
 )
 
 
@@ -884,7 +901,7 @@ def free_tier_total(
     logs_cost = max(0.0, u.log_bytes / 1e9 - 5) * PRICES["logs_ingest_gb"]
     cw = max(0, custom_metrics - 10) * PRICES["custom_metric"] + max(0, alarms - 10) * PRICES["alarm_metric"]
     cdn_free = min(cdn_requests, 10e6) * PRICES["cloudfront_https_request"]
-    return lambda_cost + cost["DynamoDB"] + sqs_cost + logs_cost + cost["API"] - cdn_free + cw
+    return lambda_cost + cost["DynamoDB"] + sqs_cost + logs_cost + cost["API"] - cdn_free + cw + cost.get("SM", 0.0)
 
 
 def _custom_metric_count(counts: Counts) -> int:

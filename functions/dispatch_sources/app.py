@@ -1,8 +1,10 @@
 """Scheduled: enqueue the sources that are due (interval, backoff, disabled skipped), one per message.
 
-Metrics: `SourcesDue` and `SourcesDisabled` are fields of the summary line unless DetailedMetrics
-(no always-on alarm reads them, and each custom metric is $0.30 a month; issue 18). A tick that
-fails raises DispatchSourcesErrorsAlarm; ticks that stop altogether raise NoArticleStoredAlarm.
+Metrics: `SourcesDue` and `SourcesDisabled` are metrics only with DetailedMetrics (no always-on
+alarm reads them, and each custom metric is $0.30 a month; issue 18); otherwise they are the
+`due` and `disabled` fields of the "dispatch done" line (with no metric in the set, Powertools
+writes no metrics record to carry them as metadata). A tick that fails raises
+DispatchSourcesErrorsAlarm; ticks that stop altogether raise NoArticleStoredAlarm.
 """
 
 from dataclasses import asdict

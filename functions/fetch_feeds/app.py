@@ -45,14 +45,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             )
     summary = service.summarize(reports)
     polled = summary["sources"]
-    # One always-on metric for SourcesFailingAlarm: a value per polled source, 100 if it failed
-    # and 0 if not, so its Average over a period is the share of polls that failed and its
-    # SampleCount the polls (EMF keeps repeated values of one key as an array, up to 100 a record,
-    # each a value of the metric: the awslabs aws-embedded-metrics README, `put_metric`; Powertools
-    # flushes at 100). One custom metric and one alarm metric where polled and failed were two of
-    # each ($0.40 a month; issue 18). The counts are log fields unless DetailedMetrics.
+    # One always-on metric for SourcesFailingAlarm: a value per source reported, 100 if it failed
+    # (status "error", what `summarize` counts as failed; a gone or not-due source is "skipped")
+    # and 0 if not, so its Average over a period is the share failing and its SampleCount the
+    # sources (EMF keeps repeated values of one key as an array, each a value of the metric: the
+    # awslabs aws-embedded-metrics README, `put_metric`). Powertools writes a record at 100 values
+    # (a schedule round of 100+ sources; a worker's SQS batch is 10), without this line's fields.
+    # One custom metric and one alarm metric where polled and failed were two of each ($0.40 a
+    # month; issue 18). The counts are log fields unless DetailedMetrics.
     for report in reports:
-        observability.measure(metrics, "PollFailurePercent", MetricUnit.Percent, 100 if report.error else 0)
+        failed = report.status == "error"
+        observability.measure(metrics, "PollFailurePercent", MetricUnit.Percent, 100 if failed else 0)
     observability.count(metrics, "SourcesPolled", polled, detailed=True)
     observability.count(metrics, "SourcesFailed", summary["failed"], detailed=True)
     observability.count(metrics, "SourcesNotModified", summary["not_modified"], detailed=True)

@@ -153,6 +153,46 @@ def test_every_always_on_custom_metric_is_one_an_always_on_alarm_watches() -> No
     assert {"ArticlesStored", "PriceAgeSeconds", "PollFailurePercent"} <= watched
     unwatched = {f: sorted(names - watched) for f, names in emitted.items() if names - watched}
     assert not unwatched, f"always-on custom metrics no always-on alarm reads: {unwatched}"
+    # The layer emits none of its own: every metric goes through a handler's `observability` call.
+    for path in sorted((ROOT / "shared" / "newsroom").rglob("*.py")):
+        text = path.read_text()
+        if path.name != "observability.py":
+            assert "add_metric" not in text and "single_metric" not in text, path
+    for app in sorted((ROOT / "functions").glob("*/app.py")):
+        assert not _unguarded_single_metrics(app), app
+
+
+def _unguarded_single_metrics(app: Path) -> list[int]:
+    """Lines of `single_metric(...)` calls not under `if observability.detailed_metrics():`."""
+    import ast
+
+    def guarded(test: ast.expr) -> bool:
+        return (
+            isinstance(test, ast.Call)
+            and isinstance(test.func, ast.Attribute)
+            and test.func.attr == "detailed_metrics"
+            and isinstance(test.func.value, ast.Name)
+            and test.func.value.id == "observability"
+        )
+
+    lines: list[int] = []
+
+    def visit(node: ast.AST, under_guard: bool) -> None:
+        call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "single_metric"
+        if call and not under_guard:
+            lines.append(node.lineno)
+        if isinstance(node, ast.If) and guarded(node.test):
+            for child in node.body:
+                visit(child, True)
+            for child in node.orelse:
+                visit(child, under_guard)
+            visit(node.test, under_guard)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, under_guard)
+
+    visit(ast.parse(app.read_text()), False)
+    return lines
 
 
 def _custom_metrics_of(props: dict[str, Any]) -> set[str]:
@@ -341,12 +381,15 @@ def test_make_cost_measures_a_run_and_prints_every_scale(tmp_path: Path) -> None
     pollers = 2 * Assumptions().idle_sqs_requests_per_queue * PRICES["sqs_request"]
     assert idle["SQS"] == pytest.approx(pollers, rel=0.01)
     assert idle["CW"] == pytest.approx(0.30 + alarm_metrics() * PRICES["alarm_metric"])
+    assert idle["SM"] == 0.40  # the cursor key (found by review: left out at first)
+    for sources in (100, 1000, 10000):
+        assert figures[f"{sources}:as built + CloudFront"]["SM"] == 0.40
     assert idle["DynamoDB"] >= ROUNDS_PER_MONTH * PRICES["dynamodb_write_unit"]  # the dispatch clock
     assert idle["provisioned"] > idle["on_demand"] + 0.80  # the minimum capacity and its 8 alarms
     assert idle["on_demand"] < figures["100:as built + CloudFront"]["total"]
     assert "Idle: a deployed stack with no sources and no requests" in result.stdout
     # Each line of the bill says what was measured and what was assumed.
-    for line in ("Lambda", "DynamoDB", "SQS", "Logs", "API", "CloudWatch"):
+    for line in ("Lambda", "DynamoDB", "SQS", "Logs", "API", "CloudWatch", "SM"):
         assert any(row.split()[:2] == [line, "measured:"] for row in result.stdout.splitlines()), line
 
 
@@ -441,3 +484,35 @@ def test_the_layer_pins_its_whole_tree_at_the_locked_versions() -> None:
     assert all("==" in line for line in pins), "an unpinned layer requirement"
     for package in ("boto3==", "botocore==", "lxml_html_clean==", "charset-normalizer=="):
         assert any(line.startswith(package) for line in pins), package
+
+
+def test_poll_failure_percent_scores_a_failed_source_100_and_a_skipped_one_0(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SourcesFailingAlarm averages PollFailurePercent: one value per source the round reported,
+    # 100 for status "error" (what `summarize` counts as failed). A source skipped because it is
+    # gone or disabled carries its reason in `error` and is no failure (found by review: a first
+    # version scored every report with an error message).
+    import json
+
+    from devtools.lambda_local import invoke, load_handler_module
+    from newsroom.fetch.poll import SourceReport
+
+    monkeypatch.setenv("DETAILED_METRICS", "false")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Test")
+    app = load_handler_module("fetch_feeds")
+    reports = [
+        SourceReport("a", "ok", entries=2),
+        SourceReport("b", "error", error="http-500: HTTP 500"),
+        SourceReport("c", "skipped", error="gone: HTTP 410"),
+        SourceReport("d", "not-modified"),
+    ]
+    monkeypatch.setattr(app.service, "fetch_feeds", lambda: reports)
+    capsys.readouterr()
+    summary = invoke(app, {"id": "schedule"}, "FetchFeedsFunction")
+    assert summary["failed"] == 1 and summary["sources"] == 4
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    [record] = records
+    assert sorted(record["PollFailurePercent"]) == [0.0, 0.0, 0.0, 100.0]
+    names = {m["Name"] for d in record["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert names == {"PollFailurePercent"}

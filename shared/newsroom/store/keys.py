@@ -5,7 +5,7 @@ Single table, no GSI needed; every request-path read is a GetItem, BatchGetItem 
 | item            | PK                          | SK                         | holds                                |
 |-----------------|-----------------------------|----------------------------|--------------------------------------|
 | story           | `ART#<id>`                  | `ART`                      | article document (zlib), `version`   |
-| listing entry   | `LIST#<listing>`            | `<published>#<id>`         | summary document, no body (zlib)     |
+| listing entry   | `LIST#<listing>`            | `<published>#<id>`         | summary (zlib), `version`; tombstone |
 | GUID claim      | `GUID#<source>#<sha(guid)>` | `GUID`                     | the story id the entry belongs to    |
 | fingerprint     | `FP#m#<hex>`, `FP#u#<id>`   | `FP`                       | story id holding that key (TTL)      |
 | source state    | `SOURCE#<id>`               | `STATE`                    | validators, health, next poll        |

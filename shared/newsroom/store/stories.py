@@ -4,24 +4,25 @@ its source's story count (see `keys` for the key design).
 A story, its GUID claim, its fingerprint claims and its source's count change together in one
 transaction, with the story's `version` as an optimistic lock, so a crash or a race never leaves
 a half-claimed story or a miscounted one. A new story's listing entries follow the transaction
-in one BatchWriteItem (issue 18): they are derived from the story alone, so a retry rewrites
-them the same, and in a transaction every item costs twice (DynamoDB: two write units per KB
-for a transactional write, "Capacity unit consumption for transactions",
+(issue 18), one conditional PutItem each (BatchWriteItem takes no condition): they are derived
+from the story alone, so a retry rewrites them the same, and in a transaction every item costs
+twice (DynamoDB: two write units per KB for a transactional write, "Capacity unit consumption
+for transactions",
 https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling).
 A crash between the two leaves a story that is not yet listed and has not joined its event;
 the redelivered message finds it so and lists it before the join (`list_story`, called by
 `process.ingest`), the join being what marks a story complete. A replaced story's entries stay
-in its transaction: a replace deletes entries as well as writing them.
+in its transaction: a replace removes entries as well as writing them.
 
 Written apart, a new story's entries could land after a replace that committed in between (the
 writer paused: a throttled write's retries, a frozen Lambda): a correction that moved the
 publication time, a promotion that moved the story to its original's source. So every listing
 entry carries the version of the story it shows, the entries written apart are conditional on
-holding no newer version (`attribute_not_exists(PK) OR version <= :v`), and a replace leaves a
-tombstone (`gone`, its version) where it removes an entry instead of deleting it, until the
-story's expiry: the late write of an older version finds it and is refused. Reads skip
-tombstones as they skip expired entries (`Table._live_page`). A tombstone costs what the
-delete did (one small item in the transaction).
+holding no newer version (`attribute_not_exists(PK) OR expires_at <= :now OR version <= :v`: an
+expired entry counts as absent), and a replace leaves a tombstone (`gone`, its version) where it
+removes an entry instead of deleting it, for `TOMBSTONE_SECONDS`: the late write of an older
+version finds it and is refused. Reads skip tombstones as they skip expired entries
+(`Table._live_page`). A tombstone costs what the delete did (one small item in the transaction).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from newsroom.store.keys import SOURCE_COUNT_PREFIX, guid_key, listing_keys, sor
 from newsroom.store.table import MAX_LISTING_QUERIES, Table
 
 DEFAULT_RETENTION = timedelta(days=365)  # ARTICLE_RETENTION_DAYS
+# How long a listing tombstone refuses a late write (see the module's docstring).
+TOMBSTONE_SECONDS = 86_400
 
 
 class StoryItems(Table):
@@ -131,8 +134,8 @@ class StoryItems(Table):
     def list_story(self, article_id: str) -> bool:
         """Write the listing entries of the stored story `article_id` (idempotent: the same
         entries every time, derived from the story item as stored, expiry included). False when
-        there is no such story. One strongly consistent read and one BatchWriteItem; for the
-        story a crash left unlisted (see the module's docstring), not the request path."""
+        there is no such story. One strongly consistent read and a conditional PutItem per entry;
+        for the story a crash left unlisted (see the module's docstring), not the request path."""
         resp = self._db.get_item(
             TableName=self._table,
             Key={"PK": string_attr(f"ART#{article_id}"), "SK": string_attr("ART")},
@@ -150,12 +153,16 @@ class StoryItems(Table):
         """The listing entries of `article` at `version`, one conditional PutItem each
         (BatchWriteItem takes no condition): an entry already at a newer version, or the
         tombstone a newer version left, refuses the write, which is then not needed."""
+        now = int(self._clock())
         for put in self._listing_puts(article, expires, version):
             try:
                 self._db.put_item(
                     **put["Put"],
-                    ConditionExpression="attribute_not_exists(PK) OR version <= :v",
-                    ExpressionAttributeValues={":v": {"N": str(version)}},
+                    # An expired entry or tombstone counts as absent, as an expired story does in
+                    # `create_article`: a story stored again after it expired starts at version 1
+                    # over entries of its old life that TTL has not deleted yet.
+                    ConditionExpression="attribute_not_exists(PK) OR expires_at <= :now OR version <= :v",
+                    ExpressionAttributeValues={":v": {"N": str(version)}, ":now": {"N": str(now)}},
                 )
             except self._db.exceptions.ConditionalCheckFailedException:
                 continue
@@ -247,14 +254,16 @@ class StoryItems(Table):
         new_keys = {(listing, sort_key(article)) for listing in listing_keys(article)}
         for listing, sk in sorted(old_keys - new_keys):
             # A tombstone, not a delete: a new story's entry written late (see the module's
-            # docstring) must find this version here and be refused.
+            # docstring) must find this version here and be refused. The late write comes from a
+            # processor invocation (30 s at most), so a day is ample; reads skip the tombstone
+            # until TTL removes it.
             tombstone = {
                 "PK": string_attr(f"LIST#{listing}"),
                 "SK": string_attr(sk),
                 "id": string_attr(article.id),
                 "gone": {"BOOL": True},
                 "version": {"N": str(version)},
-                "expires_at": {"N": str(expires)},
+                "expires_at": {"N": str(min(expires, int(self._clock()) + TOMBSTONE_SECONDS))},
             }
             items.append({"Put": {"TableName": self._table, "Item": tombstone}})
         if previous.article.source_id != article.source_id:
