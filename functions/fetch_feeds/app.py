@@ -54,8 +54,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # One custom metric and one alarm metric where polled and failed were two of each ($0.40 a
     # month; issue 18). The counts are log fields unless DetailedMetrics.
     for report in reports:
-        failed = report.status == "error"
-        observability.measure(metrics, "PollFailurePercent", MetricUnit.Percent, 100 if failed else 0)
+        score = 100 if report.status == "error" else 0
+        observability.measure(metrics, "PollFailurePercent", MetricUnit.Percent, score)
     observability.count(metrics, "SourcesPolled", polled, detailed=True)
     observability.count(metrics, "SourcesFailed", summary["failed"], detailed=True)
     observability.count(metrics, "SourcesNotModified", summary["not_modified"], detailed=True)

@@ -16,6 +16,7 @@ from newsroom.core.config import DEFAULT_EVENT_LIMITS
 from newsroom.core.events import Event
 from newsroom.core.models import Article, RawEntry
 from newsroom.process import events
+from newsroom.process.build import Outcome
 from newsroom.process.grouping import MAX_MERGES, join_event, member_of, plan_join
 from newsroom.process.ingest import ingest
 from newsroom.store.dynamo import DynamoStore
@@ -196,9 +197,51 @@ def test_a_story_stored_before_its_join_crashed_joins_when_redelivered() -> None
     ingest(entry, store, replace(CTX, now=now, events=None))
     stored = store.get_article(ZENTRIX_A.id)
     assert stored is not None and stored.event_id is None
-    ingest(entry, store, replace(CTX, now=now))
+    again = ingest(entry, store, replace(CTX, now=now))
     stored = store.get_article(ZENTRIX_A.id)
     assert stored is not None and stored.event_id == ZENTRIX_A.id
+    # It completed the story's creation, so it reports it created (the crashed delivery reported
+    # nothing): `make soak`'s "one creation per story".
+    assert again.outcome is Outcome.CREATED
+    assert ingest(entry, store, replace(CTX, now=now)).outcome is Outcome.UNCHANGED
+
+
+def test_of_two_deliveries_racing_on_a_new_story_the_one_that_joins_it_reports_it_created() -> None:
+    """A delivery and a redelivery of one entry: the first stores the story, the second (run in
+    between, as a second processor would) finds it stored and not joined and joins it. Only the
+    second reports it created, so the soak's ledger counts one creation for one story (it counted
+    none when a crash came between the two writes, and would count two here)."""
+    now = NOW + timedelta(hours=6)
+    store = memory_store(clock=now.timestamp)
+    ctx = replace(CTX, now=now)
+    entry = RawEntry(
+        source_id="alpha",
+        guid="alpha-zentrix-hack",
+        link="https://alpha.example/zentrix-hack",
+        title=ZENTRIX_A.title,
+        summary_html=f"<p>{ZENTRIX_A.standfirst}</p>",
+        published=NOW,
+        fetched_at=NOW + timedelta(minutes=5),
+    )
+
+    class RacedAfterCreate:
+        def __init__(self, inner: DynamoStore) -> None:
+            self.inner = inner
+            self.other: Outcome | None = None
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        def create_article(self, *args: object, **kwargs: object) -> None:
+            self.inner.create_article(*args, **kwargs)  # type: ignore[arg-type]
+            self.other = ingest(entry, self.inner, ctx).outcome
+
+    raced = RacedAfterCreate(store)
+    first = ingest(entry, raced, ctx)  # type: ignore[arg-type]
+    assert (first.outcome, raced.other) == (Outcome.UNCHANGED, Outcome.CREATED)
+    stored = store.get_article(ZENTRIX_A.id)
+    assert stored is not None and stored.event_id == ZENTRIX_A.id
+    assert [a.id for a in store.list_articles("all", limit=5, cursor=None).items] == [ZENTRIX_A.id]
 
 
 def test_one_join_folds_in_at_most_max_merges_events_within_the_transaction_limit() -> None:

@@ -129,9 +129,26 @@ def ingest(entry: RawEntry, store: ProcessorStore, ctx: ProcessingContext) -> De
             # unlisted, and a crash there leaves it so.)
             if plan.write is not Write.CREATE:
                 store.list_story(plan.decision.article.id)
-            join_event(store, plan.decision.article, now=ctx.now, limits=ctx.events)
+            joined = join_event(store, plan.decision.article, now=ctx.now, limits=ctx.events)
+            return _reported(plan, completed=not joined.replay)
         return plan.decision
     raise ConflictError(f"story {incoming.id} kept changing; giving up for a retry")
+
+
+def _reported(plan: IngestPlan, *, completed: bool) -> Decision:
+    """The outcome a delivery reports, once a new story's creation is done by its join: the
+    delivery whose join wrote the story's event item reports it created, so each story is
+    reported created once whatever crashed and whoever raced. A delivery that created the story
+    but found it joined by another (a redelivery racing it) reports a repeat; one that finds its
+    own entry's story stored and never joined (a crash between the two writes) and joins it
+    reports it created. (A story stored before events existed is reported created by the first
+    repeat of its own entry that joins it.)"""
+    outcome = plan.decision.outcome
+    if plan.write is Write.CREATE and not completed:
+        return Decision(Outcome.UNCHANGED, plan.decision.article)
+    if outcome is Outcome.UNCHANGED and completed:
+        return Decision(Outcome.CREATED, plan.decision.article)
+    return plan.decision
 
 
 def joins_event(plan: IngestPlan) -> bool:
