@@ -718,7 +718,7 @@ def model(
         f"{len(hubs.refused)} hub links refused, e.g. CoinDesk's href=\"true\"), measured by the fetcher's "
         f"discovery (python -m devtools.hub_share). That share is polled every {safety_h:g} h (the safety net) "
         "instead of its rhythm, and its new entries arrive by hub delivery (measured above) instead of a poll. "
-        "The pipeline before API and CloudWatch fixed costs ($/month):",
+        "The pipeline before API, CloudWatch and the secret ($/month):",
         file=out,
     )
     print(
@@ -742,7 +742,7 @@ def model(
     )
     for row in capacity_rows:
         print(row, file=out)
-    print("\nWhere the 1,000-source pipeline's money goes (before API, CloudWatch fixed costs):", file=out)
+    print("\nWhere the 1,000-source pipeline's money goes (before API, CloudWatch and the secret):", file=out)
     for label, amount in sorted(results["1000:breakdown"].items(), key=lambda kv: -kv[1]):
         print(f"  {label:<50}${amount:>7.2f}", file=out)
     results["idle"] = _idle(price_run, dispatch_mb, a, custom_metrics_idle=len(IDLE_METRICS), alarms=alarms, out=out)
@@ -872,7 +872,11 @@ BILL_INPUTS = (
         "custom metrics the run's handlers published; alarm metrics in template.yaml",
         "DetailedMetrics off (the default)",
     ),
-    ("SM", "Secrets Manager secrets in template.yaml", "GetSecretValue calls (one per API cold start) left out"),
+    (
+        "SM",
+        "nothing: the secrets are counted in template.yaml",
+        "GetSecretValue calls (one per API cold start) left out",
+    ),
 )
 
 

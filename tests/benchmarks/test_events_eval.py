@@ -106,7 +106,7 @@ def test_every_signature_fits_an_index_item(stories: list[bench_events.Story]) -
         assert events.decode(events.encode(sig)) == sig
 
 
-def test_the_lookup_limit_groups_as_ten_keys_did_and_the_next_lower_one_would_not(
+def test_the_lookup_limit_groups_as_ten_keys_did_and_six_would_not(
     stories: list[bench_events.Story],
 ) -> None:
     # Issue 18: LOOKUP_KEYS went from 10 to 8 (each key is a lookup item a join rewrites). Chosen

@@ -384,6 +384,11 @@ def test_make_cost_measures_a_run_and_prints_every_scale(tmp_path: Path) -> None
     assert idle["SM"] == 0.40  # the cursor key (found by review: left out at first)
     for sources in (100, 1000, 10000):
         assert figures[f"{sources}:as built + CloudFront"]["SM"] == 0.40
+    # Secrets Manager has no always-free allowance: the free-tier total keeps the secret.
+    from devtools.cost import Unit, free_tier_total
+
+    bill = {"DynamoDB": 0.0, "API": 0.0, "SM": 0.40}
+    assert free_tier_total(Unit(), bill, custom_metrics=3, alarms=9) == pytest.approx(0.40)
     assert idle["DynamoDB"] >= ROUNDS_PER_MONTH * PRICES["dynamodb_write_unit"]  # the dispatch clock
     assert idle["provisioned"] > idle["on_demand"] + 0.80  # the minimum capacity and its 8 alarms
     assert idle["on_demand"] < figures["100:as built + CloudFront"]["total"]

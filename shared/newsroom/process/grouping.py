@@ -36,7 +36,7 @@ class Joined:
     replay: bool = False  # the story had joined already: nothing was written
 
 
-MAX_MERGES = 20  # events one join folds in: 6 + 10 lookup items + 3 a merge stays under 100 actions
+MAX_MERGES = 20  # events one join folds in: 6 + 8 lookup items + 3 a merge stays under 100 actions
 
 
 def member_of(article: Article) -> EventMember:
