@@ -180,20 +180,23 @@ def test_a_story_stored_again_after_it_expired_joins_again() -> None:
     assert [e.id for e in store.list_events("latest", limit=10, cursor=None).items] == [again.event.id]
 
 
+ZENTRIX_A_ENTRY = RawEntry(
+    source_id="alpha",
+    guid="alpha-zentrix-hack",
+    link="https://alpha.example/zentrix-hack",
+    title=ZENTRIX_A.title,
+    summary_html=f"<p>{ZENTRIX_A.standfirst}</p>",
+    published=NOW,
+    fetched_at=NOW + timedelta(minutes=5),
+)
+
+
 def test_a_story_stored_before_its_join_crashed_joins_when_redelivered() -> None:
     """A crash between the story's write and its join (here: events off for the first delivery)
     leaves a story with no event item; the redelivered message joins it (`ingest.joins_event`)."""
     now = NOW + timedelta(hours=6)
     store = memory_store(clock=now.timestamp)
-    entry = RawEntry(
-        source_id="alpha",
-        guid="alpha-zentrix-hack",
-        link="https://alpha.example/zentrix-hack",
-        title=ZENTRIX_A.title,
-        summary_html=f"<p>{ZENTRIX_A.standfirst}</p>",
-        published=NOW,
-        fetched_at=NOW + timedelta(minutes=5),
-    )
+    entry = ZENTRIX_A_ENTRY
     ingest(entry, store, replace(CTX, now=now, events=None))
     stored = store.get_article(ZENTRIX_A.id)
     assert stored is not None and stored.event_id is None
@@ -214,15 +217,7 @@ def test_of_two_deliveries_racing_on_a_new_story_the_one_that_joins_it_reports_i
     now = NOW + timedelta(hours=6)
     store = memory_store(clock=now.timestamp)
     ctx = replace(CTX, now=now)
-    entry = RawEntry(
-        source_id="alpha",
-        guid="alpha-zentrix-hack",
-        link="https://alpha.example/zentrix-hack",
-        title=ZENTRIX_A.title,
-        summary_html=f"<p>{ZENTRIX_A.standfirst}</p>",
-        published=NOW,
-        fetched_at=NOW + timedelta(minutes=5),
-    )
+    entry = ZENTRIX_A_ENTRY
 
     class RacedAfterCreate:
         def __init__(self, inner: DynamoStore) -> None:

@@ -15,7 +15,7 @@ from moto import mock_aws
 
 from devtools.memory_dynamodb import memory_store
 from devtools.template import create_table
-from newsroom.core.models import Article, Category, Image, Kind
+from newsroom.core.models import Article, Category, Image, Kind, StoredArticle
 from newsroom.store.cursor import CursorError
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.keys import listing_keys
@@ -208,6 +208,19 @@ class _StalledListings:
         self.held.clear()
 
 
+def _created_with_listings_stalled(store: DynamoStore, story: Article) -> tuple[_StalledListings, StoredArticle]:
+    """`story` created with its listing writes held back (the writer paused after its
+    transaction), and the story as stored."""
+    stalled = _StalledListings(store._db)
+    store._db = stalled
+    stalled.stalled = True
+    store.create_article(story, guid=None)
+    stalled.stalled = False
+    stored = store.get_article(story.id)
+    assert stored is not None
+    return stalled, stored
+
+
 @pytest.fixture(params=["moto", "memory"])
 def either_store(request: pytest.FixtureRequest) -> Iterator[DynamoStore]:
     if request.param == "memory":
@@ -228,14 +241,8 @@ def test_a_new_story_s_listing_write_landing_after_a_racing_replace_leaves_no_st
     # between (a correction moving the publication time, or the story promoted to the source of
     # its original) deletes or overwrites entries the stalled write then lands on: no entry of the
     # first version may come back, in any listing the story was or is in.
-    stalled = _StalledListings(store._db)
-    store._db = stalled
     first = article(1)
-    stalled.stalled = True
-    store.create_article(first, guid=None)
-    stalled.stalled = False
-    previous = store.get_article(first.id)
-    assert previous is not None
+    stalled, previous = _created_with_listings_stalled(store, first)
     if change == "publication":
         later = first.published + timedelta(hours=2)
         second = replace(first, published=later, updated=later)
@@ -256,14 +263,8 @@ def test_a_tombstone_refuses_late_writes_for_a_day_then_expires(either_store: Dy
     store = either_store
     now = time.time()
     store._clock = lambda: now
-    stalled = _StalledListings(store._db)
-    store._db = stalled
     first = article(1)
-    stalled.stalled = True
-    store.create_article(first, guid=None)
-    stalled.stalled = False
-    previous = store.get_article(first.id)
-    assert previous is not None
+    stalled, previous = _created_with_listings_stalled(store, first)
     later = first.published + timedelta(hours=2)
     store.replace_article(previous, replace(first, published=later, updated=later), guid=None)
     stones = [i for i in store._db.scan(TableName="t")["Items"] if "gone" in i]
