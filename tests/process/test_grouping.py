@@ -209,36 +209,6 @@ def test_a_story_stored_before_its_join_crashed_joins_when_redelivered() -> None
     assert ingest(entry, store, replace(CTX, now=now)).outcome is Outcome.UNCHANGED
 
 
-def test_of_two_deliveries_racing_on_a_new_story_the_one_that_joins_it_reports_it_created() -> None:
-    """A delivery and a redelivery of one entry: the first stores the story, the second (run in
-    between, as a second processor would) finds it stored and not joined and joins it. Only the
-    second reports it created, so the soak's ledger counts one creation for one story (it counted
-    none when a crash came between the two writes, and would count two here)."""
-    now = NOW + timedelta(hours=6)
-    store = memory_store(clock=now.timestamp)
-    ctx = replace(CTX, now=now)
-    entry = ZENTRIX_A_ENTRY
-
-    class RacedAfterCreate:
-        def __init__(self, inner: DynamoStore) -> None:
-            self.inner = inner
-            self.other: Outcome | None = None
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self.inner, name)
-
-        def create_article(self, *args: object, **kwargs: object) -> None:
-            self.inner.create_article(*args, **kwargs)  # type: ignore[arg-type]
-            self.other = ingest(entry, self.inner, ctx).outcome
-
-    raced = RacedAfterCreate(store)
-    first = ingest(entry, raced, ctx)  # type: ignore[arg-type]
-    assert (first.outcome, raced.other) == (Outcome.UNCHANGED, Outcome.CREATED)
-    stored = store.get_article(ZENTRIX_A.id)
-    assert stored is not None and stored.event_id == ZENTRIX_A.id
-    assert [a.id for a in store.list_articles("all", limit=5, cursor=None).items] == [ZENTRIX_A.id]
-
-
 def test_one_join_folds_in_at_most_max_merges_events_within_the_transaction_limit() -> None:
     """A story tying more events than one transaction can merge (100 actions) folds in the
     oldest MAX_MERGES; a later tie folds in the rest."""

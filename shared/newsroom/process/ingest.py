@@ -136,17 +136,14 @@ def ingest(entry: RawEntry, store: ProcessorStore, ctx: ProcessingContext) -> De
 
 
 def _reported(plan: IngestPlan, *, completed: bool) -> Decision:
-    """The outcome a delivery reports, once a new story's creation is done by its join: the
-    delivery whose join wrote the story's event item reports it created, so each story is
-    reported created once whatever crashed and whoever raced. A delivery that created the story
-    but found it joined by another (a redelivery racing it) reports a repeat; one that finds its
-    own entry's story stored and never joined (a crash between the two writes) and joins it
-    reports it created. (A story stored before events existed is reported created by the first
-    repeat of its own entry that joins it.)"""
-    outcome = plan.decision.outcome
-    if plan.write is Write.CREATE and not completed:
-        return Decision(Outcome.UNCHANGED, plan.decision.article)
-    if outcome is Outcome.UNCHANGED and completed:
+    """The outcome a delivery reports once its join is done. A delivery of a story's own entry
+    that finds the story stored and never joined (its first delivery died between the story's
+    transaction and its join) and joins it reports it created: the dead delivery reported
+    nothing, and the story is counted once. Left as it was: two deliveries of one entry racing
+    before either joined report it created twice (rare: SQS's at-least-once or a repeated entry
+    within seconds), and a crashed creation completed by another site's copy is reported by no
+    delivery (README, "make soak")."""
+    if plan.decision.outcome is Outcome.UNCHANGED and completed:
         return Decision(Outcome.CREATED, plan.decision.article)
     return plan.decision
 
