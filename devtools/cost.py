@@ -573,7 +573,8 @@ def model(
     custom_metrics = _custom_metric_count(counts)
     alarms = alarm_metrics()
     fixed = custom_metrics * PRICES["custom_metric"] + alarms * PRICES["alarm_metric"]
-    secret_fee = secrets() * PRICES["secret"]
+    secret_count = secrets()
+    secret_fee = secret_count * PRICES["secret"]
     print(
         f"\nPolls: each feed's rhythm, {mix.polls_per_day:.1f} polls a source a day (the default interval alone: "
         f"{mix.default_polls_per_day:.1f}; every 5 minutes: 288) in the corpus's mix of {mix.description}, "
@@ -599,7 +600,7 @@ def model(
     )
     print(
         f"Fixed: {custom_metrics} custom metrics × $0.30 + {alarms} alarm metrics × $0.10 = ${fixed:.2f}/month "
-        f"(CW); {secrets()} Secrets Manager secret × $0.40 = ${secret_fee:.2f}/month (SM)",
+        f"(CW); {secret_count} Secrets Manager secret × $0.40 = ${secret_fee:.2f}/month (SM)",
         file=out,
     )
     header = (
@@ -614,22 +615,7 @@ def model(
         # clock item: 1 RRU + 1 WRU, one SendMessageBatch per 10 due sources), the fetch queue's
         # receives and deletes (one each per batch), and the pollers' empty receives.
         def month(v: Volumes, sources: int = sources) -> tuple[Unit, Unit, Unit]:
-            dispatcher = Unit(
-                invocations=ROUNDS_PER_MONTH,
-                gb_seconds=ROUNDS_PER_MONTH * a.dispatch_seconds * dispatch_mb / 1024,
-                read_units=ROUNDS_PER_MONTH
-                * (
-                    sources * state_read
-                    + read_units(sources * a.registry_bytes_per_source, consistent=False)
-                    + 1  # the clock, strongly consistent
-                    + 0.5  # the sources file's seed marker
-                ),
-                write_units=ROUNDS_PER_MONTH,
-                sqs_requests=v.polls / 10
-                + 2 * v.polls / a.sources_per_fetch_invocation
-                + 2 * a.idle_sqs_requests_per_queue,
-                log_bytes=ROUNDS_PER_MONTH * LAMBDA_PLATFORM_LOG_BYTES,
-            )
+            dispatcher = dispatcher_month(sources, v.polls, a, state_read=state_read, dispatch_mb=dispatch_mb)
             # Fetch invocations: a batch of sources each, not the run's one invocation for all samples.
             fix = Unit(invocations=v.polls / a.sources_per_fetch_invocation - v.polls * poll_304.invocations)
             pipeline = (
@@ -747,7 +733,8 @@ def model(
     print("\nWhere the 1,000-source pipeline's money goes (before API, CloudWatch and the secret):", file=out)
     for label, amount in sorted(results["1000:breakdown"].items(), key=lambda kv: -kv[1]):
         print(f"  {label:<50}${amount:>7.2f}", file=out)
-    results["idle"] = _idle(price_run, dispatch_mb, a, custom_metrics_idle=len(IDLE_METRICS), alarms=alarms, out=out)
+    idle_dispatcher = dispatcher_month(0, 0.0, a, state_read=state_read, dispatch_mb=dispatch_mb)
+    results["idle"] = _idle(idle_dispatcher, price_run, alarms=alarms, secret_fee=secret_fee, out=out)
     _print_inputs(out)
     storage_gb = facts["table_bytes"] / max(1, facts["articles"]) * 1_000 * a.new_entries_per_source_day * 365 / 1e9
     print(
@@ -808,26 +795,39 @@ def _capacity(sources: int, total: Unit, dispatcher: Unit, a: Assumptions, resul
 IDLE_METRICS = ("PriceAgeSeconds",)
 
 
-def _idle(
-    price_run: Unit, dispatch_mb: int, a: Assumptions, *, custom_metrics_idle: int, alarms: int, out: TextIO
-) -> dict[str, float]:
+def dispatcher_month(sources: int, polls: float, a: Assumptions, *, state_read: float, dispatch_mb: int) -> Unit:
+    """A month of the dispatcher's ticks and the fetch queue: each tick Queries the registry,
+    reads every source's state, the clock (strongly consistent) and the seed marker, writes the
+    clock, and sends one SendMessageBatch per 10 due sources; the queue's receives and deletes
+    (one each per batch of `sources_per_fetch_invocation`) and both queues' idle pollers."""
+    from devtools.counting import read_units
+
+    return Unit(
+        invocations=ROUNDS_PER_MONTH,
+        gb_seconds=ROUNDS_PER_MONTH * a.dispatch_seconds * dispatch_mb / 1024,
+        read_units=ROUNDS_PER_MONTH
+        * (
+            sources * state_read
+            + read_units(sources * a.registry_bytes_per_source, consistent=False)
+            + 1  # the clock, strongly consistent
+            + 0.5  # the sources file's seed marker
+        ),
+        write_units=ROUNDS_PER_MONTH,
+        sqs_requests=polls / 10 + 2 * polls / a.sources_per_fetch_invocation + 2 * a.idle_sqs_requests_per_queue,
+        log_bytes=ROUNDS_PER_MONTH * LAMBDA_PLATFORM_LOG_BYTES,
+    )
+
+
+def _idle(dispatcher: Unit, price_run: Unit, *, alarms: int, secret_fee: float, out: TextIO) -> dict[str, float]:
     """A deployed stack with no sources and no feed requests: the schedules still tick (the
     dispatcher finds nothing due, prices refresh), the SQS event sources still poll both queues,
     the alarms exist, and a provisioned table keeps its minimum capacity."""
     from devtools.capacity import ALARMS_PER_DIMENSION, TEMPLATE_MIN_CAPACITY, Provisioned
 
-    dispatcher = Unit(
-        invocations=ROUNDS_PER_MONTH,
-        gb_seconds=ROUNDS_PER_MONTH * a.dispatch_seconds * dispatch_mb / 1024,
-        # The clock (strongly consistent), the seed marker and an empty registry Query; the clock write.
-        read_units=ROUNDS_PER_MONTH * (1 + 0.5 + 0.5),
-        write_units=ROUNDS_PER_MONTH,
-        sqs_requests=2 * a.idle_sqs_requests_per_queue,
-        log_bytes=ROUNDS_PER_MONTH * LAMBDA_PLATFORM_LOG_BYTES,
-    )
+    custom_metrics_idle = len(IDLE_METRICS)
     cost = dollars(dispatcher + price_run.scaled(ROUNDS_PER_MONTH))
     cost["CW"] = custom_metrics_idle * PRICES["custom_metric"] + alarms * PRICES["alarm_metric"]
-    cost["SM"] = secrets() * PRICES["secret"]
+    cost["SM"] = secret_fee
     on_demand = sum(cost.values())
     minimum = Provisioned(TEMPLATE_MIN_CAPACITY, TEMPLATE_MIN_CAPACITY)
     provisioned = on_demand - cost["DynamoDB"] + minimum.monthly() + 2 * ALARMS_PER_DIMENSION * PRICES["alarm_metric"]

@@ -134,19 +134,14 @@ class StoryItems(Table):
     def list_story(self, article_id: str) -> bool:
         """Write the listing entries of the stored story `article_id` (idempotent: the same
         entries every time, derived from the story item as stored, expiry included). False when
-        there is no such story. One strongly consistent read and a conditional PutItem per entry;
-        for the story a crash left unlisted (see the module's docstring), not the request path."""
-        resp = self._db.get_item(
-            TableName=self._table,
-            Key={"PK": string_attr(f"ART#{article_id}"), "SK": string_attr("ART")},
-            ConsistentRead=True,
-        )
-        item = resp.get("Item")
-        if not item or self._expired(item, self._clock()):
+        there is no such story. One strongly consistent read (`get_article`) and a conditional
+        PutItem per entry; for the story a crash left unlisted (see the module's docstring), not
+        the request path."""
+        stored = self.get_article(article_id)
+        if stored is None:
             return False
-        article = article_from_doc(load_doc(item["doc"]))
-        expires = int(item["expires_at"]["N"]) if "expires_at" in item else self._expires_at(article)
-        self._write_listings(article, expires, int(item["version"]["N"]))
+        expires = stored.expires_at if stored.expires_at is not None else self._expires_at(stored.article)
+        self._write_listings(stored.article, expires, stored.version)
         return True
 
     def _write_listings(self, article: Article, expires: int, version: int) -> None:
