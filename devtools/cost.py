@@ -194,9 +194,7 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
         with counts.during("process-new"):
             facts["process-new"] = drain()
         states = [
-            item
-            for item in dynamodb.scan(TableName=resources.table_name)["Items"]
-            if item["PK"]["S"].startswith("SOURCE#") and item["SK"]["S"] == "STATE"
+            item for item in dynamodb.scan(TableName=resources.table_name)["Items"] if item["PK"]["S"] == "STATES"
         ]
 
         def rewrite_states(*drop: str) -> None:
@@ -591,8 +589,9 @@ def model(
         f"timestamp in the feed); a healthy source's state written once an hour at most (last_success); no "
         f"failing sources; {a.feed_latency_s * 1000:.0f} ms per feed request at concurrency "
         f"{a.fetch_concurrency}; {a.sources_per_fetch_invocation} sources per fetch invocation; the dispatcher "
-        f"(not in the measured run) reads the registry (~{a.registry_bytes_per_source} B a source) and every "
-        f"state each tick, {a.dispatch_seconds:g} s at {dispatch_mb} MB; Lambda's SQS pollers make "
+        f"(not in the measured run) Queries the registry (~{a.registry_bytes_per_source} B a source) and every "
+        f"state ({state_bytes} B a source, the largest measured) each tick, {a.dispatch_seconds:g} s at "
+        f"{dispatch_mb} MB; Lambda's SQS pollers make "
         f"{a.idle_sqs_requests_per_queue / 1e3:.0f} k empty receives a month on each of the 2 queues; "
         f"{a.feed_requests / 1e6:g} M feed requests a month. Prices: us-east-1 on-demand, {PRICES_DATE}; "
         "no free tier subtracted.",
@@ -615,7 +614,7 @@ def model(
         # clock item: 1 RRU + 1 WRU, one SendMessageBatch per 10 due sources), the fetch queue's
         # receives and deletes (one each per batch), and the pollers' empty receives.
         def month(v: Volumes, sources: int = sources) -> tuple[Unit, Unit, Unit]:
-            dispatcher = dispatcher_month(sources, v.polls, a, state_read=state_read, dispatch_mb=dispatch_mb)
+            dispatcher = dispatcher_month(sources, v.polls, a, state_bytes=state_bytes, dispatch_mb=dispatch_mb)
             # Fetch invocations: a batch of sources each, not the run's one invocation for all samples.
             fix = Unit(invocations=v.polls / a.sources_per_fetch_invocation - v.polls * poll_304.invocations)
             pipeline = (
@@ -733,7 +732,7 @@ def model(
     print("\nWhere the 1,000-source pipeline's money goes (before API, CloudWatch and the secret):", file=out)
     for label, amount in sorted(results["1000:breakdown"].items(), key=lambda kv: -kv[1]):
         print(f"  {label:<50}${amount:>7.2f}", file=out)
-    idle_dispatcher = dispatcher_month(0, 0.0, a, state_read=state_read, dispatch_mb=dispatch_mb)
+    idle_dispatcher = dispatcher_month(0, 0.0, a, state_bytes=state_bytes, dispatch_mb=dispatch_mb)
     results["idle"] = _idle(idle_dispatcher, price_run, alarms=alarms, secret_fee=secret_fee, out=out)
     _print_inputs(out)
     storage_gb = facts["table_bytes"] / max(1, facts["articles"]) * 1_000 * a.new_entries_per_source_day * 365 / 1e9
@@ -795,9 +794,10 @@ def _capacity(sources: int, total: Unit, dispatcher: Unit, a: Assumptions, resul
 IDLE_METRICS = ("PriceAgeSeconds",)
 
 
-def dispatcher_month(sources: int, polls: float, a: Assumptions, *, state_read: float, dispatch_mb: int) -> Unit:
-    """A month of the dispatcher's ticks and the fetch queue: each tick Queries the registry,
-    reads every source's state, the clock (strongly consistent) and the seed marker, writes the
+def dispatcher_month(sources: int, polls: float, a: Assumptions, *, state_bytes: int, dispatch_mb: int) -> Unit:
+    """A month of the dispatcher's ticks and the fetch queue: each tick Queries the registry and
+    the states' partition (billed by their total size: `state_bytes` a source), reads the clock
+    (strongly consistent) and the seed marker, writes the
     clock, and sends one SendMessageBatch per 10 due sources; the queue's receives and deletes
     (one each per batch of `sources_per_fetch_invocation`) and both queues' idle pollers."""
     from devtools.counting import read_units
@@ -807,7 +807,7 @@ def dispatcher_month(sources: int, polls: float, a: Assumptions, *, state_read: 
         gb_seconds=ROUNDS_PER_MONTH * a.dispatch_seconds * dispatch_mb / 1024,
         read_units=ROUNDS_PER_MONTH
         * (
-            sources * state_read
+            read_units(sources * state_bytes, consistent=False)
             + read_units(sources * a.registry_bytes_per_source, consistent=False)
             + 1  # the clock, strongly consistent
             + 0.5  # the sources file's seed marker

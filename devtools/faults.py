@@ -77,6 +77,7 @@ class AwsFaults:
         unprocessed_rate: float = 0.0,
         hold_keys: Callable[[str], bool] | None = None,
         refuse_all_held: bool = False,
+        throttled_operations: frozenset[str] | None = None,
     ) -> None:
         self._random = random.Random(seed)  # noqa: S311 - seeded, reproducible faults, not security
         self._lock = threading.Lock()
@@ -85,6 +86,7 @@ class AwsFaults:
         self.unprocessed_rate = unprocessed_rate
         self.hold_keys = hold_keys  # "PK|SK" -> whether that item stays unprocessed for good
         self.refuse_all_held = refuse_all_held
+        self.throttled_operations = throttled_operations  # None: every operation may be throttled
         self.counts: Counter[str] = Counter()
         self.enabled = True
 
@@ -136,7 +138,9 @@ class AwsFaults:
                 f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
                 CancellationReasons=reasons,
             )
-        if self._draw(self.throttle_rate):
+        if (self.throttled_operations is None or operation in self.throttled_operations) and self._draw(
+            self.throttle_rate
+        ):
             with self._lock:
                 code, namespace = self._random.choice(_THROTTLE_CODES)
             self._count(code)

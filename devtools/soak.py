@@ -699,9 +699,7 @@ def report(
     say("")
     failing = {
         doc["source_id"]: doc.get("last_error")
-        for doc in (
-            json.loads(i["doc"]["S"]) for i in items if i["PK"]["S"].startswith("SOURCE#") and i["SK"]["S"] == "STATE"
-        )
+        for doc in (json.loads(i["doc"]["S"]) for i in items if i["PK"]["S"] == "STATES")
         if doc.get("consecutive_failures")
     }
     say(f"  sources failing at the end     {len(failing):>7}  {dict(list(failing.items())[:4]) or ''}")

@@ -130,11 +130,7 @@ def test_random_throttling_and_unprocessed_items_lose_nothing(stack: Stack, fast
     # The fetcher (batch-read source states, write each) and the price writer (BatchWriteItem).
     summary = stack.run_fetch()
     assert summary["sources"] == 4 and summary["failed"] == 1  # only the sample source that is gone
-    states = [
-        i
-        for i in dump(stack.dynamodb, stack.resources.table_name)
-        if i["PK"]["S"].startswith("SOURCE#") and i["SK"]["S"] == "STATE"
-    ]
+    states = [i for i in dump(stack.dynamodb, stack.resources.table_name) if i["PK"]["S"] == "STATES"]
     assert len(states) == 4
     invoke(stack.prices, load_event("fetch_prices_schedule"), "FetchPricesFunction")
     items = dump(stack.dynamodb, stack.resources.table_name)

@@ -138,11 +138,7 @@ def faults(stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Ite
 
 def source_states(stack: Stack) -> dict[str, dict[str, Any]]:
     items = stack.dynamodb.scan(TableName=stack.resources.table_name)["Items"]
-    return {
-        i["PK"]["S"].removeprefix("SOURCE#"): json.loads(i["doc"]["S"])
-        for i in items
-        if i["PK"]["S"].startswith("SOURCE#") and i["SK"]["S"] == "STATE"
-    }
+    return {i["SK"]["S"]: json.loads(i["doc"]["S"]) for i in items if i["PK"]["S"] == "STATES"}
 
 
 def test_broken_feed_servers_fail_fast_are_recorded_and_asked_once(stack: Stack, faults: FaultServer) -> None:

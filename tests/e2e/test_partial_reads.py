@@ -76,7 +76,7 @@ def test_a_source_whose_state_is_left_unread_is_retried_and_stays_disabled(stack
     store = runtime.store()
     disabled = gone_state(gone.id, gone.feed_url)
     store.put_source_state(disabled)
-    faults = hold(lambda name: name == f"SOURCE#{gone.id}|STATE")
+    faults = hold(lambda name: name == f"STATES|{gone.id}")
 
     # The fetch worker, given the disabled source (a stale or duplicate dispatch) and another.
     messages = [
@@ -149,23 +149,44 @@ def test_the_api_answers_503_rather_than_a_feed_item_without_its_body(loaded: St
 
 
 def test_the_sources_page_answers_503_rather_than_a_source_without_its_state(loaded: Stack) -> None:
-    hold(lambda name: name == "SOURCE#defiliban|STATE")
+    hold(lambda name: name == "STATES|defiliban")
     response = loaded.get("/sources")
     assert response["statusCode"] == 503
     assert {k.lower(): v for k, v in response["headers"].items()}["cache-control"] == "no-store"
 
 
 def test_the_dispatcher_fails_its_tick_and_leaves_its_clock(stack: Stack) -> None:
+    """The states are one Query (issue 18); a state still in its legacy item (before
+    `devtools.migrate_states`) is a BatchGetItem. Either left undone fails the tick."""
+    from botocore.exceptions import ClientError
+
     from newsroom.fetch.fanout import dispatch
     from newsroom.store.batches import StoreIncomplete
+    from newsroom.store.sources import _state_to_item
 
     store = runtime.store()
     gone = next(s for s in load_sources() if s.id == "defiliban")
-    store.put_source_state(gone_state(gone.id, gone.feed_url))
+    legacy = {
+        **_state_to_item(gone_state(gone.id, gone.feed_url)),
+        "PK": {"S": f"SOURCE#{gone.id}"},
+        "SK": {"S": "STATE"},
+    }
+    stack.dynamodb.put_item(TableName=stack.resources.table_name, Item=legacy)
     store.put_dispatch_clock(NOW)
-    hold(lambda name: name == f"SOURCE#{gone.id}|STATE")
+    faults = hold(lambda name: name == f"SOURCE#{gone.id}|STATE")
     with pytest.raises(StoreIncomplete):
         dispatch(store, stack.sqs, stack.resources.fetch_queue_url, now=NOW.replace(hour=10))
+    detach_all(runtime.dynamodb(), faults)
+
+    store.put_source_state(gone_state(gone.id, gone.feed_url))
+    throttled = AwsFaults(1, throttle_rate=1.0, throttled_operations=frozenset({"Query"}))
+    registry = store.list_sources()  # the registry's Query goes through; the states' does not
+    throttled.attach(runtime.dynamodb())
+    with pytest.raises(ClientError, match=r"Throttl|ProvisionedThroughput"):
+        dispatch(store, stack.sqs, stack.resources.fetch_queue_url, now=NOW.replace(hour=10), sources=registry)
+    detach_all(runtime.dynamodb(), throttled)
+    assert sum(throttled.counts.values()) > 1  # the states' Query, and botocore's retries of it
+
     assert store.get_dispatch_clock() == NOW  # the next tick's window covers this one
     attrs = stack.sqs.get_queue_attributes(
         QueueUrl=stack.resources.fetch_queue_url, AttributeNames=["ApproximateNumberOfMessages"]

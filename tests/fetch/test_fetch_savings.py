@@ -97,7 +97,7 @@ class CountingStore(DynamoStore):
         super().put_source_state(state)
 
     def state_item(self, source_id: str) -> dict[str, Any]:
-        resp = self._db.get_item(TableName=self._table, Key={"PK": {"S": f"SOURCE#{source_id}"}, "SK": {"S": "STATE"}})
+        resp = self._db.get_item(TableName=self._table, Key={"PK": {"S": "STATES"}, "SK": {"S": source_id}})
         item: dict[str, Any] = resp["Item"]
         return item
 

@@ -364,7 +364,7 @@ def test_keys_left_unprocessed_raise_store_incomplete_with_what_was_read(backend
 
     store.put_source_state(SourceState("s1"))
     store.put_source_state(SourceState("s2"))
-    backend.faults.leave_unprocessed("SOURCE#s2|STATE")
+    backend.faults.leave_unprocessed("STATES|s2")
     with pytest.raises(StoreIncomplete) as states:
         store.get_source_states(["s1", "s2"])
     assert states.value.missing == ("s2",) and list(states.value.partial) == ["s1"]

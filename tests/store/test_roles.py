@@ -246,6 +246,8 @@ CALLS: dict[str, Callable[[World], object]] = {
     "get_hub_secret": lambda w: w.store.get_hub_secret("defiliban"),
     "put_hub_secret": lambda w: w.store.put_hub_secret("defiliban", "s" * 64),
     "put_seen": lambda w: w.store.put_seen("defiliban", b"\x02" * 8),
+    # Issue 18: the dispatcher's read of every state, one Query of their partition.
+    "all_source_states": lambda w: w.store.all_source_states(["defiliban", "other"]),
     # Issue 17: a story's join (lookup items, its event, the listings, the story's event id) and
     # the reads of events.
     "read_event_index": lambda w: w.store.read_event_index(["w:zentrix", "a:12.5m"]),

@@ -33,7 +33,8 @@ SAMPLE_KEYS = {
     "listing": "LIST#src#defiliban",
     "guid-claim": "GUID#defiliban#0123456789abcdef0123456789abcdef",
     "fingerprint": "FP#m#0123456789abcdef",
-    "source-state": "SOURCE#defiliban",
+    "source-state": "STATES",
+    "legacy-source-state": "SOURCE#defiliban",
     "story-count": "COUNT#defiliban",
     "registry": "SOURCES",
     "seed-marker": "SOURCES#SEED",
@@ -104,8 +105,11 @@ def test_a_request_naming_no_key_is_refused_to_everyone() -> None:
 
 
 def test_the_fetcher_and_the_processor_no_longer_share_a_partition() -> None:
-    """The story count moved from `SOURCE#<id>` (the fetcher's state) to `COUNT#<id>`."""
-    assert allowed_by_template("FetchFeedsFunction", "dynamodb:PutItem", "SOURCE#defiliban")
+    """The story count moved from `SOURCE#<id>` (the fetcher's state then; its legacy state
+    now, read only: issue 18 moved the states to `STATES`) to `COUNT#<id>`."""
+    assert allowed_by_template("FetchFeedsFunction", "dynamodb:PutItem", "STATES")
+    assert allowed_by_template("FetchFeedsFunction", "dynamodb:GetItem", "SOURCE#defiliban")
+    assert not allowed_by_template("FetchFeedsFunction", "dynamodb:PutItem", "SOURCE#defiliban")
     assert not allowed_by_template("FetchFeedsFunction", "dynamodb:UpdateItem", "COUNT#defiliban")
     assert allowed_by_template("ProcessArticlesFunction", "dynamodb:UpdateItem", "COUNT#defiliban")
     assert not allowed_by_template("ProcessArticlesFunction", "dynamodb:PutItem", "SOURCE#defiliban")

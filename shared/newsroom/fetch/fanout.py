@@ -6,7 +6,8 @@
                    FetchFeedsFunction (worker): polls its N sources concurrently ─▶ ArticleQueue
 
 - The registry is the `SOURCES` partition in DynamoDB, seeded from the repo's sources file
-  (`sources.registry`).
+  (`sources.registry`); the states are the `STATES` partition. A tick reads both whole, one
+  paginated Query each, billed by their size rather than a 4 KB read per state (issue 18).
 - The dispatcher enqueues only sources that are enabled, not gone (a 410), and due
   (`sources.schedule.select_due`). A healthy source's state is not written by an unchanged poll
   (`poll.worth_writing`), so its stored `next_poll` goes stale; the state's `poll_interval_s`
@@ -67,7 +68,7 @@ def dispatch(
     since = store.get_dispatch_clock()
     if since is not None and since >= now:
         since = None  # a clock from the future (an overlapping or replayed tick): decide by next_poll
-    states = store.get_source_states([s.id for s in registry])
+    states = store.all_source_states([s.id for s in registry])
     report = due_sources(registry, states, now, since=since)
     due = select_due(registry, states, now, since=since)
     refused = 0

@@ -23,7 +23,7 @@ from newsroom.store.stories import DEFAULT_RETENTION, StoryItems
 from newsroom.store.subscriptions import SubscriptionItems
 
 
-class DynamoStore(StoryItems, EventItems, FingerprintItems, SourceItems, PriceItems, RejectItems, SubscriptionItems):
+class DynamoStore(StoryItems, EventItems, FingerprintItems, SubscriptionItems, SourceItems, PriceItems, RejectItems):
     """Every role (`roles.Store`) and the reject log over a boto3 DynamoDB client (low-level, to
     keep items and costs explicit)."""
 

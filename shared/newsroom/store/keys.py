@@ -8,7 +8,8 @@ Single table, no GSI needed; every request-path read is a GetItem, BatchGetItem 
 | listing entry   | `LIST#<listing>`            | `<published>#<id>`         | summary (zlib), `version`; tombstone |
 | GUID claim      | `GUID#<source>#<sha(guid)>` | `GUID`                     | the story id the entry belongs to    |
 | fingerprint     | `FP#m#<hex>`, `FP#u#<id>`   | `FP`                       | story id holding that key (TTL)      |
-| source state    | `SOURCE#<id>`               | `STATE`                    | validators, health, next poll        |
+| source state    | `STATES`                    | `<id>`                     | validators, health, next poll        |
+| (legacy) state  | `SOURCE#<id>`               | `STATE`                    | read until `devtools.migrate_states` |
 | story count     | `COUNT#<id>`                | `STORIES`                  | stories credited to the source       |
 | source registry | `SOURCES`                   | `<id>`                     | the source's settings, `origin`      |
 | seed marker     | `SOURCES#SEED`              | `SEED`                     | digest of the last seeded file       |
@@ -46,8 +47,15 @@ from newsroom.core.models import Article, iso
 # template.yaml grants them as `dynamodb:LeadingKeys` patterns (IAM `StringLike`), and
 # tests/template/test_iam_policies.py checks the two agree. A family is known by its partition key
 # alone, so two writers never share a partition: the story count lives under `COUNT#`, apart from
-# the fetcher's `SOURCE#` state.
-SOURCE_STATE_PREFIX = "SOURCE#"
+# the fetcher's source states.
+#
+# Every source's state is in one partition, `STATES` (SK: the source id), so the dispatcher reads
+# them all with one paginated Query, billed by their total size (a state is ~0.5-1 KB), where a
+# BatchGetItem bills each item as a whole 4 KB read (issue 18). They were one partition each,
+# `SOURCE#<id>` / `STATE`; those items are still read, for a source with no state in `STATES`,
+# until `devtools.migrate_states` has moved them, and never written.
+SOURCE_STATES_PARTITION = "STATES"
+SOURCE_STATE_PREFIX = "SOURCE#"  # the legacy state items' partition prefix
 SOURCE_COUNT_PREFIX = "COUNT#"
 SUBSCRIPTION_PREFIX = "WEBSUB#"  # WebSub subscriptions (the API reads them for /sources)
 HUB_SECRET_PREFIX = "WEBSUBKEY#"  # noqa: S105  # a key prefix, not a secret: secrets live under it
@@ -57,7 +65,8 @@ ITEM_FAMILIES: dict[str, str] = {  # family -> the IAM StringLike pattern of its
     "listing": "LIST#*",
     "guid-claim": "GUID#*",
     "fingerprint": "FP#*",
-    "source-state": SOURCE_STATE_PREFIX + "*",
+    "source-state": SOURCE_STATES_PARTITION,
+    "legacy-source-state": SOURCE_STATE_PREFIX + "*",
     "story-count": SOURCE_COUNT_PREFIX + "*",
     "registry": "SOURCES",
     "seed-marker": "SOURCES#SEED",
@@ -95,8 +104,8 @@ WRITES: dict[str, frozenset[str]] = {  # role -> the families it writes
     "callback": frozenset({"source-state", "subscription"}),
 }
 READS: dict[str, frozenset[str]] = {  # role -> the families it reads
-    "dispatcher": frozenset({"registry", "seed-marker", "dispatch-clock", "source-state"}),
-    "fetcher": frozenset({"source-state", "guid-claim", "subscription", "hub-secret"}),
+    "dispatcher": frozenset({"registry", "seed-marker", "dispatch-clock", "source-state", "legacy-source-state"}),
+    "fetcher": frozenset({"source-state", "legacy-source-state", "guid-claim", "subscription", "hub-secret"}),
     "processor": frozenset({"story", "guid-claim", "fingerprint", "registry", "event", "event-key"}),
     "prices": frozenset({"prices", "price-history"}),
     "api": frozenset(
@@ -104,6 +113,7 @@ READS: dict[str, frozenset[str]] = {  # role -> the families it reads
             "story",
             "listing",
             "source-state",
+            "legacy-source-state",
             "story-count",
             "registry",
             "prices",
@@ -112,7 +122,7 @@ READS: dict[str, frozenset[str]] = {  # role -> the families it reads
             "event-listing",
         }
     ),
-    "callback": frozenset({"source-state", "subscription", "hub-secret", "registry"}),
+    "callback": frozenset({"source-state", "legacy-source-state", "subscription", "hub-secret", "registry"}),
 }
 
 

@@ -170,6 +170,10 @@ class DispatcherStore(RegistrySeeding, SourceStates, Protocol):
     """The registry (seeded from the sources file), the states it reads due times from, and the
     dispatcher's clock."""
 
+    def all_source_states(self, source_ids: Sequence[str]) -> dict[str, SourceState]:
+        """`get_source_states` of every source at once (one Query of the states' partition)."""
+        ...
+
     def get_dispatch_clock(self) -> datetime | None: ...
 
     def put_dispatch_clock(self, moment: datetime) -> None: ...

@@ -1,17 +1,25 @@
 """Sources: each one's fetch state, the source registry, its seed marker and the dispatcher's
-clock (see `keys` for the key design)."""
+clock (see `keys` for the key design).
+
+The states are one partition (`STATES`), read whole by the dispatcher (`all_source_states`).
+States written before that layout (`SOURCE#<id>` / `STATE`) are read for a source with none in
+`STATES`, never written: the fetcher's next write of a state puts it in `STATES`, and
+`devtools.migrate_states` moves the rest (and deletes the old items), after which those reads
+find nothing to fall back to."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from newsroom.core.config import source_from_json, source_to_json
 from newsroom.core.models import Source, SourceState, iso, parse_iso
-from newsroom.store.keys import SOURCE_STATE_PREFIX, string_attr
+from newsroom.store.batches import StoreIncomplete, batch_get
+from newsroom.store.keys import SOURCE_STATE_PREFIX, SOURCE_STATES_PARTITION, string_attr
 from newsroom.store.table import Table
 
 
@@ -19,10 +27,68 @@ class SourceItems(Table):
     # -- source state --------------------------------------------------------------------------
 
     def get_source_states(self, source_ids: Sequence[str]) -> dict[str, SourceState]:
-        """The stored state of each source that has one. A state DynamoDB left unread raises
-        `StoreIncomplete` (missing: those source ids; partial: the states that were read),
-        because an absent state means "a new source" to every caller."""
-        return self._per_source(source_ids, "STATE", SOURCE_STATE_PREFIX, state_from_item, _source_id)
+        """The stored state of each source that has one: one BatchGetItem per 100 sources (and,
+        for sources with none in `STATES`, one of their legacy items: `keys`). A state DynamoDB
+        left unread raises `StoreIncomplete` (missing: those source ids; partial: the states
+        that were read), because an absent state means "a new source" to every caller."""
+        unique = list(dict.fromkeys(source_ids))
+        try:
+            items = batch_get(self._db, self._table, [state_key(i) for i in unique])
+        except StoreIncomplete as exc:
+            unread = [source_of_state_key(name) for name in exc.missing]
+            states = _decoded(exc.partial.values())
+            raise self._with_legacy(unique, states, unread, exc.operation) from exc
+        states = _decoded(items)
+        failure = self._with_legacy(unique, states, [], "BatchGetItem")
+        if failure.missing:
+            raise failure
+        return states
+
+    def all_source_states(self, source_ids: Sequence[str]) -> dict[str, SourceState]:
+        """`get_source_states` for every source, as the dispatcher asks each tick: one paginated
+        Query of the `STATES` partition, billed by the states' total size (eventually
+        consistent: half a read unit per 4 KB), where a BatchGetItem bills each state as a
+        whole 4 KB read ("Read consumption for Query",
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html).
+        States of sources not in `source_ids` (removed from the registry) are left out. A Query
+        has no partial result: throttled past botocore's retries, it raises."""
+        wanted = dict.fromkeys(source_ids)
+        states: dict[str, SourceState] = {}
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": string_attr(SOURCE_STATES_PARTITION)},
+        }
+        while True:
+            resp = self._db.query(**query)
+            for item in resp.get("Items", []):
+                if item["SK"]["S"] in wanted:
+                    state = state_from_item(item)
+                    states[state.source_id] = state
+            last = resp.get("LastEvaluatedKey")
+            if not last:
+                break
+            query["ExclusiveStartKey"] = last
+        failure = self._with_legacy(list(wanted), states, [], "Query")
+        if failure.missing:
+            raise failure
+        return states
+
+    def _with_legacy(
+        self, source_ids: Sequence[str], states: dict[str, SourceState], unread: list[str], operation: str
+    ) -> StoreIncomplete:
+        """Add to `states` the legacy item (`SOURCE#<id>` / `STATE`) of each source that has no
+        state in `STATES` and was not left unread. Returns the failure to raise when anything
+        stays unread (`missing` empty: nothing to raise)."""
+        legacy = [i for i in source_ids if i not in states and i not in unread]
+        if legacy:
+            try:
+                states.update(self._per_source(legacy, "STATE", SOURCE_STATE_PREFIX, state_from_item, _source_id))
+            except StoreIncomplete as exc:
+                states.update(exc.partial)
+                unread = [*unread, *exc.missing]
+                operation = exc.operation
+        return StoreIncomplete(operation, unread, dict(states))
 
     def put_source_state(self, state: SourceState) -> None:
         self._db.put_item(TableName=self._table, Item=_state_to_item(state))
@@ -31,12 +97,12 @@ class SourceItems(Table):
         """Replace only the seen digests of a source's state (the WebSub callback), creating a
         fresh state when the source was never polled: the fetcher's document is left alone. If
         the fetcher's next write carries older digests, entries are sent again and the processor
-        drops them as repeats; nothing is lost either way."""
-        key = {"PK": string_attr(f"{SOURCE_STATE_PREFIX}{source_id}"), "SK": string_attr("STATE")}
+        drops them as repeats; nothing is lost either way. A source whose state is still in its
+        legacy item gets that state, with these digests, in `STATES`."""
         try:
             self._db.update_item(
                 TableName=self._table,
-                Key=key,
+                Key=state_key(source_id),
                 UpdateExpression="SET seen = :seen",
                 ConditionExpression="attribute_exists(PK)",
                 ExpressionAttributeValues={":seen": {"B": seen}},
@@ -44,10 +110,12 @@ class SourceItems(Table):
             return
         except self._db.exceptions.ConditionalCheckFailedException:
             pass
+        legacy = self._per_source([source_id], "STATE", SOURCE_STATE_PREFIX, state_from_item, _source_id)
+        base = legacy.get(source_id) or SourceState(source_id)
         try:
             self._db.put_item(
                 TableName=self._table,
-                Item=_state_to_item(SourceState(source_id, seen=seen)),
+                Item=_state_to_item(replace(base, seen=seen)),
                 ConditionExpression="attribute_not_exists(PK)",
             )
         except self._db.exceptions.ConditionalCheckFailedException:
@@ -166,11 +234,7 @@ def _state_to_item(state: SourceState) -> dict[str, Any]:
         "body_hash": state.body_hash,
         "entries_per_week": state.entries_per_week,
     }
-    item: dict[str, Any] = {
-        "PK": string_attr(f"SOURCE#{state.source_id}"),
-        "SK": string_attr("STATE"),
-        "doc": string_attr(json.dumps(doc)),
-    }
+    item: dict[str, Any] = {**state_key(state.source_id), "doc": string_attr(json.dumps(doc))}
     if state.seen:
         # Raw bytes (8 per entry), not base64 in the JSON: a third smaller, and DynamoDB bills
         # a write per started KB. ~0.5 KB of doc + 8 B × up to 300 digests keeps the item under
@@ -210,3 +274,17 @@ def state_from_item(item: dict[str, Any]) -> SourceState:
 
 def _source_id(state: SourceState) -> str:
     return state.source_id
+
+
+def state_key(source_id: str) -> dict[str, dict[str, str]]:
+    """A source's state item's key: one partition for every source (`keys`)."""
+    return {"PK": string_attr(SOURCE_STATES_PARTITION), "SK": string_attr(source_id)}
+
+
+def source_of_state_key(name: str) -> str:
+    """The source id in a state item's key name ("PK|SK", as `StoreIncomplete` names items)."""
+    return name.removeprefix(f"{SOURCE_STATES_PARTITION}|")
+
+
+def _decoded(items: Iterable[dict[str, Any]]) -> dict[str, SourceState]:
+    return {state.source_id: state for state in map(state_from_item, items)}

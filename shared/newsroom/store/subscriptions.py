@@ -21,9 +21,8 @@ from typing import Any
 
 from newsroom.core.models import SourceState, iso, parse_iso
 from newsroom.store.batches import StoreIncomplete, batch_get
-from newsroom.store.keys import HUB_SECRET_PREFIX, SOURCE_STATE_PREFIX, SUBSCRIPTION_PREFIX, string_attr
-from newsroom.store.sources import state_from_item
-from newsroom.store.table import Table
+from newsroom.store.keys import HUB_SECRET_PREFIX, SUBSCRIPTION_PREFIX, string_attr
+from newsroom.store.sources import SourceItems, source_of_state_key, state_from_item, state_key
 
 # The life of a subscription (WebSub sections 5.1-5.3):
 #   subscribing    asked the hub; waiting for its intent verification (GET to the callback)
@@ -105,13 +104,15 @@ def _from_item(item: dict[str, Any]) -> Subscription:
     )
 
 
-class SubscriptionItems(Table):
+class SubscriptionItems(SourceItems):
+    # Over `SourceItems`: `/sources` reads states and subscriptions in one BatchGetItem, with the
+    # states' legacy fallback (`SourceItems._with_legacy`).
     def get_subscription(self, source_id: str) -> Subscription | None:
         # Strongly consistent: a hub verifies intent within moments of our request, and an
         # eventually consistent read could still miss the item just written.
         resp = self._db.get_item(
             TableName=self._table,
-            Key={"PK": string_attr(f"{SUBSCRIPTION_PREFIX}{source_id}"), "SK": string_attr("SUB")},
+            Key=_sub_key(source_id),
             ConsistentRead=True,
         )
         item = resp.get("Item")
@@ -131,20 +132,15 @@ class SubscriptionItems(Table):
         subscription left unread raises `StoreIncomplete` (missing: those source ids; partial:
         the states that were read), as either read alone does."""
         unique = list(dict.fromkeys(source_ids))
-        keys = [
-            {"PK": string_attr(f"{prefix}{i}"), "SK": string_attr(sort_key)}
-            for i in unique
-            for prefix, sort_key in ((SOURCE_STATE_PREFIX, "STATE"), (SUBSCRIPTION_PREFIX, "SUB"))
-        ]
+        keys = [key for i in unique for key in (state_key(i), _sub_key(i))]
+        unread: list[str] = []
+        operation = "BatchGetItem"
         try:
             items = batch_get(self._db, self._table, keys)
         except StoreIncomplete as exc:
-            missing = dict.fromkeys(
-                name.split("|", 1)[0].removeprefix(SOURCE_STATE_PREFIX).removeprefix(SUBSCRIPTION_PREFIX)
-                for name in exc.missing
-            )
-            read = (state_from_item(i) for i in exc.partial.values() if i["PK"]["S"].startswith(SOURCE_STATE_PREFIX))
-            raise StoreIncomplete(exc.operation, list(missing), {state.source_id: state for state in read}) from exc
+            items = list(exc.partial.values())
+            unread = list(dict.fromkeys(_source_of_key_name(name) for name in exc.missing))
+            operation = exc.operation
         states: dict[str, SourceState] = {}
         subs: dict[str, Subscription] = {}
         for item in items:
@@ -154,6 +150,9 @@ class SubscriptionItems(Table):
             else:
                 state = state_from_item(item)
                 states[state.source_id] = state
+        failure = self._with_legacy(unique, states, unread, operation)
+        if failure.missing:
+            raise failure
         return states, subs
 
     def put_subscription(self, sub: Subscription) -> None:
@@ -171,6 +170,17 @@ class SubscriptionItems(Table):
     def put_hub_secret(self, source_id: str, secret: str) -> None:
         """Written before the hub is asked (it may verify, and deliver, at once)."""
         self._db.put_item(TableName=self._table, Item={**_secret_key(source_id), "secret": string_attr(secret)})
+
+
+def _sub_key(source_id: str) -> dict[str, dict[str, str]]:
+    return {"PK": string_attr(f"{SUBSCRIPTION_PREFIX}{source_id}"), "SK": string_attr("SUB")}
+
+
+def _source_of_key_name(name: str) -> str:
+    """The source id in a state's or a subscription's key name ("PK|SK")."""
+    if name.startswith(SUBSCRIPTION_PREFIX):
+        return name.removeprefix(SUBSCRIPTION_PREFIX).removesuffix("|SUB")
+    return source_of_state_key(name)
 
 
 def _secret_key(source_id: str) -> dict[str, dict[str, str]]:
