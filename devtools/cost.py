@@ -39,6 +39,7 @@ import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -407,13 +408,21 @@ def dollars(u: Unit) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class PollMix:
-    """Polls a day of one source, and hourly-or-rarer health writes a day, in a mix of classes."""
+    """Polls a day of one source, and its health writes a day (one a `HEALTH_REFRESH` at most),
+    in a mix of classes."""
 
     polls_per_day: float
-    health_writes_per_day: float  # an unchanged poll writes once `last_success` is an hour old
+    health_writes_per_day: float  # an unchanged poll writes once `last_success` is HEALTH_REFRESH old
     default_polls_per_day: float  # every source at the default interval, for comparison
     description: str
     table: str = ""  # the freshness simulation's table, as `python -m devtools.freshness` prints it
+
+
+def health_refresh() -> timedelta:
+    """How often an unchanged poll writes a healthy source's state (`poll.HEALTH_REFRESH`)."""
+    from newsroom.fetch.poll import HEALTH_REFRESH
+
+    return HEALTH_REFRESH
 
 
 def poll_mix() -> PollMix:
@@ -426,7 +435,8 @@ def poll_mix() -> PollMix:
     table = io.StringIO()
     report(fresh, table)
     feeds = sum(c.feeds for c in fresh.classes)
-    health = sum(min(c.polls_per_day_rhythm, 24.0) * c.feeds for c in fresh.classes) / feeds
+    refreshes = timedelta(days=1) / health_refresh()
+    health = sum(min(c.polls_per_day_rhythm, refreshes) * c.feeds for c in fresh.classes) / feeds
     parts = ", ".join(f"{c.feeds} {c.klass} ({c.polls_per_day_rhythm:.0f} polls/day)" for c in fresh.classes)
     return PollMix(
         fresh.polls_per_source_day(), health, fresh.polls_per_source_day(rhythm=False), parts, table.getvalue()
@@ -586,7 +596,8 @@ def model(
         "(or delivered, for a pushed source); "
         f"{a.share_ignoring_validators:.0%} of sources ignore validators (200 with the same body) and "
         f"{a.share_changing_document:.0%} change their document on every poll without a new entry (a "
-        f"timestamp in the feed); a healthy source's state written once an hour at most (last_success); no "
+        "timestamp in the feed); a healthy source's state written once every "
+        f"{health_refresh() / timedelta(hours=1):g} h at most (last_success, `HEALTH_REFRESH`); no "
         f"failing sources; {a.feed_latency_s * 1000:.0f} ms per feed request at concurrency "
         f"{a.fetch_concurrency}; {a.sources_per_fetch_invocation} sources per fetch invocation; the dispatcher "
         f"(not in the measured run) Queries the registry (~{a.registry_bytes_per_source} B a source) and every "
@@ -693,7 +704,7 @@ def model(
                     "queueing and processing new entries": queue_entry.scaled(vol.polled_entries)
                     + entry_new.scaled(vol.polled_entries + vol.pushed_entries),
                     "hub deliveries (WebSub callback)": delivery.scaled(vol.pushed_entries),
-                    "hourly health writes": state_write.scaled(vol.health_writes),
+                    "health refresh writes": state_write.scaled(vol.health_writes),
                     "dispatcher and fetch queue": dispatcher + invocations_fix,
                     "prices": price_run.scaled(ROUNDS_PER_MONTH),
                 }
@@ -859,7 +870,7 @@ BILL_INPUTS = (
         "DynamoDB",
         "read and write units per poll, entry, request, refresh and delivery (local run, every call "
         "counted); the state item's size",
-        "new entries per source a day; validator-ignoring and changing-document shares; hourly health "
+        "new entries per source a day; validator-ignoring and changing-document shares; health refresh "
         "writes; 500 B registry items; a tick's burst in 1 s (state reads) and 60 s (the rest)",
     ),
     (
