@@ -211,6 +211,9 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
 
         rewrite_states()
         facts["state_bytes"] = [item_size(i) for i in states if "seen" in i]
+        # Without `seen`: the run's states are first polls, whose digests are their documents'
+        # few entries; the bill prices a state as it is after churn (`steady_seen_digests`).
+        facts["state_doc_bytes"] = [item_size({k: v for k, v in i.items() if k != "seen"}) for i in states]
         with counts.during("fetch-304"):
             facts["fetch-304"] = call(fetch, schedule, "FetchFeedsFunction")
 
@@ -416,6 +419,16 @@ class PollMix:
     default_polls_per_day: float  # every source at the default interval, for comparison
     description: str
     table: str = ""  # the freshness simulation's table, as `python -m devtools.freshness` prints it
+    seen_digests: int = 0  # a state's `seen` digests once its feed has churned (`fetch.seen`)
+
+
+def steady_seen_digests(entries_per_document: float) -> int:
+    """The digests a source's state keeps once entries have come and gone: every entry of its
+    document and older ones up to max(SEEN_MIN, 2 × the document's entries), SEEN_MAX at most
+    (`fetch.seen.records`). A first poll keeps only the document's."""
+    from newsroom.fetch.seen import SEEN_MAX, SEEN_MIN
+
+    return min(SEEN_MAX, max(SEEN_MIN, math.ceil(2 * entries_per_document)))
 
 
 def health_refresh() -> timedelta:
@@ -431,15 +444,22 @@ def poll_mix() -> PollMix:
     from devtools.freshness import compare, corpus_times, report
     from newsroom.sources.schedule import PollBounds
 
-    fresh = compare(corpus_times(), PollBounds())
+    times = corpus_times()
+    fresh = compare(times, PollBounds())
     table = io.StringIO()
     report(fresh, table)
     feeds = sum(c.feeds for c in fresh.classes)
     refreshes = timedelta(days=1) / health_refresh()
     health = sum(min(c.polls_per_day_rhythm, refreshes) * c.feeds for c in fresh.classes) / feeds
     parts = ", ".join(f"{c.feeds} {c.klass} ({c.polls_per_day_rhythm:.0f} polls/day)" for c in fresh.classes)
+    per_document = sum(len(t) for t in times.values()) / max(1, len(times))
     return PollMix(
-        fresh.polls_per_source_day(), health, fresh.polls_per_source_day(rhythm=False), parts, table.getvalue()
+        fresh.polls_per_source_day(),
+        health,
+        fresh.polls_per_source_day(rhythm=False),
+        parts,
+        table.getvalue(),
+        steady_seen_digests(per_document),
     )
 
 
@@ -539,7 +559,9 @@ def model(
     # entry's SendMessage (what `queue_entry` is for a polled entry), plus an API Gateway request.
     delivery = _unit(counts, "websub-delivery", max(1, facts.get("websub-delivery", 0)), callback_mb)
     feed_request = _unit(counts, "api-feeds", counts.invocations["api-feeds"], api_mb)
-    state_bytes = max(facts["state_bytes"] or [600])
+    # A state as it is after its feed has churned: the largest measured without its digests, plus
+    # the digests a source keeps then (8 bytes each, and the attribute's name).
+    state_bytes = max(facts["state_doc_bytes"] or [600]) + len("seen") + 8 * mix.seen_digests
     state_write = Unit(write_units=write_units({"x": {"S": "x" * (state_bytes - 1)}}))
     state_read = read_units(state_bytes, consistent=False)
 
@@ -563,7 +585,9 @@ def model(
     queued_again = facts["process-same"]
     print(
         f"  entries queued again by the 304 / same-body / changed-document rounds: {queued_again}; "
-        f"source state item: {state_bytes} B at most ({state_write.write_units:.0f} WRU a write, "
+        f"source state item: {state_bytes} B ({max(facts['state_doc_bytes'] or [600])} B measured without its "
+        f"digests + {mix.seen_digests} digests of 8 B, the steady state of the corpus's feeds) "
+        f"({state_write.write_units:.0f} WRU a write, "
         f"{state_read:g} RRU an eventually consistent read)",
         file=out,
     )
@@ -601,7 +625,7 @@ def model(
         f"failing sources; {a.feed_latency_s * 1000:.0f} ms per feed request at concurrency "
         f"{a.fetch_concurrency}; {a.sources_per_fetch_invocation} sources per fetch invocation; the dispatcher "
         f"(not in the measured run) Queries the registry (~{a.registry_bytes_per_source} B a source) and every "
-        f"state ({state_bytes} B a source, the largest measured) each tick, {a.dispatch_seconds:g} s at "
+        f"state ({state_bytes} B a source, with its digests after churn) each tick, {a.dispatch_seconds:g} s at "
         f"{dispatch_mb} MB; Lambda's SQS pollers make "
         f"{a.idle_sqs_requests_per_queue / 1e3:.0f} k empty receives a month on each of the 2 queues; "
         f"{a.feed_requests / 1e6:g} M feed requests a month. Prices: us-east-1 on-demand, {PRICES_DATE}; "

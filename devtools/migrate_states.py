@@ -2,74 +2,113 @@
 
 The version that reads and writes states in `STATES` (issue 18: the dispatcher reads them all with
 one Query) still reads a source's old item while it has none in `STATES`, so nothing is lost
-between the deploy and this run; the fetcher's next write of a state puts it in `STATES`. Run once
-per stack after deploying it, with the operator's credentials (no function deletes states):
+between the deploy and this run; the fetcher's next write of a state puts it in `STATES`. Run it
+with the operator's credentials (no function deletes states), in two steps:
 
-    TABLE_NAME=<table> python -m devtools.migrate_states
+    TABLE_NAME=<table> python -m devtools.migrate_states                  # copy
+    TABLE_NAME=<table> python -m devtools.migrate_states --delete-legacy  # then delete the old items
 
-Each old state is copied to `STATES` unless the source already has a state there (written by the
-fetcher since the deploy, so newer), and the old item is deleted, conditional on being unchanged
-since it was read. Running it again moves nothing twice.
+The copy puts each old state in `STATES` unless the source already has one there (written by the
+fetcher since the deploy, so newer), and deletes nothing: a reader that missed a state in
+`STATES` a moment before it was copied still finds the old item, so no state ever reads as
+absent (a new source). The delete step, run after the copy, removes an old item only when its
+source's state is in `STATES` (read strongly consistent) and the old item is unchanged since it
+was read. Each run finds the old items with a Scan (an operator's tool, never the request path),
+prints what it left and exits 1 when anything was left; running either again does nothing twice.
+
+After the delete step the move is one-way: the version before reads only the old items.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from typing import Any, TextIO
+
+from botocore.exceptions import ClientError
 
 from newsroom.store.keys import SOURCE_STATE_PREFIX
 from newsroom.store.sources import state_key
 
 
-def migrate_states(client: Any, table: str, source_ids: list[str]) -> dict[str, str]:
-    """What happened to each source's old state: "moved", or "dropped" (its state in `STATES`
-    is newer). Sources with no old item are left out."""
+def legacy_states(client: Any, table: str) -> Iterator[dict[str, Any]]:
+    """Every old state item, whatever the registry holds now (a removed source's too). A whole
+    Scan, filtered here: a FilterExpression would bill the same reads."""
+    scan: dict[str, Any] = {"TableName": table}
+    while True:
+        resp = client.scan(**scan)
+        for item in resp.get("Items", []):
+            if item["SK"]["S"] == "STATE" and item["PK"]["S"].startswith(SOURCE_STATE_PREFIX):
+                yield item
+        last = resp.get("LastEvaluatedKey")
+        if not last:
+            return
+        scan["ExclusiveStartKey"] = last
+
+
+def _source_id(item: dict[str, Any]) -> str:
+    return str(item["PK"]["S"]).removeprefix(SOURCE_STATE_PREFIX)
+
+
+def copy_states(client: Any, table: str) -> dict[str, str]:
+    """source id -> "copied", "newer in STATES" or "left: <error code>" (to run again)."""
     done: dict[str, str] = {}
-    for source_id in source_ids:
-        old_key = {"PK": {"S": f"{SOURCE_STATE_PREFIX}{source_id}"}, "SK": {"S": "STATE"}}
-        old = client.get_item(TableName=table, Key=old_key, ConsistentRead=True).get("Item")
-        if old is None:
-            continue
-        unchanged = {
-            "TableName": table,
-            "Key": old_key,
-            "ConditionExpression": "doc = :doc",
-            "ExpressionAttributeValues": {":doc": old["doc"]},
-        }
-        moved = {**old, **state_key(source_id)}
+    for item in legacy_states(client, table):
+        source_id = _source_id(item)
         try:
-            client.transact_write_items(
-                TransactItems=[
-                    {"Put": {"TableName": table, "Item": moved, "ConditionExpression": "attribute_not_exists(PK)"}},
-                    {"Delete": unchanged},
-                ]
+            client.put_item(
+                TableName=table,
+                Item={**item, **state_key(source_id)},
+                ConditionExpression="attribute_not_exists(PK)",
             )
-            done[source_id] = "moved"
-        except client.exceptions.TransactionCanceledException as exc:
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed" and reasons[1:] in ([], ["None"]):
-                try:  # a newer state is in STATES: the old one only goes
-                    client.delete_item(**unchanged)
-                    done[source_id] = "dropped"
-                except client.exceptions.ConditionalCheckFailedException:
-                    continue  # changed or gone meanwhile (another run): left for the next run
-            # otherwise the old item changed since it was read: left for the next run
+            done[source_id] = "copied"
+        except client.exceptions.ConditionalCheckFailedException:
+            done[source_id] = "newer in STATES"
+        except ClientError as exc:
+            done[source_id] = f"left: {exc.response.get('Error', {}).get('Code')}"
+    return done
+
+
+def delete_legacy(client: Any, table: str) -> dict[str, str]:
+    """source id -> "deleted", or "left: ..." (not in STATES yet, changed since read, an error)."""
+    done: dict[str, str] = {}
+    for item in legacy_states(client, table):
+        source_id = _source_id(item)
+        try:
+            moved = client.get_item(TableName=table, Key=state_key(source_id), ConsistentRead=True).get("Item")
+            if moved is None:
+                done[source_id] = "left: not in STATES (run the copy first)"
+                continue
+            unchanged = "doc = :doc AND " + ("seen = :seen" if "seen" in item else "attribute_not_exists(seen)")
+            values = {":doc": item["doc"], **({":seen": item["seen"]} if "seen" in item else {})}
+            client.delete_item(
+                TableName=table,
+                Key={"PK": item["PK"], "SK": item["SK"]},
+                ConditionExpression=unchanged,
+                ExpressionAttributeValues=values,
+            )
+            done[source_id] = "deleted"
+        except client.exceptions.ConditionalCheckFailedException:
+            done[source_id] = "left: changed since read"
+        except ClientError as exc:
+            done[source_id] = f"left: {exc.response.get('Error', {}).get('Code')}"
     return done
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
-    from newsroom.sources.registry import known_sources
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--delete-legacy", action="store_true", help="delete the old items already copied")
+    args = parser.parse_args(argv)
     from newsroom.wiring import clients as runtime
 
-    ids = [s.id for s in known_sources(runtime.store())]
-    done = migrate_states(runtime.dynamodb(), runtime.settings().table_name, ids)
+    step = delete_legacy if args.delete_legacy else copy_states
+    done = step(runtime.dynamodb(), runtime.settings().table_name)
     for source_id, what in sorted(done.items()):
         print(f"{source_id}: {what}", file=out)
-    moved = sum(1 for what in done.values() if what == "moved")
-    print(f"{len(done)} of {len(ids)} sources had an old state: {moved} moved to STATES", file=out)
-    return 0
+    left = sum(1 for what in done.values() if what.startswith("left"))
+    print(f"{len(done)} old state items: {len(done) - left} done, {left} left", file=out)
+    return 1 if left else 0
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ FACTS = {
     "fetch-200-same": {"not_modified": 1, "ok": 0},
     "fetch-200-changed": {"ok": 1},
     "state_bytes": [600],
+    "state_doc_bytes": [400],
     "process-same": 0,
     "articles": 1,
     "table_bytes": 8000,

@@ -5,14 +5,16 @@ fetcher writes them again or `devtools.migrate_states` moves them. Both backends
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from devtools.migrate_states import migrate_states
+from devtools.migrate_states import copy_states, delete_legacy, legacy_states
 from newsroom.core.models import SourceState
 from newsroom.store.batches import StoreIncomplete
 from newsroom.store.dynamo import DynamoStore
@@ -131,15 +133,125 @@ def test_a_legacy_state_left_unread_is_missing_not_absent(backend: Backend) -> N
     assert both.value.missing == ("s0001",) and dict(both.value.partial) == {"s0002": state(2)}
 
 
-def test_migrating_moves_old_states_once_and_never_over_a_newer_one(backend: Backend) -> None:
+def test_the_copy_moves_old_states_once_never_over_a_newer_one_and_deletes_nothing(backend: Backend) -> None:
     store = backend.store()
     put_legacy(backend, state(1))
     put_legacy(backend, state(2))
     store.put_source_state(state(2, etag='"newer"'))  # polled since the deploy
 
-    assert migrate_states(backend.client, "t", ["s0001", "s0002", "s0003"]) == {"s0001": "moved", "s0002": "dropped"}
-    assert migrate_states(backend.client, "t", ["s0001", "s0002", "s0003"]) == {}
+    assert copy_states(backend.client, "t") == {"s0001": "copied", "s0002": "newer in STATES"}
+    assert copy_states(backend.client, "t") == {"s0001": "newer in STATES", "s0002": "newer in STATES"}
     assert store.all_source_states(["s0001", "s0002"]) == {"s0001": state(1), "s0002": state(2, etag='"newer"')}
-    for n in (1, 2):
-        key = {"PK": {"S": f"SOURCE#s000{n}"}, "SK": {"S": "STATE"}}
-        assert "Item" not in backend.client.get_item(TableName="t", Key=key)
+    assert len(list(legacy_states(backend.client, "t"))) == 2  # the old items stay until the delete step
+
+
+def test_the_delete_step_removes_only_copied_and_unchanged_old_items(backend: Backend) -> None:
+    store = backend.store()
+    put_legacy(backend, state(1))
+    put_legacy(backend, state(2))
+    copy_states(backend.client, "t")
+    put_legacy(backend, state(3))  # not copied
+    store.put_seen("s0002", b"\x09" * 8)  # shadows nothing: s0002 is in STATES, its old item unchanged
+
+    assert delete_legacy(backend.client, "t") == {
+        "s0001": "deleted",
+        "s0002": "deleted",
+        "s0003": "left: not in STATES (run the copy first)",
+    }
+    assert [i["PK"]["S"] for i in legacy_states(backend.client, "t")] == ["SOURCE#s0003"]
+    assert store.all_source_states(["s0001", "s0002", "s0003"]) == {
+        "s0001": state(1),
+        "s0002": state(2, seen=b"\x09" * 8),
+        "s0003": state(3),
+    }
+    assert main_exit(["--delete-legacy"], backend) == 1  # s0003 is still left
+    assert main_exit([], backend) == 0 and main_exit(["--delete-legacy"], backend) == 0
+
+
+def test_an_old_item_changed_since_the_delete_step_read_it_is_left(backend: Backend) -> None:
+    put_legacy(backend, state(1))
+    copy_states(backend.client, "t")
+    real_get = backend.client.get_item
+
+    def get_then_change(**params: Any) -> Any:
+        put_legacy(backend, state(1, seen=b"\x05" * 8))  # an old-version writer, mid-deploy
+        return real_get(**params)
+
+    assert delete_legacy(_Patched(backend.client, get_item=get_then_change), "t") == {
+        "s0001": "left: changed since read"
+    }
+
+
+def test_a_reader_racing_the_copy_never_sees_a_state_as_absent(backend: Backend) -> None:
+    """Review finding: a copy that also deleted, landing between a reader's miss in STATES and
+    its read of the old item, made a 410-disabled source read as a new one. The copy deletes
+    nothing, so the old item is still there for that reader."""
+    old = state(1, disabled=True, disabled_reason="http-410", last_status=410)
+    put_legacy(backend, old)
+    for read in ("all_source_states", "get_source_states"):
+        copied: list[bool] = []
+
+        def copy_after_first_read(original: Any, copied: list[bool] = copied, **params: Any) -> Any:
+            answer = original(**params)
+            if not copied:
+                copied.append(True)
+                copy_states(backend.client, "t")
+            return answer
+
+        client = _Patched(
+            backend.client,
+            query=lambda **p: copy_after_first_read(backend.client.query, **p),
+            batch_get_item=lambda **p: copy_after_first_read(backend.client.batch_get_item, **p),
+        )
+        store = DynamoStore(client, "t", b"secret", clock=lambda: backend.now[0])
+        assert getattr(store, read)(["s0001"]) == {"s0001": old}, read
+        assert copied
+        backend.client.delete_item(TableName="t", Key={"PK": {"S": "STATES"}, "SK": {"S": "s0001"}})
+
+
+class _Patched:
+    """The client with some operations replaced."""
+
+    def __init__(self, client: Any, **operations: Any) -> None:
+        self._client = client
+        self._operations = operations
+
+    def __getattr__(self, name: str) -> Any:
+        return self._operations.get(name) or getattr(self._client, name)
+
+
+def main_exit(argv: list[str], backend: Backend) -> int:
+    from devtools import migrate_states
+    from newsroom.wiring import clients as runtime
+
+    original = runtime.dynamodb, runtime.settings
+    runtime.dynamodb = lambda: backend.client  # type: ignore[assignment]
+    runtime.settings = lambda: SimpleNamespace(table_name="t")  # type: ignore[assignment]
+    try:
+        return migrate_states.main(argv, out=io.StringIO())
+    finally:
+        runtime.dynamodb, runtime.settings = original
+
+
+def test_states_past_one_query_page_are_all_read(backend: Backend) -> None:
+    store, calls = counted_store(backend)
+    states = [state(n, seen=bytes([n % 256]) * 2400) for n in range(500)]  # ~3 KB each: 1.5 MB
+    for s in states:
+        store.put_source_state(s)
+    calls.counts.clear()
+    assert store.all_source_states([s.source_id for s in states]) == {s.source_id: s for s in states}
+    assert calls.counts["query"] == 2  # Query stops at 1 MB a page
+
+
+def test_an_unread_legacy_state_fails_the_sources_page_and_the_hub_delivery(backend: Backend) -> None:
+    store = backend.store()
+    old = state(1, disabled=True, disabled_reason="http-410")
+    put_legacy(backend, old)
+    backend.faults.leave_unprocessed("SOURCE#s0001|STATE")
+    with pytest.raises(StoreIncomplete) as caught:
+        store.get_source_states_and_subscriptions(["s0001", "s0002"])
+    assert caught.value.missing == ("s0001",)
+    with pytest.raises(StoreIncomplete):  # never a fresh state over the unread one
+        store.put_seen("s0001", b"\x07" * 8)
+    backend.faults.clear()
+    assert store.get_source_states(["s0001"]) == {"s0001": old}
