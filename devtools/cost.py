@@ -129,6 +129,7 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
     from devtools.moto_local import moto_server
     from devtools.sample_server import SampleServer
     from devtools.template import create_resources
+    from newsroom.store.keys import SOURCE_STATES_PARTITION
 
     moto = moto_server()
     host, port = moto.get_host_and_port()
@@ -195,7 +196,9 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
         with counts.during("process-new"):
             facts["process-new"] = drain()
         states = [
-            item for item in dynamodb.scan(TableName=resources.table_name)["Items"] if item["PK"]["S"] == "STATES"
+            item
+            for item in dynamodb.scan(TableName=resources.table_name)["Items"]
+            if item["PK"]["S"] == SOURCE_STATES_PARTITION
         ]
 
         def rewrite_states(*drop: str) -> None:
@@ -210,7 +213,6 @@ def measure(echo_logs: TextIO | None = None) -> tuple[Counts, dict[str, Any]]:
                 dynamodb.put_item(TableName=resources.table_name, Item={**item, "doc": {"S": json.dumps(doc)}})
 
         rewrite_states()
-        facts["state_bytes"] = [item_size(i) for i in states if "seen" in i]
         # Without `seen`: the run's states are first polls, whose digests are their documents'
         # few entries; the bill prices a state as it is after churn (`steady_seen_digests`).
         facts["state_doc_bytes"] = [item_size({k: v for k, v in i.items() if k != "seen"}) for i in states]
@@ -418,17 +420,24 @@ class PollMix:
     health_writes_per_day: float  # an unchanged poll writes once `last_success` is HEALTH_REFRESH old
     default_polls_per_day: float  # every source at the default interval, for comparison
     description: str
+    # `seen` digests each corpus feed's state keeps once entries have come and gone
+    seen_digests: tuple[int, ...]
     table: str = ""  # the freshness simulation's table, as `python -m devtools.freshness` prints it
-    seen_digests: int = 0  # a state's `seen` digests once its feed has churned (`fetch.seen`)
 
 
-def steady_seen_digests(entries_per_document: float) -> int:
+def steady_seen_digests(entries_in_document: int) -> int:
     """The digests a source's state keeps once entries have come and gone: every entry of its
     document and older ones up to max(SEEN_MIN, 2 × the document's entries), SEEN_MAX at most
     (`fetch.seen.records`). A first poll keeps only the document's."""
     from newsroom.fetch.seen import SEEN_MAX, SEEN_MIN
 
-    return min(SEEN_MAX, max(SEEN_MIN, math.ceil(2 * entries_per_document)))
+    return min(SEEN_MAX, max(SEEN_MIN, 2 * entries_in_document))
+
+
+def state_sizes(doc_bytes: int, digests: tuple[int, ...]) -> list[int]:
+    """Each feed's state item in bytes: its document and its digests (8 bytes each, and the
+    attribute's name); `doc_bytes` alone when no digests are given."""
+    return [doc_bytes + len("seen") + 8 * n for n in digests] or [doc_bytes]
 
 
 def health_refresh() -> timedelta:
@@ -452,14 +461,13 @@ def poll_mix() -> PollMix:
     refreshes = timedelta(days=1) / health_refresh()
     health = sum(min(c.polls_per_day_rhythm, refreshes) * c.feeds for c in fresh.classes) / feeds
     parts = ", ".join(f"{c.feeds} {c.klass} ({c.polls_per_day_rhythm:.0f} polls/day)" for c in fresh.classes)
-    per_document = sum(len(t) for t in times.values()) / max(1, len(times))
     return PollMix(
         fresh.polls_per_source_day(),
         health,
         fresh.polls_per_source_day(rhythm=False),
         parts,
+        tuple(steady_seen_digests(len(t)) for t in times.values()),
         table.getvalue(),
-        steady_seen_digests(per_document),
     )
 
 
@@ -559,11 +567,15 @@ def model(
     # entry's SendMessage (what `queue_entry` is for a polled entry), plus an API Gateway request.
     delivery = _unit(counts, "websub-delivery", max(1, facts.get("websub-delivery", 0)), callback_mb)
     feed_request = _unit(counts, "api-feeds", counts.invocations["api-feeds"], api_mb)
-    # A state as it is after its feed has churned: the largest measured without its digests, plus
-    # the digests a source keeps then (8 bytes each, and the attribute's name).
-    state_bytes = max(facts["state_doc_bytes"] or [600]) + len("seen") + 8 * mix.seen_digests
-    state_write = Unit(write_units=write_units({"x": {"S": "x" * (state_bytes - 1)}}))
-    state_read = read_units(state_bytes, consistent=False)
+    # A state as it is after its feed has churned, feed by feed of the corpus: the largest
+    # measured without its digests, plus the digests that feed's state keeps then. The Query
+    # reads their mean size; a write costs each its own units (a feed of 50+ entries keeps 100+
+    # digests: over 1 KB, two units).
+    doc_bytes = max(facts["state_doc_bytes"] or [600])
+    sizes = state_sizes(doc_bytes, mix.seen_digests)
+    state_bytes = round(sum(sizes) / len(sizes))
+    state_write = Unit(write_units=sum(write_units({"x": {"S": "x" * (size - 1)}}) for size in sizes) / len(sizes))
+    state_read = read_units(max(sizes), consistent=False)
 
     print("Measured in one local run (per unit; Lambda GB-s at this template's memory sizes):", file=out)
     rows = [
@@ -585,9 +597,9 @@ def model(
     queued_again = facts["process-same"]
     print(
         f"  entries queued again by the 304 / same-body / changed-document rounds: {queued_again}; "
-        f"source state item: {state_bytes} B ({max(facts['state_doc_bytes'] or [600])} B measured without its "
-        f"digests + {mix.seen_digests} digests of 8 B, the steady state of the corpus's feeds) "
-        f"({state_write.write_units:.0f} WRU a write, "
+        f"source state item: {state_bytes} B on average ({doc_bytes} B measured without its digests + "
+        f"{min(mix.seen_digests, default=0)}-{max(mix.seen_digests, default=0)} digests of 8 B, the corpus's "
+        f"feeds after churn) ({state_write.write_units:.2f} WRU a write on average, "
         f"{state_read:g} RRU an eventually consistent read)",
         file=out,
     )
@@ -625,7 +637,8 @@ def model(
         f"failing sources; {a.feed_latency_s * 1000:.0f} ms per feed request at concurrency "
         f"{a.fetch_concurrency}; {a.sources_per_fetch_invocation} sources per fetch invocation; the dispatcher "
         f"(not in the measured run) Queries the registry (~{a.registry_bytes_per_source} B a source) and every "
-        f"state ({state_bytes} B a source, with its digests after churn) each tick, {a.dispatch_seconds:g} s at "
+        f"state ({state_bytes} B a source on average, with its digests after churn) each tick, "
+        f"{a.dispatch_seconds:g} s at "
         f"{dispatch_mb} MB; Lambda's SQS pollers make "
         f"{a.idle_sqs_requests_per_queue / 1e3:.0f} k empty receives a month on each of the 2 queues; "
         f"{a.feed_requests / 1e6:g} M feed requests a month. Prices: us-east-1 on-demand, {PRICES_DATE}; "

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
@@ -51,49 +51,51 @@ def _source_id(item: dict[str, Any]) -> str:
     return str(item["PK"]["S"]).removeprefix(SOURCE_STATE_PREFIX)
 
 
-def copy_states(client: Any, table: str) -> dict[str, str]:
-    """source id -> "copied", "newer in STATES" or "left: <error code>" (to run again)."""
+def _each_old_state(
+    client: Any, table: str, act: Callable[[dict[str, Any], str], str], *, refused: str
+) -> dict[str, str]:
+    """source id -> what `act(item, source id)` did to each old state item; `refused` when its
+    condition failed, "left: <error code>" on any other error (to run again)."""
     done: dict[str, str] = {}
     for item in legacy_states(client, table):
         source_id = _source_id(item)
         try:
-            client.put_item(
-                TableName=table,
-                Item={**item, **state_key(source_id)},
-                ConditionExpression="attribute_not_exists(PK)",
-            )
-            done[source_id] = "copied"
+            done[source_id] = act(item, source_id)
         except client.exceptions.ConditionalCheckFailedException:
-            done[source_id] = "newer in STATES"
+            done[source_id] = refused
         except ClientError as exc:
             done[source_id] = f"left: {exc.response.get('Error', {}).get('Code')}"
     return done
+
+
+def copy_states(client: Any, table: str) -> dict[str, str]:
+    """source id -> "copied", "newer in STATES" or "left: <error code>"."""
+
+    def copy(item: dict[str, Any], source_id: str) -> str:
+        client.put_item(
+            TableName=table, Item={**item, **state_key(source_id)}, ConditionExpression="attribute_not_exists(PK)"
+        )
+        return "copied"
+
+    return _each_old_state(client, table, copy, refused="newer in STATES")
 
 
 def delete_legacy(client: Any, table: str) -> dict[str, str]:
     """source id -> "deleted", or "left: ..." (not in STATES yet, changed since read, an error)."""
-    done: dict[str, str] = {}
-    for item in legacy_states(client, table):
-        source_id = _source_id(item)
-        try:
-            moved = client.get_item(TableName=table, Key=state_key(source_id), ConsistentRead=True).get("Item")
-            if moved is None:
-                done[source_id] = "left: not in STATES (run the copy first)"
-                continue
-            unchanged = "doc = :doc AND " + ("seen = :seen" if "seen" in item else "attribute_not_exists(seen)")
-            values = {":doc": item["doc"], **({":seen": item["seen"]} if "seen" in item else {})}
-            client.delete_item(
-                TableName=table,
-                Key={"PK": item["PK"], "SK": item["SK"]},
-                ConditionExpression=unchanged,
-                ExpressionAttributeValues=values,
-            )
-            done[source_id] = "deleted"
-        except client.exceptions.ConditionalCheckFailedException:
-            done[source_id] = "left: changed since read"
-        except ClientError as exc:
-            done[source_id] = f"left: {exc.response.get('Error', {}).get('Code')}"
-    return done
+
+    def delete(item: dict[str, Any], source_id: str) -> str:
+        if client.get_item(TableName=table, Key=state_key(source_id), ConsistentRead=True).get("Item") is None:
+            return "left: not in STATES (run the copy first)"
+        unchanged = "doc = :doc AND " + ("seen = :seen" if "seen" in item else "attribute_not_exists(seen)")
+        client.delete_item(
+            TableName=table,
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            ConditionExpression=unchanged,
+            ExpressionAttributeValues={":doc": item["doc"], **({":seen": item["seen"]} if "seen" in item else {})},
+        )
+        return "deleted"
+
+    return _each_old_state(client, table, delete, refused="left: changed since read")
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:

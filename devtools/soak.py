@@ -58,6 +58,7 @@ for path in (ROOT / "shared", ROOT):
 from devtools.faults import AwsFaults, SimulatedCrash, dump_table, story_items  # noqa: E402
 from devtools.lambda_local import invoke, load_event, load_handler_module, sqs_event  # noqa: E402
 from newsroom.store.documents import load_doc  # noqa: E402
+from newsroom.store.keys import SOURCE_STATES_PARTITION  # noqa: E402
 
 _WORDS_TEXT = (
     "ledger validator staking custody liquidity treasury audit oracle bridge rollup settlement "
@@ -738,7 +739,7 @@ def report(
     say("")
     failing = {
         doc["source_id"]: doc.get("last_error")
-        for doc in (json.loads(i["doc"]["S"]) for i in items if i["PK"]["S"] == "STATES")
+        for doc in (json.loads(i["doc"]["S"]) for i in items if i["PK"]["S"] == SOURCE_STATES_PARTITION)
         if doc.get("consecutive_failures")
     }
     say(f"  sources failing at the end     {len(failing):>7}  {dict(list(failing.items())[:4]) or ''}")

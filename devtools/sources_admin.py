@@ -39,6 +39,7 @@ from newsroom.core.config import load_sources, settings  # noqa: E402
 from newsroom.core.models import Category, Rights, Source, SourceRole, SourceState, iso  # noqa: E402
 from newsroom.fetch.contract import FetchPolicy  # noqa: E402
 from newsroom.sources.opml import from_opml, to_opml  # noqa: E402
+from newsroom.sources.schedule import next_poll_at  # noqa: E402
 from newsroom.store.roles import AdminStore  # noqa: E402
 from newsroom.websub.subscriber import end_subscription  # noqa: E402
 from newsroom.wiring import clients as runtime  # noqa: E402
@@ -88,7 +89,7 @@ def main(
     db = store or runtime.store()
     hubs = _Hubs(getattr(args, "callback_base", None), policy, now)
     if args.command == "list":
-        _list(db, out)
+        _list(db, out, now or datetime.now(UTC))
     elif args.command == "add":
         source = Source(
             id=args.id,
@@ -193,14 +194,18 @@ def _remove(db: AdminStore, source_id: str, *, out: TextIO, hubs: _Hubs) -> int:
     return 0
 
 
-def _list(db: AdminStore, out: TextIO) -> None:
+def _list(db: AdminStore, out: TextIO, now: datetime) -> None:
     sources = sorted(db.list_sources(), key=lambda s: s.id)
     states = db.get_source_states([s.id for s in sources])
     print(f"{'id':<20} {'rights':<8} {'on':<3} {'next poll':<21} {'fails':>5}  last error", file=out)
     for source in sources:
-        state = states.get(source.id) or SourceState(source.id)
+        stored = states.get(source.id)
+        state = stored or SourceState(source.id)
         on = "no" if not source.enabled or state.disabled else "yes"
-        next_poll = iso(state.next_poll) if state.next_poll else "-"
+        # When the dispatcher polls it next, as `GET /sources` says: an unchanged poll does not
+        # write `next_poll` (up to `HEALTH_REFRESH`, 6 h, stale), the grid predicts it.
+        due = next_poll_at(source, stored, now)
+        next_poll = iso(due) if due else "-"
         error = (state.last_error or "")[:60]
         fails = state.consecutive_failures
         print(f"{source.id:<20} {source.rights.value:<8} {on:<3} {next_poll:<21} {fails:>5}  {error}", file=out)

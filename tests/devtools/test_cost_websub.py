@@ -62,14 +62,13 @@ FACTS = {
     "fetch-304": {"not_modified": 1},
     "fetch-200-same": {"not_modified": 1, "ok": 0},
     "fetch-200-changed": {"ok": 1},
-    "state_bytes": [600],
     "state_doc_bytes": [400],
     "process-same": 0,
     "articles": 1,
     "table_bytes": 8000,
     "websub-delivery": 1,
 }
-MIX = cost.PollMix(65.0, 20.0, 97.0, "a test mix")
+MIX = cost.PollMix(65.0, 20.0, 97.0, "a test mix", (50, 100))
 
 
 def bill(share: float) -> tuple[dict[str, dict[str, float]], str]:

@@ -264,3 +264,6 @@ def test_failures_moves_and_pre_grid_states_are_always_written() -> None:
     assert worth_writing(first, failing)
     assert worth_writing(first, replace(first, feed_url="https://new.example/feed"))
     assert worth_writing(replace(first, poll_interval_s=None), first)
+    # A new document (its hash, its entries' digests) is written at once, whatever HEALTH_REFRESH.
+    assert worth_writing(first, replace(first, body_hash="another document"))
+    assert worth_writing(first, replace(first, seen=first.seen + b"\x00" * 8))

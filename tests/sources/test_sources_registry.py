@@ -137,6 +137,22 @@ def test_admin_add_list_disable_enable(store: DynamoStore, tmp_path: Path) -> No
     assert {s.id for s in from_opml(exported.getvalue())} == {"cj", "thedefiant-io", "blockworks-co", "blockworks-co-2"}
 
 
+def test_the_admin_list_shows_the_next_poll_the_dispatcher_will_make_not_a_stale_stored_one(
+    store: DynamoStore,
+) -> None:
+    """An unchanged poll leaves `next_poll` as it was for up to HEALTH_REFRESH (6 h): the list
+    shows the grid's next point, as GET /sources does."""
+    source = replace(load_sources()[0], enabled=True)
+    store.put_source(source)
+    now = datetime(2026, 6, 1, 12, 7, tzinfo=UTC)
+    stale = datetime(2026, 6, 1, 7, 0, tzinfo=UTC)  # written five hours ago, on a 15-minute grid
+    store.put_source_state(SourceState(source.id, next_poll=stale, poll_interval_s=900, last_success=stale))
+    listing = io.StringIO()
+    admin(["list"], store=store, out=listing, now=now)
+    row = next(line for line in listing.getvalue().splitlines() if line.startswith(source.id))
+    assert "2026-06-01T12:15:00" in row and "07:00:00" not in row
+
+
 def test_count_source_articles_is_derived_from_the_listing(store: DynamoStore) -> None:
     client = boto3.client("dynamodb", region_name="us-east-1")
     for n in range(3):

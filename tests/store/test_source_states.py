@@ -255,3 +255,40 @@ def test_an_unread_legacy_state_fails_the_sources_page_and_the_hub_delivery(back
         store.put_seen("s0001", b"\x07" * 8)
     backend.faults.clear()
     assert store.get_source_states(["s0001"]) == {"s0001": old}
+
+
+# A state item as the version before wrote it: its own partition, JSON with ", "/": " and every
+# field, unset ones as null (`_state_to_item` before issue 18's stop of 2026-12-03).
+OLD_DOC = (
+    '{"source_id": "s0042", "etag": "\\"v7\\"", "last_modified": null, "last_attempt": "2026-06-01T09:00:00Z", '
+    '"last_success": null, "last_error": "http-410: HTTP 410 Gone", "consecutive_failures": 1, '
+    '"next_poll": null, "last_error_at": "2026-06-01T09:00:00Z", "last_status": 410, "feed_url": null, '
+    '"feed_url_for": null, "disabled": true, "disabled_reason": "http-410: HTTP 410 Gone", '
+    '"poll_interval_s": null, "body_hash": null, "entries_per_week": null}'
+)
+
+
+def test_a_state_written_by_the_version_before_is_read_copied_and_rewritten_compactly(backend: Backend) -> None:
+    store = backend.store()
+    old_key = {"PK": {"S": "SOURCE#s0042"}, "SK": {"S": "STATE"}}
+    backend.client.put_item(TableName="t", Item={**old_key, "doc": {"S": OLD_DOC}, "seen": {"B": b"\x01" * 16}})
+    expected = SourceState(
+        "s0042",
+        etag='"v7"',
+        last_attempt=T0.replace(year=2026, month=6, day=1, hour=9, minute=0, second=0, microsecond=0),
+        last_error="http-410: HTTP 410 Gone",
+        consecutive_failures=1,
+        last_error_at=T0.replace(year=2026, month=6, day=1, hour=9, minute=0, second=0, microsecond=0),
+        last_status=410,
+        disabled=True,
+        disabled_reason="http-410: HTTP 410 Gone",
+        seen=b"\x01" * 16,
+    )
+    assert store.get_source_states(["s0042"]) == {"s0042": expected}
+    assert copy_states(backend.client, "t") == {"s0042": "copied"}
+    assert store.all_source_states(["s0042"]) == {"s0042": expected}  # the old document, as it was
+
+    store.put_source_state(expected)  # the fetcher's next write: compact, without the unset fields
+    doc = backend.client.get_item(TableName="t", Key={"PK": {"S": "STATES"}, "SK": {"S": "s0042"}})["Item"]["doc"]["S"]
+    assert ", " not in doc and "null" not in doc and len(doc) < len(OLD_DOC) * 0.7
+    assert store.get_source_states(["s0042"]) == {"s0042": expected}

@@ -44,8 +44,10 @@ DEFAULT_BOUNDS = PollBounds()
 # An unchanged poll writes nothing, so `last_success`/`last_attempt` (GET /sources) lag by at
 # most this much for a healthy source; a failure, a recovery and a new document are always
 # written at once. Six hours, not one (issue 18): these refreshes were most of a healthy
-# source's state writes (24 a day against ~5 for new entries), a fifth of the table's write
-# capacity at 10,000 sources, and they only show a quiet feed's health as fresher.
+# source's state writes (24 a day against ~5 for new entries), about a tenth of the table's
+# writes at 10,000 sources, and they only show a quiet feed's health as fresher. `last_attempt`,
+# `last_status` and the stored `next_poll` lag as much (`_DEFERRABLE`; `next_poll_at` predicts
+# the next poll from the grid).
 HEALTH_REFRESH = timedelta(hours=6)
 
 

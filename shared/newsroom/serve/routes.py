@@ -332,8 +332,9 @@ ROUTES: tuple[RouteSpec, ...] = (
         " its polling health: last success, last error with its reason and time, consecutive"
         " failures, and when it is polled next (null when disabled); and its WebSub push: the"
         " hub, the subscription's state, whether polling stepped back to the safety net, the"
-        " lease's expiry, the last delivery and the last verification. Three BatchGetItem calls"
-        " per page (states, counts and subscriptions), whatever the sources' story counts.",
+        " lease's expiry, the last delivery and the last verification. Two BatchGetItem calls"
+        " per page (states with subscriptions, and counts), whatever the sources' story counts, and a"
+        " third for sources never polled.",
         "application/json",
         "Sources",
         60,

@@ -166,7 +166,7 @@ class CallbackStore(SourceRegistry, SourceStates, Protocol):
 
 
 @runtime_checkable
-class DispatcherStore(RegistrySeeding, SourceStates, Protocol):
+class DispatcherStore(RegistrySeeding, Protocol):
     """The registry (seeded from the sources file), the states it reads due times from, and the
     dispatcher's clock."""
 

@@ -235,7 +235,7 @@ def _state_to_item(state: SourceState) -> dict[str, Any]:
         "entries_per_week": state.entries_per_week,
     }
     # Compact, and without the fields that are unset (`state_from_item` reads an absent one as
-    # unset, as it reads states written with them): ~0.3 KB where it was ~0.5, so a state with
+    # unset, as it reads states written with them): ~0.4 KB where it was ~0.5, so a state with
     # the digests a churned feed keeps (~60, see `fetch.seen`) stays one write unit (DynamoDB
     # bills a write per started KB) and the dispatcher's Query reads less (issue 18).
     compact = {key: value for key, value in doc.items() if value is not None}
