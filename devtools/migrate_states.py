@@ -8,8 +8,8 @@ with the operator's credentials (no function deletes states), in two steps:
     TABLE_NAME=<table> python -m devtools.migrate_states                  # copy
     TABLE_NAME=<table> python -m devtools.migrate_states --delete-legacy  # then delete the old items
 
-The copy puts each old state in `STATES` unless the source already has one there (written by the
-fetcher since the deploy, so newer), and deletes nothing: a reader that missed a state in
+The copy puts each old state in `STATES` unless the source already has one there that is as
+recent (written by the fetcher since the deploy), and deletes nothing: a reader that missed a state in
 `STATES` a moment before it was copied still finds the old item, so no state ever reads as
 absent (a new source). The delete step, run after the copy, removes an old item only when its
 source's state is in `STATES` (read strongly consistent) and the old item is unchanged since it
@@ -22,12 +22,15 @@ After the delete step the move is one-way: the version before reads only the old
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
+from newsroom.core.models import parse_iso
 from newsroom.store.keys import SOURCE_STATE_PREFIX
 from newsroom.store.sources import state_key
 
@@ -68,14 +71,36 @@ def _each_old_state(
     return done
 
 
+def _last_written(doc: dict[str, Any]) -> datetime | None:
+    """The latest time a state's document records (its last attempt, success or error)."""
+    times = [parse_iso(doc[key]) for key in ("last_attempt", "last_success", "last_error_at") if doc.get(key)]
+    return max(times, default=None)
+
+
 def copy_states(client: Any, table: str) -> dict[str, str]:
-    """source id -> "copied", "newer in STATES" or "left: <error code>"."""
+    """source id -> "copied", "copied over an older one", "newer in STATES" or "left: <error code>".
+
+    A state already in `STATES` is kept unless the old item records a later attempt, success or
+    error: a stack rolled back (the version before writes the old items) and forward again
+    before the delete step holds the older state in `STATES`."""
 
     def copy(item: dict[str, Any], source_id: str) -> str:
-        client.put_item(
-            TableName=table, Item={**item, **state_key(source_id)}, ConditionExpression="attribute_not_exists(PK)"
+        moved = client.get_item(TableName=table, Key=state_key(source_id), ConsistentRead=True).get("Item")
+        if moved is None:
+            client.put_item(
+                TableName=table, Item={**item, **state_key(source_id)}, ConditionExpression="attribute_not_exists(PK)"
+            )
+            return "copied"
+        old, new = _last_written(json.loads(item["doc"]["S"])), _last_written(json.loads(moved["doc"]["S"]))
+        if old is None or (new is not None and old <= new):
+            return "newer in STATES"
+        client.put_item(  # conditional on the state in STATES unchanged since read
+            TableName=table,
+            Item={**item, **state_key(source_id)},
+            ConditionExpression="doc = :doc",
+            ExpressionAttributeValues={":doc": moved["doc"]},
         )
-        return "copied"
+        return "copied over an older one"
 
     return _each_old_state(client, table, copy, refused="newer in STATES")
 

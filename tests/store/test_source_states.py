@@ -292,3 +292,20 @@ def test_a_state_written_by_the_version_before_is_read_copied_and_rewritten_comp
     doc = backend.client.get_item(TableName="t", Key={"PK": {"S": "STATES"}, "SK": {"S": "s0042"}})["Item"]["doc"]["S"]
     assert ", " not in doc and "null" not in doc and len(doc) < len(OLD_DOC) * 0.7
     assert store.get_source_states(["s0042"]) == {"s0042": expected}
+
+
+def test_after_a_rollback_and_forward_again_the_copy_takes_the_newer_old_item(backend: Backend) -> None:
+    """Review finding: rolled back (the version before writes the old items) and forward again
+    before the delete step, STATES holds the older state; the copy used to keep it."""
+    store = backend.store()
+    store.put_source_state(state(1, last_attempt=T0, last_success=T0))  # before the rollback
+    newer = state(1, etag='"after the rollback"', last_attempt=T0 + timedelta(hours=2), last_error="http-410")
+    put_legacy(backend, newer)  # written by the version before, meanwhile
+    put_legacy(backend, state(2, last_attempt=T0))
+    store.put_source_state(state(2, etag='"fetched since"', last_attempt=T0 + timedelta(minutes=5)))
+
+    assert copy_states(backend.client, "t") == {"s0001": "copied over an older one", "s0002": "newer in STATES"}
+    assert store.all_source_states(["s0001"]) == {"s0001": newer}
+    assert copy_states(backend.client, "t") == {"s0001": "newer in STATES", "s0002": "newer in STATES"}
+    assert delete_legacy(backend.client, "t") == {"s0001": "deleted", "s0002": "deleted"}
+    assert store.all_source_states(["s0001"]) == {"s0001": newer}
