@@ -123,11 +123,10 @@ def ingest(entry: RawEntry, store: ProcessorStore, ctx: ProcessingContext) -> De
         if ctx.events is not None and joins_event(plan):
             # After the story's own write, in a transaction of its own: a crash between the two
             # leaves a story with no event, which the redelivered message joins (`joins_event`).
-            # Such a crash may also have come before the new story's GUID claim and listing
-            # entries (written after its transaction: `store.stories`): the claim was written by
-            # CLAIM_GUID above, and a story found without an event is listed again first. (With
-            # events off, a mode only tests use, nothing marks a story unlisted, and a crash there
-            # leaves it so.)
+            # Such a crash may also have come before the new story's listing entries (written
+            # after its transaction: `store.stories`), so a story found without an event is
+            # listed again first. (With events off, a mode only tests use, nothing marks a story
+            # unlisted, and a crash there leaves it so.)
             if plan.write is not Write.CREATE:
                 store.list_story(plan.decision.article.id)
             joined = join_event(store, plan.decision.article, now=ctx.now, limits=ctx.events)
