@@ -67,12 +67,10 @@ def test_the_corpus_run_counts_the_in_memory_client_as_make_cost_counts_boto3() 
     assert counts.calls[("corpus", "dynamodb", "TransactWriteItems")] == 1
     assert counts.calls[("corpus", "dynamodb", "Query")] == 1 and counts.read_units["corpus"] == 1
     # The listing entries (all, cat#, src#, coin#btc) follow the transaction, one conditional
-    # PutItem and one unit each rather than two (issue 18: `store.stories`), and so does the GUID
-    # claim; the fingerprint claims and the count stay in it.
+    # PutItem and one unit each rather than two (issue 18: `store.stories`); the claims and the
+    # count stay in it.
     assert counts.family_actions[("corpus", "story listing", "put")] == 4
     assert counts.family_units[("corpus", "story listing", "put")] == 4
     assert counts.family_actions[("corpus", "story listing", "txn put")] == 0
-    assert counts.family_actions[("corpus", "GUID claim", "put")] == 1
-    assert counts.family_units[("corpus", "GUID claim", "put")] == 1
-    assert counts.family_actions[("corpus", "GUID claim", "txn put")] == 0
-    assert counts.calls[("corpus", "dynamodb", "PutItem")] == 5
+    assert counts.family_actions[("corpus", "GUID claim", "txn put")] == 1
+    assert counts.calls[("corpus", "dynamodb", "PutItem")] == 4

@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 
 from benchmarks import bench_events
-from devtools.faults import SimulatedCrash
 from devtools.memory_dynamodb import memory_store
 from newsroom.core.config import DEFAULT_EVENT_LIMITS
 from newsroom.core.events import Event
@@ -207,37 +206,6 @@ def test_a_story_stored_before_its_join_crashed_joins_when_redelivered() -> None
     # It completed the story's creation, so it reports it created (the crashed delivery reported
     # nothing): `make soak`'s "one creation per story".
     assert again.outcome is Outcome.CREATED
-    assert ingest(entry, store, replace(CTX, now=now)).outcome is Outcome.UNCHANGED
-
-
-def test_a_story_whose_guid_claim_a_crash_left_unwritten_claims_it_when_redelivered() -> None:
-    """The GUID claim follows the story's transaction (issue 18). A crash between the two leaves
-    a story with no claim, unlisted and not joined; the redelivered entry finds the story
-    unchanged, claims its GUID, lists it, joins it and reports it created."""
-    now = NOW + timedelta(hours=6)
-    store = memory_store(clock=now.timestamp)
-    entry = ZENTRIX_A_ENTRY
-    claim = store.claim_guid
-
-    def killed(*_args: object) -> None:
-        raise SimulatedCrash("killed after the story's transaction")
-
-    store.claim_guid = killed  # type: ignore[method-assign]
-    with pytest.raises(SimulatedCrash):
-        ingest(entry, store, replace(CTX, now=now))
-    store.claim_guid = claim  # type: ignore[method-assign]
-    assert entry.guid is not None and store.story_for_guid(entry.source_id, entry.guid) is None
-    stored = store.get_article(ZENTRIX_A.id)
-    assert stored is not None and stored.event_id is None
-    assert store.list_articles("all", limit=5, cursor=None).items == ()
-
-    again = ingest(entry, store, replace(CTX, now=now))
-    assert again.outcome is Outcome.CREATED
-    assert store.story_for_guid(entry.source_id, entry.guid) == ZENTRIX_A.id
-    assert [a.id for a in store.list_articles("all", limit=5, cursor=None).items] == [ZENTRIX_A.id]
-    stored = store.get_article(ZENTRIX_A.id)
-    assert stored is not None and stored.event_id == ZENTRIX_A.id
-    assert store.source_story_counts([entry.source_id]) == {entry.source_id: 1}
     assert ingest(entry, store, replace(CTX, now=now)).outcome is Outcome.UNCHANGED
 
 

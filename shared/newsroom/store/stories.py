@@ -1,13 +1,9 @@
 """Stories and what changes with them: the story item, its listing entries, its GUID claim and
 its source's story count (see `keys` for the key design).
 
-A story, its fingerprint claims and its source's count change together in one transaction, with
-the story's `version` as an optimistic lock, so a crash or a race never leaves a half-claimed
-story or a miscounted one. A new story's GUID claim follows the transaction (issue 18): the
-transaction never conditioned on it (two writers of one GUID claim the same story), and the
-redelivered entry of a story whose claim a crash left unwritten finds the story unchanged and
-claims it (`process.ingest`, CLAIM_GUID). A replace keeps its GUID claim in its transaction.
-A new story's listing entries follow the transaction
+A story, its GUID claim, its fingerprint claims and its source's count change together in one
+transaction, with the story's `version` as an optimistic lock, so a crash or a race never leaves
+a half-claimed story or a miscounted one. A new story's listing entries follow the transaction
 (issue 18), one conditional PutItem each (BatchWriteItem takes no condition): they are derived
 from the story alone, so a retry rewrites them the same, and in a transaction every item costs
 twice (DynamoDB: two write units per KB for a transactional write, "Capacity unit consumption
@@ -217,13 +213,10 @@ class StoryItems(Table):
             },
             self._story_count_update(article.source_id, 1),
         ]
+        if guid is not None:
+            items.append(self._guid_put(guid[0], guid[1], article.id))
         items.extend(claim_puts(self._table, article.id, claims))
         self._transact(items)
-        if guid is not None:
-            # After the transaction, one PutItem (issue 18: in it, the claim cost twice): the
-            # transaction never conditioned on it, and a crash before it leaves a story whose
-            # redelivered entry finds it unchanged and claims its GUID (`ingest`, CLAIM_GUID).
-            self.claim_guid(guid[0], guid[1], article.id)
         self._write_listings(article, expires, 1)
 
     def replace_article(
