@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from benchmarks import bench_events
+from devtools.faults import SimulatedCrash
 from devtools.memory_dynamodb import memory_store
 from newsroom.core.config import DEFAULT_EVENT_LIMITS
 from newsroom.core.events import Event
@@ -207,6 +208,73 @@ def test_a_story_stored_before_its_join_crashed_joins_when_redelivered() -> None
     # nothing): `make soak`'s "one creation per story".
     assert again.outcome is Outcome.CREATED
     assert ingest(entry, store, replace(CTX, now=now)).outcome is Outcome.UNCHANGED
+
+
+@pytest.mark.parametrize("short", [True, False], ids=["no-fingerprint", "rewritten"])
+def test_a_correction_under_a_new_url_after_a_crash_updates_the_story_it_claimed(short: bool) -> None:
+    """A crash right after a new story's transaction, then the same entry (its GUID) under a new
+    URL, fetched before SQS redelivers the first: the GUID claim, written in the transaction,
+    maps it to the story, which it corrects. Found by review (issue 18, 2026-12-03): with the
+    claim written after the transaction to save a write unit, the correction became a second
+    story (its text too short to fingerprint, or rewritten), counted twice, and the redelivered
+    original then overwrote the correction; the claim went back into the transaction."""
+    now = NOW + timedelta(hours=6)
+    store = memory_store(clock=now.timestamp)
+    ctx = replace(CTX, now=now)
+    first_text = (
+        "Zentrix drained."
+        if short
+        else (
+            "Attackers took 12.5 million dollars from Zentrix hot wallets on Friday and the exchange "
+            "paused withdrawals while it investigated the breach with outside security firms."
+        )
+    )
+    later_text = (
+        "Zentrix drained; refunds promised."
+        if short
+        else (
+            "Completely rewritten: the exchange Zentrix now says losses reached 30 million and refunds "
+            "are coming to every customer next week, regulators said."
+        )
+    )
+    original = RawEntry(
+        source_id="alpha",
+        guid="g-1",
+        link="https://alpha.example/zentrix-hack",
+        title="Zentrix hacked",
+        summary_html=f"<p>{first_text}</p>",
+        published=NOW,
+        fetched_at=NOW + timedelta(minutes=5),
+    )
+    correction = replace(
+        original,
+        link="https://alpha.example/zentrix-hack-updated",
+        title="Zentrix hack: losses grow",
+        summary_html=f"<p>{later_text}</p>",
+        fetched_at=NOW + timedelta(minutes=20),
+    )
+    transact = store._transact
+    died: list[bool] = []
+
+    def transact_then_die(items: list[dict[str, object]]) -> None:
+        transact(items)
+        if not died:
+            died.append(True)
+            raise SimulatedCrash("killed right after the story's transaction")
+
+    store._transact = transact_then_die  # type: ignore[method-assign]
+    with pytest.raises(SimulatedCrash):
+        ingest(original, store, ctx)
+    store._transact = transact  # type: ignore[method-assign]
+
+    corrected = ingest(correction, store, ctx)
+    assert corrected.outcome is Outcome.UPDATED
+    redelivered = ingest(original, store, ctx)
+    assert redelivered.outcome is Outcome.UNCHANGED
+    assert corrected.article.id == redelivered.article.id
+    assert store.source_story_counts(["alpha"]) == {"alpha": 1}
+    listed = store.list_articles("all", limit=10, cursor=None).items
+    assert [(a.id, a.title) for a in listed] == [(corrected.article.id, "Zentrix hack: losses grow")]
 
 
 def test_one_join_folds_in_at_most_max_merges_events_within_the_transaction_limit() -> None:
