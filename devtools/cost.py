@@ -658,9 +658,8 @@ def model(
     capacity_rows: list[str] = []
     websub_rows: list[str] = []
     for sources in (100, 1_000, 10_000):
-        # The fan-out: the dispatcher per tick (registry Query, one state read a source, the
-        # clock item: 1 RRU + 1 WRU, one SendMessageBatch per 10 due sources), the fetch queue's
-        # receives and deletes (one each per batch), and the pollers' empty receives.
+        # The fan-out (`dispatcher_month`: the dispatcher's ticks, the fetch queue and the pollers)
+        # and the pipeline at this scale's volumes.
         def month(v: Volumes, sources: int = sources) -> tuple[Unit, Unit, Unit]:
             dispatcher = dispatcher_month(sources, v.polls, a, state_bytes=state_bytes, dispatch_mb=dispatch_mb)
             # Fetch invocations: a batch of sources each, not the run's one invocation for all samples.
