@@ -38,7 +38,7 @@ import os
 import sys
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -90,8 +90,10 @@ class Assumptions:
     # receives a minute each, billed even when empty.
     idle_sqs_requests_per_queue: float = 5 * 3 * 60 * 24 * 30
     feed_latency_s: float = 0.3  # one real feed request over the internet (TLS, server time)
-    fetch_concurrency: int = 16
-    sources_per_fetch_invocation: int = 10  # the fan-out worker's SQS batch of sources
+    # The fetch worker's FETCH_CONCURRENCY (the Parameter's default) and its SQS batch of sources,
+    # read from template.yaml.
+    fetch_concurrency: int = field(default_factory=lambda: fetch_fan_out()[1])
+    sources_per_fetch_invocation: int = field(default_factory=lambda: fetch_fan_out()[0])
     feed_requests: float = 1_000_000
     cloudfront_hit_ratio: float = 0.95  # feeds cached 60 s at the edge
     # A tick's polls, their state writes and the stories they bring reach the table within this
@@ -305,6 +307,31 @@ def _signed_deliveries(store: Any, n: int) -> list[dict[str, Any]]:
 
 
 # -- the model -----------------------------------------------------------------------------------------
+
+
+def fetch_fan_out() -> tuple[int, int]:
+    """The fetch worker's SQS batch size and its FETCH_CONCURRENCY (the Parameter's default)."""
+    from devtools.artifact import functions, load_template
+
+    template = load_template(ROOT / "template.yaml")
+    events = functions(template)["FetchFeedsFunction"]["Events"].values()
+    batch = next(int(e["Properties"].get("BatchSize", 10)) for e in events if e["Type"] == "SQS")
+    return batch, int(template["Parameters"]["FetchConcurrency"]["Default"])
+
+
+def feed_wait_per_poll(a: Assumptions) -> float:
+    """The invocation's network wait a poll is billed: a batch's sources are requested
+    `fetch_concurrency` at a time, so the batch waits ceil(batch / concurrency) feed latencies,
+    shared by its sources (a batch of 10 at concurrency 16 waits one latency for 10, not 10/16)."""
+    batch = a.sources_per_fetch_invocation
+    return a.feed_latency_s * math.ceil(batch / a.fetch_concurrency) / batch
+
+
+def sqs_batches(messages: float) -> float:
+    """Calls to receive or to delete `messages`: ReceiveMessage returns at most 10 and
+    DeleteMessageBatch takes at most 10, whatever the event source's BatchSize (SQS API
+    Reference, ReceiveMessage MaxNumberOfMessages and DeleteMessageBatch)."""
+    return messages / 10
 
 
 def function_memory() -> dict[str, int]:
@@ -542,7 +569,7 @@ def model(
     callback_mb = memory.get("WebSubCallbackFunction", 256)
 
     entries_new = max(1, facts["process-new"])
-    io_per_poll = a.feed_latency_s / a.fetch_concurrency
+    io_per_poll = feed_wait_per_poll(a)
 
     # Per poll: the rounds poll every healthy sample source once in one invocation.
     poll_304 = _unit(counts, "fetch-304", max(1, facts["fetch-304"]["not_modified"]), fetch_mb, io_wait_s=io_per_poll)
@@ -635,7 +662,8 @@ def model(
         "timestamp in the feed); a healthy source's state written once every "
         f"{health_refresh() / timedelta(hours=1):g} h at most (last_success, `HEALTH_REFRESH`); no "
         f"failing sources; {a.feed_latency_s * 1000:.0f} ms per feed request at concurrency "
-        f"{a.fetch_concurrency}; {a.sources_per_fetch_invocation} sources per fetch invocation; the dispatcher "
+        f"{a.fetch_concurrency} (template.yaml); {a.sources_per_fetch_invocation} sources per fetch invocation "
+        f"(the queue's batch), so {feed_wait_per_poll(a) * 1000:.1f} ms of waiting billed a poll; the dispatcher "
         f"(not in the measured run) Queries the registry (~{a.registry_bytes_per_source} B a source) and every "
         f"state ({state_bytes} B a source on average, with its digests after churn) each tick, "
         f"{a.dispatch_seconds:g} s at "
@@ -846,7 +874,7 @@ def dispatcher_month(sources: int, polls: float, a: Assumptions, *, state_bytes:
     the states' partition (billed by their total size: `state_bytes` a source), reads the clock
     (strongly consistent) and the seed marker, writes the
     clock, and sends one SendMessageBatch per 10 due sources; the queue's receives and deletes
-    (one each per batch of `sources_per_fetch_invocation`) and both queues' idle pollers."""
+    (10 messages a call, `sqs_batches`) and both queues' idle pollers."""
     from devtools.counting import read_units
 
     return Unit(
@@ -860,7 +888,7 @@ def dispatcher_month(sources: int, polls: float, a: Assumptions, *, state_bytes:
             + 0.5  # the sources file's seed marker
         ),
         write_units=ROUNDS_PER_MONTH,
-        sqs_requests=polls / 10 + 2 * polls / a.sources_per_fetch_invocation + 2 * a.idle_sqs_requests_per_queue,
+        sqs_requests=polls / 10 + 2 * sqs_batches(polls) + 2 * a.idle_sqs_requests_per_queue,
         log_bytes=ROUNDS_PER_MONTH * LAMBDA_PLATFORM_LOG_BYTES,
     )
 
@@ -899,8 +927,8 @@ BILL_INPUTS = (
         "invocations and wall time per poll, feed request, price refresh and hub delivery (local run); "
         "processor CPU per message (make bench, PROCESSOR_MS_PER_MESSAGE); polls a day per class "
         "(corpus publication times)",
-        "feed latency and fetch concurrency; 10 sources per fetch invocation; 1 s dispatcher tick; "
-        "8 ms a DynamoDB call; arm64",
+        "feed latency; 1 s dispatcher tick; 8 ms a DynamoDB call; arm64 (the fetch batch and "
+        "concurrency are template.yaml's)",
     ),
     (
         "DynamoDB",
@@ -912,7 +940,7 @@ BILL_INPUTS = (
     (
         "SQS",
         "requests per entry and per delivery (local run)",
-        "one fetch message per poll, batches of 10; 5 pollers per queue long-polling 20 s when idle",
+        "one fetch message per poll, received and deleted 10 a call; 5 pollers per queue long-polling 20 s when idle",
     ),
     ("Logs", "bytes per invocation (local run)", "350 B of platform lines per invocation"),
     ("API", "the API function's time per feed request (local run)", "1 M requests a month; 95% CDN hit ratio"),

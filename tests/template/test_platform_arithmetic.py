@@ -145,6 +145,26 @@ def test_a_full_batch_of_largest_messages_fits_one_lambda_invocation(queue: str)
     assert batch_size * (largest + SQS_RECORD_OVERHEAD_BYTES) <= LAMBDA_INVOCATION_PAYLOAD_BYTES, queue
 
 
+def test_a_batch_over_ten_messages_has_a_batching_window() -> None:
+    """ "For streams and Amazon SQS event sources, when you set BatchSize to a value greater than
+    10, you must set MaximumBatchingWindowInSeconds to at least 1" (AWS Lambda API Reference,
+    CreateEventSourceMapping); moto and the local runs accept either."""
+    for name, resource in RESOURCES.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in (resource["Properties"].get("Events") or {}).values():
+            props = event["Properties"]
+            if event["Type"] == "SQS" and int(props.get("BatchSize", 10)) > 10:
+                assert int(props.get("MaximumBatchingWindowInSeconds", 0)) >= 1, name
+
+
+def test_the_fetch_workers_batch_is_all_in_flight_at_once() -> None:
+    """The worker's concurrency is never under its batch (the timeout below rests on it), and
+    the cost model bills a poll the batch's one wait shared by its sources."""
+    _, batch_size = _consumers()["FetchQueue"]
+    assert int(PARAMETERS["FetchConcurrency"]["MinValue"]) >= batch_size
+
+
 def test_the_fetch_workers_slowest_batch_fits_its_timeout_for_every_allowed_parameter() -> None:
     """A batch's sources are polled at once (concurrency ≥ batch size), so a batch lasts as long
     as its slowest source: the feed (connect + 2 reads, `service.fetch_policy`) at the largest

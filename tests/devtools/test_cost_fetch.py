@@ -1,0 +1,44 @@
+"""How `make cost` bills a poll's network wait and the fetch queue's calls: from the batch and
+concurrency template.yaml deploys, not a figure of its own."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from devtools import cost
+from devtools.template import load_template
+
+TEMPLATE = load_template(cost.ROOT / "template.yaml")
+
+
+def test_the_model_reads_the_fetch_batch_and_concurrency_from_the_template() -> None:
+    event = TEMPLATE["Resources"]["FetchFeedsFunction"]["Properties"]["Events"]["DueSources"]["Properties"]
+    a = cost.Assumptions()
+    assert a.sources_per_fetch_invocation == int(event["BatchSize"])
+    assert a.fetch_concurrency == int(TEMPLATE["Parameters"]["FetchConcurrency"]["Default"])
+
+
+@pytest.mark.parametrize(
+    ("batch", "concurrency", "latencies_a_poll"),
+    [
+        (10, 16, 1 / 10),  # what the model billed 1/16 of: a batch of 10 waits one latency for 10
+        (16, 16, 1 / 16),
+        (32, 16, 2 / 32),
+        (17, 16, 2 / 17),
+    ],
+)
+def test_a_poll_is_billed_its_batch_s_waits_shared_by_its_sources(
+    batch: int, concurrency: int, latencies_a_poll: float
+) -> None:
+    a = replace(cost.Assumptions(), sources_per_fetch_invocation=batch, fetch_concurrency=concurrency)
+    assert cost.feed_wait_per_poll(a) == pytest.approx(a.feed_latency_s * latencies_a_poll)
+
+
+def test_the_fetch_queue_is_received_and_deleted_ten_messages_a_call_whatever_the_batch() -> None:
+    a = cost.Assumptions()
+    polls = 1_000_000.0
+    month = cost.dispatcher_month(0, polls, a, state_bytes=944, dispatch_mb=256)
+    sends, receives_and_deletes = polls / 10, 2 * polls / 10
+    assert month.sqs_requests == pytest.approx(sends + receives_and_deletes + 2 * a.idle_sqs_requests_per_queue)
