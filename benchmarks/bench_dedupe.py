@@ -42,8 +42,8 @@ from moto import mock_aws
 from benchmarks.event_metrics import wilson
 from devtools.counting import item_size
 from devtools.template import create_table
-from newsroom.core.html import html_to_text
 from newsroom.core.models import FingerprintClaims, RawEntry, Source, SourceRole
+from newsroom.core.reading import html_to_text
 from newsroom.core.urls import canonical_url, site_domain
 from newsroom.fetch.feeds import parse_feed
 from newsroom.process.build import Outcome, ProcessingContext

@@ -24,8 +24,9 @@ from devtools.memory_dynamodb import memory_dynamodb_from_template
 from devtools.sample_server import SAMPLES
 from newsroom.core.codec import entry_from_message, entry_to_message
 from newsroom.core.config import parse_sources
-from newsroom.core.html import read_sanitized, sanitize_html
+from newsroom.core.html import sanitize_html
 from newsroom.core.models import RawEntry
+from newsroom.core.reading import read_sanitized
 from newsroom.fetch.feeds import FeedParseError, ParsedFeed, parse_feed
 from newsroom.process import build
 from newsroom.process.attribution import extract_attribution
@@ -288,16 +289,33 @@ def _single_articles(ctx: ProcessingContext) -> None:
         for e in parse_feed(feed, source_id="defiliban", base_url="https://x/", fetched_at=ctx.now).entries
         if e.title.startswith("Hong Kong Expands")
     )
-    print(f"\nbuild_article on one article, best of 200 calls\n{'article':<56}{'HTML bytes':>12}{'µs':>12}  target")
+    print(
+        f"\nbuild_article on one article, best of 200 calls\n{'article':<50}{'HTML bytes':>11}{'µs':>9}"
+        f"{'cold µs':>10}  target (µs)"
+    )
     for label, entry, article_ctx, target in (
         ("synthetic, 3 KB", three_kb, ctx, TARGET_3KB_US),
         ("reference: the seed story (sample feed defiliban)", seed, sample_ctx, TARGET_REFERENCE_US),
         ("synthetic, 15 KB", fifteen_kb, ctx, TARGET_REFERENCE_US),
     ):
         build_article(entry, article_ctx)
-        micros = min(_best([entry], lambda e, c=article_ctx: build_article(e, c), rounds=200), 1e9) * 1e6  # type: ignore[misc]
+        micros = _best_call(lambda e=entry, c=article_ctx: build_article(e, c), calls=200) * 1e6  # type: ignore[misc]
+        # `_best`'s pass starts with a full collection, which walks the bench's whole heap and
+        # leaves the caches cold: over one article that is half the figure (README, Benchmarks).
+        cold = min(_best([entry], lambda e, c=article_ctx: build_article(e, c), rounds=200), 1e9) * 1e6  # type: ignore[misc]
         size = len(_raw_html(entry).encode())
-        print(f"{label:<56}{size:>12,}{micros:>12,.0f}  ≤ {target:,} µs: {_met(micros <= target)}")
+        print(f"{label:<50}{size:>11,}{micros:>9,.0f}{cold:>10,.0f}  ≤ {target:,}: {_met(micros <= target)}")
+
+
+def _best_call(call: Callable[[], object], calls: int) -> float:
+    """Best of `calls` calls in a row, after one collection: a warm call, as `timeit` times one."""
+    gc.collect()
+    best = float("inf")
+    for _ in range(calls):
+        started = _clock()
+        call()
+        best = min(best, _clock() - started)
+    return best
 
 
 def _peak_memory(ctx: ProcessingContext) -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "shared"))
 
-from newsroom.core.html import html_to_text  # noqa: E402
+from newsroom.core.reading import html_to_text  # noqa: E402
 from newsroom.fetch.feeds import parse_feed  # noqa: E402
 
 CORPUS = ROOT / ".." / "shared" / "corpus" / "real-feeds"

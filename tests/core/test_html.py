@@ -8,10 +8,13 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import newsroom.fetch.feeds  # noqa: F401  (installs the XML guard in feedparser, as the product runs it)
-from newsroom.core import html as html_module
-from newsroom.core.html import Reading, first_image, html_to_text, read_sanitized, sanitize_html
+from newsroom.core import reading as reading_module
+from newsroom.core.html import sanitize_html
+from newsroom.core.reading import Reading, first_image, html_to_text, read_sanitized
 from newsroom.core.xmlguard import HostileXml
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
@@ -178,7 +181,7 @@ def test_every_corpus_entry_sanitises_and_converts_without_error(monkeypatch: py
     """...and the one-pass reading of the sanitized body (`read_sanitized`) is exactly what
     `html_to_text` and `first_image` read, for every body, without falling back to them."""
     fallbacks: list[str] = []
-    monkeypatch.setattr(html_module, "first_image", lambda html: fallbacks.append(html))
+    monkeypatch.setattr(reading_module, "first_image", lambda html: fallbacks.append(html))
     documents = sorted(CORPUS.rglob("*.xml"))
     assert len(documents) > 2000
     converted = 0
@@ -210,7 +213,8 @@ def test_every_corpus_entry_sanitises_and_converts_without_error(monkeypatch: py
 def test_first_image_is_inert_when_its_relative_source_holds_quotes_or_spaces() -> None:
     """A naughty-strings finding (tests/fuzz/test_naughty_strings.py): the body's relative source,
     resolved against the page, kept a raw quote and became the story's image URL."""
-    from newsroom.core.html import first_image, sanitize_html
+    from newsroom.core.html import sanitize_html
+    from newsroom.core.reading import first_image
 
     body = sanitize_html('<img src=x\\x09onerror="javascript:alert(1)">', "https://fuzz.example/n/1")
     image = first_image(body)
@@ -303,3 +307,61 @@ def test_a_plain_absolute_url_is_judged_as_urlsplit_judges_it() -> None:
                 expected = html._split_absolute(completed, base, schemes) if stripped else None
                 assert html._absolute(url, base, schemes) == expected, (url, base, schemes)
     assert sum(html._PLAIN_ABSOLUTE.match(url.strip()) is not None for url in urls) > 1_000
+
+
+# Tag soups for the flat reading (`html._read_flat`): block, cell, line-break, inline and <pre>
+# tags, images, entities, and the characters that send a body back to the tag-by-tag loop.
+_SOUP_TAGS = ("p", "div", "li", "ul", "td", "th", "tr", "table", "br", "hr", "pre", "a", "em", "figure", "h2")
+_SOUP_TEXT = st.lists(
+    st.sampled_from([*"ab &;<>\n\t", "&amp;", "&nbsp;", "\xa0", "\x1c", "\u2028", "\x00", "\x01", "é"]),
+    max_size=12,
+).map("".join)
+_SOUP_IMAGE = st.sampled_from(
+    [
+        '<img src="https://i.example/a.png">',
+        '<img src="https://i.example/p.gif" width="1" height="1">',
+        '<img src="data:x" data-src="https://i.example/lazy.png">',
+        '<img src="http://i.example/plain.png">',
+        "<img>",
+    ]
+)
+
+
+@st.composite
+def _tag_soup(draw: st.DrawFn) -> str:
+    out = []
+    for _ in range(draw(st.integers(0, 14))):
+        kind = draw(st.integers(0, 3))
+        if kind == 0:
+            out.append(draw(_SOUP_TEXT))
+        elif kind == 1:
+            out.append(f"<{draw(st.sampled_from(_SOUP_TAGS))}>")
+        elif kind == 2:
+            out.append(f"</{draw(st.sampled_from(_SOUP_TAGS))}>")
+        else:
+            out.append(draw(_SOUP_IMAGE))
+    return "".join(out)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_tag_soup())
+def test_read_sanitized_of_generated_tag_soups_is_what_html_parser_reads(raw: str) -> None:
+    """The flat reading (no <pre>, no skipped element) and the tag-by-tag loop both equal
+    `html_to_text` and `first_image` on the sanitized soup."""
+    cleaned = sanitize_html(raw, base_url="https://x.example/")
+    assert read_sanitized(cleaned) == Reading(html_to_text(cleaned), first_image(cleaned))
+
+
+def test_the_flat_reading_serves_bodies_without_pre_and_the_loop_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    flat: list[int] = []
+    original = reading_module._read_flat
+    monkeypatch.setattr(reading_module, "_read_flat", lambda *args: flat.append(1) or original(*args))
+    for body, expect_flat in (
+        ("<p>a</p><p>b<br>c</p><table><tr><td>1</td><td>2</td></tr></table>", True),
+        ("<p>a</p><pre> b  c </pre>", False),
+        ("<p>a\x01</p>", False),
+    ):
+        flat.clear()
+        cleaned = sanitize_html(body, base_url=None)
+        assert read_sanitized(cleaned) == Reading(html_to_text(cleaned), first_image(cleaned))
+        assert bool(flat) is expect_flat, body

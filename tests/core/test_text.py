@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.core.html import html_to_text
+from newsroom.core.reading import html_to_text
 from newsroom.core.text import content_hash, count_words, first_paragraph, make_standfirst, reading_minutes
 
 REFERENCE_PAGE = Path(__file__).resolve().parents[3] / "shared" / "seed" / "article-page.txt"

@@ -37,8 +37,8 @@ import pytest
 from lxml import etree
 
 from newsroom.core.config import parse_sources
-from newsroom.core.html import html_to_text
 from newsroom.core.models import Article
+from newsroom.core.reading import html_to_text
 from newsroom.fetch.feeds import parse_feed
 from newsroom.process.build import ProcessingContext, build_article
 from newsroom.serve.formats.api_json import article_json

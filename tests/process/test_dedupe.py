@@ -16,8 +16,8 @@ import pytest
 from moto import mock_aws
 
 from devtools.template import create_table
-from newsroom.core.html import html_to_text
 from newsroom.core.models import Article, Attribution, FingerprintClaims, RawEntry, Source, SourceRole
+from newsroom.core.reading import html_to_text
 from newsroom.fetch.feeds import parse_feed
 from newsroom.process.build import Outcome, ProcessingContext, build_article
 from newsroom.process.dedupe import prefer_incoming, verify

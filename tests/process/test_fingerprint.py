@@ -14,7 +14,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from newsroom.core.html import html_to_text
+from newsroom.core.reading import html_to_text
 from newsroom.process.fingerprint import (
     MIN_WORDS,
     SHINGLE_WORDS,

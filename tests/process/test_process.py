@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devtools.sample_server import SAMPLES
-from newsroom.core.html import Reading
 from newsroom.core.models import Category, Kind, RawEntry, Source, SourceRole
+from newsroom.core.reading import Reading
 from newsroom.fetch.feeds import parse_feed
 from newsroom.process.build import Outcome, ProcessingContext, build_article, merge
 

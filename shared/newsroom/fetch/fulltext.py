@@ -31,8 +31,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from newsroom.core.html import html_to_text, sanitize_html
+from newsroom.core.html import sanitize_html
 from newsroom.core.models import RawEntry, Rights, Source
+from newsroom.core.reading import html_to_text
 from newsroom.fetch.http import FetchError, FetchPolicy, http_get
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from typing import Any
 
 from newsroom.core.codec import MessageError, article_to_doc
 from newsroom.core.config import DEFAULT_ENTRY_LIMITS, DEFAULT_EVENT_LIMITS, EntryLimits, EventLimits
-from newsroom.core.html import Reading, inert_url, plain_text, read_sanitized, sanitize_html
+from newsroom.core.html import inert_url, plain_text, sanitize_html
 from newsroom.core.models import (
     Article,
     Attribution,
@@ -31,6 +31,7 @@ from newsroom.core.models import (
     Source,
     utc,
 )
+from newsroom.core.reading import Reading, read_sanitized
 from newsroom.core.text import content_hash, count_words, make_standfirst, reading_minutes, strip_bidi_controls
 from newsroom.core.urls import article_id, canonical_url, is_http_url, site_domain
 from newsroom.process.attribution import extract_attribution, strip_source_suffix
