@@ -1,0 +1,82 @@
+"""A fetch worker polls FETCH_CONCURRENCY sources at once but parses at most
+`FETCH_PARSES_AT_ONCE` feeds at once: a parse holds a multiple of its body, and 16 at once
+would near the function's memory (`newsroom.core.config`)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from devtools.memory_dynamodb import memory_dynamodb_from_template
+from newsroom.core.config import FETCH_PARSES_AT_ONCE
+from newsroom.core.models import Source
+from newsroom.fetch import apply
+from newsroom.fetch.http import FetchPolicy
+from newsroom.store.dynamo import DynamoStore
+from tests.httpserver import LocalHTTPServer, Reply, http_server_fixture  # noqa: F401
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+LOCAL = FetchPolicy(connect_timeout=2.0, read_timeout=5.0, allow_private=True)
+SOURCES = 16
+
+
+class _Sink:
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
+        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+
+
+def _feed(n: int) -> bytes:
+    item = f"<item><title>Story {n}</title><link>https://pub{n}.example/1</link><guid>g{n}</guid></item>"
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>P{n}</title>{item}</channel></rss>'.encode()
+
+
+def test_sixteen_sources_are_fetched_at_once_and_parsed_two_at_a_time(
+    http_server: LocalHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = threading.Lock()
+    requests = {"now": 0, "most": 0}
+    parses = {"now": 0, "most": 0, "done": 0}
+
+    def answer(n: int) -> Any:
+        def respond(_request: object) -> Reply:
+            with lock:
+                requests["now"] += 1
+                requests["most"] = max(requests["most"], requests["now"])
+            time.sleep(0.2)  # every request is in flight before the first answer
+            with lock:
+                requests["now"] -= 1
+            return Reply(body=_feed(n), headers={"Content-Type": "application/rss+xml"})
+
+        return respond
+
+    real_parse = apply.parse_feed
+
+    def slow_parse(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            parses["now"] += 1
+            parses["most"] = max(parses["most"], parses["now"])
+        try:
+            time.sleep(0.05)  # long enough for every finished fetch to want its parse
+            return real_parse(*args, **kwargs)
+        finally:
+            with lock:
+                parses["now"] -= 1
+                parses["done"] += 1
+
+    monkeypatch.setattr(apply, "parse_feed", slow_parse)
+    sources = []
+    for n in range(SOURCES):
+        http_server.route(f"/feed{n}", answer(n))
+        sources.append(Source(id=f"s{n}", name=f"S{n}", feed_url=http_server.url(f"/feed{n}")))
+    client, table = memory_dynamodb_from_template(table_name="t")
+    reports = apply.fetch_all(
+        sources, DynamoStore(client, table, b"secret"), _Sink(), "q", LOCAL, concurrency=SOURCES, now=NOW
+    )
+    assert [r.status for r in reports] == ["ok"] * SOURCES
+    assert requests["most"] == SOURCES  # all fetched at once
+    assert parses["done"] == SOURCES
+    assert parses["most"] == FETCH_PARSES_AT_ONCE == 2
