@@ -327,11 +327,12 @@ def feed_wait_per_poll(a: Assumptions) -> float:
     return a.feed_latency_s * math.ceil(batch / a.fetch_concurrency) / batch
 
 
-def sqs_batches(messages: float) -> float:
-    """Calls to receive or to delete `messages`: ReceiveMessage returns at most 10 and
-    DeleteMessageBatch takes at most 10, whatever the event source's BatchSize (SQS API
-    Reference, ReceiveMessage MaxNumberOfMessages and DeleteMessageBatch)."""
-    return messages / 10
+def sqs_batches(messages: float, batch: int) -> float:
+    """Calls to receive, or to delete, `messages` handed to Lambda in batches of `batch`:
+    ReceiveMessage returns at most 10 and DeleteMessageBatch takes at most 10 (SQS API
+    Reference, MaxNumberOfMessages and "a maximum of 10 messages"), so a batch of 16 takes two
+    of each."""
+    return messages / batch * math.ceil(batch / 10)
 
 
 def function_memory() -> dict[str, int]:
@@ -661,7 +662,8 @@ def model(
         f"{a.share_changing_document:.0%} change their document on every poll without a new entry (a "
         "timestamp in the feed); a healthy source's state written once every "
         f"{health_refresh() / timedelta(hours=1):g} h at most (last_success, `HEALTH_REFRESH`); no "
-        f"failing sources; {a.feed_latency_s * 1000:.0f} ms per feed request at concurrency "
+        f"failing sources; {a.feed_latency_s * 1000:.0f} ms per feed request, every feed alike (a batch waits "
+        "for its slowest source: spread latencies bill more), at concurrency "
         f"{a.fetch_concurrency} (template.yaml); {a.sources_per_fetch_invocation} sources per fetch invocation "
         f"(the queue's batch), so {feed_wait_per_poll(a) * 1000:.1f} ms of waiting billed a poll; the dispatcher "
         f"(not in the measured run) Queries the registry (~{a.registry_bytes_per_source} B a source) and every "
@@ -874,7 +876,7 @@ def dispatcher_month(sources: int, polls: float, a: Assumptions, *, state_bytes:
     the states' partition (billed by their total size: `state_bytes` a source), reads the clock
     (strongly consistent) and the seed marker, writes the
     clock, and sends one SendMessageBatch per 10 due sources; the queue's receives and deletes
-    (10 messages a call, `sqs_batches`) and both queues' idle pollers."""
+    (at most 10 messages a call, `sqs_batches`) and both queues' idle pollers."""
     from devtools.counting import read_units
 
     return Unit(
@@ -888,7 +890,9 @@ def dispatcher_month(sources: int, polls: float, a: Assumptions, *, state_bytes:
             + 0.5  # the sources file's seed marker
         ),
         write_units=ROUNDS_PER_MONTH,
-        sqs_requests=polls / 10 + 2 * sqs_batches(polls) + 2 * a.idle_sqs_requests_per_queue,
+        sqs_requests=polls / 10
+        + 2 * sqs_batches(polls, a.sources_per_fetch_invocation)
+        + 2 * a.idle_sqs_requests_per_queue,
         log_bytes=ROUNDS_PER_MONTH * LAMBDA_PLATFORM_LOG_BYTES,
     )
 
@@ -940,7 +944,8 @@ BILL_INPUTS = (
     (
         "SQS",
         "requests per entry and per delivery (local run)",
-        "one fetch message per poll, received and deleted 10 a call; 5 pollers per queue long-polling 20 s when idle",
+        "one fetch message per poll, a batch received and deleted 10 messages a call at most; 5 pollers per "
+        "queue long-polling 20 s when idle",
     ),
     ("Logs", "bytes per invocation (local run)", "350 B of platform lines per invocation"),
     ("API", "the API function's time per feed request (local run)", "1 M requests a month; 95% CDN hit ratio"),

@@ -104,3 +104,11 @@ def test_the_secret_is_read_only_where_its_arn_is_set() -> None:
     assert Settings.from_env({"CURSOR_SECRET": "local-key-0123456789"}).cursor_key() == b"local-key-0123456789"
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf"
     assert Settings.from_env({"CURSOR_SECRET_ARN": arn}).cursor_secret_arn == arn
+
+
+def test_an_aws_client_keeps_a_connection_for_every_fetch_thread() -> None:
+    """A fetch worker's threads (FetchConcurrency, up to its MaxValue) share one client; past
+    botocore's default pool of 10, urllib3 discards connections ("Connection pool is full")."""
+    from newsroom.core.config import client_config
+
+    assert client_config().max_pool_connections >= int(PARAMETERS["FetchConcurrency"]["MaxValue"])

@@ -255,7 +255,8 @@ def test_read_sanitized_hands_markup_not_in_html5ever_form_to_html_parser() -> N
     ],
 )
 def test_read_sanitized_cuts_tags_where_html_parser_does(body: str) -> None:
-    """Tags are cut from the body in C; a "<" inside a quoted attribute value is no tag."""
+    """Tags are cut from the body in C; a "<" inside a quoted attribute value is no tag, and
+    sends the body to html.parser (nh3 escapes one, so only markup it did not write has one)."""
     assert read_sanitized(body) == Reading(html_to_text(body), first_image(body))
 
 
@@ -309,7 +310,7 @@ def test_a_plain_absolute_url_is_judged_as_urlsplit_judges_it() -> None:
     assert sum(html._PLAIN_ABSOLUTE.match(url.strip()) is not None for url in urls) > 1_000
 
 
-# Tag soups for the flat reading (`html._read_flat`): block, cell, line-break, inline and <pre>
+# Tag soups for the flat reading (`reading._read_flat`): block, cell, line-break, inline and <pre>
 # tags, images, entities, and the characters that send a body back to the tag-by-tag loop.
 _SOUP_TAGS = ("p", "div", "li", "ul", "td", "th", "tr", "table", "br", "hr", "pre", "a", "em", "figure", "h2")
 _SOUP_TEXT = st.lists(

@@ -36,9 +36,10 @@ def test_a_poll_is_billed_its_batch_s_waits_shared_by_its_sources(
     assert cost.feed_wait_per_poll(a) == pytest.approx(a.feed_latency_s * latencies_a_poll)
 
 
-def test_the_fetch_queue_is_received_and_deleted_ten_messages_a_call_whatever_the_batch() -> None:
-    a = cost.Assumptions()
+@pytest.mark.parametrize(("batch", "calls_a_batch"), [(10, 1), (16, 2), (20, 2), (21, 3)])
+def test_a_batch_of_fetch_messages_is_received_and_deleted_ten_a_call_at_most(batch: int, calls_a_batch: int) -> None:
+    a = replace(cost.Assumptions(), sources_per_fetch_invocation=batch)
     polls = 1_000_000.0
     month = cost.dispatcher_month(0, polls, a, state_bytes=944, dispatch_mb=256)
-    sends, receives_and_deletes = polls / 10, 2 * polls / 10
+    sends, receives_and_deletes = polls / 10, 2 * polls / batch * calls_a_batch
     assert month.sqs_requests == pytest.approx(sends + receives_and_deletes + 2 * a.idle_sqs_requests_per_queue)

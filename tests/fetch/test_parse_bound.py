@@ -21,7 +21,7 @@ from tests.httpserver import LocalHTTPServer, Reply, http_server_fixture  # noqa
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 LOCAL = FetchPolicy(connect_timeout=2.0, read_timeout=5.0, allow_private=True)
-SOURCES = 16
+SOURCES = 20  # the fetch queue's batch
 
 
 class _Sink:
@@ -34,7 +34,7 @@ def _feed(n: int) -> bytes:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>P{n}</title>{item}</channel></rss>'.encode()
 
 
-def test_sixteen_sources_are_fetched_at_once_and_parsed_two_at_a_time(
+def test_a_batch_of_sources_is_fetched_at_once_and_parsed_two_at_a_time(
     http_server: LocalHTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lock = threading.Lock()
@@ -80,3 +80,46 @@ def test_sixteen_sources_are_fetched_at_once_and_parsed_two_at_a_time(
     assert requests["most"] == SOURCES  # all fetched at once
     assert parses["done"] == SOURCES
     assert parses["most"] == FETCH_PARSES_AT_ONCE == 2
+
+
+def test_article_pages_are_fetched_at_once_and_extracted_two_at_a_time(
+    http_server: LocalHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Full text (`fulltext.enrich_entry`) shares the bound: 20 sources' pages at once, two
+    extractions at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from newsroom.core.models import RawEntry, Rights
+    from newsroom.fetch import fulltext
+
+    lock = threading.Lock()
+    extractions = {"now": 0, "most": 0, "done": 0}
+    real_extract = fulltext.extract_main_html
+
+    def slow_extract(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            extractions["now"] += 1
+            extractions["most"] = max(extractions["most"], extractions["now"])
+        try:
+            time.sleep(0.05)
+            return real_extract(*args, **kwargs)
+        finally:
+            with lock:
+                extractions["now"] -= 1
+                extractions["done"] += 1
+
+    monkeypatch.setattr(fulltext, "extract_main_html", slow_extract)
+    page = (
+        "<html><body><article>" + "<p>A long paragraph of the article's own text.</p>" * 20 + "</article></body></html>"
+    )
+    http_server.route("/page", lambda _request: Reply(body=page.encode(), headers={"Content-Type": "text/html"}))
+    source = Source(id="s", name="S", feed_url=http_server.url("/feed"), rights=Rights.FULL)
+    entries = [
+        RawEntry("s", f"g{n}", http_server.url("/page"), f"Story {n}", summary_html="<p>Short.</p>")
+        for n in range(SOURCES)
+    ]
+    with ThreadPoolExecutor(max_workers=SOURCES) as pool:
+        better = list(pool.map(lambda e: fulltext.enrich_entry(e, source, LOCAL), entries))
+    assert all(b is not None and "own text" in b.content_html for b in better)
+    assert extractions["done"] == SOURCES
+    assert extractions["most"] == FETCH_PARSES_AT_ONCE

@@ -19,10 +19,11 @@ from newsroom.core.models import Category, Kind, Rights, Source, SourceRole
 from newsroom.core.text import strip_bidi_controls
 
 DEFAULT_PRICE_SYMBOLS = ("BTC", "ETH", "SOL", "BNB", "XRP", "DOGE")
-# Feeds a fetch worker parses at once, whatever FETCH_CONCURRENCY polls at once. Parsing is CPU
-# under the GIL (0.29 vCPU at 512 MB), so a third parse gains nothing, and a parse holds about
-# four times its body (20 MB for a 5 MB feed, measured): 16 bodies of 5 MB in flight and two
-# parses stay near 120 MB, where 16 parses at once would near the function's 512 MB.
+# Feeds a fetch worker parses, and article pages it extracts full text from, at once, whatever
+# FETCH_CONCURRENCY polls at once. Both are CPU under the GIL (0.29 vCPU at 512 MB), so a third
+# gains nothing, and each holds several times its input (a 5 MB feed's parse 20 MB, a 1 MB
+# page's extraction ~35 MB, measured): 16 bodies of 5 MB in flight and two of these stay near
+# 120 MB, where 16 at once would pass the function's 512 MB.
 FETCH_PARSES_AT_ONCE = 2
 
 
@@ -228,7 +229,7 @@ class Settings:
             fetch_connect_timeout=_float(e.get("FETCH_CONNECT_TIMEOUT"), 5.0),
             fetch_read_timeout=_float(e.get("FETCH_READ_TIMEOUT"), 10.0),
             fetch_max_bytes=_int(e.get("FETCH_MAX_BYTES"), 5 * 1024 * 1024),
-            fetch_concurrency=max(1, _int(e.get("FETCH_CONCURRENCY"), 16)),
+            fetch_concurrency=max(1, _int(e.get("FETCH_CONCURRENCY"), 20)),
             allow_private_network=_flag(e.get("ALLOW_PRIVATE_NETWORK")),
             max_body_bytes=_int(e.get("MAX_BODY_BYTES"), 300_000),
             article_retention_days=max(1, _int(e.get("ARTICLE_RETENTION_DAYS"), 365)),
@@ -316,6 +317,9 @@ def client_config() -> Any:
         connect_timeout=3,
         read_timeout=10,
         tcp_keepalive=True,
+        # The fetch worker's threads (FETCH_CONCURRENCY, at most 64) share one client each:
+        # botocore's default pool of 10 would drop connections past it and handshake anew.
+        max_pool_connections=64,
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -18,8 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from newsroom.core.claimcheck import EntryBucket
-from newsroom.core.config import DEFAULT_WEBSUB_LIMITS, FETCH_PARSES_AT_ONCE
+from newsroom.core.config import DEFAULT_WEBSUB_LIMITS
 from newsroom.core.models import RawEntry, Source, SourceState
+from newsroom.fetch.contract import HEAVY_STEPS
 from newsroom.fetch.feeds import FeedParseError, parse_feed
 from newsroom.fetch.http import FetchError, FetchPolicy, http_get
 from newsroom.fetch.poll import (
@@ -58,9 +58,6 @@ class PushHook(Protocol):
     def __call__(self, source: Source, reading: Reading, now: datetime) -> datetime | None: ...
 
 
-_PARSES = threading.BoundedSemaphore(FETCH_PARSES_AT_ONCE)
-
-
 def read_feed(
     request: Request, source_id: str, policy: FetchPolicy, *, now: datetime, get: Callable[..., Any] = http_get
 ) -> Reading:
@@ -75,7 +72,7 @@ def read_feed(
         body_hash = body_digest(result.body)
         if body_hash == request.body_hash:
             return Reading(result=result, body_hash=body_hash)
-        with _PARSES:  # bounded apart from the fetches: what a parse holds is a multiple of its body
+        with HEAVY_STEPS:  # bounded apart from the fetches: a parse holds a multiple of its body
             parsed = parse_feed(
                 result.body, source_id=source_id, base_url=result.url, fetched_at=now, response_headers=result.headers
             )

@@ -6,6 +6,7 @@ failures map to. The client (`http`), the address rules (`addresses`) and the bo
 from __future__ import annotations
 
 import socket
+import threading
 from dataclasses import dataclass
 
 from urllib3.exceptions import (
@@ -16,7 +17,13 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
-__all__ = ["FetchError", "FetchPolicy", "transport_error"]
+from newsroom.core.config import FETCH_PARSES_AT_ONCE
+
+__all__ = ["HEAVY_STEPS", "FetchError", "FetchPolicy", "transport_error"]
+
+# One bound for a fetch worker's CPU-heavy steps, a feed's parse and an article page's
+# extraction (`config.FETCH_PARSES_AT_ONCE`); a thread never holds it while it fetches.
+HEAVY_STEPS = threading.BoundedSemaphore(FETCH_PARSES_AT_ONCE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from typing import Any
 from newsroom.core.html import sanitize_html
 from newsroom.core.models import RawEntry, Rights, Source
 from newsroom.core.reading import html_to_text
+from newsroom.fetch.contract import HEAVY_STEPS
 from newsroom.fetch.http import FetchError, FetchPolicy, http_get
 
 logger = logging.getLogger(__name__)
@@ -102,21 +103,22 @@ def enrich_entry(
     except FetchError as exc:
         logger.info("full text of %s not fetched: %s", entry.link, exc.reason)
         return None
-    try:
-        body = extract_main_html(
-            result.body,
-            result.url,
-            prune_xpaths=source.boilerplate_xpaths,
-            drop_patterns=source.boilerplate_patterns,
-        )
-    except Exception as exc:  # an extractor bug on one hostile page must not cost the entry
-        logger.warning("full text extraction failed for %s: %s", entry.link, exc)
-        return None
-    if body is None:
-        return None
-    feed_text = html_to_text(entry.content_html or entry.summary_html)
-    if len(html_to_text(body)) <= len(feed_text):
-        return None
+    with HEAVY_STEPS:  # bounded apart from the fetches: an extraction holds a multiple of its page
+        try:
+            body = extract_main_html(
+                result.body,
+                result.url,
+                prune_xpaths=source.boilerplate_xpaths,
+                drop_patterns=source.boilerplate_patterns,
+            )
+        except Exception as exc:  # an extractor bug on one hostile page must not cost the entry
+            logger.warning("full text extraction failed for %s: %s", entry.link, exc)
+            return None
+        if body is None:
+            return None
+        feed_text = html_to_text(entry.content_html or entry.summary_html)
+        if len(html_to_text(body)) <= len(feed_text):
+            return None
     return replace(entry, content_html=body)
 
 
