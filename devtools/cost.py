@@ -38,7 +38,7 @@ import os
 import sys
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -90,6 +90,9 @@ class Assumptions:
     # receives a minute each, billed even when empty.
     idle_sqs_requests_per_queue: float = 5 * 3 * 60 * 24 * 30
     feed_latency_s: float = 0.3  # one real feed request over the internet (TLS, server time)
+    # Every feed answers in `feed_latency_s` (False), or latencies spread exponentially around
+    # it, so a batch waits for its slowest source (True; `make cost` prints both).
+    slowest_of_batch: bool = False
     # The fetch worker's FETCH_CONCURRENCY (the Parameter's default) and its SQS batch of sources,
     # read from template.yaml.
     fetch_concurrency: int = field(default_factory=lambda: fetch_fan_out()[1])
@@ -324,7 +327,17 @@ def feed_wait_per_poll(a: Assumptions) -> float:
     `fetch_concurrency` at a time, so the batch waits ceil(batch / concurrency) feed latencies,
     shared by its sources (a batch of 10 at concurrency 16 waits one latency for 10, not 10/16)."""
     batch = a.sources_per_fetch_invocation
+    if a.slowest_of_batch:
+        # The slowest of n exponential latencies of mean m takes m * (1 + 1/2 + ... + 1/n) on
+        # average; a batch's rounds of `fetch_concurrency` each wait for their slowest.
+        rounds, last = divmod(batch, a.fetch_concurrency)
+        waits = rounds * _harmonic(a.fetch_concurrency) + (_harmonic(last) if last else 0.0)
+        return a.feed_latency_s * waits / batch
     return a.feed_latency_s * math.ceil(batch / a.fetch_concurrency) / batch
+
+
+def _harmonic(n: int) -> float:
+    return sum(1 / k for k in range(1, n + 1))
 
 
 def sqs_batches(messages: float, batch: int) -> float:
@@ -1007,6 +1020,15 @@ def main(argv: list[str] | None = None) -> int:
     results = model(counts, facts, assumptions, sys.stdout)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, sort_keys=True))
+    spread = model(counts, facts, replace(assumptions, slowest_of_batch=True), io.StringIO())
+    key = "+ CDN, provisioned table"
+    print(
+        f"If feed latencies spread exponentially around {assumptions.feed_latency_s * 1000:.0f} ms, a fetch batch "
+        f"waits for its slowest source ({feed_wait_per_poll(replace(assumptions, slowest_of_batch=True)) * 1000:.0f} "
+        f"ms billed a poll instead of {feed_wait_per_poll(assumptions) * 1000:.0f}): {key}, 1,000 sources "
+        f"${spread[f'1000:{key}']['total']:.2f}, 10,000 sources ${spread[f'10000:{key}']['total']:.2f} "
+        "(no feed latencies were measured here)"
+    )
     for design in ("as built, REST API direct", "as built + CloudFront", "+ CDN, provisioned table"):
         total = results.get(f"1000:{design}", {}).get("total", math.inf)
         free = results.get(f"1000:{design}", {}).get("total_after_free_tier", math.inf)

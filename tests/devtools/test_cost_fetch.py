@@ -43,3 +43,14 @@ def test_a_batch_of_fetch_messages_is_received_and_deleted_ten_a_call_at_most(ba
     month = cost.dispatcher_month(0, polls, a, state_bytes=944, dispatch_mb=256)
     sends, receives_and_deletes = polls / 10, 2 * polls / batch * calls_a_batch
     assert month.sqs_requests == pytest.approx(sends + receives_and_deletes + 2 * a.idle_sqs_requests_per_queue)
+
+
+def test_with_spread_latencies_a_batch_waits_for_its_slowest_source() -> None:
+    a = replace(cost.Assumptions(), sources_per_fetch_invocation=20, fetch_concurrency=20, slowest_of_batch=True)
+    harmonic_20 = sum(1 / k for k in range(1, 21))  # 3.60: the slowest of 20 takes 3.6 means
+    assert cost.feed_wait_per_poll(a) == pytest.approx(a.feed_latency_s * harmonic_20 / 20)
+    two_rounds = replace(a, sources_per_fetch_invocation=30, fetch_concurrency=20)
+    harmonic_10 = sum(1 / k for k in range(1, 11))
+    assert cost.feed_wait_per_poll(two_rounds) == pytest.approx(a.feed_latency_s * (harmonic_20 + harmonic_10) / 30)
+    alike = replace(a, slowest_of_batch=False)
+    assert cost.feed_wait_per_poll(alike) < cost.feed_wait_per_poll(a)
