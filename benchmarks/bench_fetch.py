@@ -47,7 +47,7 @@ from tests.httpserver import LocalHTTPServer, RecordedRequest, Reply
 
 SOURCES = 100
 DELAY = 0.2  # seconds before each answer, 200 and 304 alike
-BATCH_SIZE = 10  # one ReceiveMessage at most; template.yaml batches 16 (its README figures were measured at 10)
+BATCH_SIZE = 10  # one ReceiveMessage at most; template.yaml batches 20 (its README figures were measured at 10)
 FETCH_CONCURRENCY = 10  # sources polled at once inside one worker invocation (a batch's worth)
 WORKERS = SOURCES // BATCH_SIZE  # concurrent worker invocations (processes)
 ITEMS = 5

@@ -329,9 +329,10 @@ def feed_wait_per_poll(a: Assumptions) -> float:
     batch = a.sources_per_fetch_invocation
     if a.slowest_of_batch:
         # The slowest of n exponential latencies of mean m takes m * (1 + 1/2 + ... + 1/n) on
-        # average; a batch's rounds of `fetch_concurrency` each wait for their slowest.
-        rounds, last = divmod(batch, a.fetch_concurrency)
-        waits = rounds * _harmonic(a.fetch_concurrency) + (_harmonic(last) if last else 0.0)
+        # average. Past `fetch_concurrency` a thread starts the next source as one ends: the
+        # first (batch - c) ends come c at a time, m / c apart, then the last c drain.
+        c = min(batch, a.fetch_concurrency)
+        waits = (batch - c) / c + _harmonic(c)
         return a.feed_latency_s * waits / batch
     return a.feed_latency_s * math.ceil(batch / a.fetch_concurrency) / batch
 

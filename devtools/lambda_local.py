@@ -142,7 +142,8 @@ def drain_queue(
     function_name: str = "ProcessArticlesFunction",
 ) -> DrainReport:
     """Feed queued messages to a handler (the processor by default) in batches of ten, as the
-    SQS event source does.
+    SQS event source does for the article queue (one ReceiveMessage; the deployed fetch queue's
+    batches are 20, two receives).
 
     Messages the handler reports in `batchItemFailures` stay on the queue (and, after the queue's
     maxReceiveCount, move to the dead-letter queue); the rest are deleted.

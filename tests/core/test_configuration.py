@@ -112,3 +112,8 @@ def test_an_aws_client_keeps_a_connection_for_every_fetch_thread() -> None:
     from newsroom.core.config import client_config
 
     assert client_config().max_pool_connections >= int(PARAMETERS["FetchConcurrency"]["MaxValue"])
+
+
+def test_without_the_variable_the_fetch_worker_polls_the_template_s_default_at_once() -> None:
+    """Local runs set no FETCH_CONCURRENCY: they poll as many at once as a deployed stack."""
+    assert Settings.from_env({}).fetch_concurrency == int(PARAMETERS["FetchConcurrency"]["Default"])

@@ -293,3 +293,83 @@ def test_entries_past_max_pages_get_their_full_text_on_a_later_poll(http_server:
     third = poll(NOW + timedelta(hours=2))
     assert third == {}  # nothing owed any more: nothing queued, no page fetched
     assert len([r for r in http_server.requests if r.path.startswith("/article/")]) == 3
+
+
+def test_no_page_starts_that_would_end_past_the_invocation_s_deadline(http_server: LocalHTTPServer) -> None:
+    """The deadline counts from the enricher's making (the invocation), across sources: a
+    second source's pages are cut by what the first one spent, within its own budget."""
+    for n in range(4):
+        http_server.route(f"/{n}", Reply(body=article_page()))
+    now = [0.0]
+
+    def slow_get(url: str, policy: FetchPolicy, **kwargs: Any) -> Any:
+        now[0] += 10.0
+        return http_get(url, policy, **kwargs)
+
+    enrich = make_enricher(
+        memory_store(),
+        LOCAL,
+        max_pages=10,
+        get=slow_get,
+        budget_seconds=1_000.0,
+        deadline_seconds=LOCAL.total_timeout + 25,
+        clock=lambda: now[0],
+    )
+    first = enrich(source(**RULES), [entry(http_server.url(f"/{n}"), guid=f"a{n}") for n in range(2)])
+    second = enrich(source(**RULES), [entry(http_server.url(f"/{n}"), guid=f"b{n}") for n in (2, 3)])
+    assert (first.pages, first.deferred) == (2, frozenset())
+    assert (second.pages, second.deferred) == (1, frozenset({1}))  # 20 s spent: one more page fits
+
+
+def test_a_page_that_waited_for_the_heavy_steps_past_the_deadline_is_not_extracted(
+    http_server: LocalHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wait for `HEAVY_STEPS` counts: a page fetched in time whose extraction could only
+    begin after the deadline is left owed, not extracted."""
+    import threading
+
+    from newsroom.fetch import fulltext
+    from newsroom.fetch.contract import HEAVY_STEPS
+
+    http_server.route("/0", Reply(body=article_page()))
+    extracted: list[str] = []
+    monkeypatch.setattr(fulltext, "extract_main_html", lambda *a, **k: extracted.append(a[1]))
+    now = [0.0]
+    fetched = threading.Event()
+    real_get = http_get
+
+    def get(url: str, policy: FetchPolicy, **kwargs: Any) -> Any:
+        answer = real_get(url, policy, **kwargs)
+        fetched.set()
+        return answer
+
+    enrich = make_enricher(memory_store(), LOCAL, max_pages=10, deadline_seconds=60.0, get=get, clock=lambda: now[0])
+    held = [HEAVY_STEPS.acquire(timeout=5) for _ in range(2)]  # other sources' parses hold the bound
+    assert all(held)
+    results: list[Any] = []
+    worker = threading.Thread(target=lambda: results.append(enrich(source(), [entry(http_server.url("/0"))])))
+    worker.start()
+    try:
+        assert fetched.wait(5)
+        now[0] = 61.0  # the bound is held past the deadline
+    finally:
+        HEAVY_STEPS.release()
+        HEAVY_STEPS.release()
+    worker.join(5)
+    (result,) = results
+    assert extracted == []
+    assert (result.pages, result.deferred, result.improved) == (1, frozenset({0}), frozenset())
+
+
+def test_an_article_page_over_the_page_cap_is_not_fetched_whole(http_server: LocalHTTPServer) -> None:
+    """`FULLTEXT_MAX_PAGE_BYTES` (1 MB), under the feeds' 5 MB: the timeout arithmetic counts
+    two pages of it in flight."""
+    from newsroom.core.config import FULLTEXT_MAX_PAGE_BYTES
+
+    page = article_page()
+    padding = b"<!--" + b"x" * (FULLTEXT_MAX_PAGE_BYTES - len(page)) + b"-->"
+    http_server.route("/big", Reply(body=page.replace(b"<body>", b"<body>" + padding)))
+    http_server.route("/fits", Reply(body=page))
+    assert len(page) + len(padding) > FULLTEXT_MAX_PAGE_BYTES
+    assert enrich_entry(entry(http_server.url("/big")), source(**RULES), LOCAL) is None
+    assert enrich_entry(entry(http_server.url("/fits")), source(**RULES), LOCAL) is not None

@@ -1,6 +1,6 @@
 """A fetch worker polls FETCH_CONCURRENCY sources at once but parses at most
-`FETCH_PARSES_AT_ONCE` feeds at once: a parse holds a multiple of its body, and 16 at once
-would near the function's memory (`newsroom.core.config`)."""
+`FETCH_PARSES_AT_ONCE` feeds (or article pages' extractions) at once: each holds a multiple of
+its input, and a batch's all at once would pass the function's memory (`newsroom.core.config`)."""
 
 from __future__ import annotations
 
@@ -112,7 +112,18 @@ def test_article_pages_are_fetched_at_once_and_extracted_two_at_a_time(
     page = (
         "<html><body><article>" + "<p>A long paragraph of the article's own text.</p>" * 20 + "</article></body></html>"
     )
-    http_server.route("/page", lambda _request: Reply(body=page.encode(), headers={"Content-Type": "text/html"}))
+    pages = {"now": 0, "most": 0}
+
+    def respond(_request: object) -> Reply:
+        with lock:
+            pages["now"] += 1
+            pages["most"] = max(pages["most"], pages["now"])
+        time.sleep(0.2)  # every page is requested before the first answer: none waits for the bound
+        with lock:
+            pages["now"] -= 1
+        return Reply(body=page.encode(), headers={"Content-Type": "text/html"})
+
+    http_server.route("/page", respond)
     source = Source(id="s", name="S", feed_url=http_server.url("/feed"), rights=Rights.FULL)
     entries = [
         RawEntry("s", f"g{n}", http_server.url("/page"), f"Story {n}", summary_html="<p>Short.</p>")
@@ -121,5 +132,6 @@ def test_article_pages_are_fetched_at_once_and_extracted_two_at_a_time(
     with ThreadPoolExecutor(max_workers=SOURCES) as pool:
         better = list(pool.map(lambda e: fulltext.enrich_entry(e, source, LOCAL), entries))
     assert all(b is not None and "own text" in b.content_html for b in better)
+    assert pages["most"] == SOURCES
     assert extractions["done"] == SOURCES
     assert extractions["most"] == FETCH_PARSES_AT_ONCE

@@ -22,9 +22,17 @@ DEFAULT_PRICE_SYMBOLS = ("BTC", "ETH", "SOL", "BNB", "XRP", "DOGE")
 # Feeds a fetch worker parses, and article pages it extracts full text from, at once, whatever
 # FETCH_CONCURRENCY polls at once. Both are CPU under the GIL (0.29 vCPU at 512 MB), so a third
 # gains nothing, and each holds several times its input (a 5 MB feed's parse 20 MB, a 1 MB
-# page's extraction ~35 MB, measured): 16 bodies of 5 MB in flight and two of these stay near
-# 120 MB, where 16 at once would pass the function's 512 MB.
+# page's extraction ~35 MB, measured): two at once hold ~70 MB at most, where a batch's 20 at
+# once could hold ~700 MB, past the function's 512 MB.
 FETCH_PARSES_AT_ONCE = 2
+# Article pages larger than this are not extracted (the entry keeps its feed text): extraction
+# takes ~1.6 s of CPU a MB (measured, one core), so a 5 MB page would hold a worker's CPU share
+# for ~28 s at 512 MB, and the fetch worker's timeout arithmetic counts two pages in flight.
+FULLTEXT_MAX_PAGE_BYTES = 1024 * 1024
+# Seconds after a fetch invocation starts past which it starts no article page and begins no
+# extraction: the pages' CPU competes with the feeds' parses, so a per-source budget alone does
+# not bound the invocation (tests/template/test_platform_arithmetic.py).
+FULLTEXT_DEADLINE_SECONDS = 100.0
 
 
 def _flag(value: str | None) -> bool:

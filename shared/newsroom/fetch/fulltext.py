@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from newsroom.core.config import FULLTEXT_MAX_PAGE_BYTES
 from newsroom.core.html import sanitize_html
 from newsroom.core.models import RawEntry, Rights, Source
 from newsroom.core.reading import html_to_text
@@ -90,20 +91,30 @@ def _drop_blocks(fragment: str, patterns: Sequence[re.Pattern[str]]) -> str:
     return str(lxml.html.tostring(container, encoding="unicode"))
 
 
+class PastDeadline(Exception):
+    """The page was fetched, but its extraction would begin after the budget or the deadline."""
+
+
 def enrich_entry(
     entry: RawEntry,
     source: Source,
     policy: FetchPolicy,
     *,
     get: Callable[..., Any] = http_get,
+    in_time: Callable[[], bool] = lambda: True,
 ) -> RawEntry | None:
-    """The entry with the article page's full text, or None when the page gave nothing better."""
+    """The entry with the article page's full text, or None when the page gave nothing better;
+    raises `PastDeadline` when `in_time()` says no once the extraction may begin."""
     try:
-        result = get(entry.link, policy, accept=HTML_ACCEPT)
+        result = get(
+            entry.link, replace(policy, max_bytes=min(policy.max_bytes, FULLTEXT_MAX_PAGE_BYTES)), accept=HTML_ACCEPT
+        )
     except FetchError as exc:
         logger.info("full text of %s not fetched: %s", entry.link, exc.reason)
         return None
     with HEAVY_STEPS:  # bounded apart from the fetches: an extraction holds a multiple of its page
+        if not in_time():  # the wait for the bound counts: nothing starts past the deadline
+            raise PastDeadline(entry.link)
         try:
             body = extract_main_html(
                 result.body,
@@ -142,6 +153,7 @@ def make_enricher(
     max_pages: int,
     get: Callable[..., Any] = http_get,
     budget_seconds: float | None = None,
+    deadline_seconds: float | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Enricher:
     """What `fetch_all(enrich=...)` calls with each polled source's entries and the indexes of
@@ -151,7 +163,10 @@ def make_enricher(
     `budget_seconds` bounds one source's full-text fetching: a page is started only while a whole
     page fetch (`policy.total_timeout`) still fits, so a source's poll never outlasts the fetch
     worker's timeout however slow its pages are (the rest keep their excerpt and are owed full
-    text, like those past `max_pages`)."""
+    text, like those past `max_pages`). `deadline_seconds` bounds every source's together, from
+    the enricher's making (the invocation's start): no page starts that a whole fetch would take
+    past it, and no extraction begins after it, however long the page waited for `HEAVY_STEPS`."""
+    made = clock()
 
     def enrich(source: Source, entries: list[RawEntry], owed: frozenset[int] = frozenset()) -> Enrichment:
         if source.rights is not Rights.FULL or max_pages <= 0:
@@ -162,16 +177,26 @@ def make_enricher(
         improved: set[int] = set()
         deferred: set[int] = set()
         in_line = sorted(range(len(entries)), key=lambda i: i not in owed)  # owed first, stable
+
+        def in_time(ahead: float = 0.0) -> bool:
+            now = clock()
+            return (budget_seconds is None or now - started + ahead <= budget_seconds) and (
+                deadline_seconds is None or now - made + ahead <= deadline_seconds
+            )
+
         for index in in_line:
             entry = entries[index]
             if index not in owed and entry.guid and store.story_for_guid(source.id, entry.guid) is not None:
                 continue
-            out_of_time = budget_seconds is not None and clock() - started + policy.total_timeout > budget_seconds
-            if fetched >= max_pages or out_of_time:
+            if fetched >= max_pages or not in_time(policy.total_timeout):
                 deferred.add(index)
                 continue
             fetched += 1
-            better = enrich_entry(entry, source, policy, get=get)
+            try:
+                better = enrich_entry(entry, source, policy, get=get, in_time=in_time)
+            except PastDeadline:
+                deferred.add(index)
+                continue
             if better is not None:
                 out[index] = better
                 improved.add(index)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from newsroom.core.claimcheck import claim_in
 from newsroom.core.codec import MessageError, entry_from_message
-from newsroom.core.config import DEFAULT_EVENT_LIMITS, Settings, load_sources, settings
+from newsroom.core.config import DEFAULT_EVENT_LIMITS, FULLTEXT_DEADLINE_SECONDS, Settings, load_sources, settings
 from newsroom.core.models import Price
 from newsroom.fetch.apply import fetch_all
 from newsroom.fetch.fanout import WorkerResult, dispatch, poll_dispatched
@@ -100,7 +100,11 @@ def fetch_dispatched(bodies: Sequence[str], now: datetime | None = None) -> Work
         now=now or datetime.now(UTC),
         bounds=poll_bounds(cfg),
         enrich=make_enricher(
-            store, policy, max_pages=cfg.fulltext_max_pages, budget_seconds=cfg.fulltext_budget_seconds
+            store,
+            policy,
+            max_pages=cfg.fulltext_max_pages,
+            budget_seconds=cfg.fulltext_budget_seconds,
+            deadline_seconds=FULLTEXT_DEADLINE_SECONDS,
         ),
         bucket=runtime.entry_bucket(),
         push=push_hook(cfg, policy),
