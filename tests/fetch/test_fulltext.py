@@ -344,18 +344,21 @@ def test_a_page_that_waited_for_the_heavy_steps_past_the_deadline_is_not_extract
         return answer
 
     enrich = make_enricher(memory_store(), LOCAL, max_pages=10, deadline_seconds=60.0, get=get, clock=lambda: now[0])
-    held = [HEAVY_STEPS.acquire(timeout=5) for _ in range(2)]  # other sources' parses hold the bound
-    assert all(held)
     results: list[Any] = []
     worker = threading.Thread(target=lambda: results.append(enrich(source(), [entry(http_server.url("/0"))])))
-    worker.start()
+    held = 0
     try:
+        for _ in range(2):  # other sources' parses hold the bound
+            assert HEAVY_STEPS.acquire(timeout=5)
+            held += 1
+        worker.start()
         assert fetched.wait(5)
         now[0] = 61.0  # the bound is held past the deadline
     finally:
-        HEAVY_STEPS.release()
-        HEAVY_STEPS.release()
+        for _ in range(held):  # the semaphore is the module's: never leave a slot taken
+            HEAVY_STEPS.release()
     worker.join(5)
+    assert not worker.is_alive()
     (result,) = results
     assert extracted == []
     assert (result.pages, result.deferred, result.improved) == (1, frozenset({0}), frozenset())
@@ -373,3 +376,46 @@ def test_an_article_page_over_the_page_cap_is_not_fetched_whole(http_server: Loc
     assert len(page) + len(padding) > FULLTEXT_MAX_PAGE_BYTES
     assert enrich_entry(entry(http_server.url("/big")), source(**RULES), LOCAL) is None
     assert enrich_entry(entry(http_server.url("/fits")), source(**RULES), LOCAL) is not None
+
+
+def test_a_page_fetched_within_the_source_s_budget_is_extracted_even_if_it_ran_out_meanwhile(
+    http_server: LocalHTTPServer,
+) -> None:
+    """The budget decides which pages start; a fetched page is not thrown away for it (only the
+    invocation's deadline stops an extraction)."""
+    http_server.route("/0", Reply(body=article_page()))
+    now = [0.0]
+
+    def slow_get(url: str, policy: FetchPolicy, **kwargs: Any) -> Any:
+        now[0] += LOCAL.total_timeout + 1  # the fetch ends past the source's budget
+        return http_get(url, policy, **kwargs)
+
+    enrich = make_enricher(
+        memory_store(),
+        LOCAL,
+        max_pages=10,
+        get=slow_get,
+        budget_seconds=LOCAL.total_timeout,
+        deadline_seconds=1_000.0,
+        clock=lambda: now[0],
+    )
+    result = enrich(source(**RULES), [entry(http_server.url("/0"))])
+    assert (result.pages, result.improved, result.deferred) == (1, frozenset({0}), frozenset())
+
+
+def test_the_fetch_worker_makes_its_enricher_with_the_invocation_s_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The timeout arithmetic rests on the deployed handler passing the deadline, once per
+    invocation (the enricher's clock starts when it is made)."""
+    from newsroom.core.config import FULLTEXT_DEADLINE_SECONDS
+    from newsroom.wiring import handlers
+
+    made: list[dict[str, Any]] = []
+    monkeypatch.setattr(handlers, "make_enricher", lambda *args, **kwargs: made.append(kwargs) or None)
+    monkeypatch.setattr(handlers, "poll_dispatched", lambda *args, **kwargs: kwargs["enrich"])
+    monkeypatch.setattr(handlers.runtime, "store", lambda: None)
+    monkeypatch.setattr(handlers.runtime, "sqs", lambda: None)
+    monkeypatch.setattr(handlers.runtime, "entry_bucket", lambda: None)
+    monkeypatch.setattr(handlers, "push_hook", lambda *args: None)
+    handlers.fetch_dispatched([])
+    handlers.fetch_dispatched([])
+    assert [m["deadline_seconds"] for m in made] == [FULLTEXT_DEADLINE_SECONDS] * 2

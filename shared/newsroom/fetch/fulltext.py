@@ -17,6 +17,12 @@ Rules:
   expressions pruned before extraction (newsletter boxes, "related" rails) and regexes matched
   against each block's text after it ("Read more: …", their disclaimer). The result is sanitized
   with the same allow-list as every body (`html.sanitize_html`).
+- Time and size: a source's pages start only while a whole page fetch fits its budget
+  (`budget_seconds`), every source's only while it fits the invocation's deadline
+  (`deadline_seconds`, `config.FULLTEXT_DEADLINE_SECONDS`), and no extraction begins past the
+  deadline, however long the page waited for `HEAVY_STEPS` (two parses or extractions at once);
+  pages are read up to `config.FULLTEXT_MAX_PAGE_BYTES` (1 MB) and a larger one keeps the
+  feed's text. Entries left by any of these are owed their full text, as past `max_pages`.
 - Extraction replaces the feed's content only when it found more text than the feed carried;
   any failure (fetch, extraction, nothing found) keeps the feed's content and is only logged:
   full text is an improvement, never a reason to lose an entry.
@@ -140,7 +146,7 @@ class Enrichment:
     entries: list[RawEntry]
     pages: int  # article pages fetched
     improved: frozenset[int] = frozenset()  # indexes of entries that got full text
-    deferred: frozenset[int] = frozenset()  # indexes past `max_pages`: full text owed to them
+    deferred: frozenset[int] = frozenset()  # past `max_pages`, the budget or the deadline: owed full text
 
 
 Enricher = Callable[[Source, list[RawEntry], frozenset[int]], Enrichment]
@@ -178,6 +184,9 @@ def make_enricher(
         deferred: set[int] = set()
         in_line = sorted(range(len(entries)), key=lambda i: i not in owed)  # owed first, stable
 
+        def before_deadline() -> bool:
+            return deadline_seconds is None or clock() - made <= deadline_seconds
+
         def in_time(ahead: float = 0.0) -> bool:
             now = clock()
             return (budget_seconds is None or now - started + ahead <= budget_seconds) and (
@@ -193,7 +202,9 @@ def make_enricher(
                 continue
             fetched += 1
             try:
-                better = enrich_entry(entry, source, policy, get=get, in_time=in_time)
+                # Once fetched, a page is extracted unless the invocation's deadline has passed
+                # (the source's own budget only decides which pages start).
+                better = enrich_entry(entry, source, policy, get=get, in_time=before_deadline)
             except PastDeadline:
                 deferred.add(index)
                 continue
