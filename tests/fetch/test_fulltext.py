@@ -295,26 +295,23 @@ def test_entries_past_max_pages_get_their_full_text_on_a_later_poll(http_server:
     assert len([r for r in http_server.requests if r.path.startswith("/article/")]) == 3
 
 
+def _clocked_enricher(seconds_a_page: float, **limits: float) -> Any:
+    """An enricher on a clock that only page fetches move, `seconds_a_page` each."""
+    now = [0.0]
+
+    def slow_get(url: str, policy: FetchPolicy, **kwargs: Any) -> Any:
+        now[0] += seconds_a_page
+        return http_get(url, policy, **kwargs)
+
+    return make_enricher(memory_store(), LOCAL, max_pages=10, get=slow_get, clock=lambda: now[0], **limits)
+
+
 def test_no_page_starts_that_would_end_past_the_invocation_s_deadline(http_server: LocalHTTPServer) -> None:
     """The deadline counts from the enricher's making (the invocation), across sources: a
     second source's pages are cut by what the first one spent, within its own budget."""
     for n in range(4):
         http_server.route(f"/{n}", Reply(body=article_page()))
-    now = [0.0]
-
-    def slow_get(url: str, policy: FetchPolicy, **kwargs: Any) -> Any:
-        now[0] += 10.0
-        return http_get(url, policy, **kwargs)
-
-    enrich = make_enricher(
-        memory_store(),
-        LOCAL,
-        max_pages=10,
-        get=slow_get,
-        budget_seconds=1_000.0,
-        deadline_seconds=LOCAL.total_timeout + 25,
-        clock=lambda: now[0],
-    )
+    enrich = _clocked_enricher(10.0, budget_seconds=1_000.0, deadline_seconds=LOCAL.total_timeout + 25)
     first = enrich(source(**RULES), [entry(http_server.url(f"/{n}"), guid=f"a{n}") for n in range(2)])
     second = enrich(source(**RULES), [entry(http_server.url(f"/{n}"), guid=f"b{n}") for n in (2, 3)])
     assert (first.pages, first.deferred) == (2, frozenset())
@@ -384,21 +381,8 @@ def test_a_page_fetched_within_the_source_s_budget_is_extracted_even_if_it_ran_o
     """The budget decides which pages start; a fetched page is not thrown away for it (only the
     invocation's deadline stops an extraction)."""
     http_server.route("/0", Reply(body=article_page()))
-    now = [0.0]
-
-    def slow_get(url: str, policy: FetchPolicy, **kwargs: Any) -> Any:
-        now[0] += LOCAL.total_timeout + 1  # the fetch ends past the source's budget
-        return http_get(url, policy, **kwargs)
-
-    enrich = make_enricher(
-        memory_store(),
-        LOCAL,
-        max_pages=10,
-        get=slow_get,
-        budget_seconds=LOCAL.total_timeout,
-        deadline_seconds=1_000.0,
-        clock=lambda: now[0],
-    )
+    # The fetch ends past the source's budget.
+    enrich = _clocked_enricher(LOCAL.total_timeout + 1, budget_seconds=LOCAL.total_timeout, deadline_seconds=1_000.0)
     result = enrich(source(**RULES), [entry(http_server.url("/0"))])
     assert (result.pages, result.improved, result.deferred) == (1, frozenset({0}), frozenset())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,24 @@ SOURCES = 20  # the fetch queue's batch
 class _Sink:
     def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
         return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+
+
+def _counted(step: Callable[..., Any], counts: dict[str, int], lock: threading.Lock) -> Callable[..., Any]:
+    """`step`, slowed and counted: how many run at once at most (`most`) and in all (`done`)."""
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            counts["now"] += 1
+            counts["most"] = max(counts["most"], counts["now"])
+        try:
+            time.sleep(0.05)  # long enough for every finished fetch to want its step
+            return step(*args, **kwargs)
+        finally:
+            with lock:
+                counts["now"] -= 1
+                counts["done"] += 1
+
+    return counted
 
 
 def _feed(n: int) -> bytes:
@@ -53,21 +72,7 @@ def test_a_batch_of_sources_is_fetched_at_once_and_parsed_two_at_a_time(
 
         return respond
 
-    real_parse = apply.parse_feed
-
-    def slow_parse(*args: Any, **kwargs: Any) -> Any:
-        with lock:
-            parses["now"] += 1
-            parses["most"] = max(parses["most"], parses["now"])
-        try:
-            time.sleep(0.05)  # long enough for every finished fetch to want its parse
-            return real_parse(*args, **kwargs)
-        finally:
-            with lock:
-                parses["now"] -= 1
-                parses["done"] += 1
-
-    monkeypatch.setattr(apply, "parse_feed", slow_parse)
+    monkeypatch.setattr(apply, "parse_feed", _counted(apply.parse_feed, parses, lock))
     sources = []
     for n in range(SOURCES):
         http_server.route(f"/feed{n}", answer(n))
@@ -94,21 +99,7 @@ def test_article_pages_are_fetched_at_once_and_extracted_two_at_a_time(
 
     lock = threading.Lock()
     extractions = {"now": 0, "most": 0, "done": 0}
-    real_extract = fulltext.extract_main_html
-
-    def slow_extract(*args: Any, **kwargs: Any) -> Any:
-        with lock:
-            extractions["now"] += 1
-            extractions["most"] = max(extractions["most"], extractions["now"])
-        try:
-            time.sleep(0.05)
-            return real_extract(*args, **kwargs)
-        finally:
-            with lock:
-                extractions["now"] -= 1
-                extractions["done"] += 1
-
-    monkeypatch.setattr(fulltext, "extract_main_html", slow_extract)
+    monkeypatch.setattr(fulltext, "extract_main_html", _counted(fulltext.extract_main_html, extractions, lock))
     page = (
         "<html><body><article>" + "<p>A long paragraph of the article's own text.</p>" * 20 + "</article></body></html>"
     )
