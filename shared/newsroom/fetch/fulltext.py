@@ -98,7 +98,7 @@ def _drop_blocks(fragment: str, patterns: Sequence[re.Pattern[str]]) -> str:
 
 
 class PastDeadline(Exception):
-    """The page was fetched, but its extraction would begin after the budget or the deadline."""
+    """The page was fetched, but its extraction could only begin after the deadline."""
 
 
 def enrich_entry(
