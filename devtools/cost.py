@@ -40,6 +40,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -76,6 +77,18 @@ ROUNDS_PER_MONTH = 30 * 24 * 12  # dispatcher ticks: every 5 minutes
 SECONDS_PER_MONTH = 30 * 24 * 3600
 LAMBDA_PLATFORM_LOG_BYTES = 350  # START, END and REPORT lines per invocation
 FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, a proportional share below
+
+
+@cache
+def fetch_fan_out() -> tuple[int, int]:
+    """The fetch worker's SQS batch size and its FETCH_CONCURRENCY (the Parameter's default),
+    read once: every `Assumptions()` asks for both."""
+    from devtools.artifact import functions, load_template
+
+    template = load_template(ROOT / "template.yaml")
+    events = functions(template)["FetchFeedsFunction"]["Events"].values()
+    batch = next(int(e["Properties"].get("BatchSize", 10)) for e in events if e["Type"] == "SQS")
+    return batch, int(template["Parameters"]["FetchConcurrency"]["Default"])
 
 
 @dataclass(frozen=True)
@@ -312,16 +325,6 @@ def _signed_deliveries(store: Any, n: int) -> list[dict[str, Any]]:
 # -- the model -----------------------------------------------------------------------------------------
 
 
-def fetch_fan_out() -> tuple[int, int]:
-    """The fetch worker's SQS batch size and its FETCH_CONCURRENCY (the Parameter's default)."""
-    from devtools.artifact import functions, load_template
-
-    template = load_template(ROOT / "template.yaml")
-    events = functions(template)["FetchFeedsFunction"]["Events"].values()
-    batch = next(int(e["Properties"].get("BatchSize", 10)) for e in events if e["Type"] == "SQS")
-    return batch, int(template["Parameters"]["FetchConcurrency"]["Default"])
-
-
 def feed_wait_per_poll(a: Assumptions) -> float:
     """The invocation's network wait a poll is billed: a batch's sources are requested
     `fetch_concurrency` at a time, so the batch waits ceil(batch / concurrency) feed latencies,
@@ -344,7 +347,7 @@ def _harmonic(n: int) -> float:
 def sqs_batches(messages: float, batch: int) -> float:
     """Calls to receive, or to delete, `messages` handed to Lambda in batches of `batch`:
     ReceiveMessage returns at most 10 and DeleteMessageBatch takes at most 10 (SQS API
-    Reference, MaxNumberOfMessages and "a maximum of 10 messages"), so a batch of 16 takes two
+    Reference, MaxNumberOfMessages and "a maximum of 10 messages"), so a batch of 20 takes two
     of each."""
     return messages / batch * math.ceil(batch / 10)
 
@@ -1018,14 +1021,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     counts, facts = measure(sys.stderr if args.show_logs else None)
     assumptions = Assumptions(new_entries_per_source_day=args.new_per_day, share_ignoring_validators=args.no_validators)
-    results = model(counts, facts, assumptions, sys.stdout)
+    # The corpus's poll mix and hub share, measured once for both pricings.
+    mix, hubs = poll_mix(), measure_hub_share()
+    results = model(counts, facts, assumptions, sys.stdout, mix=mix, hubs=hubs)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, sort_keys=True))
-    spread = model(counts, facts, replace(assumptions, slowest_of_batch=True), io.StringIO())
+    spread_assumptions = replace(assumptions, slowest_of_batch=True)
+    spread = model(counts, facts, spread_assumptions, io.StringIO(), mix=mix, hubs=hubs)
     key = "+ CDN, provisioned table"
     print(
         f"If feed latencies spread exponentially around {assumptions.feed_latency_s * 1000:.0f} ms, a fetch batch "
-        f"waits for its slowest source ({feed_wait_per_poll(replace(assumptions, slowest_of_batch=True)) * 1000:.0f} "
+        f"waits for its slowest source ({feed_wait_per_poll(spread_assumptions) * 1000:.0f} "
         f"ms billed a poll instead of {feed_wait_per_poll(assumptions) * 1000:.0f}): {key}, 1,000 sources "
         f"${spread[f'1000:{key}']['total']:.2f}, 10,000 sources ${spread[f'10000:{key}']['total']:.2f} "
         "(no feed latencies were measured here)"

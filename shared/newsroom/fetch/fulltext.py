@@ -184,14 +184,12 @@ def make_enricher(
         deferred: set[int] = set()
         in_line = sorted(range(len(entries)), key=lambda i: i not in owed)  # owed first, stable
 
-        def before_deadline() -> bool:
-            return deadline_seconds is None or clock() - made <= deadline_seconds
+        def before_deadline(ahead: float = 0.0) -> bool:
+            return deadline_seconds is None or clock() - made + ahead <= deadline_seconds
 
-        def in_time(ahead: float = 0.0) -> bool:
-            now = clock()
-            return (budget_seconds is None or now - started + ahead <= budget_seconds) and (
-                deadline_seconds is None or now - made + ahead <= deadline_seconds
-            )
+        def in_time(ahead: float) -> bool:
+            within_budget = budget_seconds is None or clock() - started + ahead <= budget_seconds
+            return within_budget and before_deadline(ahead)
 
         for index in in_line:
             entry = entries[index]
