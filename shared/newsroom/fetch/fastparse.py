@@ -3,10 +3,13 @@
 Rules:
 
 - `routed` is the cheap rule, a look at the first bytes and the Content-Type: an XML media type
-  (`application/xml` or `application/rss+xml`) with no charset or UTF-8, no byte-order mark, an
-  XML 1.0 declaration that names UTF-8 or no encoding (or no declaration), at most stylesheet
-  PIs before the root, and an `<rss` root. Anything else (Atom, RDF, other encodings, a DOCTYPE,
-  `text/xml`, whose RFC 3023 default is US-ASCII) goes straight to feedparser.
+  (`application/xml` or `application/rss+xml`), no byte-order mark, an XML 1.0 declaration that
+  names UTF-8, ISO-8859-1 or no encoding (or no declaration), a charset, if any, naming the
+  encoding the declaration does (RFC 3023: the charset wins, and lxml reads the declaration), at
+  most stylesheet PIs before the root, and an `<rss` root. Anything else (Atom, RDF, other
+  encodings, a DOCTYPE, `text/xml`, whose RFC 3023 default is US-ASCII) goes straight to
+  feedparser. ISO-8859-1 cannot fail to decode, so feedparser reads such a document in it, as
+  lxml does; every other single-byte encoding can, and feedparser then tries others.
 - `parse` returns what `feedparser.parse` returns for the keys `feeds.parse_feed` reads (`feed`,
   `entries`, `version`, `bozo`), so both paths go through the same mapping. Values are made
   with feedparser's own helpers (its date parser, HTML guess, href and author rules, tag rule,
@@ -43,10 +46,11 @@ from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
 
 _MEDIA_TYPES = frozenset({"application/xml", "application/rss+xml"})
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
-# The XML declaration (version 1.0, encoding UTF-8 or none), stylesheet PIs, then the <rss root.
+# The XML declaration (version 1.0, encoding UTF-8, ISO-8859-1 or none), stylesheet PIs, then the
+# <rss root.
 _HEAD = re.compile(
     rb"(?:<\?xml\s+version\s*=\s*[\"']1\.0[\"']"
-    rb"(?:\s+encoding\s*=\s*[\"']utf-8[\"'])?(?:\s+standalone\s*=\s*[\"'](?:yes|no)[\"'])?\s*\?>)?"
+    rb"(?:\s+encoding\s*=\s*[\"'](utf-8|iso-8859-1)[\"'])?(?:\s+standalone\s*=\s*[\"'](?:yes|no)[\"'])?\s*\?>)?"
     rb"(?:\s*<\?xml-stylesheet\s[^>]*\?>)*\s*<rss[\s>]",
     re.IGNORECASE,
 )
@@ -82,6 +86,8 @@ _IMAGE_CHILDREN = frozenset({"title", "link", "url", "width", "height", "descrip
 _HTML_TYPE = "text/html"
 _LINK_REFERENCE = re.compile("&([A-Za-z0-9_]+);")
 _C1_CONTROL = re.compile("[\x80-\x9f]")
+# The encodings a routed document may be in, as lxml names the declaration's (none: UTF-8).
+_ENCODINGS = frozenset({"utf-8", "iso-8859-1"})
 
 
 class Unsupported(Exception):
@@ -93,10 +99,12 @@ def routed(body: bytes, content_type: str) -> bool:
     media_type, _, parameters = content_type.partition(";")
     if media_type.strip().lower() not in _MEDIA_TYPES:
         return False
-    charset = _CHARSET.search(parameters)
-    if charset is not None and charset.group(1).lower() != "utf-8":
+    head = _HEAD.match(body, 0, 2048)
+    if head is None:
         return False
-    return _HEAD.match(body, 0, 2048) is not None
+    declared = (head.group(1) or b"utf-8").decode("ascii").lower()
+    charset = _CHARSET.search(parameters)
+    return charset is None or charset.group(1).lower() == declared
 
 
 def parse(body: bytes, *, base_url: str, language: str | None) -> dict[str, Any]:
@@ -106,9 +114,14 @@ def parse(body: bytes, *, base_url: str, language: str | None) -> dict[str, Any]
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, collect_ids=False
     )
     root = etree.fromstring(body, parser)
-    if root.tag != "rss" or not _attributes(root).get("version", "").startswith("2."):
+    encoding = (root.getroottree().docinfo.encoding or "").lower()
+    if encoding not in _ENCODINGS:
+        raise Unsupported(f"a document in {encoding}")
+    if root.tag != "rss":
         raise Unsupported("not an RSS 2.0 root")
     doc = _Document(base_url, language, _remapped_prefixes(body))
+    if not doc.root(root).get("version", "").startswith("2."):
+        raise Unsupported("not an RSS 2.0 root")
     channels = [child for child in root if not _skippable(child)]
     if len(channels) != 1 or channels[0].tag != "channel":
         raise Unsupported("the root holds something other than one channel")
@@ -148,8 +161,9 @@ def _attributes(element: Any) -> dict[str, str]:
 
 
 def _finish(text: str) -> str:
-    """The end of feedparser's `pop()` for a UTF-8 document: UTF-8 read as Latin-1 is repaired,
-    and C1 controls become the cp1252 characters they were meant as."""
+    """The end of feedparser's `pop()`: UTF-8 read as Latin-1 is repaired, and C1 controls become
+    the cp1252 characters they were meant as. feedparser hands its parser the document converted
+    to UTF-8 whatever it was in, so the repair applies to an ISO-8859-1 document too."""
     if text.isascii():  # nothing to repair; most values, and the cheap test
         return text
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
@@ -190,13 +204,50 @@ class _Document:
     def __init__(self, base_url: str, language: str | None, remapped: frozenset[str]) -> None:
         # feedparser's base: Content-Location as given, then re-made safe at every element.
         base = make_safe_absolute_uri("", base_url)
-        self.base = make_safe_absolute_uri(base, base) or base if base else _urljoin(base, base)
-        if base and (make_safe_absolute_uri(self.base, self.base) or self.base) != self.base:
-            raise Unsupported("a base URL feedparser would rewrite")
+        self.base = self._stable(make_safe_absolute_uri(base, base) or base if base else _urljoin(base, base))
         self.lang = language.replace("_", "-") if language else language
+        self.feed_language = self.lang
         self.remapped = remapped
         self.keys: dict[str, str] = {}
         self.entries: list[dict[str, Any]] = []
+
+    @staticmethod
+    def _stable(base: str) -> str:
+        """A base feedparser keeps as it is: it re-makes the base safe at every element."""
+        if base and (make_safe_absolute_uri(base, base) or base) != base:
+            raise Unsupported("a base URL feedparser would rewrite")
+        return base
+
+    def root(self, root: Any) -> dict[str, str]:
+        """The root's attributes, with the xml:base and xml:lang (or bare base and lang) it may
+        carry applied as feedparser's `unknown_starttag` applies them: the base joined to the
+        Content-Location (kept when not a safe absolute URI), the language for every detail and
+        the feed's (an empty one unsets it). Anywhere below the root they are refused."""
+        attributes: dict[str, str] = {}
+        scoped: dict[str, str] = {}
+        for name, value in root.attrib.items():
+            key = name.lower()
+            if key in ("{http://www.w3.org/xml/1998/namespace}base", "base"):
+                scoped["xml:base" if key.startswith("{") else "base"] = value
+            elif key in ("{http://www.w3.org/xml/1998/namespace}lang", "lang"):
+                scoped["xml:lang" if key.startswith("{") else "lang"] = value
+            elif key.startswith("{"):
+                raise Unsupported(f"attribute {name}")
+            else:
+                attributes[key] = value.lower() if key in ("rel", "type") else value
+        given_base = scoped.get("xml:base", scoped.get("base")) or self.base
+        if self.base:
+            self.base = self._stable(make_safe_absolute_uri(self.base, given_base) or self.base)
+        else:
+            self.base = self._stable(_urljoin(self.base, given_base))
+        lang = scoped.get("xml:lang", scoped.get("lang"))
+        if lang is not None:
+            # feedparser keeps it as written, but every detail is made after `push_content`
+            # has replaced its underscores.
+            self.lang = lang.replace("_", "-") if lang else None
+            if lang:
+                self.feed_language = self.lang
+        return attributes
 
     def key(self, element: Any) -> str:
         """feedparser's name for an element: its standard prefix and `_`, then the local name."""
@@ -247,8 +298,8 @@ class _Document:
         if _attributes(channel).keys() & {"lastmod", "href"}:
             raise Unsupported("a CDF channel")
         feed: dict[str, Any] = {}
-        if self.lang:
-            feed["language"] = self.lang
+        if self.feed_language:
+            feed["language"] = self.feed_language
         titles = 0
         for child in channel:
             if _skippable(child):
