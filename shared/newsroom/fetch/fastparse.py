@@ -76,7 +76,7 @@ _HARMLESS_CHANNEL = frozenset(
     {
         "link", "description", "copyright", "lastbuilddate", "pubdate", "generator", "docs",
         "category", "webmaster", "managingeditor", "cloud", "author", "dc_creator", "dc_date",
-        "dc_rights", "dc_publisher", "dc_subject",
+        "dc_rights", "dc_publisher", "dc_subject", "feedburner_browserfriendly",
     }
 )  # fmt: skip
 # Item elements feedparser handles by filling names parse_feed ignores (rights, publisher,

@@ -222,19 +222,25 @@ def _narrow_declarations(body: bytes, content_type: str) -> tuple[bytes, str]:
 
 
 def _tidy_prolog(body: bytes, first_element: int) -> bytes:
-    """Collapse whitespace runs before the first element (insignificant in XML).
+    """Drop whitespace before the prolog and collapse whitespace runs in it (insignificant in XML).
 
     feedparser's `replace_doctype` runs a MULTILINE `^\\s*<!ENTITY` over the prolog, which is
     quadratic in leading whitespace: 12 KB of newlines cost ~1 s, a 5 MB feed of them hours.
-    Leading whitespace is dropped too, so an XML declaration that follows it still counts.
+    Leading whitespace is dropped whatever the prolog's length, so an XML declaration that
+    follows it (a blank line printed before it, a common WordPress fault) still counts, and the
+    strict parser reads the document, not feedparser's loose fallback. Until issue 16's stop of
+    2026-12-03 only prologs of 256 bytes and more were tidied, so the same feed with a shorter
+    stylesheet line went to the loose parser as ill-formed.
     """
+    if _is_wide(body):
+        return body
     if first_element < 0:  # an ill-formed prolog: up to what looks like an element
         match = _FIRST_ELEMENT.search(body)
         first_element = match.start() if match else len(body)
     end = first_element
     head = body[:end]
-    if len(head) < 256 or _is_wide(body):
-        return body
+    if len(head) < 256:
+        return body.lstrip() if body[:1].isspace() else body
     return _WHITESPACE_RUN.sub(b"\n", head).lstrip() + body[end:]
 
 
