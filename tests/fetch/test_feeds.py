@@ -9,7 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from newsroom.core.urls import PLAIN_HTTP_URL
 from newsroom.fetch import feeds
 from newsroom.fetch.feeds import FeedParseError, ParsedFeed, parse_feed
 
@@ -751,3 +754,58 @@ def test_a_feed_of_10000_entries_keeps_only_the_configured_number() -> None:
         document.encode(), source_id="x", base_url="https://pub.example/", fetched_at=FETCHED_AT, max_entries=5
     )
     assert (len(small.entries), small.entries_over_limit) == (5, 9_995)
+
+
+def _joined_http_url(value: object, base_url: str) -> str | None:
+    """`feeds._http_url` before its plain-URL shortcut: every value joined and split."""
+    from urllib.parse import urljoin, urlsplit
+
+    text = value.strip() if isinstance(value, str) else None
+    if not text:
+        return None
+    try:
+        absolute = urljoin(base_url, text)
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return absolute
+
+
+_CORPUS_URL = re.compile(rb"""(?i)(?:https?:)?//[^\s"'<>]{1,300}|(?<=href=["'])[^"'<>]{1,300}""")
+BASES = ["https://pub.example/feeds/main.xml", "http://pub.example/", "", "ftp://x.example/"]
+
+
+def test_a_plain_http_url_maps_as_the_join_maps_it() -> None:
+    """Every URL-like string in the corpus, as written and with the endings the shortcut must not
+    take (an empty query or fragment, a ";", a dot segment, whitespace), under four bases."""
+    urls = {
+        m.decode("utf-8", "replace")
+        for p in CORPUS.rglob("*")
+        if p.is_file()
+        for m in _CORPUS_URL.findall(p.read_bytes())
+    }
+    assert len(urls) > 4_000
+    variants = ("", "?", "#", ";", "/../x", "?a=1#", " \t", "\\x", ":8080")
+    checked = plain = 0
+    for url in urls:
+        for ending in variants:
+            for base in BASES:
+                value = url + ending
+                assert feeds._http_url(value, base) == _joined_http_url(value, base), (value, base)
+                checked += 1
+                plain += bool(PLAIN_HTTP_URL.fullmatch(value.strip()))
+    assert plain > checked // 10  # the shortcut is taken, not only the join
+
+
+URL_TEXT = st.lists(
+    st.sampled_from([*"aZ09.-_~%!$&'()*+,=:@/?#;[]\\ \t\nÿé", "http://", "https://", "HTTP://", "//"]), max_size=30
+).map("".join)
+
+
+@given(st.sampled_from(["http://", "https://", "Http://", ""]), URL_TEXT, st.sampled_from(BASES))
+@settings(max_examples=2_000, deadline=None)
+def test_generated_urls_map_as_the_join_maps_them(scheme: str, rest: str, base: str) -> None:
+    value = scheme + rest
+    assert feeds._http_url(value, base) == _joined_http_url(value, base)

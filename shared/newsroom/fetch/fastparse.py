@@ -44,6 +44,8 @@ from feedparser.urls import _urljoin, make_safe_absolute_uri
 from feedparser.util import FeedParserDict
 from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
 
+from newsroom.core.urls import PLAIN_HTTP_URL
+
 _MEDIA_TYPES = frozenset({"application/xml", "application/rss+xml"})
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
 # The XML declaration (version 1.0, encoding UTF-8, ISO-8859-1 or none), stylesheet PIs, then the
@@ -287,7 +289,7 @@ class _Document:
         if len(element):
             raise Unsupported("child nodes where text is expected")
         text = (element.text or "").strip()
-        if resolve and text:
+        if resolve and text and not PLAIN_HTTP_URL.fullmatch(text):  # one joins to itself
             text = _urljoin(self.base, text)
         return _finish(text)
 
@@ -391,7 +393,8 @@ class _Document:
         if "href" in link:  # Atom-style: the URL is the attribute, any text is ignored
             if len(element):
                 raise Unsupported("a link with child nodes")
-            link["href"] = _urljoin(self.base, link["href"])
+            if not PLAIN_HTTP_URL.fullmatch(link["href"]):
+                link["href"] = _urljoin(self.base, link["href"])
             links.append(FeedParserDict(link))
             html_type = _FeedParserMixin.map_content_type(link["type"]) in _FeedParserMixin.html_types
             if link["rel"] == "alternate" and html_type:

@@ -48,6 +48,7 @@ import feedparser
 
 from newsroom.core.config import settings
 from newsroom.core.models import RawEntry, utc
+from newsroom.core.urls import PLAIN_HTTP_URL
 from newsroom.core.xmlguard import HostileXml, check_xml
 from newsroom.fetch import fastparse
 
@@ -319,6 +320,8 @@ def _http_url(value: object, base_url: str) -> str | None:
     text = _clean(value)
     if text is None:
         return None
+    if PLAIN_HTTP_URL.fullmatch(text):
+        return text
     try:
         absolute = urljoin(base_url, text)
         parts = urlsplit(absolute)
