@@ -30,38 +30,33 @@ Rules:
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable, Mapping
-from functools import cache
 from typing import Any
 
-from feedparser.api import StrictFeedParser
 from feedparser.datetimes import _parse_date
-from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
 from feedparser.util import FeedParserDict
 from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
 
 from newsroom.core.urls import PLAIN_HTTP_URL
-
-_MEDIA_TYPES = frozenset({"application/xml", "application/rss+xml"})
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
-# The XML declaration (version 1.0, encoding UTF-8, ISO-8859-1 or none), stylesheet PIs, then the
-# <rss root.
-_HEAD = re.compile(
-    rb"(?:<\?xml\s+version\s*=\s*[\"']1\.0[\"']"
-    rb"(?:\s+encoding\s*=\s*[\"'](utf-8|iso-8859-1)[\"'])?(?:\s+standalone\s*=\s*[\"'](?:yes|no)[\"'])?\s*\?>)?"
-    rb"(?:\s*<\?xml-stylesheet\s[^>]*\?>)*\s*<rss[\s>]",
-    re.IGNORECASE,
+from newsroom.fetch.fastparse_rules import (
+    _ENCODINGS,
+    _HTML_TYPE,
+    _PREFIXES,
+    _STANDARD_PREFIXES,
+    Unsupported,
+    _attributes,
+    _Context,
+    _finish,
+    _guess_type,
+    _has_handler,
+    _remapped_prefixes,
+    _skippable,
+    routed,
 )
-_DECLARED_PREFIX = re.compile(rb"xmlns:([\w.-]+)\s*=\s*[\"']([^\"']*)[\"']")
 
-# feedparser's namespace table: a URI it knows gets its standard prefix ("" for the RSS and
-# Atom namespaces), whatever prefix the document uses.
-_PREFIXES: dict[str, str] = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
-_STANDARD_PREFIXES = frozenset(_PREFIXES.values())
 # What parse_feed reads from a feed and from an entry: an element feedparser would store under
 # one of these names is modelled here or refused, never skipped.
 _FEED_KEYS = frozenset({"title", "title_detail", "language", "ttl"})
@@ -85,28 +80,7 @@ _HARMLESS_CHANNEL = frozenset(
 # contributors): text only, nothing else to model.
 _HARMLESS_ITEM = frozenset({"dc_rights", "rights", "copyright", "dc_publisher", "dc_contributor"})
 _IMAGE_CHILDREN = frozenset({"title", "link", "url", "width", "height", "description"})
-_HTML_TYPE = "text/html"
 _LINK_REFERENCE = re.compile("&([A-Za-z0-9_]+);")
-_C1_CONTROL = re.compile("[\x80-\x9f]")
-# The encodings a routed document may be in, as lxml names the declaration's (none: UTF-8).
-_ENCODINGS = frozenset({"utf-8", "iso-8859-1"})
-
-
-class Unsupported(Exception):
-    """The document has something this path does not model; feedparser takes it."""
-
-
-def routed(body: bytes, content_type: str) -> bool:
-    """Whether the fast path may try `body` (cheap: the Content-Type and the first bytes)."""
-    media_type, _, parameters = content_type.partition(";")
-    if media_type.strip().lower() not in _MEDIA_TYPES:
-        return False
-    head = _HEAD.match(body, 0, 2048)
-    if head is None:
-        return False
-    declared = (head.group(1) or b"utf-8").decode("ascii").lower()
-    charset = _CHARSET.search(parameters)
-    return charset is None or charset.group(1).lower() == declared
 
 
 def parse(body: bytes, *, base_url: str, language: str | None) -> dict[str, Any]:
@@ -128,62 +102,6 @@ def parse(body: bytes, *, base_url: str, language: str | None) -> dict[str, Any]
     if len(channels) != 1 or channels[0].tag != "channel":
         raise Unsupported("the root holds something other than one channel")
     return {"feed": doc.channel(channels[0]), "entries": doc.entries, "version": "rss20", "bozo": 0}
-
-
-def _remapped_prefixes(body: bytes) -> frozenset[str]:
-    """Prefixes the document binds to a namespace feedparser knows by another prefix: feedparser
-    renames every element using them, so such a document is left to it."""
-    remapped: set[str] = set()
-    for match in _DECLARED_PREFIX.finditer(body):
-        prefix, uri = match.group(1).decode("ascii", "replace"), match.group(2).decode("utf-8", "replace").lower()
-        if "backend.userland.com/rss" in uri:
-            uri = "http://backend.userland.com/rss"
-        standard = _PREFIXES.get(uri)
-        if standard is not None and standard != prefix:
-            remapped.update((prefix, prefix.lower()))
-    return frozenset(remapped)
-
-
-def _skippable(node: Any) -> bool:
-    """Comments and processing instructions, which feedparser ignores."""
-    return node.tag is etree.Comment or node.tag is etree.PI
-
-
-def _attributes(element: Any) -> dict[str, str]:
-    """feedparser's view of an element's attributes: names lower-cased, `rel` and `type` values
-    lower-cased. A namespaced attribute (xml:lang, xml:base, or any other) or a bare `lang` or
-    `base`, which feedparser reads as xml:lang and xml:base, is not modelled."""
-    attributes: dict[str, str] = {}
-    for name, value in element.attrib.items():
-        key = name.lower()
-        if key.startswith("{") or key in ("lang", "base"):
-            raise Unsupported(f"attribute {name}")
-        attributes[key] = value.lower() if key in ("rel", "type") else value
-    return attributes
-
-
-def _finish(text: str) -> str:
-    """The end of feedparser's `pop()`: UTF-8 read as Latin-1 is repaired, and C1 controls become
-    the cp1252 characters they were meant as. feedparser hands its parser the document converted
-    to UTF-8 whatever it was in, so the repair applies to an ISO-8859-1 document too."""
-    if text.isascii():  # nothing to repair; most values, and the cheap test
-        return text
-    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
-        text = text.encode("iso-8859-1").decode("utf-8")
-    # str.translate with a dict walks every character in Python-level lookups: only when needed.
-    return text.translate(_cp1252) if _C1_CONTROL.search(text) else text
-
-
-class _Context:
-    """Stands in for feedparser's parser where its helpers only ask for the dict being filled."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def _get_context(self) -> dict[str, Any]:
-        return self.data
 
 
 class _Item:
@@ -529,17 +447,6 @@ class _Document:
             thumbnail["url"] = url
 
 
-@cache
-def _has_handler(key: str) -> bool:
-    """Whether feedparser does something of its own with an element of that name."""
-    return hasattr(StrictFeedParser, "_start_" + key) or hasattr(StrictFeedParser, "_end_" + key)
-
-
-def _guess_type(value: str) -> str:
-    """RSS titles are nominally plain text; feedparser calls them HTML when they look like it."""
-    return _HTML_TYPE if _FeedParserMixin.looks_like_html(value) else "text/plain"
-
-
 _Handler = Callable[[_Document, _Item, Any, Mapping[str, str]], None]
 _ITEM_HANDLERS: dict[str, _Handler] = {
     "title": _Document.title,
@@ -568,3 +475,5 @@ _ITEM_HANDLERS: dict[str, _Handler] = {
     "media_thumbnail": _Document.media_thumbnail,
     "media_title": _Document.media_title,
 }
+
+__all__ = ["Unsupported", "parse", "routed"]
