@@ -5,6 +5,7 @@ path falls back to feedparser."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -14,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devtools import golden
-from newsroom.fetch import fastparse, feeds
+from newsroom.fetch import fastparse, fastparse_rss, feeds
 from newsroom.fetch.feeds import FeedParseError, ParsedFeed, parse_feed
 from tests.fetch.test_feeds import BILLION_LAUGHS, HOSTILE_BYPASSES, QUADRATIC_BLOWUP
 from tests.fuzz.feeds import TEXT, FeedSpec, Item, items
@@ -148,6 +149,41 @@ def test_generated_rss_parses_the_same_on_both_paths(spec: FeedSpec, language: s
         assert fast == reference
 
 
+ATOM_SPECS = st.builds(
+    FeedSpec,
+    format=st.just("atom"),
+    encoding=st.sampled_from(["utf-8", "iso-8859-1"]),
+    items=st.lists(items().map(lambda item: _well_formed(item)), min_size=1, max_size=3).map(tuple),
+    title=TEXT,
+)
+_ATOM_SOURCE = re.compile(rb"<source>.*?</source>", re.DOTALL)
+
+
+def test_generated_atom_parses_the_same_on_both_paths() -> None:
+    """The fuzzers' Atom entries (text and HTML constructs, links, enclosures, ids, dates, a person,
+    a category), without their `<source>`, which the fast path leaves to feedparser: the same
+    result on both paths, and most of them served by the fast path."""
+    served: list[bool] = []
+
+    @given(ATOM_SPECS, st.sampled_from([None, "en_US"]), st.booleans())
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    def same(spec: FeedSpec, language: str | None, with_source: bool) -> None:
+        headers = {"content-type": "application/atom+xml"} | ({"content-language": language} if language else {})
+        body = fuzz_document(spec)
+        body = body if with_source else _ATOM_SOURCE.sub(b"", body)
+        fast = _parse_body(body, headers, "https://fuzz.example/feed", fast_path=True)
+        reference = _parse_body(body, headers, "https://fuzz.example/feed", fast_path=False)
+        if isinstance(fast, ParsedFeed) and fast.parser == "fast":
+            assert differences(fast, reference) == []
+            served.append(True)
+        else:
+            assert fast == reference
+            served.append(False)
+
+    same()
+    assert sum(served) >= len(served) // 4, f"{sum(served)} of {len(served)} served by the fast path"
+
+
 # Features the corpus has few of, in one hand-written document the fast path must serve exactly.
 TRICKY = """<?xml version="1.0" encoding="UTF-8"?>
 <?xml-stylesheet type="text/xsl" href="/rss.xsl"?>
@@ -206,6 +242,88 @@ def test_a_document_full_of_edge_cases_is_served_by_the_fast_path_exactly() -> N
     assert first.orig_link == "https://origin.example/a"
     assert first.declared_source_url == "https://origin.example/rss"
     assert first.tags == ("Markets", "Bitcoin")
+
+
+ATOM_TRICKY = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/" xml:lang="en_GB">
+  <title type="html">Desk &amp;amp; &lt;b&gt;wire&lt;/b&gt;</title><subtitle type="html">&lt;p&gt;s&lt;/p&gt;</subtitle>
+  <id>tag:pub.example,2026:feed</id><updated>2026-05-31T10:00:00Z</updated><link rel="self" href="/atom.xml"/>
+  <author><name>Desk</name><email>desk@pub.example</email></author><logo>/logo.png</logo>
+  <entry>
+    <title>&lt;b&gt;Bold&lt;/b&gt; move &amp;amp; more</title>
+    <id>https://pub.example/posts/1</id>
+    <published>2026-05-31T09:00:00+02:00</published><updated>2026-05-31T10:00:00Z</updated>
+    <author><name>Jos\u00c3\u00a9 Roe</name><email>jose@pub.example</email><uri>/people/jose</uri></author>
+    <author><name>Second</name></author>
+    <contributor><name>Helper</name></contributor>
+    <category term="markets" scheme="https://pub.example/tags" label="Markets"/><category term="btc"/>
+    <content type="html">&lt;p&gt;Body &lt;a href="/rel"&gt;link&lt;/a&gt;&lt;/p&gt;</content>
+    <summary type="text">A summary after the content</summary>
+    <link rel="enclosure" type="image/jpeg" href="https://cdn.pub.example/a.jpg" length="10"/>
+    <media:thumbnail url="https://cdn.pub.example/t.jpg" width="120"/>
+    <rights>CC</rights>
+  </entry>
+  <entry>
+    <title type="text">Plain &lt;i&gt;text&lt;/i&gt; title</title><id>tag:pub.example,2026:2</id>
+    <link href="/posts/2"/><link rel="alternate" type="text/plain" href="/posts/2.txt"/>
+    <content>Text content only, copied to the summary</content>
+    <author><name>Ann</name><uri>https://ann.example/</uri></author>
+  </entry>
+  <entry><id>relative/3</id><summary type="html">&lt;p&gt;only a summary&lt;/p&gt;</summary></entry>
+</feed>"""
+
+
+def test_an_atom_document_full_of_edge_cases_is_served_by_the_fast_path_exactly() -> None:
+    base_url = "https://pub.example/feeds/atom.xml"
+    for language in (None, "fr"):
+        headers = {"content-type": "application/atom+xml"} | ({"content-language": language} if language else {})
+        fast = _parse_body(ATOM_TRICKY.encode(), headers, base_url, fast_path=True)
+        reference = _parse_body(ATOM_TRICKY.encode(), headers, base_url, fast_path=False)
+
+        assert isinstance(fast, ParsedFeed) and fast.parser == "fast"
+        assert differences(fast, reference) == []
+        assert [entry.link for entry in fast.entries] == [
+            "https://pub.example/posts/1",
+            "https://pub.example/posts/2",
+            "https://pub.example/feeds/relative/3",
+        ]
+        assert fast.entries[0].author == "Second" and fast.language == "en-GB"
+
+
+@pytest.mark.parametrize(
+    ("start", "replacement"),
+    [
+        ("<summary type=\"text\">A summary after", "<summary>first</summary><summary type=\"text\">A summary after"),
+        ("<content>Text content only", "<summary>s</summary><summary>Text content only</summary><content>c"),
+        ("<content>Text content only", '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">x</div>'),
+        ('<title type="text">Plain', '<title type="xhtml">Plain'),
+        ("<content>Text content only", '<content type="text/markdown">Text content only'),
+        ("<content>Text content only", '<content type="html" mode="escaped">Text content only'),
+        (
+            "<content>Text content only, copied to the summary</content>",
+            '<content type="text" mode="base64">VGV4dCBjb250ZW50IG9ubHk=</content>',
+        ),
+        ("<content>Text content only", '<content src="https://pub.example/c.txt">Text content only'),
+        ("<entry><id>relative/3</id>", "<entry><source><title>S</title></source><id>relative/3</id>"),
+        ("<entry><id>relative/3</id>", '<entry xml:base="/b/"><id>relative/3</id>'),
+        ("<author><name>Ann</name>", "<author>Ann <name>Ann</name>"),
+        ("<author><name>Ann</name>", "<author><name>Ann</name><x:y xmlns:x='urn:x'>1</x:y>"),
+        ('<feed xmlns="http://www.w3.org/2005/Atom"', '<feed version="0.3" xmlns="http://www.w3.org/2005/Atom"'),
+    ],
+    ids=["two summaries, content between", "two summaries", "xhtml content", "xhtml title", "other type", "mode",
+         "base64", "src", "atom source", "entry base", "mixed author", "author extension", "feed version"],
+)  # fmt: skip
+def test_atom_the_fast_path_does_not_model_is_left_to_feedparser(start: str, replacement: str) -> None:
+    assert start in ATOM_TRICKY
+    body = ATOM_TRICKY.replace(start, replacement, 1).encode()
+    headers = {"content-type": "application/atom+xml"}
+    fast = _parse_body(body, headers, "https://pub.example/feeds/atom.xml", fast_path=True)
+    reference = _parse_body(body, headers, "https://pub.example/feeds/atom.xml", fast_path=False)
+
+    if isinstance(fast, ParsedFeed) and fast.parser == "fast":
+        assert differences(fast, reference) == []
+    else:
+        assert fast == reference
 
 
 # -- the root's xml:base and xml:lang, and ISO-8859-1 ------------------------------------------
@@ -298,6 +416,7 @@ def test_generated_root_bases_and_languages_parse_the_same_on_both_paths(base: s
 
 PLAIN = b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel></channel></rss>'
 LATIN_1 = PLAIN.replace(b"utf-8", b"iso-8859-1")
+ATOM = b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"></feed>'
 
 
 @pytest.mark.parametrize(
@@ -318,7 +437,10 @@ LATIN_1 = PLAIN.replace(b"utf-8", b"iso-8859-1")
         (b"\xef\xbb\xbf" + PLAIN, "application/xml", False),
         (PLAIN.replace(b"?>\n", b'?>\n<!DOCTYPE rss SYSTEM "rss.dtd">\n'), "application/xml", False),
         (PLAIN.replace(b"?>\n", b"?>\n<!-- a comment -->\n"), "application/xml", False),
-        (b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"></feed>', "application/xml", False),
+        (ATOM, "application/xml", True),
+        (ATOM, "application/atom+xml; charset=utf-8", True),
+        (ATOM, "text/xml", False),
+        (ATOM.replace(b"<feed", b"<atom:feed"), "application/atom+xml", False),
         (b'<?xml version="1.0"?><rdf:RDF></rdf:RDF>', "application/xml", False),
         (b'<?xml version="1.1"?><rss version="2.0"></rss>', "application/xml", False),
     ],
@@ -384,7 +506,7 @@ def test_an_exception_inside_the_fast_path_falls_back_to_feedparser(monkeypatch:
     def broken(self: Any, item: Any, element: Any, attributes: Any) -> None:
         raise RuntimeError("a bug in the fast path")
 
-    monkeypatch.setitem(fastparse._ITEM_HANDLERS, "title", broken)
+    monkeypatch.setitem(fastparse_rss._ITEM_HANDLERS, "title", broken)
     fallen = _parse(document, fast_path=True)
 
     assert isinstance(fallen, ParsedFeed) and fallen.parser == "feedparser"

@@ -15,18 +15,18 @@ from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
 
-_MEDIA_TYPES = frozenset({"application/xml", "application/rss+xml"})
+_MEDIA_TYPES = frozenset({"application/xml", "application/rss+xml", "application/atom+xml"})
 
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
 
 
 # The XML declaration (version 1.0, encoding UTF-8, ISO-8859-1 or none), stylesheet PIs, then the
-# <rss root.
+# <rss or <feed root.
 _HEAD = re.compile(
     rb"(?:<\?xml\s+version\s*=\s*[\"']1\.0[\"']"
     rb"(?:\s+encoding\s*=\s*[\"'](utf-8|iso-8859-1)[\"'])?(?:\s+standalone\s*=\s*[\"'](?:yes|no)[\"'])?\s*\?>)?"
-    rb"(?:\s*<\?xml-stylesheet\s[^>]*\?>)*\s*<rss[\s>]",
+    rb"(?:\s*<\?xml-stylesheet\s[^>]*\?>)*\s*<(?:rss|feed)[\s>]",
     re.IGNORECASE,
 )
 
