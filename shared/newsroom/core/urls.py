@@ -21,10 +21,11 @@ Everything here is pure and uses only `urllib.parse`: these run for every entry 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlparse, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from newsroom.core.models import Attribution
@@ -92,6 +93,22 @@ PLAIN_HTTP_URL = re.compile(
     rf"https?://[A-Za-z0-9.-]*[A-Za-z0-9](?::[0-9]+)?(?:/[{_URL_CHARS}]*)?"
     rf"(?:\?[{_URL_CHARS}?]+)?(?:#[{_URL_CHARS}?]+)?"
 )
+
+
+@functools.lru_cache(maxsize=256)
+def _parses(base: str) -> bool:
+    try:
+        urlparse(base)
+    except ValueError:  # e.g. "http://[::1": urljoin raises on such a base
+        return False
+    return True
+
+
+def joins_to_itself(url: str, base: str) -> bool:
+    """Whether `urljoin(base, url)` is `url`, known without joining: a plain http(s) URL under a
+    base urljoin can read."""
+    return PLAIN_HTTP_URL.fullmatch(url) is not None and _parses(base)
+
 
 _GOOGLE_HOST = re.compile(r"^(?:www\.)?google(?:\.[a-z]{2,3}){1,2}$")
 _REDIRECT_TARGET_PARAMETERS = ("url", "q")

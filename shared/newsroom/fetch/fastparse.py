@@ -36,7 +36,13 @@ from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
 
 from newsroom.fetch.fastparse_atom import ATOM_FEED, AtomDocument, read_atom
 from newsroom.fetch.fastparse_rss import Document, read_rss
-from newsroom.fetch.fastparse_rules import _ENCODINGS, Unsupported, _remapped_prefixes, routed
+from newsroom.fetch.fastparse_rules import (
+    _ENCODINGS,
+    OTHER_VERSION_NAMESPACE,
+    Unsupported,
+    _check_namespaces,
+    routed,
+)
 
 
 def parse(body: bytes, *, base_url: str, language: str | None) -> dict[str, Any]:
@@ -50,9 +56,11 @@ def parse(body: bytes, *, base_url: str, language: str | None) -> dict[str, Any]
     if encoding not in _ENCODINGS:
         raise Unsupported(f"a document in {encoding}")
     if root.tag == "rss":
-        return read_rss(root, Document(base_url, language, _remapped_prefixes(body)))
+        return read_rss(root, Document(base_url, language, _check_namespaces(body)))
     if root.tag == ATOM_FEED:
-        return read_atom(root, AtomDocument(base_url, language, _remapped_prefixes(body)))
+        if OTHER_VERSION_NAMESPACE.search(body):
+            raise Unsupported("an RSS 1.0 or 0.9 namespace, which makes feedparser read Atom as RSS")
+        return read_atom(root, AtomDocument(base_url, language, _check_namespaces(body)))
     raise Unsupported("neither an RSS 2.0 nor an Atom 1.0 root")
 
 

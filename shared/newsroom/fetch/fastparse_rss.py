@@ -13,7 +13,7 @@ from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
 from feedparser.util import FeedParserDict
 
-from newsroom.core.urls import PLAIN_HTTP_URL
+from newsroom.core.urls import joins_to_itself
 from newsroom.fetch.fastparse_rules import (
     _HTML_TYPE,
     _PREFIXES,
@@ -152,13 +152,19 @@ class Document:
             self.keys[tag] = key
         return key
 
+    @staticmethod
+    def raw(element: Any) -> str:
+        """An element's text stripped, as `pop()` has it before resolving and repairing it (where
+        feedparser guesses whether it is HTML)."""
+        if len(element):
+            raise Unsupported("child nodes where text is expected")
+        return (element.text or "").strip()
+
     def text(self, element: Any, *, resolve: bool = False) -> str:
         """An element's text as feedparser's `pop()` makes it: stripped, resolved against the
         base when it is a URL field, repaired."""
-        if len(element):
-            raise Unsupported("child nodes where text is expected")
-        text = (element.text or "").strip()
-        if resolve and text and not PLAIN_HTTP_URL.fullmatch(text):  # one joins to itself
+        text = self.raw(element)
+        if resolve and text and not joins_to_itself(text, self.base):
             text = _urljoin(self.base, text)
         return _finish(text)
 
@@ -183,9 +189,9 @@ class Document:
                 titles += 1
                 if titles > 1 or attributes:
                     raise Unsupported("a second or typed channel title")
-                value = self.text(child)
-                feed["title"] = value
-                feed["title_detail"] = self.detail(_guess_type(value), value)
+                raw = self.raw(child)
+                feed["title"] = _finish(raw)
+                feed["title_detail"] = self.detail(_guess_type(raw), feed["title"])
             elif key in ("language", "dc_language"):
                 feed["language"] = self.text(child)
             elif key == "ttl":
@@ -206,7 +212,8 @@ class Document:
 
     def unknown(self, element: Any, key: str, read: frozenset[str]) -> None:
         """An element feedparser has no handler for and stores under a name parse_feed ignores."""
-        if key in read or _has_handler(key):
+        # FeedParserDict stores some names under others (`date_parsed` as `updated_parsed`).
+        if key in read or key in FeedParserDict.keymap or _has_handler(key):
             raise Unsupported(f"element {key}")
         if len(element):
             raise Unsupported(f"element {key} with child nodes")
@@ -242,11 +249,12 @@ class Document:
         kind = _FeedParserMixin.map_content_type(attributes.get("type", "text/plain"))
         if kind not in ("text/plain", _HTML_TYPE) or "mode" in attributes:
             raise Unsupported("a title typed other than text or HTML")
-        value = self.text(element)
+        raw = self.raw(element)
+        value = _finish(raw)
         if -1 < item.title_gate <= depth:
             return
         if kind == "text/plain" and not self.atom:  # feedparser guesses for every format but Atom
-            kind = _guess_type(value)
+            kind = _guess_type(raw)  # before the repair, as `pop()` guesses
         if item.title_depth is None or depth <= item.title_depth:
             item.data["title"] = value
             item.title_depth = depth
@@ -266,7 +274,7 @@ class Document:
         if "href" in link:  # Atom-style: the URL is the attribute, any text is ignored
             if len(element):
                 raise Unsupported("a link with child nodes")
-            if not PLAIN_HTTP_URL.fullmatch(link["href"]):
+            if not joins_to_itself(link["href"], self.base):
                 link["href"] = _urljoin(self.base, link["href"])
             links.append(FeedParserDict(link))
             html_type = _FeedParserMixin.map_content_type(link["type"]) in _FeedParserMixin.html_types

@@ -11,14 +11,12 @@ from functools import cache
 from typing import Any
 
 from feedparser.api import StrictFeedParser
+from feedparser.encodings import RE_XML_PI_ENCODING, parse_content_type
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
 
 _MEDIA_TYPES = frozenset({"application/xml", "application/rss+xml", "application/atom+xml"})
-
-
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
 
 
 # The XML declaration (version 1.0, encoding UTF-8, ISO-8859-1 or none), stylesheet PIs, then the
@@ -43,6 +41,13 @@ _STANDARD_PREFIXES = frozenset(_PREFIXES.values())
 
 
 _HTML_TYPE = "text/html"
+_XLINK = "http://www.w3.org/1999/xlink"
+# Namespaces whose declaration anywhere sets feedparser's version before an Atom root can: then
+# it guesses HTML in text constructs as in RSS (`track_namespace`, `_start_feed`).
+OTHER_VERSION_NAMESPACE = re.compile(
+    rb"xmlns(?::[\w.-]+)?\s*=\s*[\"'](?:http://purl\.org/rss/1\.0/|http://my\.netscape\.com/rdf/simple/0\.9/)[\"']",
+    re.IGNORECASE,
+)
 
 
 _C1_CONTROL = re.compile("[\x80-\x9f]")
@@ -57,27 +62,47 @@ class Unsupported(Exception):
 
 
 def routed(body: bytes, content_type: str) -> bool:
-    """Whether the fast path may try `body` (cheap: the Content-Type and the first bytes)."""
-    media_type, _, parameters = content_type.partition(";")
-    if media_type.strip().lower() not in _MEDIA_TYPES:
+    """Whether the fast path may try `body` (cheap: the Content-Type and the first bytes).
+
+    The encoding is decided as feedparser decides it and must be the one lxml reads: feedparser
+    takes the Content-Type as written (`Application/RSS+XML` is not an XML media type to it) and
+    its last charset, and finds the declaration's encoding with its own pattern, which needs no
+    space around `=` and reads the first line greedily (a later `encoding="..."` on that line
+    wins); lxml reads the declaration. A document where the two could differ is left to feedparser.
+    """
+    media_type, charset = parse_content_type(content_type)
+    if media_type not in _MEDIA_TYPES:
         return False
     head = _HEAD.match(body, 0, 2048)
     if head is None:
         return False
-    declared = (head.group(1) or b"utf-8").decode("ascii").lower()
-    charset = _CHARSET.search(parameters)
-    return charset is None or charset.group(1).lower() == declared
+    read_by_lxml = (head.group(1) or b"utf-8").decode("ascii").lower()
+    declared = RE_XML_PI_ENCODING.match(body)
+    read_by_feedparser = charset or (declared.group(1).decode("latin-1") if declared else "") or "utf-8"
+    return read_by_feedparser.lower() == read_by_lxml
 
 
-def _remapped_prefixes(body: bytes) -> frozenset[str]:
-    """Prefixes the document binds to a namespace feedparser knows by another prefix: feedparser
-    renames every element using them, so such a document is left to it."""
+def _check_namespaces(body: bytes) -> frozenset[str]:
+    """The prefixes the document binds to a namespace feedparser knows by another prefix
+    (feedparser renames every element using them, so the fast path refuses those elements);
+    raises for bindings whose names feedparser reads differently from their scope. Its expat
+    reader gets no prefixes: an element in a namespace it does not know is named after the first
+    prefix ever bound to that namespace, and a binding is never undone, so a prefix bound to two
+    namespaces, or a namespace bound to two prefixes, is left to it; so is an xlink binding,
+    which feedparser passes to the next element as an attribute. The declarations are found in
+    the raw bytes, text and CDATA included: a false alarm only costs the fast path."""
     remapped: set[str] = set()
+    namespace_of: dict[str, str] = {}
+    prefix_of: dict[str, str] = {}
     for match in _DECLARED_PREFIX.finditer(body):
         prefix, uri = match.group(1).decode("ascii", "replace"), match.group(2).decode("utf-8", "replace").lower()
         if "backend.userland.com/rss" in uri:
             uri = "http://backend.userland.com/rss"
+        if uri == _XLINK or namespace_of.setdefault(prefix, uri) != uri:
+            raise Unsupported(f"prefix {prefix} bound to two namespaces, or to xlink")
         standard = _PREFIXES.get(uri)
+        if standard is None and prefix_of.setdefault(uri, prefix) != prefix:
+            raise Unsupported(f"namespace {uri} bound to two prefixes")
         if standard is not None and standard != prefix:
             remapped.update((prefix, prefix.lower()))
     return frozenset(remapped)

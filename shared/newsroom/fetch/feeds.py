@@ -48,7 +48,7 @@ import feedparser
 
 from newsroom.core.config import settings
 from newsroom.core.models import RawEntry, utc
-from newsroom.core.urls import PLAIN_HTTP_URL
+from newsroom.core.urls import joins_to_itself
 from newsroom.core.xmlguard import HostileXml, check_xml
 from newsroom.fetch import fastparse
 
@@ -203,6 +203,7 @@ feedparser.api.replace_doctype = _guarded_replace_doctype
 
 
 _WHITESPACE_RUN = re.compile(rb"[ \t\r\n]{2,}")
+_XML_SPACE = b" \t\r\n"  # XML's whitespace; bytes.strip's also takes \x0b and \x0c
 _WIDE_ENCODING = rb"(?:utf-?16|utf-?32|ucs-?2|ucs-?4)[\w-]*"
 _DECLARED_WIDE = re.compile(rb"(<\?xml[^>]*?\bencoding\s*=\s*[\"'])" + _WIDE_ENCODING + rb"([\"'])", re.IGNORECASE)
 _CHARSET_WIDE = re.compile(r";\s*charset\s*=\s*[\"']?" + _WIDE_ENCODING.decode() + r"[\"']?", re.IGNORECASE)
@@ -241,8 +242,8 @@ def _tidy_prolog(body: bytes, first_element: int) -> bytes:
     end = first_element
     head = body[:end]
     if len(head) < 256:
-        return body.lstrip() if body[:1].isspace() else body
-    return _WHITESPACE_RUN.sub(b"\n", head).lstrip() + body[end:]
+        return body.lstrip(_XML_SPACE)
+    return _WHITESPACE_RUN.sub(b"\n", head).lstrip(_XML_SPACE) + body[end:]
 
 
 def _ttl(value: object) -> int | None:
@@ -320,7 +321,7 @@ def _http_url(value: object, base_url: str) -> str | None:
     text = _clean(value)
     if text is None:
         return None
-    if PLAIN_HTTP_URL.fullmatch(text):
+    if joins_to_itself(text, base_url):
         return text
     try:
         absolute = urljoin(base_url, text)
