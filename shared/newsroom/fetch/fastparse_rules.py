@@ -11,10 +11,12 @@ from functools import cache
 from typing import Any
 
 from feedparser.api import StrictFeedParser
-from feedparser.encodings import RE_XML_PI_ENCODING, parse_content_type
+from feedparser.encodings import parse_content_type
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
+
+from newsroom.core.encoding_pattern import FIRST_LINE_ENCODING
 
 _MEDIA_TYPES = frozenset({"application/xml", "application/rss+xml", "application/atom+xml"})
 
@@ -77,7 +79,7 @@ def routed(body: bytes, content_type: str) -> bool:
     if head is None:
         return False
     read_by_lxml = (head.group(1) or b"utf-8").decode("ascii").lower()
-    declared = RE_XML_PI_ENCODING.match(body)
+    declared = FIRST_LINE_ENCODING.match(body)
     read_by_feedparser = charset or (declared.group(1).decode("latin-1") if declared else "") or "utf-8"
     return read_by_feedparser.lower() == read_by_lxml
 
