@@ -25,7 +25,7 @@ from typing import Any
 from feedparser.mixin import _FeedParserMixin
 
 from newsroom.fetch.fastparse_rss import _FEED_KEYS, _ITEM_HANDLERS, Document, _Handler, _Item
-from newsroom.fetch.fastparse_rules import _HTML_TYPE, Unsupported, _attributes, _skippable
+from newsroom.fetch.fastparse_rules import _HTML_TYPE, Unsupported
 
 ATOM_FEED = "{http://www.w3.org/2005/Atom}feed"
 # Feed-level elements feedparser reads into names parse_feed ignores, and text-only here.
@@ -45,11 +45,7 @@ class AtomDocument(Document):
         if self.feed_language:
             feed["language"] = self.feed_language
         titles = 0
-        for child in root:
-            if _skippable(child):
-                continue
-            key = self.key(child)
-            attributes = _attributes(child)
+        for child, key, attributes in self.children(root):
             if key == "entry":
                 self.entries.append(self.item(child, attributes))
             elif key == "title":
@@ -89,8 +85,8 @@ def _content(doc: Document, item: _Item, element: Any, attributes: Mapping[str, 
 
 def _person(doc: Document, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
     """A contributor: feedparser keeps it under names parse_feed never reads."""
-    for part in element:
-        if not _skippable(part) and (doc.key(part) not in _PERSON_PARTS or len(part) or _attributes(part)):
+    for part, key, attributes_of_part in doc.children(element):
+        if key not in _PERSON_PARTS or len(part) or attributes_of_part:
             raise Unsupported("a person construct with other parts")
 
 

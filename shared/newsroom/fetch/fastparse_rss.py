@@ -5,7 +5,7 @@ channel and its items as feedparser fills them, element by element.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from feedparser.datetimes import _parse_date
@@ -120,6 +120,13 @@ class Document:
                 self.feed_language = self.lang
         return attributes
 
+    def children(self, element: Any) -> Iterator[tuple[Any, str, dict[str, str]]]:
+        """The element's child elements (comments and PIs skipped), each with feedparser's name
+        for it and its attributes as feedparser sees them."""
+        for child in element:
+            if not _skippable(child):
+                yield child, self.key(child), _attributes(child)
+
     def key(self, element: Any) -> str:
         """feedparser's name for an element: its standard prefix and `_`, then the local name."""
         tag = element.tag
@@ -178,11 +185,7 @@ class Document:
         if self.feed_language:
             feed["language"] = self.feed_language
         titles = 0
-        for child in channel:
-            if _skippable(child):
-                continue
-            key = self.key(child)
-            attributes = _attributes(child)
+        for child, key, attributes in self.children(channel):
             if key == "item":
                 self.entries.append(self.item(child, attributes))
             elif key == "title":
@@ -226,18 +229,13 @@ class Document:
         if attributes:
             raise Unsupported("item attributes")
         item = _Item()
-        for child in element:
-            if _skippable(child):
-                continue
-            key = self.key(child)
+        for child, key, child_attributes in self.children(element):
             handler = self.handler(key)
             if handler is not None:
-                handler(self, item, child, _attributes(child))
+                handler(self, item, child, child_attributes)
             elif key in _HARMLESS_ITEM:
-                _attributes(child)
                 self.text(child)  # refuses child nodes
             else:
-                _attributes(child)
                 self.unknown(child, key, _ENTRY_KEYS)
         return item.data
 
@@ -381,11 +379,7 @@ class Document:
         """An item's <image>: feedparser keeps nothing of it in the entry but its title's type
         (see `title`); its link is dropped, its size and URL go under names parse_feed ignores."""
         item.title_gate = -1
-        for part in element:
-            if _skippable(part):
-                continue
-            key = self.key(part)
-            part_attributes = _attributes(part)
+        for part, key, part_attributes in self.children(element):
             if key == "title":
                 self.title(item, part, part_attributes, depth=1)
             elif key in ("url", "link", "width", "height"):
@@ -402,11 +396,7 @@ class Document:
 
     def media_content(self, item: _Item, element: Any, attributes: Mapping[str, str]) -> None:
         item.data.setdefault("media_content", []).append(dict(attributes))
-        for child in element:
-            if _skippable(child):
-                continue
-            key = self.key(child)
-            child_attributes = _attributes(child)
+        for child, key, child_attributes in self.children(element):
             if key == "media_thumbnail":
                 self.media_thumbnail(item, child, child_attributes)
             elif key == "media_title":
