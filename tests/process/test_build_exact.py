@@ -10,10 +10,10 @@ import json
 from dataclasses import fields, replace
 from functools import cache
 
-from newsroom.core.config import DEFAULT_ENTRY_LIMITS, EntryLimits
+from newsroom.core.config import DEFAULT_ENTRY_LIMITS, RAW_TEXT_FACTOR, EntryLimits
 from newsroom.core.models import Article, Attribution, RawEntry
 from newsroom.process import build
-from newsroom.process.build import _RAW_TEXT_FACTOR, _cut_html, _cut_text, text_fields_as_text
+from newsroom.process.build import _cut_html, _cut_text, text_fields_as_text
 
 TIGHT = EntryLimits(
     title_chars=20, summary_bytes=200, content_bytes=300, author_chars=10, categories=2, category_chars=10
@@ -25,7 +25,7 @@ def _within_limits_before(entry: RawEntry, limits: EntryLimits) -> tuple[RawEntr
     cuts: list[str] = []
 
     def raw(value: str, limit: int) -> str:
-        return value[: limit * _RAW_TEXT_FACTOR]
+        return value[: limit * RAW_TEXT_FACTOR]
 
     tags = entry.tags
     if len(tags) > limits.categories:

@@ -84,6 +84,10 @@ class EntryLimits:
 
 
 DEFAULT_ENTRY_LIMITS = EntryLimits()
+# A raw text field (a title, an author with its markup) is kept up to this many times its
+# limit before its HTML is read: markup and entities shrink in the reading, and the reading of a
+# longer one costs without changing what is kept (`process.build`, `fetch.feeds`).
+RAW_TEXT_FACTOR = 8
 
 
 # -- WebSub subscriptions (issue 19) ---------------------------------------------------------------

@@ -45,8 +45,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+from feedparser.mixin import _FeedParserMixin
 
-from newsroom.core.config import settings
+from newsroom.core.config import RAW_TEXT_FACTOR, settings
 from newsroom.core.encoding_pattern import FIRST_LINE_ENCODING
 from newsroom.core.models import RawEntry, utc
 from newsroom.core.urls import joins_to_itself
@@ -102,6 +103,8 @@ def parse_feed(
     except HostileXml as exc:
         raise FeedParseError("hostile-xml", str(exc)) from None
     body = _tidy_prolog(body, first_element)
+    if len(set(_NAMESPACE_PREFIX.findall(body))) > MAX_NAMESPACE_PREFIXES:
+        raise FeedParseError("hostile-xml", f"more than {MAX_NAMESPACE_PREFIXES} namespace prefixes declared")
     headers = {name.lower(): value for name, value in (response_headers or {}).items()}
     headers.setdefault("content-type", "application/xml")
     if not _is_wide(body):
@@ -205,8 +208,42 @@ feedparser.api.replace_doctype = _guarded_replace_doctype
 # `encoding_pattern`); the same answer in linear time takes its place.
 feedparser.encodings.RE_XML_PI_ENCODING = FIRST_LINE_ENCODING
 
+# Two of feedparser's steps are quadratic in what a hostile feed controls, before any of our
+# limits can cut the field (issue 16's ReDoS audit, 2026-12-03): its e-mail search over a plain
+# author (40 KB of letters: 5.6 s; 5 MB: a day) and its duplicate test over an entry's tags (a
+# list scan per tag; 16,000 keywords: 3.5 s). Both are bounded here, on both parse paths (the
+# fast path calls the same methods), far above what `EntryLimits` keeps (200 characters, 30 tags).
+MAX_AUTHOR_SCANNED = 2_000  # characters of a plain author feedparser searches for an e-mail
+MAX_TAGS_READ = 300  # tags an entry collects while parsing; `EntryLimits.categories` keeps 30
+_feedparser_sync_author_detail = _FeedParserMixin._sync_author_detail
+_feedparser_add_tag = _FeedParserMixin._add_tag
 
-_WHITESPACE_RUN = re.compile(rb"[ \t\r\n]{2,}")
+
+def _bounded_sync_author_detail(self: Any, key: str = "author") -> None:
+    context = self._get_context()
+    value = context.get(key)
+    if isinstance(value, str) and len(value) > MAX_AUTHOR_SCANNED:
+        context[key] = value[:MAX_AUTHOR_SCANNED]
+    _feedparser_sync_author_detail(self, key)
+
+
+def _bounded_add_tag(self: Any, term: Any, scheme: Any, label: Any) -> None:
+    if len(self._get_context().get("tags") or ()) < MAX_TAGS_READ:
+        _feedparser_add_tag(self, term, scheme, label)
+
+
+_FeedParserMixin._sync_author_detail = _bounded_sync_author_detail
+_FeedParserMixin._add_tag = _bounded_add_tag
+
+
+# Every byte `\s` matches: feedparser's prolog regexes (`^\s*<!ENTITY`, MULTILINE) backtrack over
+# runs of any of them, \x0b and \x0c included (found by the ReDoS audit: 40 KB of "\n\x0c" took 2.9 s).
+_WHITESPACE_RUN = re.compile(rb"[ \t\r\n\x0b\x0c]{2,}")
+# Distinct namespace prefixes a document may declare: feedparser's strict parser scans every prefix
+# it has seen at each element's start and end (1,000 prefixes over 450 KB: 8.9 s); real feeds
+# declare a few dozen.
+MAX_NAMESPACE_PREFIXES = 200
+_NAMESPACE_PREFIX = re.compile(rb"xmlns:([\w.-]+)")
 _XML_SPACE = b" \t\r\n"  # XML's whitespace; bytes.strip's also takes \x0b and \x0c
 _WIDE_ENCODING = rb"(?:utf-?16|utf-?32|ucs-?2|ucs-?4)[\w-]*"
 _DECLARED_WIDE = re.compile(rb"(<\?xml[^>]*?\bencoding\s*=\s*[\"'])" + _WIDE_ENCODING + rb"([\"'])", re.IGNORECASE)
@@ -281,7 +318,7 @@ def _map_entry(
         source_id=source_id,
         guid=guid,
         link=link,
-        title=_plain_text(_own(raw, "title"), _detail_type(_own(raw, "title_detail"))),
+        title=_plain_text(_raw_title(_own(raw, "title")), _detail_type(_own(raw, "title_detail"))),
         summary_html=_as_html(_own(raw, "summary"), _detail_type(_own(raw, "summary_detail"))),
         content_html=_longest_content(_own(raw, "content")),
         author=_author(raw),
@@ -364,6 +401,14 @@ class _TextExtractor(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._invisible_depth:
             self.parts.append(data)
+
+
+def _raw_title(value: object) -> object:
+    """A title cut where `build` cuts a raw one (`EntryLimits.title_chars` × its raw factor) before
+    its HTML is read: html.parser is quadratic on some markup in CPython before 3.13.5
+    (gh-135462; 48 KB of "&lt;a " took 5.8 s here), and a title past the cut is cut anyway."""
+    limit = settings().entry_limits.title_chars * RAW_TEXT_FACTOR
+    return value[:limit] if isinstance(value, str) and len(value) > limit else value
 
 
 def _plain_text(value: object, content_type: str) -> str:

@@ -176,9 +176,11 @@ VOID_TAGS = frozenset(
 # --- declarations in the content and in the feed ---------------------------------------------
 
 # Tags pasted into the content that name the original.
-CANONICAL_LINK = re.compile(r"<link\b[^>]*\brel\s*=\s*[\"']?canonical\b[^>]*>", re.IGNORECASE)
+# Within one tag (`[^<>]`): with `[^>]`, a `<meta ` with no `>` scanned to the end of the HTML
+# from every such start (40 KB: 2.8 s, found by the ReDoS audit).
+CANONICAL_LINK = re.compile(r"<link\b[^<>]*\brel\s*=\s*[\"']?canonical\b[^<>]*>", re.IGNORECASE)
 SOURCE_META = re.compile(
-    r"<meta\b[^>]*\b(?:name|property)\s*=\s*[\"']?(?:syndication-source|original-source)\b[^>]*>",
+    r"<meta\b[^<>]*\b(?:name|property)\s*=\s*[\"']?(?:syndication-source|original-source)\b[^<>]*>",
     re.IGNORECASE,
 )
 META_CONTENT = re.compile(r"""\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)

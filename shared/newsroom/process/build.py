@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from newsroom.core.codec import MessageError, article_to_doc
-from newsroom.core.config import DEFAULT_ENTRY_LIMITS, DEFAULT_EVENT_LIMITS, EntryLimits, EventLimits
+from newsroom.core.config import DEFAULT_ENTRY_LIMITS, DEFAULT_EVENT_LIMITS, RAW_TEXT_FACTOR, EntryLimits, EventLimits
 from newsroom.core.html import inert_url, plain_text, sanitize_html
 from newsroom.core.models import (
     Article,
@@ -51,9 +51,6 @@ MAX_COPIES = 50
 MAX_ITEM_BYTES = 400 * 1024
 # The story item's keys, `version`, `expires_at` and attribute names, beside its `doc`.
 STORY_ITEM_OVERHEAD_BYTES = 1024
-# A raw title, byline or tag is cut to this many times its limit before its markup is read, so
-# a 5 MB "title" costs no more to reduce than a long one.
-_RAW_TEXT_FACTOR = 8
 
 
 class EntryRejected(MessageError):
@@ -216,7 +213,7 @@ def within_limits(entry: RawEntry, limits: EntryLimits) -> tuple[RawEntry, tuple
     cuts: list[str] = []
 
     def raw(value: str, limit: int) -> str:
-        return value[: limit * _RAW_TEXT_FACTOR]
+        return value[: limit * RAW_TEXT_FACTOR]
 
     tags = entry.tags
     if len(tags) > limits.categories:

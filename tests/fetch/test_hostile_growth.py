@@ -1,0 +1,111 @@
+"""Inputs on which a step of parsing or building grew faster than the input (the ReDoS audit of
+issue 16's stop, 2026-12-03): each now reads in well under a second at sizes that took from tens
+of seconds to minutes before. Parsed on both paths (feedparser's quadratic steps are bounded
+for both) and built; the bound is generous, a robustness check, not a benchmark."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+
+import pytest
+
+from devtools import golden
+from devtools.backfill import process_document
+from newsroom.fetch.feeds import FeedParseError, parse_feed
+
+NOW = datetime(2026, 5, 31, 12, tzinfo=UTC)
+BOUND_SECONDS = 5.0  # the sizes below took 17-35 s each before
+
+
+def _rss(items: bytes, head: bytes = b'<?xml version="1.0" encoding="utf-8"?>\n') -> bytes:
+    return (
+        head + b'<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>T</title>'
+        b"<link>https://ex.example/</link>" + items + b"</channel></rss>"
+    )
+
+
+def _item(inner: bytes) -> bytes:
+    return b"<item><title>x</title><link>https://ex.example/a</link>" + inner + b"</item>"
+
+
+def _description(html: bytes) -> bytes:
+    return _rss(_item(b"<description><![CDATA[" + html + b"]]></description>"))
+
+
+def _atom(inner: bytes) -> bytes:
+    return (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'
+        b'<id>urn:x</id><entry><id>urn:y</id><link href="https://ex.example/a"/>' + inner + b"</entry></feed>"
+    )
+
+
+PARSED: dict[str, bytes] = {
+    # feedparser's e-mail search over a plain author: 40 KB took 5.6 s, growing with the square.
+    "a long author with no @": _rss(_item(b"<author>" + b"a" * 100_000 + b"</author>")),
+    # feedparser's prolog regexes backtrack over \x0b and \x0c too: 40 KB took 2.9 s.
+    "a prolog of newlines and form feeds": _rss(_item(b""), head=b"\n\x0c" * 50_000),
+    # one list scan per tag: 16,000 keywords took 3.5 s.
+    "40,000 keywords": _rss(
+        _item(b"<itunes:keywords>" + b",".join(b"%x" % i for i in range(40_000)) + b"</itunes:keywords>")
+    ),
+    "20,000 categories": _rss(_item(b"".join(b"<category>%x</category>" % i for i in range(20_000)))),
+    # html.parser before CPython 3.13.5 (gh-135462) on a long HTML title: 48 KB took 5.8 s.
+    "a long html title": _atom(b'<title type="html">' + b"&lt;a " * 20_000 + b"</title>"),
+}
+BUILT: dict[str, bytes] = {
+    # the `<a` without href rule matched `<abbr>` and scanned to the end: 48 KB took 6.2 s.
+    "many <abbr>": _description(b"<abbr>" * 20_000),
+    # the canonical link and source meta patterns scanned past each tag: 40 KB took 2.8 s.
+    "many <meta with no >": _description(b"<meta " * 20_000),
+    "many <link with no >": _description(b"<link " * 20_000),
+}
+
+
+def _timed(call: Callable[[], object]) -> float:
+    started = time.process_time()
+    call()
+    return time.process_time() - started
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast path", "feedparser"])
+@pytest.mark.parametrize("name", list(PARSED))
+def test_a_hostile_field_parses_in_linear_time(name: str, fast_path: bool) -> None:
+    def parse() -> None:
+        parsed = parse_feed(
+            PARSED[name], source_id="s", base_url="https://ex.example/feed", fetched_at=NOW, fast_path=fast_path
+        )
+        assert len(parsed.entries) == 1
+
+    assert _timed(parse) < BOUND_SECONDS
+
+
+@cache
+def _sample() -> golden.Document:
+    return next(document for document in golden.documents() if document.name.startswith("samples/"))
+
+
+@pytest.mark.parametrize("name", list(BUILT))
+def test_a_hostile_body_builds_in_linear_time(name: str) -> None:
+    sample = _sample()
+
+    def build() -> None:
+        stories = process_document(
+            BUILT[name], source_id=sample.source.id, ctx=sample.context, base_url="https://ex.example/feed"
+        )
+        assert len(stories) == 1
+
+    assert _timed(build) < BOUND_SECONDS
+
+
+def test_a_document_declaring_hundreds_of_namespace_prefixes_is_refused() -> None:
+    """feedparser's strict parser scans every prefix seen at each element: 1,000 prefixes over
+    450 KB took 8.9 s, growing with their product."""
+    body = _atom(b"<source/>" + b"".join(b'<x xmlns:p%x="urn:%x"/>' % (i, i) for i in range(1_000)))
+
+    with pytest.raises(FeedParseError) as refused:
+        parse_feed(body, source_id="s", base_url="https://ex.example/feed", fetched_at=NOW)
+
+    assert refused.value.reason == "hostile-xml"
