@@ -88,6 +88,13 @@ DEFAULT_ENTRY_LIMITS = EntryLimits()
 # limit before its HTML is read: markup and entities shrink in the reading, and the reading of a
 # longer one costs without changing what is kept (`process.build`, `fetch.feeds`).
 RAW_TEXT_FACTOR = 8
+# Bounds on feedparser's steps that are quadratic in what a feed controls, far above what
+# `EntryLimits` keeps (`fetch.feeds`): characters of a plain author it searches for an e-mail,
+# tags an entry collects while parsing, and distinct namespace prefixes a document may declare
+# (more is refused as hostile XML: its strict parser scans every prefix at every element).
+MAX_AUTHOR_SCANNED = 2_000
+MAX_TAGS_READ = 300
+MAX_NAMESPACE_PREFIXES = 200
 
 
 # -- WebSub subscriptions (issue 19) ---------------------------------------------------------------

@@ -47,7 +47,13 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 from feedparser.mixin import _FeedParserMixin
 
-from newsroom.core.config import RAW_TEXT_FACTOR, settings
+from newsroom.core.config import (
+    MAX_AUTHOR_SCANNED,
+    MAX_NAMESPACE_PREFIXES,
+    MAX_TAGS_READ,
+    RAW_TEXT_FACTOR,
+    settings,
+)
 from newsroom.core.encoding_pattern import FIRST_LINE_ENCODING
 from newsroom.core.models import RawEntry, utc
 from newsroom.core.urls import joins_to_itself
@@ -213,8 +219,6 @@ feedparser.encodings.RE_XML_PI_ENCODING = FIRST_LINE_ENCODING
 # author (40 KB of letters: 5.6 s; 5 MB: a day) and its duplicate test over an entry's tags (a
 # list scan per tag; 16,000 keywords: 3.5 s). Both are bounded here, on both parse paths (the
 # fast path calls the same methods), far above what `EntryLimits` keeps (200 characters, 30 tags).
-MAX_AUTHOR_SCANNED = 2_000  # characters of a plain author feedparser searches for an e-mail
-MAX_TAGS_READ = 300  # tags an entry collects while parsing; `EntryLimits.categories` keeps 30
 _feedparser_sync_author_detail = _FeedParserMixin._sync_author_detail
 _feedparser_add_tag = _FeedParserMixin._add_tag
 
@@ -239,10 +243,6 @@ _FeedParserMixin._add_tag = _bounded_add_tag
 # Every byte `\s` matches: feedparser's prolog regexes (`^\s*<!ENTITY`, MULTILINE) backtrack over
 # runs of any of them, \x0b and \x0c included (found by the ReDoS audit: 40 KB of "\n\x0c" took 2.9 s).
 _WHITESPACE_RUN = re.compile(rb"[ \t\r\n\x0b\x0c]{2,}")
-# Distinct namespace prefixes a document may declare: feedparser's strict parser scans every prefix
-# it has seen at each element's start and end (1,000 prefixes over 450 KB: 8.9 s); real feeds
-# declare a few dozen.
-MAX_NAMESPACE_PREFIXES = 200
 _NAMESPACE_PREFIX = re.compile(rb"xmlns:([\w.-]+)")
 _XML_SPACE = b" \t\r\n"  # XML's whitespace; bytes.strip's also takes \x0b and \x0c
 _WIDE_ENCODING = rb"(?:utf-?16|utf-?32|ucs-?2|ucs-?4)[\w-]*"
