@@ -81,7 +81,6 @@ _TRACKING_PREFIXES = ("utm_",)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _HTTP_SCHEMES = frozenset(_DEFAULT_PORTS)
 
-# google.com, google.co.uk, google.com.au, ... (any host whose label before the TLD part is google)
 # An absolute http(s) URL that `urljoin` hands back as it is, whatever the base: a lower-case
 # scheme, a plain host (and port), then a path, query and fragment of characters that urlparse
 # and urlunparse keep as they are (no ";" parameters, no empty "?" or "#", no whitespace or
@@ -110,6 +109,7 @@ def joins_to_itself(url: str, base: str) -> bool:
     return PLAIN_HTTP_URL.fullmatch(url) is not None and _parses(base)
 
 
+# google.com, google.co.uk, google.com.au, ... (any host whose label before the TLD part is google)
 _GOOGLE_HOST = re.compile(r"^(?:www\.)?google(?:\.[a-z]{2,3}){1,2}$")
 _REDIRECT_TARGET_PARAMETERS = ("url", "q")
 

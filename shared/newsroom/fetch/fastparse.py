@@ -1,15 +1,15 @@
-"""The fast parse path: plain RSS 2.0 in UTF-8, read with lxml, in front of feedparser.
+"""The fast parse path: RSS 2.0 (`fastparse_rss`) and Atom 1.0 (`fastparse_atom`) read with lxml,
+in front of feedparser.
 
 Rules:
 
-- `routed` is the cheap rule, a look at the first bytes and the Content-Type: an XML media type
-  (`application/xml` or `application/rss+xml`), no byte-order mark, an XML 1.0 declaration that
-  names UTF-8, ISO-8859-1 or no encoding (or no declaration), a charset, if any, naming the
-  encoding the declaration does (RFC 3023: the charset wins, and lxml reads the declaration), at
-  most stylesheet PIs before the root, and an `<rss` root. Anything else (Atom, RDF, other
-  encodings, a DOCTYPE, `text/xml`, whose RFC 3023 default is US-ASCII) goes straight to
-  feedparser. ISO-8859-1 cannot fail to decode, so feedparser reads such a document in it, as
-  lxml does; every other single-byte encoding can, and feedparser then tries others.
+- `routed` (`fastparse_rules`) is the cheap rule, a look at the first bytes and the Content-Type:
+  an XML media type as written (`application/xml`, `application/rss+xml`,
+  `application/atom+xml`), no byte-order mark, an XML 1.0 declaration naming UTF-8, ISO-8859-1 or
+  no encoding, at most stylesheet PIs, then an `<rss` or `<feed` root, and the encoding feedparser
+  decides on (its last charset, else its own first-line pattern, else UTF-8) the one lxml reads.
+  Anything else (RDF, other encodings, which can fail to decode and send feedparser to others, a
+  DOCTYPE, `text/xml`, whose RFC 3023 default is US-ASCII) goes straight to feedparser.
 - `parse` returns what `feedparser.parse` returns for the keys `feeds.parse_feed` reads (`feed`,
   `entries`, `version`, `bozo`), so both paths go through the same mapping. Values are made
   with feedparser's own helpers (its date parser, HTML guess, href and author rules, tag rule,
@@ -17,10 +17,11 @@ Rules:
   not similar ones.
 - Only the shape this module models is taken: each element is dispatched on the name feedparser
   gives it (namespace prefix + lower-cased local name). An element feedparser has a handler for
-  and this module does not, an element with child nodes where text is expected, an `xml:lang`,
-  `xml:base` or namespaced attribute, a second channel title, a description feedparser would read
-  as content, an item attribute: `Unsupported`, and `parse_feed` hands the document to
-  feedparser. Elements feedparser keeps only under names `parse_feed` never reads are skipped.
+  and this module does not, an element with child nodes where text is expected, an `xml:lang`
+  or `xml:base` below the root, a namespaced attribute, a namespace bound in a way feedparser
+  names differently (`fastparse_rules._check_namespaces`), a second channel title, a description
+  feedparser would read as content, an item attribute: `Unsupported`, and `parse_feed` hands the
+  document to feedparser. Elements feedparser keeps only under names `parse_feed` never reads are skipped.
   Where feedparser's order matters (which title, link or description wins, a media:title or an
   image title changing the title's type), its rules are followed, not approximated.
 - lxml reads with no network, no DTD loading, no entity resolution and no huge trees, after

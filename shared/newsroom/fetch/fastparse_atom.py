@@ -38,7 +38,7 @@ class AtomDocument(Document):
     atom = True
 
     def handler(self, key: str) -> _Handler | None:
-        return _ATOM_HANDLERS.get(key) if key in _ATOM_HANDLERS else super().handler(key)
+        return _ATOM_HANDLERS.get(key) or super().handler(key)
 
     def feed(self, root: Any) -> dict[str, Any]:
         feed: dict[str, Any] = {}
