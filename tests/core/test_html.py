@@ -59,6 +59,16 @@ def test_sanitize_links_are_http_only_resolved_and_get_rel() -> None:
     )
 
 
+def test_an_abbr_before_a_link_is_kept_whole() -> None:
+    """The unwrapping of an `<a>` left without its href read `<abbr>` as one: it took the
+    `<abbr>` tag to the link's `</a>` away, and the link lost its end."""
+    html = '<p><abbr title="Bitcoin">BTC</abbr> rallied, <a href="https://ex.example/x">read more</a> today.</p>'
+
+    assert sanitize_html(html) == (
+        f'<p><abbr title="Bitcoin">BTC</abbr> rallied, <a href="https://ex.example/x" {REL}>read more</a> today.</p>'
+    )
+
+
 def test_sanitize_drops_relative_links_when_there_is_no_base() -> None:
     assert sanitize_html('<p><a href="/relative">rel</a></p>') == "<p>rel</p>"
 

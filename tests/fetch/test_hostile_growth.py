@@ -14,6 +14,7 @@ import pytest
 
 from devtools import golden
 from devtools.backfill import process_document
+from newsroom.core.config import MAX_TAGS_READ
 from newsroom.fetch.feeds import FeedParseError, parse_feed
 
 NOW = datetime(2026, 5, 31, 12, tzinfo=UTC)
@@ -61,6 +62,10 @@ BUILT: dict[str, bytes] = {
     # the canonical link and source meta patterns scanned past each tag: 40 KB took 2.8 s.
     "many <meta with no >": _description(b"<meta " * 20_000),
     "many <link with no >": _description(b"<link " * 20_000),
+    # ... and one unclosed tag repeating its keyword: each keyword scanned to the end, 280 KB
+    # took 7 s (the outside review of 2026-12-03).
+    "one <link repeating rel=canonical": _description(b"<link " + b"rel=canonical " * 20_000),
+    "one <meta repeating name=original-source": _description(b"<meta " + b"name=original-source " * 14_000),
 }
 
 
@@ -109,3 +114,50 @@ def test_a_document_declaring_hundreds_of_namespace_prefixes_is_refused() -> Non
         parse_feed(body, source_id="s", base_url="https://ex.example/feed", fetched_at=NOW)
 
     assert refused.value.reason == "hostile-xml"
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast path", "feedparser"])
+def test_copies_of_one_tag_under_many_schemes_do_not_crowd_out_the_tags_after_them(fast_path: bool) -> None:
+    """The tag bound counts texts: 400 copies of one text, each under its own domain, were 400
+    distinct (term, scheme, label) triples and filled it, so "Policy" after them was lost."""
+    copies = b"".join(b'<category domain="https://d%x.example/">Bitcoin</category>' % i for i in range(400))
+    body = _rss(_item(copies + b"<category>Policy</category>"))
+
+    parsed = parse_feed(body, source_id="s", base_url="https://ex.example/feed", fetched_at=NOW, fast_path=fast_path)
+
+    assert parsed.entries[0].tags == ("Bitcoin", "Policy")
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast path", "feedparser"])
+def test_empty_categories_do_not_crowd_out_the_tags_after_them(fast_path: bool) -> None:
+    empty = b"".join(b'<category domain="https://d%x.example/"></category>' % i for i in range(400))
+    body = _rss(_item(empty + b"<category>Policy</category><category>Markets</category>"))
+
+    parsed = parse_feed(body, source_id="s", base_url="https://ex.example/feed", fetched_at=NOW, fast_path=fast_path)
+
+    assert parsed.entries[0].tags == ("Policy", "Markets")
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast path", "feedparser"])
+def test_past_the_tag_bound_distinct_tags_are_still_cut(fast_path: bool) -> None:
+    many = b"".join(b"<category>t%x</category>" % i for i in range(400))
+    body = _rss(_item(many))
+
+    parsed = parse_feed(body, source_id="s", base_url="https://ex.example/feed", fetched_at=NOW, fast_path=fast_path)
+
+    assert len(parsed.entries[0].tags) == MAX_TAGS_READ
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast path", "feedparser"])
+def test_namespace_declarations_quoted_in_cdata_or_a_comment_are_not_counted(fast_path: bool) -> None:
+    """A tutorial quoting XML declares nothing: 250 prefixes in its CDATA (or in a comment) had
+    the feed refused as hostile XML."""
+    quoted = b"".join(b'&lt;x xmlns:p%x="urn:%x"/&gt; <x xmlns:q%x="urn:%x"/>' % (i, i, i, i) for i in range(250))
+    body = _rss(
+        _item(b"<description><![CDATA[" + quoted + b"]]></description><!-- " + quoted.replace(b"q", b"c") + b" -->")
+    )
+
+    parsed = parse_feed(body, source_id="s", base_url="https://ex.example/feed", fetched_at=NOW, fast_path=fast_path)
+
+    assert len(parsed.entries) == 1
+    assert 'xmlns:q1="urn:1"' in parsed.entries[0].summary_html

@@ -142,3 +142,51 @@ def test_a_marker_before_thousands_of_spaces_is_scanned_at_once(tail: str) -> No
     list(footers(html, data.PATTERNS, (*data.TRIGGER_WORDS, "post")))
     elapsed = time.monotonic() - started
     assert elapsed < 5, f"{elapsed:.1f} s"  # ~0.1 s now; generous for a loaded machine
+
+
+# The embedded-tag patterns as they were (one pattern a tag, keyword included), verbatim.
+_OLD_TAGS = {
+    "canonical link": (
+        re.compile(r"<link\b[^<>]*\brel\s*=\s*[\"']?canonical\b[^<>]*>", re.IGNORECASE),
+        data.LINK_TAG,
+        data.CANONICAL_REL,
+    ),
+    "source meta": (
+        re.compile(
+            r"<meta\b[^<>]*\b(?:name|property)\s*=\s*[\"']?(?:syndication-source|original-source)\b[^<>]*>",
+            re.IGNORECASE,
+        ),
+        data.META_TAG,
+        data.SOURCE_NAME,
+    ),
+}
+_OPENERS = ("<link", "<LINK", "<meta", "<Meta", "<linked", "<p", "</p", "text ", "<")
+_ATTRIBUTES = (
+    "rel=canonical", 'rel="canonical"', "rel = 'canonical'", "REL=Canonical", "rel=canonicals", "rel=alternate",
+    "name=syndication-source", 'property="original-source"', "name=original-sources", "data-rel=canonical",
+    "href=https://a.example/", 'content="https://b.example/"', "x", "=", '"', "<", ">", "",
+)  # fmt: skip
+
+
+def _tag_soup(rng: random.Random) -> str:
+    parts = []
+    for _ in range(rng.randint(1, 5)):
+        parts.append(rng.choice(_OPENERS))
+        for _ in range(rng.randint(0, 5)):
+            parts.append(rng.choice((" ", "  ", "\n", "")) + rng.choice(_ATTRIBUTES))
+        parts.append(rng.choice((">", "/>", " >", "", "", "text")))
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("name", sorted(_OLD_TAGS))
+def test_each_embedded_tag_is_found_as_before(name: str) -> None:
+    """The tag found first, then its keyword within it: the tags the one pattern found, in order."""
+    old, tags, naming = _OLD_TAGS[name]
+    rng = random.Random(20261204)  # reproducible test data
+    found = 0
+    for _ in range(20_000):
+        html = _tag_soup(rng)
+        before = [m.group() for m in old.finditer(html)]
+        assert before == [t.group() for t in tags.finditer(html) if naming.search(t.group())], html
+        found += bool(before)
+    assert found > 500  # the generated soups do hold such tags

@@ -79,12 +79,13 @@ from newsroom.core.urls import (
     site_domain,
 )
 from newsroom.process.attribution_data import (
-    CANONICAL_LINK,
+    CANONICAL_REL,
     CHANNEL_PATH,
     DOMAIN_LIKE,
     FEED_HOST_PREFIXES,
     FEED_PROXY_HOSTS,
     HREF,
+    LINK_TAG,
     LOOSE_MAX_WORDS,
     LOOSE_PATTERNS,
     LOOSE_TAIL_CHARS,
@@ -97,9 +98,10 @@ from newsroom.process.attribution_data import (
     MARKER_SYNDICATION_SOURCE,
     MAX_NAME_WORDS,
     META_CONTENT,
+    META_TAG,
     NOT_A_PUBLISHER,
     PATTERNS,
-    SOURCE_META,
+    SOURCE_NAME,
     SUFFIX_SEPARATORS,
     TRIGGER_WORDS,
 )
@@ -289,11 +291,13 @@ def _embedded_attribution(content_html: str, *, link: str, known_sources: Mappin
     """A canonical link or syndication-source/original-source meta tag pasted into the content."""
     if "<link" not in content_html and "<meta" not in content_html and "<LINK" not in content_html:
         return None
-    for pattern, attribute, marker in (
-        (SOURCE_META, META_CONTENT, MARKER_SYNDICATION_SOURCE),
-        (CANONICAL_LINK, HREF, MARKER_CANONICAL_LINK),
+    for tags, naming, attribute, marker in (
+        (META_TAG, SOURCE_NAME, META_CONTENT, MARKER_SYNDICATION_SOURCE),
+        (LINK_TAG, CANONICAL_REL, HREF, MARKER_CANONICAL_LINK),
     ):
-        for tag in pattern.finditer(content_html):
+        for tag in tags.finditer(content_html):
+            if naming.search(tag.group()) is None:
+                continue
             url = _attribute(tag.group(), attribute)
             if not url or not is_http_url(url):
                 continue
