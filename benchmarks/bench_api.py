@@ -9,9 +9,9 @@
    Python Lambda that touches DynamoDB pays: `import boto3` plus creating one client. Each is
    measured 7 times, alternating, in this same run; medians and their ratio are printed
    (target: at most 1.3x). A last row adds what the first paging request of a cold start pays
-   for the cursor key: a Secrets Manager client and one GetSecretValue (against moto in server
-   mode on loopback, so the network round trip to the real service, a few ms in-region, is
-   not in it).
+   for the cursor key: one GetItem of its table item on the store's client (against moto in
+   server mode on loopback, so the network round trip to the real service, a few ms in-region,
+   is not in it).
 """
 
 from __future__ import annotations
@@ -54,14 +54,14 @@ _IMPORT_APP = (
 # What the first request adds: the store's boto3 client, created lazily on first use.
 _IMPORT_APP_AND_CLIENT = (
     "import sys, time; sys.path[:0] = [sys.argv[1], sys.argv[2]]; t = time.perf_counter(); "
-    "import app; from newsroom import runtime; runtime.dynamodb(); print(time.perf_counter() - t)"
+    "import app; from newsroom.wiring import clients as runtime; runtime.dynamodb(); print(time.perf_counter() - t)"
 )
-# What the first paging request adds after that: the cursor key, read once from Secrets Manager
-# (its own client and one GetSecretValue), timed alone so the import's noise is not in it.
+# What the first paging request adds after that: the cursor key, read once from its table item
+# (one GetItem on the client the store already has), timed alone so the import's noise is not in it.
 _CURSOR_KEY_READ = (
     "import sys, time; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
-    "import app; from newsroom import runtime; runtime.dynamodb(); t = time.perf_counter(); "
-    "runtime.settings().cursor_key(); print(time.perf_counter() - t)"
+    "import app; from newsroom.wiring import clients as runtime; runtime.dynamodb(); t = time.perf_counter(); "
+    "runtime.store().stored_cursor_key(); print(time.perf_counter() - t)"
 )
 _IMPORT_BOTO3 = (
     "import time; t = time.perf_counter(); import boto3; boto3.client('dynamodb'); print(time.perf_counter() - t)"
@@ -229,15 +229,16 @@ def _time_subprocess(code: str, *args: str, extra_env: dict[str, str] | None = N
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def _cursor_secret_server() -> tuple[Any, dict[str, str]]:
-    """moto in server mode holding the stack's cursor key secret, and the environment that
-    points a function at it."""
+def _cursor_key_server() -> tuple[Any, dict[str, str]]:
+    """moto in server mode holding the stack's table with its cursor key, and the environment
+    that points a function at it."""
     import logging
 
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from devtools.template import create_cursor_secret
+    from devtools.template import create_table
+    from newsroom.store.dynamo import DynamoStore
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -245,18 +246,28 @@ def _cursor_secret_server() -> tuple[Any, dict[str, str]]:
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     client = boto3.client(
-        "secretsmanager",
+        "dynamodb",
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="bench",
         aws_secret_access_key="bench",  # noqa: S106 - moto's dummy credentials
     )
-    return server, {"AWS_ENDPOINT_URL": endpoint, "CURSOR_SECRET_ARN": create_cursor_secret(client, "bench")}
+    create_table(client, "bench")
+    DynamoStore(client, "bench", None).stored_cursor_key()  # created once, as the first page does
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "TABLE_NAME": "bench",
+        "CURSOR_KEY_IN_TABLE": "true",
+    }
+    return server, env
 
 
 def bench_cold_import() -> None:
     app_dir, layer = str(ROOT / "functions" / "api"), str(ROOT / "shared")
-    server, secret_env = _cursor_secret_server()
+    server, key_env = _cursor_key_server()
     _time_subprocess(_IMPORT_APP, app_dir, layer)  # warm the page cache and .pyc files once
     _time_subprocess(_IMPORT_BOTO3)
     times: dict[str, list[float]] = {"boto3": [], "app": [], "app+client": [], "key": []}
@@ -265,7 +276,7 @@ def bench_cold_import() -> None:
             times["boto3"].append(_time_subprocess(_IMPORT_BOTO3))
             times["app"].append(_time_subprocess(_IMPORT_APP, app_dir, layer))
             times["app+client"].append(_time_subprocess(_IMPORT_APP_AND_CLIENT, app_dir, layer))
-            times["key"].append(_time_subprocess(_CURSOR_KEY_READ, app_dir, layer, extra_env=secret_env))
+            times["key"].append(_time_subprocess(_CURSOR_KEY_READ, app_dir, layer, extra_env=key_env))
     finally:
         server.stop()
     ms = {key: statistics.median(values) * 1000 for key, values in times.items()}
@@ -275,7 +286,7 @@ def bench_cold_import() -> None:
         ("boto3", "baseline: import boto3 + boto3.client('dynamodb')"),
         ("app", "import functions/api/app.py (no boto3 at import)"),
         ("app+client", "import app.py + the store's DynamoDB client"),
-        ("key", "then the cursor key alone (client + GetSecretValue)"),
+        ("key", "then the cursor key alone (one GetItem)"),
     ):
         low, high = min(times[key]) * 1000, max(times[key]) * 1000
         print(f"{label:<52}{ms[key]:>8.1f}{low:>8.1f}{high:>8.1f}{ms[key] / ms['boto3']:>7.2f}x")

@@ -474,7 +474,7 @@ class ArtifactStack:
 
         from devtools.moto_local import moto_server
         from devtools.sample_server import SampleServer
-        from devtools.template import create_cursor_secret, create_resources
+        from devtools.template import create_resources
 
         if self.built_template is None:
             if self.sam is None:
@@ -515,9 +515,6 @@ class ArtifactStack:
                 "FetchDeadLetterQueue": fetch_dlq_url,
                 "EntryBucket": self.resources.entry_bucket,
                 "NewsApi": "local",  # the API's id, in the callback URL the fetcher gives hubs
-                "CursorKeySecret": create_cursor_secret(
-                    boto3.client("secretsmanager", endpoint_url=self.endpoint, **creds), prefix
-                ),
             },
         )
         for logical_id in functions(template):

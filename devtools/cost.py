@@ -69,8 +69,9 @@ PRICES = {
     "custom_metric": 0.30,  # per metric a month (first 10,000)
     "alarm_metric": 0.10,  # per standard-resolution alarm metric a month
     "xray_trace": 5.00 / 1e6,  # traces recorded
-    # Per secret a month (the cursor key); its GetSecretValue calls, one per API cold start, are
-    # $0.05 per 10,000 and left out. Secrets Manager has a 30-day trial, no always-free tier.
+    # Per secret a month (the cursor key was one until issue 18's stop of 2026-12-03: it is a table
+    # item now); GetSecretValue calls are $0.05 per 10,000 and left out. Secrets Manager has a
+    # 30-day trial, no always-free tier.
     "secret": 0.40,
 }
 ROUNDS_PER_MONTH = 30 * 24 * 12  # dispatcher ticks: every 5 minutes
@@ -931,8 +932,8 @@ def _idle(dispatcher: Unit, price_run: Unit, *, alarms: int, secret_fee: float, 
     print(
         f"\nIdle: a deployed stack with no sources and no requests costs ${on_demand:.2f}/month on demand "
         f"({parts}: the dispatcher's and the price refresh's {ROUNDS_PER_MONTH:,} ticks, both queues' "
-        f"pollers, {custom_metrics_idle} custom metric still published, {alarms} alarm metrics and the "
-        "cursor key's secret), "
+        f"pollers, {custom_metrics_idle} custom metric still published, {alarms} alarm metrics"
+        f"{' and the secrets' if cost['SM'] else ''}), "
         f"${provisioned:.2f} with a provisioned table at the template's minimum "
         f"{minimum.rcu} RCU / {minimum.wcu} WCU and its {2 * ALARMS_PER_DIMENSION} auto scaling alarms.",
         file=out,
@@ -973,8 +974,8 @@ BILL_INPUTS = (
     ),
     (
         "SM",
-        "nothing: the secrets are counted in template.yaml",
-        "GetSecretValue calls (one per API cold start) left out",
+        "nothing: the secrets are counted in template.yaml (none since the cursor key is a table item)",
+        "GetSecretValue calls left out; the cursor key's GetItem (one per API cold start) too",
     ),
 )
 

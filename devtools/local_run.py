@@ -40,7 +40,7 @@ from devtools.lambda_local import (  # noqa: E402
 from devtools.moto_local import moto_server  # noqa: E402
 from devtools.sample_hub import SampleHub  # noqa: E402
 from devtools.sample_server import SAMPLES, SampleServer  # noqa: E402
-from devtools.template import create_cursor_secret, create_resources, function_environment  # noqa: E402
+from devtools.template import create_resources, function_environment  # noqa: E402
 
 
 def say(message: str) -> None:
@@ -104,11 +104,9 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
     dynamodb = boto3.client("dynamodb")
     sqs = boto3.client("sqs")
     resources = create_resources(dynamodb, sqs, s3=boto3.client("s3"))
-    # The API reads its cursor key from (moto's) Secrets Manager, as deployed.
-    cursor_secret_arn = create_cursor_secret(boto3.client("secretsmanager"))
     say(
         f"2. created from template.yaml: table {resources.table_name}, the fetch and article queues with "
-        f"their dead-letter queues, entry bucket {resources.entry_bucket}, the cursor key secret"
+        f"their dead-letter queues, entry bucket {resources.entry_bucket}"
     )
 
     embedded = sources_file is None
@@ -127,7 +125,6 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
             "QUEUE_URL": resources.queue_url,
             "FETCH_QUEUE_URL": resources.fetch_queue_url,
             "ENTRY_BUCKET": resources.entry_bucket,
-            "CURSOR_SECRET_ARN": cursor_secret_arn,
             "SOURCES_FILE": str(sources_file),
             "PRICE_API_BASE_URL": f"{samples.base_url}/api/v3"
             if embedded

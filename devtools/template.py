@@ -190,13 +190,3 @@ def create_entry_bucket(s3: Any, name: str) -> str:
         rules.append(converted)
     s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
     return name
-
-
-def create_cursor_secret(secretsmanager: Any, prefix: str = "newsroom") -> str:
-    """The cursor key's secret as template.yaml's `CursorKeySecret` has CloudFormation create it
-    (`GenerateSecretString`: a random string of that length and alphabet); returns its ARN."""
-    generate = resource_properties("CursorKeySecret")["GenerateSecretString"]
-    options = {key: generate[key] for key in ("PasswordLength", "ExcludePunctuation") if key in generate}
-    password = secretsmanager.get_random_password(**options)["RandomPassword"]
-    created = secretsmanager.create_secret(Name=f"{prefix}-CursorKeySecret", SecretString=password)
-    return str(created["ARN"])

@@ -1,6 +1,7 @@
 """Configuration in template.yaml and samconfig.toml: the public base URL is a per-stage
-Parameter, no secret has a default (or is a Parameter at all), and the cursor key is a secret
-the stack generates, readable by the API function alone."""
+Parameter, no secret has a default (or is a Parameter at all), and the cursor key is one the API
+generates in the table, where only its role may read or write it
+(tests/template/test_iam_policies.py checks the partition's grants)."""
 
 from __future__ import annotations
 
@@ -43,27 +44,15 @@ def test_no_parameter_is_a_secret_with_a_default() -> None:
         assert not re.search(r"secret|password|token|key$", name, re.IGNORECASE), name
 
 
-def test_the_cursor_key_is_generated_by_the_stack() -> None:
-    secret = RESOURCES["CursorKeySecret"]
-    assert secret["Type"] == "AWS::SecretsManager::Secret"
-    generate = secret["Properties"]["GenerateSecretString"]
-    assert generate["PasswordLength"] >= 32  # HMAC-SHA256 keys: at least the hash's 256 bits of text
-    assert "SecretString" not in secret["Properties"]  # no value written in the template
-
-
-def test_only_the_api_function_may_read_the_cursor_key_and_only_that_secret() -> None:
-    readers = {}
+def test_the_cursor_key_is_the_tables_on_the_api_function_alone() -> None:
+    """No secret in Secrets Manager ($0.40 a month, issue 18), none in the environment: the API
+    function is told to keep its key in the table, and no other function is."""
+    assert not [n for n, r in RESOURCES.items() if r["Type"].startswith("AWS::SecretsManager::")]
     for function in _functions():
-        granted = [s for s in _statements(function) if any(str(a).startswith("secretsmanager:") for a in _actions(s))]
-        if granted:
-            readers[function] = granted
-    assert list(readers) == ["ApiFunction"]
-    [statement] = readers["ApiFunction"]
-    assert _actions(statement) == ["secretsmanager:GetSecretValue"]
-    assert statement["Resource"] == {"Ref": "CursorKeySecret"}  # its ARN, no wildcard
-    env = RESOURCES["ApiFunction"]["Properties"]["Environment"]["Variables"]
-    assert env["CURSOR_SECRET_ARN"] == {"Ref": "CursorKeySecret"}
-    assert "CURSOR_SECRET" not in env
+        env = RESOURCES[function]["Properties"].get("Environment", {}).get("Variables", {})
+        assert env.get("CURSOR_KEY_IN_TABLE") == ("true" if function == "ApiFunction" else None), function
+        assert "CURSOR_SECRET" not in env
+        assert not [s for s in _statements(function) if any(str(a).startswith("secretsmanager:") for a in _actions(s))]
     assert "CURSOR_SECRET" not in TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
 
 
@@ -99,11 +88,10 @@ def test_a_public_base_url_that_would_make_bad_links_is_refused_by_the_template(
     assert not re.fullmatch(PARAMETERS["PublicBaseUrl"]["AllowedPattern"], value)
 
 
-def test_the_secret_is_read_only_where_its_arn_is_set() -> None:
-    assert Settings.from_env({}).cursor_secret_arn is None
-    assert Settings.from_env({"CURSOR_SECRET": "local-key-0123456789"}).cursor_key() == b"local-key-0123456789"
-    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf"
-    assert Settings.from_env({"CURSOR_SECRET_ARN": arn}).cursor_secret_arn == arn
+def test_the_cursor_key_is_read_from_the_table_only_where_the_template_says() -> None:
+    assert Settings.from_env({}).cursor_key_in_table is False
+    assert Settings.from_env({"CURSOR_SECRET": "local-key-0123456789"}).cursor_secret == b"local-key-0123456789"
+    assert Settings.from_env({"CURSOR_KEY_IN_TABLE": "true"}).cursor_key_in_table is True
 
 
 def test_an_aws_client_keeps_a_connection_for_every_fetch_thread() -> None:

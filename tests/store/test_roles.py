@@ -229,6 +229,8 @@ CALLS: dict[str, Callable[[World], object]] = {
     "delete_hub_secret": lambda w: w.store.delete_hub_secret("defiliban"),
     "seed_sources": lambda w: w.store.seed_sources([SOURCE]),
     "get_prices": lambda w: w.store.get_prices(),
+    "cursor_codec": lambda w: w.store.cursor_codec().encode("all", "x"),
+    "stored_cursor_key": lambda w: w.store.stored_cursor_key(),
     "get_price_board": lambda w: w.store.get_price_board(),
     "put_prices": lambda w: w.store.put_prices([PRICE]),
     "put_provider_health": lambda w: w.store.put_provider_health([ProviderHealth("coingecko", T0, T0)]),

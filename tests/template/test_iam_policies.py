@@ -47,6 +47,7 @@ SAMPLE_KEYS = {
     "event": "EVENT#0123456789abcdef0123",
     "event-key": "EVKEY#w:zentrix",
     "event-listing": "EVLIST#top",
+    "cursor-key": "CURSORKEY",
 }
 
 

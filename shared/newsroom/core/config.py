@@ -203,21 +203,13 @@ class Settings:
     # Seconds one source's full-text pages may take per poll (FULLTEXT_BUDGET_SECONDS, set by the
     # template so the slowest batch fits the fetch worker's timeout).
     fulltext_budget_seconds: float = 45.0
-    # The secret (Secrets Manager ARN) holding the key that signs pagination cursors; the stack
-    # creates it (template.yaml `CursorKeySecret`) and sets this on the API function only. Unset
-    # (the local run, tests): `cursor_secret`, from CURSOR_SECRET or the local default.
-    cursor_secret_arn: str | None = None
+    # Whether the key that signs pagination cursors lives in the table (`store.cursor`, created on
+    # first use): the template sets this on the API function only. Unset (the local tests, no
+    # AWS account): `cursor_secret`, from CURSOR_SECRET or the local default.
+    cursor_key_in_table: bool = False
     # -- WebSub (issue 19): where hubs reach our callback (the API stage's URL, as the template
     # sets it on the fetcher). Unset: no hub is ever asked, every source is polled as before.
     websub_callback_base_url: str | None = None
-
-    def cursor_key(self) -> bytes:
-        """The key that signs pagination cursors, read from Secrets Manager once per execution
-        environment when `cursor_secret_arn` is set. Callers pass this method itself, unread,
-        so only a request that signs or checks a cursor pays for the read."""
-        if self.cursor_secret_arn:
-            return read_secret(self.cursor_secret_arn)
-        return self.cursor_secret
 
     @property
     def user_agent(self) -> str:
@@ -271,7 +263,7 @@ class Settings:
             entry_limits=EntryLimits.from_env(e),
             # -- platform arithmetic and the cursor key (issue 13, points 1 and 7) --
             fulltext_budget_seconds=max(0.0, _float(e.get("FULLTEXT_BUDGET_SECONDS"), 45.0)),
-            cursor_secret_arn=(e.get("CURSOR_SECRET_ARN") or "").strip() or None,
+            cursor_key_in_table=_flag(e.get("CURSOR_KEY_IN_TABLE")),
             websub_callback_base_url=_base_url(e.get("WEBSUB_CALLBACK_BASE_URL")),
         )
 
@@ -340,21 +332,6 @@ def client_config() -> Any:
         # botocore's default pool of 10 would drop connections past it and handshake anew.
         max_pool_connections=64,
     )
-
-
-@cache
-def read_secret(secret_arn: str) -> bytes:
-    """A Secrets Manager secret's string, once per process (`runtime.reset()` forgets it).
-
-    The function's role may read exactly this secret (template.yaml); a failed read raises, so a
-    missing key never silently becomes a guessable default."""
-    import boto3
-
-    client = boto3.client("secretsmanager", config=client_config())
-    value = client.get_secret_value(SecretId=secret_arn)["SecretString"]
-    if not value:
-        raise RuntimeError(f"secret {secret_arn} is empty")
-    return str(value).encode()
 
 
 def _source_from_json(raw: dict[str, Any]) -> Source:

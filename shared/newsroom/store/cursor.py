@@ -1,4 +1,5 @@
-"""Pagination cursors: the last key of a page, opaque to clients and tamper-evident."""
+"""Pagination cursors: the last key of a page, opaque to clients and tamper-evident, and the key
+that signs them, kept in the table (`stored_cursor_key`)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,44 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 from collections.abc import Callable
 
+from newsroom.store.keys import CURSOR_KEY_PARTITION, string_attr
+from newsroom.store.table import Table
+
 MAX_SORT_KEY_BYTES = 1024
+CURSOR_KEY_BYTES = 32  # HMAC-SHA256's block is 64 bytes; 32 random bytes are its full strength
+_CURSOR_KEY_ITEM = {"PK": string_attr(CURSOR_KEY_PARTITION), "SK": string_attr("KEY")}
+
+
+class CursorKeyItems(Table):
+    def stored_cursor_key(self) -> bytes:
+        """The key that signs cursors, from its table item; the first caller ever creates it (32
+        random bytes, a PutItem conditional on the item's absence, so environments racing to
+        create it all end with the one that landed). One strongly consistent GetItem once it
+        exists; a `DynamoStore` given no key reads it so, on the first cursor it signs or checks.
+
+        Kept in the table rather than in Secrets Manager (issue 18: $0.40 a month, a fifth of the
+        idle stack): it signs page positions, nothing more, and only the API's role may read or
+        write its partition (template.yaml; tests/template/test_iam_policies.py), as the hub
+        secrets are kept. The price: the key is in the table's backups. Rotating it is deleting
+        the item; cursors handed out until then are refused, and a client starts again."""
+        found = self._db.get_item(TableName=self._table, Key=_CURSOR_KEY_ITEM, ConsistentRead=True).get("Item")
+        if found:
+            return bytes(found["key"]["B"])
+        key = secrets.token_bytes(CURSOR_KEY_BYTES)
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={**_CURSOR_KEY_ITEM, "key": {"B": key}},
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            # Another environment created it between our read and our write: theirs is the key.
+            item = self._db.get_item(TableName=self._table, Key=_CURSOR_KEY_ITEM, ConsistentRead=True)["Item"]
+            return bytes(item["key"]["B"])
+        return key
 
 
 class CursorError(ValueError):
@@ -19,8 +55,8 @@ class CursorCodec:
     """Opaque, tamper-evident cursors: the last key of a page, HMAC-signed with the stack's key."""
 
     def __init__(self, secret: bytes | Callable[[], bytes]) -> None:
-        # A callable is asked on first use: the key may live in Secrets Manager, and only a
-        # request that pages should pay for reading it.
+        # A callable is asked on first use: the key may live in the table
+        # (`stored_cursor_key`), and only a request that pages should pay for reading it.
         self._secret = secret
 
     def _sign(self, payload: bytes) -> bytes:

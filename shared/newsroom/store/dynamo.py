@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from newsroom.store.cursor import CursorCodec
+from newsroom.store.cursor import CursorCodec, CursorKeyItems
 from newsroom.store.events import EventItems
 from newsroom.store.fingerprints import FingerprintItems
 from newsroom.store.prices import PriceItems
@@ -23,7 +23,9 @@ from newsroom.store.stories import DEFAULT_RETENTION, StoryItems
 from newsroom.store.subscriptions import SubscriptionItems
 
 
-class DynamoStore(StoryItems, EventItems, FingerprintItems, SubscriptionItems, SourceItems, PriceItems, RejectItems):
+class DynamoStore(
+    StoryItems, EventItems, FingerprintItems, SubscriptionItems, SourceItems, PriceItems, RejectItems, CursorKeyItems
+):
     """Every role (`roles.Store`) and the reject log over a boto3 DynamoDB client (low-level, to
     keep items and costs explicit)."""
 
@@ -31,7 +33,7 @@ class DynamoStore(StoryItems, EventItems, FingerprintItems, SubscriptionItems, S
         self,
         client: Any,
         table_name: str,
-        cursor_secret: bytes | Callable[[], bytes],
+        cursor_secret: bytes | Callable[[], bytes] | None,
         *,
         retention: timedelta = DEFAULT_RETENTION,
         clock: Callable[[], float] = time.time,
@@ -39,5 +41,10 @@ class DynamoStore(StoryItems, EventItems, FingerprintItems, SubscriptionItems, S
         self._db = client
         self._clock = clock  # epoch seconds: expiry checks and conditions (tests move it)
         self._table = table_name
-        self._cursors = CursorCodec(cursor_secret)
+        # No key given: the table's (`stored_cursor_key`), read on the first cursor.
+        self._cursors = CursorCodec(self.stored_cursor_key if cursor_secret is None else cursor_secret)
         self._retention = retention
+
+    def cursor_codec(self) -> CursorCodec:
+        """The codec every listing's cursors are signed with; `/sources` signs its own with it."""
+        return self._cursors

@@ -23,6 +23,7 @@ Single table, no GSI needed; every request-path read is a GetItem, BatchGetItem 
 | event           | `EVENT#<id>`                | `EVENT`                    | members, outlets, ties (`events`)    |
 | event lookup    | `EVKEY#<key>`               | `EVKEY`                    | recent signatures with that key, TTL |
 | event listing   | `EVLIST#top`, `EVLIST#latest` | `<score or time>#<id>`   | the event's summary, TTL             |
+| cursor key      | `CURSORKEY`                 | `KEY`                      | the key that signs cursors (`cursor`)|
 
 Listings are `all`, `cat#<category>`, `coin#<ticker>` and `src#<source id>`: one small entry per
 listing a story belongs to, so a page of any filter is one Query on one partition, newest
@@ -60,6 +61,7 @@ SOURCE_COUNT_PREFIX = "COUNT#"
 SUBSCRIPTION_PREFIX = "WEBSUB#"  # WebSub subscriptions (the API reads them for /sources)
 HUB_SECRET_PREFIX = "WEBSUBKEY#"  # noqa: S105  # a key prefix, not a secret: secrets live under it
 PROVIDER_PREFIX = "PROVIDER#"  # provider health items, beside the prices in the PRICES partition
+CURSOR_KEY_PARTITION = "CURSORKEY"  # the API's cursor key (`cursor.stored_cursor_key`)
 ITEM_FAMILIES: dict[str, str] = {  # family -> the IAM StringLike pattern of its partition keys
     "story": "ART#*",
     "listing": "LIST#*",
@@ -79,6 +81,7 @@ ITEM_FAMILIES: dict[str, str] = {  # family -> the IAM StringLike pattern of its
     "event": "EVENT#*",
     "event-key": "EVKEY#*",
     "event-listing": "EVLIST#*",
+    "cursor-key": CURSOR_KEY_PARTITION,
 }
 WRITES: dict[str, frozenset[str]] = {  # role -> the families it writes
     "dispatcher": frozenset({"registry", "seed-marker", "dispatch-clock"}),
@@ -97,7 +100,8 @@ WRITES: dict[str, frozenset[str]] = {  # role -> the families it writes
         }
     ),
     "prices": frozenset({"prices", "price-history"}),
-    "api": frozenset(),
+    # The API creates the cursor key on the first request that pages (`cursor.stored_cursor_key`).
+    "api": frozenset({"cursor-key"}),
     # The WebSub callback: a delivery's entries are filtered by, and remembered in, the source's
     # seen digests (its `seen` attribute alone), and the subscription records verification and
     # deliveries.
@@ -120,6 +124,7 @@ READS: dict[str, frozenset[str]] = {  # role -> the families it reads
             "subscription",
             "event",
             "event-listing",
+            "cursor-key",
         }
     ),
     "callback": frozenset({"source-state", "legacy-source-state", "subscription", "hub-secret", "registry"}),

@@ -24,6 +24,7 @@ from newsroom.core.models import (
     SourceState,
     StoredArticle,
 )
+from newsroom.store.cursor import CursorCodec
 from newsroom.store.events import JoinWrite, KeyIndex, StoredEvent, StoryEvent
 from newsroom.store.rejects import Reject
 from newsroom.store.subscriptions import Subscription
@@ -199,6 +200,14 @@ class ApiStore(StoryReader, SourceRegistry, SourceStates, SubscriptionReader, Pr
         ...
 
     def get_prices(self) -> list[Price]: ...
+
+    def cursor_codec(self) -> CursorCodec:
+        """The codec the listings' cursors are signed with (`/sources` signs its own with it)."""
+        ...
+
+    def stored_cursor_key(self) -> bytes:
+        """The table's cursor key, created by the first caller (`cursor.CursorKeyItems`)."""
+        ...
 
 
 @runtime_checkable

@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from newsroom.core.claimcheck import EntryBucket
-from newsroom.core.config import client_config, load_sources, read_secret, settings
+from newsroom.core.config import client_config, load_sources, settings
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.roles import RejectLog, Store
 
@@ -47,15 +47,18 @@ def entry_bucket() -> EntryBucket | None:
 @cache
 def store() -> Store:
     s = settings()
-    return DynamoStore(dynamodb(), s.table_name, s.cursor_key, retention=timedelta(days=s.article_retention_days))
+    # Deployed (`CURSOR_KEY_IN_TABLE`), no key is given: the store reads the table's on the first
+    # cursor it signs or checks, once per execution environment (the store is cached).
+    key = None if s.cursor_key_in_table else s.cursor_secret
+    return DynamoStore(dynamodb(), s.table_name, key, retention=timedelta(days=s.article_retention_days))
 
 
 @cache
 def rejects() -> RejectLog:
     s = settings()
-    return DynamoStore(dynamodb(), s.table_name, s.cursor_key)
+    return DynamoStore(dynamodb(), s.table_name, s.cursor_secret)  # it never pages
 
 
 def reset() -> None:
-    for cached in (dynamodb, sqs, s3, entry_bucket, store, rejects, settings, load_sources, read_secret):
+    for cached in (dynamodb, sqs, s3, entry_bucket, store, rejects, settings, load_sources):
         cached.cache_clear()

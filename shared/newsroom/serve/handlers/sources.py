@@ -14,7 +14,7 @@ from newsroom.serve.problems import bad_request
 from newsroom.serve.request import Request
 from newsroom.serve.routes import SOURCES_DEFAULT_LIMIT
 from newsroom.sources.schedule import next_poll_at, pushed_until, source_status
-from newsroom.store.cursor import CursorCodec, CursorError
+from newsroom.store.cursor import CursorError
 from newsroom.store.subscriptions import Subscription
 
 # The scope signed into /sources cursors; no article listing has this name, so a cursor of one
@@ -25,7 +25,7 @@ SOURCES_CURSOR_SCOPE = "/sources"
 def sources(request: Request) -> Body:
     limit = request.limit(SOURCES_DEFAULT_LIMIT)
     cursor = request.query("cursor")
-    codec = CursorCodec(request.config().cursor_key)
+    codec = request.store.cursor_codec()
     after: str | None = None
     if cursor:
         try:
