@@ -37,7 +37,7 @@ import boto3
 from devtools.template import create_resources
 from newsroom.core.codec import entry_from_message
 from newsroom.core.models import Source
-from newsroom.fetch.fanout import dispatch, poll_dispatched
+from newsroom.fetch.fanout import FetchMessage, dispatch, poll_dispatched
 from newsroom.fetch.feeds import parse_feed
 from newsroom.fetch.http import FetchPolicy, http_get, make_pool
 from newsroom.process.build import Outcome, ProcessingContext
@@ -47,7 +47,7 @@ from tests.httpserver import LocalHTTPServer, RecordedRequest, Reply
 
 SOURCES = 100
 DELAY = 0.2  # seconds before each answer, 200 and 304 alike
-BATCH_SIZE = 10  # one ReceiveMessage at most; template.yaml batches 20 (its README figures were measured at 10)
+BATCH_SIZE = 10  # one ReceiveMessage at most; template.yaml sends 20 a message (its README figures were measured at 10)
 FETCH_CONCURRENCY = 10  # sources polled at once inside one worker invocation (a batch's worth)
 WORKERS = SOURCES // BATCH_SIZE  # concurrent worker invocations (processes)
 ITEMS = 5
@@ -146,7 +146,7 @@ def _poll_batch(bodies: list[str], now: datetime) -> tuple[int, int]:
     """One FetchFeedsFunction invocation: (entries queued, feeds parsed)."""
     pool = _worker["pool"]
     result = poll_dispatched(
-        bodies,
+        [FetchMessage(body) for body in bodies],
         _worker["store"],
         _worker["sqs"],
         _worker["queue"],

@@ -81,15 +81,18 @@ FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, a proportional sh
 
 
 @cache
-def fetch_fan_out() -> tuple[int, int]:
-    """The fetch worker's SQS batch size and its FETCH_CONCURRENCY (the Parameter's default),
-    read once: every `Assumptions()` asks for both."""
+def fetch_fan_out() -> tuple[int, int, int]:
+    """The fetch worker's SQS batch size (messages), its FETCH_CONCURRENCY (the Parameter's
+    default) and the dispatcher's FETCH_SOURCES_PER_MESSAGE, read once: every `Assumptions()`
+    asks for them."""
     from devtools.artifact import functions, load_template
 
     template = load_template(ROOT / "template.yaml")
     events = functions(template)["FetchFeedsFunction"]["Events"].values()
     batch = next(int(e["Properties"].get("BatchSize", 10)) for e in events if e["Type"] == "SQS")
-    return batch, int(template["Parameters"]["FetchConcurrency"]["Default"])
+    dispatcher = template["Resources"]["DispatchSourcesFunction"]["Properties"]["Environment"]["Variables"]
+    per_message = int(dispatcher.get("FETCH_SOURCES_PER_MESSAGE", 1))
+    return batch, int(template["Parameters"]["FetchConcurrency"]["Default"]), per_message
 
 
 @dataclass(frozen=True)
@@ -107,10 +110,16 @@ class Assumptions:
     # Every feed answers in `feed_latency_s` (False), or latencies spread exponentially around
     # it, so a batch waits for its slowest source (True; `make cost` prints both).
     slowest_of_batch: bool = False
-    # The fetch worker's FETCH_CONCURRENCY (the Parameter's default) and its SQS batch of sources,
-    # read from template.yaml.
+    # The fetch worker's FETCH_CONCURRENCY (the Parameter's default), its SQS batch of messages and
+    # the sources each message holds, read from template.yaml.
     fetch_concurrency: int = field(default_factory=lambda: fetch_fan_out()[1])
-    sources_per_fetch_invocation: int = field(default_factory=lambda: fetch_fan_out()[0])
+    fetch_messages_per_invocation: int = field(default_factory=lambda: fetch_fan_out()[0])
+    sources_per_fetch_message: int = field(default_factory=lambda: fetch_fan_out()[2])
+
+    @property
+    def sources_per_fetch_invocation(self) -> int:
+        return self.fetch_messages_per_invocation * self.sources_per_fetch_message
+
     feed_requests: float = 1_000_000
     cloudfront_hit_ratio: float = 0.95  # feeds cached 60 s at the edge
     # A tick's polls, their state writes and the stories they bring reach the table within this
@@ -343,6 +352,13 @@ def feed_wait_per_poll(a: Assumptions) -> float:
 
 def _harmonic(n: int) -> float:
     return sum(1 / k for k in range(1, n + 1))
+
+
+def fetch_messages(polls: float, a: Assumptions) -> float:
+    """Fetch messages a month for `polls`: each tick's due sources, `sources_per_fetch_message`
+    a message, the last one of a tick partly filled (the tick's mean, rounded up)."""
+    per_tick = polls / ROUNDS_PER_MONTH
+    return ROUNDS_PER_MONTH * math.ceil(per_tick / a.sources_per_fetch_message - 1e-9) if polls else 0.0
 
 
 def sqs_batches(messages: float, batch: int) -> float:
@@ -683,7 +699,9 @@ def model(
         f"failing sources; {a.feed_latency_s * 1000:.0f} ms per feed request, every feed alike (a batch waits "
         "for its slowest source: spread latencies bill more), at concurrency "
         f"{a.fetch_concurrency} (template.yaml); {a.sources_per_fetch_invocation} sources per fetch invocation "
-        f"(the queue's batch), so {feed_wait_per_poll(a) * 1000:.1f} ms of waiting billed a poll; the dispatcher "
+        f"({a.fetch_messages_per_invocation} message a batch of {a.sources_per_fetch_message} sources; a tick's "
+        f"last message partly filled), so {feed_wait_per_poll(a) * 1000:.1f} ms of waiting billed a poll; the "
+        "dispatcher "
         f"(not in the measured run) Queries the registry (~{a.registry_bytes_per_source} B a source) and every "
         f"state ({state_bytes} B a source on average, with its digests after churn) each tick, "
         f"{a.dispatch_seconds:g} s at "
@@ -711,7 +729,8 @@ def model(
         def month(v: Volumes, sources: int = sources) -> tuple[Unit, Unit, Unit]:
             dispatcher = dispatcher_month(sources, v.polls, a, state_bytes=state_bytes, dispatch_mb=dispatch_mb)
             # Fetch invocations: a batch of sources each, not the run's one invocation for all samples.
-            fix = Unit(invocations=v.polls / a.sources_per_fetch_invocation - v.polls * poll_304.invocations)
+            invocations = fetch_messages(v.polls, a) / a.fetch_messages_per_invocation
+            fix = Unit(invocations=invocations - v.polls * poll_304.invocations)
             pipeline = (
                 poll_304.scaled(v.polls_304)
                 + poll_same.scaled(v.polls_same)
@@ -893,8 +912,9 @@ def dispatcher_month(sources: int, polls: float, a: Assumptions, *, state_bytes:
     """A month of the dispatcher's ticks and the fetch queue: each tick Queries the registry and
     the states' partition (billed by their total size: `state_bytes` a source), reads the clock
     (strongly consistent) and the seed marker, writes the
-    clock, and sends one SendMessageBatch per 10 due sources; the queue's receives and deletes
-    (at most 10 messages a call, `sqs_batches`) and both queues' idle pollers."""
+    clock, and sends one SendMessageBatch per 10 fetch messages (`fetch_messages`: up to
+    `sources_per_fetch_message` due sources each); the queue's receives and deletes (at most 10
+    messages a call, `sqs_batches`) and both queues' idle pollers."""
     from devtools.counting import read_units
 
     return Unit(
@@ -908,8 +928,8 @@ def dispatcher_month(sources: int, polls: float, a: Assumptions, *, state_bytes:
             + 0.5  # the sources file's seed marker
         ),
         write_units=ROUNDS_PER_MONTH,
-        sqs_requests=polls / 10
-        + 2 * sqs_batches(polls, a.sources_per_fetch_invocation)
+        sqs_requests=fetch_messages(polls, a) / 10
+        + 2 * sqs_batches(fetch_messages(polls, a), a.fetch_messages_per_invocation)
         + 2 * a.idle_sqs_requests_per_queue,
         log_bytes=ROUNDS_PER_MONTH * LAMBDA_PLATFORM_LOG_BYTES,
     )
@@ -962,8 +982,9 @@ BILL_INPUTS = (
     (
         "SQS",
         "requests per entry and per delivery (local run)",
-        "one fetch message per poll, a batch received and deleted 10 messages a call at most; 5 pollers per "
-        "queue long-polling 20 s when idle",
+        "a tick's due sources in fetch messages of FETCH_SOURCES_PER_MESSAGE (template.yaml), the last one "
+        "partly filled; a batch received and deleted 10 messages a call at most; 5 pollers per queue "
+        "long-polling 20 s when idle",
     ),
     ("Logs", "bytes per invocation (local run)", "350 B of platform lines per invocation"),
     ("API", "the API function's time per feed request (local run)", "1 M requests a month; 95% CDN hit ratio"),

@@ -30,11 +30,20 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         reports = service.fetch_feeds()
         failures: list[dict[str, str]] = []
     else:
-        result = service.fetch_dispatched([record["body"] for record in records])
+        result = service.fetch_dispatched(
+            [
+                service.FetchMessage(
+                    record["body"], int(record.get("attributes", {}).get("ApproximateReceiveCount", 1))
+                )
+                for record in records
+            ]
+        )
         reports = list(result.reports)
-        # An unreadable message fails (and is retried, then dead-lettered), and so does one whose
-        # source's state DynamoDB left unread (polled later, never as a new source); a source's
-        # own failure is recorded in its state and scheduled with backoff, not retried by SQS.
+        # An unreadable message fails (and is retried, then dead-lettered), and so does a
+        # one-source message whose state DynamoDB left unread (polled later, never as a new
+        # source); a message of several received again is split, each source sent back alone
+        # (`fanout.split_message`); a source's own failure is recorded in its state and
+        # scheduled with backoff, not retried by SQS.
         failed = sorted({*result.bad_messages, *result.retry_messages})
         failures = [{"itemIdentifier": records[i]["messageId"]} for i in failed]
     for report in reports:
@@ -64,6 +73,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         observability.count(
             metrics, "NotModifiedPercent", round(100 * summary["not_modified"] / polled, 1), detailed=True
         )
+    if records is not None and result.resent_sources:
+        logger.info("fetch message split", extra={"sources_sent_back": result.resent_sources})
     logger.info("fetch round done", extra=summary)
     if records is None:
         return summary

@@ -5,6 +5,8 @@ Queues come from template.yaml (FetchQueue's own settings included); feeds from 
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +14,8 @@ import pytest
 
 from devtools.lambda_local import drain_queue, invoke, load_event, load_handler_module, sqs_event
 from devtools.template import _queue_attributes, load_template, resource_properties
-from newsroom.core.config import load_sources
+from newsroom.core.config import load_sources, settings, source_to_json
+from newsroom.fetch.fanout import raw_sources_of
 from newsroom.wiring import clients as runtime
 from tests.e2e.conftest import Stack
 
@@ -29,6 +32,15 @@ class FanOut:
 
     def run_workers(self) -> Any:
         return drain_queue(self.stack.sqs, self.fetch_queue_url, self.fetch_queue_arn, self.stack.fetch)
+
+    def receive(self, receive_count: int = 1) -> list[dict[str, Any]]:
+        """Every message on the fetch queue (ten a call), as received `receive_count` times."""
+        messages: list[dict[str, Any]] = []
+        while True:
+            got = self.stack.sqs.receive_message(QueueUrl=self.fetch_queue_url, MaxNumberOfMessages=10)
+            if not got.get("Messages"):
+                return [{**m, "Attributes": {"ApproximateReceiveCount": str(receive_count)}} for m in messages]
+            messages.extend(got["Messages"])
 
     def fetch_messages(self) -> int:
         attrs = self.stack.sqs.get_queue_attributes(
@@ -57,7 +69,9 @@ def test_dispatch_enqueues_due_sources_and_workers_poll_them(fanout: FanOut) -> 
 
     sources = load_sources()
     assert first == {"sources": len(sources), "due": len(sources), "disabled": 0, "not_due": 0}
-    assert fanout.fetch_messages() == len(sources)  # one source per message
+    per_message = settings().fetch_sources_per_message
+    assert per_message == 20
+    assert fanout.fetch_messages() == math.ceil(len(sources) / per_message)  # a worker's batch a message
 
     workers = fanout.run_workers()
     assert workers.failed == 0
@@ -95,19 +109,21 @@ def test_registry_is_seeded_from_the_file_once_and_admin_edits_survive(fanout: F
 
 def test_a_duplicate_delivery_does_not_poll_twice(fanout: FanOut) -> None:
     fanout.dispatch()
-    messages = fanout.stack.sqs.receive_message(QueueUrl=fanout.fetch_queue_url, MaxNumberOfMessages=10)["Messages"]
+    messages = fanout.receive()
     event = sqs_event(messages, fanout.fetch_queue_arn)
 
     first = invoke(fanout.stack.fetch, event, "FetchFeedsFunction")
     again = invoke(fanout.stack.fetch, event, "FetchFeedsFunction")  # SQS is at-least-once
 
-    assert first["ok"] + first["failed"] == len(messages)
+    named = sum(len(raw_sources_of(m["Body"])[0]) for m in messages)
+    assert named == len(load_sources()) > len(messages)
+    assert first["ok"] + first["failed"] == named
     assert again["ok"] == again["failed"] == again["entries"] == 0
 
 
 def test_an_unreadable_fetch_message_fails_alone(fanout: FanOut) -> None:
     fanout.dispatch()
-    messages = fanout.stack.sqs.receive_message(QueueUrl=fanout.fetch_queue_url, MaxNumberOfMessages=10)["Messages"]
+    messages = fanout.receive()
     poison = {**messages[0], "MessageId": "poison-1", "Body": "{not json"}
     event = sqs_event([*messages, poison], fanout.fetch_queue_arn)
 
@@ -115,6 +131,53 @@ def test_an_unreadable_fetch_message_fails_alone(fanout: FanOut) -> None:
 
     assert result["batchItemFailures"] == [{"itemIdentifier": "poison-1"}]
     assert result["ok"] >= 1
+
+
+def test_a_message_of_several_received_again_is_split_so_a_poison_source_fails_alone(fanout: FanOut) -> None:
+    """Its invocation failed once (a timeout, a crash): the second time, its sources are sent
+    back a message each and none is polled; each then fails, or succeeds, on its own."""
+    fanout.dispatch()
+    (message,) = fanout.receive(receive_count=2)
+    sources, _ = raw_sources_of(message["Body"])
+
+    result = invoke(fanout.stack.fetch, sqs_event([message], fanout.fetch_queue_arn), "FetchFeedsFunction")
+
+    assert result["batchItemFailures"] == []  # split: the message itself is done
+    assert result["ok"] == result["failed"] == result["entries"] == 0  # nothing polled
+    resent = fanout.receive()
+    bodies = [raw_sources_of(m["Body"])[0] for m in resent]
+    assert all(len(body) == 1 for body in bodies)
+    assert sorted(json.dumps(b[0], sort_keys=True) for b in bodies) == sorted(
+        json.dumps(s, sort_keys=True) for s in sources
+    )
+    polled = invoke(fanout.stack.fetch, sqs_event(resent, fanout.fetch_queue_arn), "FetchFeedsFunction")
+    assert polled["ok"] + polled["failed"] == len(sources)
+
+
+def test_an_unreadable_source_in_a_message_of_several_is_sent_back_alone(fanout: FanOut) -> None:
+    sources = load_sources()[:2]
+    body = json.dumps({"sources": [source_to_json(sources[0]), {"id": 7}, source_to_json(sources[1])]})
+    message = {"MessageId": "several", "ReceiptHandle": "r", "Body": body}
+
+    result = invoke(fanout.stack.fetch, sqs_event([message], fanout.fetch_queue_arn), "FetchFeedsFunction")
+
+    assert result["batchItemFailures"] == []
+    assert result["ok"] + result["failed"] == 2  # its readable sources were polled
+    (alone,) = fanout.receive()
+    assert raw_sources_of(alone["Body"])[0] == [{"id": 7}]
+    again = invoke(fanout.stack.fetch, sqs_event([alone], fanout.fetch_queue_arn), "FetchFeedsFunction")
+    assert again["batchItemFailures"] == [{"itemIdentifier": alone["MessageId"]}]  # to the DLQ, alone
+
+
+def test_a_message_queued_before_several_sources_a_message_is_still_read(fanout: FanOut) -> None:
+    source = load_sources()[0]
+    body = json.dumps({"source": source_to_json(source), "dispatched_at": "2026-12-03T20:00:00Z"})
+    message = {"MessageId": "old", "ReceiptHandle": "r", "Body": body}
+
+    result = invoke(fanout.stack.fetch, sqs_event([message], fanout.fetch_queue_arn), "FetchFeedsFunction")
+
+    assert result["batchItemFailures"] == []
+    assert result["ok"] + result["failed"] == 1
 
 
 def test_template_wires_the_dispatcher_the_queue_and_the_worker() -> None:
@@ -128,4 +191,8 @@ def test_template_wires_the_dispatcher_the_queue_and_the_worker() -> None:
     assert resources["FetchQueue"]["Properties"]["VisibilityTimeout"] >= 6 * worker_timeout
     dispatcher = resources["DispatchSourcesFunction"]["Properties"]
     assert dispatcher["Environment"]["Variables"]["FETCH_QUEUE_URL"] == {"Ref": "FetchQueue"}
+    # The worker splits a message received again onto the same queue.
+    worker = resources["FetchFeedsFunction"]["Properties"]
+    assert worker["Environment"]["Variables"]["FETCH_QUEUE_URL"] == {"Ref": "FetchQueue"}
+    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["FetchQueue", "QueueName"]}}} in worker["Policies"]
     assert dispatcher["Events"]["Schedule"]["Type"] == "Schedule"

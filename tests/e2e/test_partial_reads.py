@@ -30,7 +30,7 @@ from devtools.stack import DynamoDBFactory, moto_dynamodb
 from newsroom.core.codec import entry_from_message, entry_to_message
 from newsroom.core.config import load_sources
 from newsroom.core.models import SourceState
-from newsroom.fetch.fanout import source_message
+from newsroom.fetch.fanout import sources_message
 from newsroom.wiring import clients as runtime
 
 from .conftest import Stack
@@ -80,8 +80,8 @@ def test_a_source_whose_state_is_left_unread_is_retried_and_stays_disabled(stack
 
     # The fetch worker, given the disabled source (a stale or duplicate dispatch) and another.
     messages = [
-        {"MessageId": "m-gone", "ReceiptHandle": "r1", "Body": source_message(gone, NOW)},
-        {"MessageId": "m-other", "ReceiptHandle": "r2", "Body": source_message(other, NOW)},
+        {"MessageId": "m-gone", "ReceiptHandle": "r1", "Body": sources_message([gone], NOW)},
+        {"MessageId": "m-other", "ReceiptHandle": "r2", "Body": sources_message([other], NOW)},
     ]
     result = invoke(stack.fetch, sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:fetch"), "FetchFeedsFunction")
     assert result["batchItemFailures"] == [{"itemIdentifier": "m-gone"}]

@@ -17,9 +17,10 @@ import pytest
 from devtools.counting import item_size, write_units
 from devtools.memory_dynamodb import memory_dynamodb_from_template
 from newsroom.core.codec import entry_from_message
+from newsroom.core.config import source_from_json
 from newsroom.core.models import Source, SourceState
 from newsroom.fetch.apply import fetch_all
-from newsroom.fetch.fanout import dispatch, source_from_message
+from newsroom.fetch.fanout import dispatch, raw_sources_of
 from newsroom.fetch.http import FetchPolicy
 from newsroom.fetch.poll import HEALTH_REFRESH
 from newsroom.fetch.seen import SEEN_MAX
@@ -266,9 +267,9 @@ def test_the_dispatcher_polls_an_unwritten_source_on_its_interval(
         fetch_queue.bodies.clear()
         dispatch(store, fetch_queue, "fetch-q", now=now, sources=[source])
         for body in fetch_queue.bodies:
-            message_source = source_from_message(body)
+            message_sources = [source_from_json(raw) for raw in raw_sources_of(body)[0]]
             report = fetch_all(
-                [message_source], store, sqs, "q", LOCAL, concurrency=1, now=now, bounds=BOUNDS, only_due=True
+                message_sources, store, sqs, "q", LOCAL, concurrency=1, now=now, bounds=BOUNDS, only_due=True
             )
             if report[0].status != "skipped":
                 polled.append(now)

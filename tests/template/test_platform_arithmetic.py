@@ -79,6 +79,19 @@ def _consumers() -> dict[str, tuple[str, int]]:
     return found
 
 
+def _sources_per_fetch_invocation() -> int:
+    """Sources one fetch worker invocation polls: its batch of messages, each holding the
+    dispatcher's FETCH_SOURCES_PER_MESSAGE (the Settings default is the template's)."""
+    from newsroom.core.config import Settings
+
+    per_message = int(
+        RESOURCES["DispatchSourcesFunction"]["Properties"]["Environment"]["Variables"]["FETCH_SOURCES_PER_MESSAGE"]
+    )
+    assert Settings.from_env({}).fetch_sources_per_message == per_message
+    _, batch_size = _consumers()["FetchQueue"]
+    return batch_size * per_message
+
+
 def _timeout(function: str) -> int:
     own = RESOURCES[function]["Properties"].get("Timeout")
     return int(own if own is not None else TEMPLATE["Globals"]["Function"]["Timeout"])
@@ -161,8 +174,7 @@ def test_a_batch_over_ten_messages_has_a_batching_window() -> None:
 def test_the_fetch_workers_batch_is_all_in_flight_at_once() -> None:
     """The worker's concurrency is never under its batch (the timeout below rests on it), and
     the cost model bills a poll the batch's one wait shared by its sources."""
-    _, batch_size = _consumers()["FetchQueue"]
-    assert int(PARAMETERS["FetchConcurrency"]["MinValue"]) >= batch_size
+    assert int(PARAMETERS["FetchConcurrency"]["MinValue"]) >= _sources_per_fetch_invocation()
 
 
 # CPU a fetch worker spends on its heaviest steps, measured on this machine's one core
@@ -187,7 +199,7 @@ def test_the_fetch_workers_slowest_batch_fits_its_timeout_for_every_allowed_para
 
     props = RESOURCES["FetchFeedsFunction"]["Properties"]
     assert int(props.get("MemorySize", TEMPLATE["Globals"]["Function"]["MemorySize"])) == 512
-    _, batch_size = _consumers()["FetchQueue"]
+    batch_size = _sources_per_fetch_invocation()
     rounds = math.ceil(batch_size / int(PARAMETERS["FetchConcurrency"]["MinValue"]))
     feed = int(PARAMETERS["FetchConnectTimeout"]["MaxValue"]) + 2 * int(PARAMETERS["FetchReadTimeout"]["MaxValue"])
     largest_feed_mb = int(PARAMETERS["FetchMaxBytes"]["MaxValue"]) / 2**20

@@ -186,7 +186,9 @@ class Settings:
     poll_rhythm_factor: float = 4.0
     poll_rhythm_max_minutes: int = 6 * 60
     fetch_queue_url: str = ""  # the dispatcher's queue of due sources (fan-out)
-    fetch_batch_size: int = 10  # sources per SQS message batch handed to one worker
+    # Sources per fetch message: a worker's whole batch (its SQS BatchSize is 1; the template
+    # sets this on the dispatcher, tests/template/test_platform_arithmetic.py ties the two).
+    fetch_sources_per_message: int = 20
     fulltext_max_pages: int = 10  # article pages fetched per source per poll (`full` sources)
     # Second price provider, used when the first fails or disagrees: "coinbase" or "kraken".
     price_fallback_provider: str = "coinbase"
@@ -252,7 +254,7 @@ class Settings:
             poll_rhythm_factor=max(0.1, _float(e.get("POLL_RHYTHM_FACTOR"), 4.0)),
             poll_rhythm_max_minutes=max(1, _int(e.get("POLL_RHYTHM_MAX_MINUTES"), 6 * 60)),
             fetch_queue_url=e.get("FETCH_QUEUE_URL", ""),
-            fetch_batch_size=max(1, _int(e.get("FETCH_BATCH_SIZE"), 10)),
+            fetch_sources_per_message=max(1, _int(e.get("FETCH_SOURCES_PER_MESSAGE"), 20)),
             fulltext_max_pages=max(0, _int(e.get("FULLTEXT_MAX_PAGES"), 10)),
             price_fallback_provider=e.get("PRICE_FALLBACK_PROVIDER", "coinbase").strip().lower(),
             price_fallback_base_url=e.get("PRICE_FALLBACK_BASE_URL", "https://api.exchange.coinbase.com").rstrip("/"),

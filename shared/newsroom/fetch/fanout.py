@@ -1,8 +1,8 @@
 """Fan-out polling: a dispatcher enqueues the sources that are due; fetch workers poll them.
 
-    EventBridge ─▶ DispatchSourcesFunction ──(1 source per message)──▶ FetchQueue
-                       reads registry + states                           │ SQS batch of N
-                                                                         ▼
+    EventBridge ─▶ DispatchSourcesFunction ──(up to N sources a message)──▶ FetchQueue
+                       reads registry + states                              │ one message
+                                                                            ▼
                    FetchFeedsFunction (worker): polls its N sources concurrently ─▶ ArticleQueue
 
 - The registry is the `SOURCES` partition in DynamoDB, seeded from the repo's sources file
@@ -20,8 +20,14 @@
   wrote its state (new entries, failures, first polls) is skipped. A duplicate of a message
   whose poll changed nothing polls once more: a conditional GET answered 304, the price of not
   writing on every 304.
-- One source per message: a source whose message cannot be read fails alone (partial batch
-  response) and lands in the fetch dead-letter queue after a few tries.
+- Up to `FETCH_SOURCES_PER_MESSAGE` sources a message (20, a worker's whole batch), so a batch
+  of sources costs one SendMessageBatch entry, one receive and one delete, where one source per
+  message cost twenty of each (issue 18: ~$1.3 a month at 10,000 sources). A poison source still
+  fails alone: a message received a second time (its invocation failed: a timeout, a crash) is
+  not polled but split, each source sent back as a message of its own (`split_message`); so is
+  a source of a message that cannot be read, or whose state DynamoDB left unread. A message of
+  one source that cannot be read fails (partial batch response) and lands in the fetch
+  dead-letter queue after a few tries, alone, as before.
 """
 
 from __future__ import annotations
@@ -50,20 +56,45 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def source_message(source: Source, now: datetime) -> str:
-    return json.dumps({"source": source_to_json(source), "dispatched_at": iso(now)}, separators=(",", ":"))
+def sources_message(sources: Sequence[Source], now: datetime) -> str:
+    """One fetch message naming `sources`, each with its whole settings."""
+    return _message([source_to_json(s) for s in sources], iso(now))
+
+
+def _message(raw_sources: Sequence[Any], dispatched_at: str) -> str:
+    return json.dumps({"sources": list(raw_sources), "dispatched_at": dispatched_at}, separators=(",", ":"))
+
+
+def raw_sources_of(body: str) -> tuple[list[Any], str]:
+    """The sources' settings a fetch message carries, as sent, and when it was dispatched; the
+    one-source form queued before several per message (`{"source": ...}`) is read too. Raises
+    ValueError/KeyError/TypeError on a message that cannot be read."""
+    data = json.loads(body)
+    raw = data["sources"] if "sources" in data else [data["source"]]
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("a fetch message names no source")
+    return raw, str(data.get("dispatched_at", ""))
 
 
 def source_from_message(body: str) -> Source:
-    """The source a fetch message carries; raises ValueError/KeyError/TypeError on a bad one."""
-    data = json.loads(body)
-    return source_from_json(data["source"])
+    """The one source a fetch message carries; raises ValueError/KeyError/TypeError on a bad one
+    or one naming several."""
+    raw, _ = raw_sources_of(body)
+    if len(raw) != 1:
+        raise ValueError(f"a fetch message names {len(raw)} sources, not one")
+    return source_from_json(raw[0])
 
 
 def dispatch(
-    store: DispatcherStore, sqs: Any, fetch_queue_url: str, *, now: datetime, sources: Sequence[Source] | None = None
+    store: DispatcherStore,
+    sqs: Any,
+    fetch_queue_url: str,
+    *,
+    now: datetime,
+    sources: Sequence[Source] | None = None,
+    per_message: int = 1,
 ) -> DispatchReport:
-    """Enqueue every due source, one per message, ten per SendMessageBatch."""
+    """Enqueue every due source, `per_message` a message, ten messages per SendMessageBatch."""
     registry = list(sources) if sources is not None else registry_sources(store)
     since = store.get_dispatch_clock()
     if since is not None and since >= now:
@@ -72,7 +103,8 @@ def dispatch(
     report = due_sources(registry, states, now, since=since)
     due = select_due(registry, states, now, since=since)
     refused = 0
-    for batch in batches([source_message(s, now) for s in due]):
+    step = max(1, per_message)
+    for batch in batches([sources_message(due[i : i + step], now) for i in range(0, len(due), step)]):
         resp = sqs.send_message_batch(
             QueueUrl=fetch_queue_url,
             Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)],
@@ -93,15 +125,26 @@ def dispatch(
 
 
 @dataclass(frozen=True, slots=True)
+class FetchMessage:
+    """A fetch message as the worker receives it: its body and how many times SQS handed it out
+    (`ApproximateReceiveCount`)."""
+
+    body: str
+    receive_count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerResult:
     reports: tuple[SourceReport, ...]  # one per distinct source named
     bad_messages: tuple[int, ...]  # indexes of messages that could not be read
-    # indexes of messages whose source must be polled again later (its state was not read)
+    # indexes of messages to be received again (a one-source message whose state was not read,
+    # or a message whose split could not be sent)
     retry_messages: tuple[int, ...] = ()
+    resent_sources: int = 0  # sources sent back one a message (`split_message`)
 
 
 def poll_dispatched(
-    bodies: Sequence[str],
+    messages: Sequence[FetchMessage],
     store: FetcherStore,
     sqs: Any,
     queue_url: str,
@@ -109,25 +152,48 @@ def poll_dispatched(
     *,
     concurrency: int,
     now: datetime,
+    fetch_queue_url: str = "",
     bounds: PollBounds = DEFAULT_BOUNDS,
     get: Callable[..., Any] = http_get,
     enrich: Enricher | None = None,
     bucket: EntryBucket | None = None,
     push: PushHook | None = None,
 ) -> WorkerResult:
-    """Poll the sources a batch of fetch messages names, concurrently, due ones only."""
+    """Poll the sources a batch of fetch messages names, concurrently, due ones only. A message
+    of several sources received again, a source in one that cannot be read, and one whose state
+    was not read are sent back to `fetch_queue_url` one a message instead (see the module)."""
     sources: dict[str, Source] = {}
     bad: list[int] = []
     indexes: dict[str, list[int]] = {}
-    for index, body in enumerate(bodies):
+    single: set[int] = set()
+    back: dict[int, list[Any]] = {}  # message index -> sources' settings to send back one a message
+    dispatched: dict[int, str] = {}
+    for index, message in enumerate(messages):
         try:
-            source = source_from_message(body)
+            raw, dispatched[index] = raw_sources_of(message.body)
         except (ValueError, KeyError, TypeError) as exc:
             logger.error("unreadable fetch message %d: %s", index, exc)
             bad.append(index)
             continue
-        sources.setdefault(source.id, source)  # a duplicate in one batch is polled once
-        indexes.setdefault(source.id, []).append(index)
+        if len(raw) == 1:
+            single.add(index)
+        elif message.receive_count > 1:
+            # Its invocation failed once (a timeout, a crash): whichever source did it now
+            # fails in a message of its own, not with its message-mates.
+            back[index] = raw
+            continue
+        for item in raw:
+            try:
+                source = source_from_json(item)
+            except (ValueError, KeyError, TypeError) as exc:
+                logger.error("unreadable source in fetch message %d: %s", index, exc)
+                if index in single:
+                    bad.append(index)
+                else:
+                    back.setdefault(index, []).append(item)  # to fail alone
+                continue
+            sources.setdefault(source.id, source)  # a duplicate in one batch is polled once
+            indexes.setdefault(source.id, []).append(index)
     reports = fetch_all(
         list(sources.values()),
         store,
@@ -143,5 +209,42 @@ def poll_dispatched(
         bucket=bucket,
         push=push,
     )
-    retry = sorted(i for r in reports if r.retry for i in indexes.get(r.source_id, ()))
-    return WorkerResult(tuple(reports), tuple(bad), tuple(retry))
+    retry: set[int] = set()
+    for report in reports:
+        if not report.retry:
+            continue
+        for index in indexes.get(report.source_id, ()):
+            if index in single:
+                retry.add(index)
+            else:
+                back.setdefault(index, []).append(source_to_json(sources[report.source_id]))
+    retry.update(split_message(sqs, fetch_queue_url, back, dispatched))
+    return WorkerResult(tuple(reports), tuple(bad), tuple(sorted(retry)), sum(map(len, back.values())))
+
+
+def split_message(sqs: Any, fetch_queue_url: str, back: dict[int, list[Any]], dispatched: dict[int, str]) -> set[int]:
+    """Send each source of `back` (message index -> sources' settings) to the fetch queue in a
+    message of its own; returns the indexes of the messages whose sources were not all sent,
+    to be received again whole (a source of theirs already polled is skipped, or polled once
+    more: a 304)."""
+    if not back:
+        return set()
+    if not fetch_queue_url:
+        return set(back)
+    bodies = [(index, _message([item], dispatched[index])) for index, items in back.items() for item in items]
+    unsent: set[int] = set()
+    sent = 0
+    for batch in batches([body for _, body in bodies]):
+        owners = [index for index, _ in bodies[sent : sent + len(batch)]]
+        sent += len(batch)
+        try:
+            resp = sqs.send_message_batch(
+                QueueUrl=fetch_queue_url,
+                Entries=[{"Id": str(k), "MessageBody": body} for k, body in enumerate(batch)],
+            )
+        except Exception as exc:  # the whole call: every message it held is received again
+            logger.error("fetch messages not split: %s", exc)
+            unsent.update(owners)
+            continue
+        unsent.update(owners[int(failed["Id"])] for failed in resp.get("Failed") or [])
+    return unsent

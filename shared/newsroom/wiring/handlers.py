@@ -15,7 +15,7 @@ from newsroom.core.codec import MessageError, entry_from_message
 from newsroom.core.config import DEFAULT_EVENT_LIMITS, FULLTEXT_DEADLINE_SECONDS, Settings, load_sources, settings
 from newsroom.core.models import Price
 from newsroom.fetch.apply import fetch_all
-from newsroom.fetch.fanout import WorkerResult, dispatch, poll_dispatched
+from newsroom.fetch.fanout import FetchMessage, WorkerResult, dispatch, poll_dispatched
 from newsroom.fetch.fulltext import make_enricher
 from newsroom.fetch.http import FetchPolicy
 from newsroom.fetch.poll import SourceReport
@@ -82,22 +82,29 @@ def dispatch_due_sources(now: datetime | None = None) -> DispatchReport:
     cfg = settings()
     if not cfg.fetch_queue_url:
         raise RuntimeError("FETCH_QUEUE_URL is not set: the dispatcher has nowhere to send sources")
-    return dispatch(runtime.store(), runtime.sqs(), cfg.fetch_queue_url, now=now or datetime.now(UTC))
+    return dispatch(
+        runtime.store(),
+        runtime.sqs(),
+        cfg.fetch_queue_url,
+        now=now or datetime.now(UTC),
+        per_message=cfg.fetch_sources_per_message,
+    )
 
 
-def fetch_dispatched(bodies: Sequence[str], now: datetime | None = None) -> WorkerResult:
+def fetch_dispatched(messages: Sequence[FetchMessage], now: datetime | None = None) -> WorkerResult:
     """The fetch worker: poll the sources a batch of fetch messages names."""
     cfg = settings()
     policy = fetch_policy(cfg)
     store = runtime.store()
     return poll_dispatched(
-        bodies,
+        messages,
         store,
         runtime.sqs(),
         cfg.queue_url,
         policy,
         concurrency=cfg.fetch_concurrency,
         now=now or datetime.now(UTC),
+        fetch_queue_url=cfg.fetch_queue_url,
         bounds=poll_bounds(cfg),
         enrich=make_enricher(
             store,
