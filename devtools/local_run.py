@@ -166,8 +166,8 @@ def run_pipeline(sources_file: Path | None, *, allow_private: bool, port: int = 
 
     tick = invoke(dispatcher, load_event("dispatch_sources_schedule"), "DispatchSourcesFunction")
     say(
-        f"4. DispatchSourcesFunction: {tick['due']} of {tick['sources']} sources due, one fetch message each "
-        f"({tick['disabled']} disabled)"
+        f"4. DispatchSourcesFunction: {tick['due']} of {tick['sources']} sources due, up to "
+        f"{runtime.settings().fetch_sources_per_message} a fetch message ({tick['disabled']} disabled)"
     )
     polled = drain_queue(
         sqs, resources.fetch_queue_url, resources.fetch_queue_arn, fetch, function_name="FetchFeedsFunction"
