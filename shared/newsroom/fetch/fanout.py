@@ -76,15 +76,6 @@ def raw_sources_of(body: str) -> tuple[list[Any], str]:
     return raw, str(data.get("dispatched_at", ""))
 
 
-def source_from_message(body: str) -> Source:
-    """The one source a fetch message carries; raises ValueError/KeyError/TypeError on a bad one
-    or one naming several."""
-    raw, _ = raw_sources_of(body)
-    if len(raw) != 1:
-        raise ValueError(f"a fetch message names {len(raw)} sources, not one")
-    return source_from_json(raw[0])
-
-
 def dispatch(
     store: DispatcherStore,
     sqs: Any,
