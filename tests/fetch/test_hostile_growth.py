@@ -161,3 +161,25 @@ def test_namespace_declarations_quoted_in_cdata_or_a_comment_are_not_counted(fas
 
     assert len(parsed.entries) == 1
     assert 'xmlns:q1="urn:1"' in parsed.entries[0].summary_html
+
+
+_DECLARATIONS = b"".join(b'<x xmlns:p%x="urn:%x"/>' % (i, i) for i in range(1_000))
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        # Sections skipped by hand (the first mend of the count): a `<!--` inside a processing
+        # instruction, where XML allows it, hid what followed (3,000 prefixes: 8.4 s to parse).
+        b"<?pi <!-- ?>" + _DECLARATIONS + b"<?pi --> ?>",
+        b"<?pi <![CDATA[ ?>" + _DECLARATIONS + b"<?pi ]]> ?>",
+        b"<!--" + b"-->" + _DECLARATIONS,
+        _DECLARATIONS + b"<!-- never closed",
+    ],
+    ids=["comment opened in a PI", "CDATA opened in a PI", "empty comment", "unclosed comment after"],
+)
+def test_declarations_hidden_behind_a_section_opener_are_still_counted(hidden: bytes) -> None:
+    with pytest.raises(FeedParseError) as refused:
+        parse_feed(_atom(b"<source/>" + hidden), source_id="s", base_url="https://ex.example/feed", fetched_at=NOW)
+
+    assert refused.value.reason == "hostile-xml"
