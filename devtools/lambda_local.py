@@ -132,6 +132,18 @@ class DrainReport:
     results: list[Any] = field(default_factory=list)  # what each invocation returned
 
 
+def _batch_size(function_name: str) -> int:
+    """The `BatchSize` of the function's SQS event source in template.yaml (10, SQS's default, for
+    a function with none)."""
+    from devtools.template import load_template
+
+    function = load_template()["Resources"].get(function_name, {})
+    for event in (function.get("Properties", {}).get("Events") or {}).values():
+        if event["Type"] == "SQS":
+            return int(event["Properties"].get("BatchSize", 10))
+    return 10
+
+
 def drain_queue(
     sqs: Any,
     queue_url: str,
@@ -141,18 +153,19 @@ def drain_queue(
     max_rounds: int = 1000,
     function_name: str = "ProcessArticlesFunction",
 ) -> DrainReport:
-    """Feed queued messages to a handler (the processor by default) in batches of ten, as the
-    SQS event source does for the article queue (one ReceiveMessage; the deployed fetch queue's
-    batches are 20, two receives).
+    """Feed queued messages to a handler (the processor by default) in batches of the size its
+    SQS event source has in template.yaml (`BatchSize`: ten for the article queue, one message of
+    20 sources for the fetch queue), one ReceiveMessage of at most ten a batch.
 
     Messages the handler reports in `batchItemFailures` stay on the queue (and, after the queue's
     maxReceiveCount, move to the dead-letter queue); the rest are deleted.
     """
     report = DrainReport()
+    batch = min(10, _batch_size(function_name))
     for _ in range(max_rounds):
         resp = sqs.receive_message(
             QueueUrl=queue_url,
-            MaxNumberOfMessages=10,
+            MaxNumberOfMessages=batch,
             WaitTimeSeconds=0,
             VisibilityTimeout=30,
             AttributeNames=["All"],

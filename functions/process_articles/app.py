@@ -51,8 +51,8 @@ def record_handler(record: SQSRecord) -> str:
     service.clear_reject(record.message_id, receive_count)
     outcome = decision.outcome.value
     if decision.outcome is not Outcome.UNCHANGED:
-        # The "no article stored" alarm reads the article queue's deletes (free) instead.
-        observability.count(metrics, "ArticlesStored", 1, detailed=True)
+        # Feeds the "no article stored for N hours" alarm.
+        observability.count(metrics, "ArticlesStored", 1)
     observability.count(metrics, OUTCOME_METRICS[decision.outcome], 1, detailed=True)
     logger.info(
         "entry processed",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -81,6 +82,35 @@ def test_environments_racing_to_create_the_key_all_use_the_one_stored(loaded: St
         keys = set(pool.map(lambda _: DynamoStore(loaded.dynamodb, table, None).stored_cursor_key(), range(16)))
 
     assert keys == {_stored(loaded)}
+
+
+class _LateReader:
+    """A client whose first read of the key finds nothing: another environment stores its key
+    between this one's read and its conditional put (the race the threads above reach now
+    and then; here every time)."""
+
+    def __init__(self, client: Any, theirs: bytes) -> None:
+        self._client, self._theirs, self._reads = client, theirs, 0
+        self.exceptions = client.exceptions
+
+    def get_item(self, **kwargs: Any) -> Any:
+        self._reads += 1
+        if self._reads == 1:
+            self._client.put_item(TableName=kwargs["TableName"], Item={**KEY_ITEM, "key": {"B": self._theirs}})
+            return {}
+        return self._client.get_item(**kwargs)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        return self._client.put_item(**kwargs)
+
+
+def test_an_environment_that_loses_the_race_uses_the_key_that_won(loaded: Stack) -> None:
+    theirs = b"t" * CURSOR_KEY_BYTES
+    client = _LateReader(loaded.dynamodb, theirs)
+
+    key = DynamoStore(client, loaded.resources.table_name, None).stored_cursor_key()
+
+    assert key == theirs == _stored(loaded)
 
 
 def test_a_request_that_does_not_page_never_reads_the_key(loaded: Stack, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,7 +31,13 @@ class FanOut:
         return invoke(self.dispatcher, load_event("fetch_feeds_schedule"), "DispatchSourcesFunction")
 
     def run_workers(self) -> Any:
-        return drain_queue(self.stack.sqs, self.fetch_queue_url, self.fetch_queue_arn, self.stack.fetch)
+        return drain_queue(
+            self.stack.sqs,
+            self.fetch_queue_url,
+            self.fetch_queue_arn,
+            self.stack.fetch,
+            function_name="FetchFeedsFunction",
+        )
 
     def receive(self, receive_count: int = 1) -> list[dict[str, Any]]:
         """Every message on the fetch queue (ten a call), as received `receive_count` times."""
@@ -133,25 +139,32 @@ def test_an_unreadable_fetch_message_fails_alone(fanout: FanOut) -> None:
     assert result["ok"] >= 1
 
 
-def test_a_message_of_several_received_again_is_split_so_a_poison_source_fails_alone(fanout: FanOut) -> None:
-    """Its invocation failed once (a timeout, a crash): the second time, its sources are sent
-    back a message each and none is polled; each then fails, or succeeds, on its own."""
+def test_a_message_of_several_received_again_is_halved_until_a_poison_source_is_alone(fanout: FanOut) -> None:
+    """Its invocation failed once (a crash, a timeout, a throttle): the second time, it is sent
+    back in two halves and none of its sources is polled; halves received again are halved in
+    turn, and a message of one source is polled (or fails) on its own."""
     fanout.dispatch()
     (message,) = fanout.receive(receive_count=2)
     sources, _ = raw_sources_of(message["Body"])
+    assert len(sources) == 4
 
     result = invoke(fanout.stack.fetch, sqs_event([message], fanout.fetch_queue_arn), "FetchFeedsFunction")
 
-    assert result["batchItemFailures"] == []  # split: the message itself is done
+    assert result["batchItemFailures"] == []  # sent back: the message itself is done
     assert result["ok"] == result["failed"] == result["entries"] == 0  # nothing polled
-    resent = fanout.receive()
-    bodies = [raw_sources_of(m["Body"])[0] for m in resent]
-    assert all(len(body) == 1 for body in bodies)
-    assert sorted(json.dumps(b[0], sort_keys=True) for b in bodies) == sorted(
-        json.dumps(s, sort_keys=True) for s in sources
+    halves = fanout.receive(receive_count=2)
+    assert sorted(len(raw_sources_of(m["Body"])[0]) for m in halves) == [2, 2]
+    for half in halves:
+        again = invoke(fanout.stack.fetch, sqs_event([half], fanout.fetch_queue_arn), "FetchFeedsFunction")
+        assert again["batchItemFailures"] == [] and again["ok"] + again["failed"] == 0
+    quarters = fanout.receive(receive_count=2)
+    assert sorted(len(raw_sources_of(m["Body"])[0]) for m in quarters) == [1, 1, 1, 1]
+    everything = [s for m in quarters for s in raw_sources_of(m["Body"])[0]]
+    assert sorted(json.dumps(x, sort_keys=True) for x in everything) == sorted(
+        json.dumps(x, sort_keys=True) for x in sources
     )
-    polled = invoke(fanout.stack.fetch, sqs_event(resent, fanout.fetch_queue_arn), "FetchFeedsFunction")
-    assert polled["ok"] + polled["failed"] == len(sources)
+    polled = invoke(fanout.stack.fetch, sqs_event(quarters, fanout.fetch_queue_arn), "FetchFeedsFunction")
+    assert polled["ok"] + polled["failed"] == 4  # a message of one is polled however often received
 
 
 def test_an_unreadable_source_in_a_message_of_several_is_sent_back_alone(fanout: FanOut) -> None:
@@ -191,6 +204,8 @@ def test_template_wires_the_dispatcher_the_queue_and_the_worker() -> None:
     assert resources["FetchQueue"]["Properties"]["VisibilityTimeout"] >= 6 * worker_timeout
     dispatcher = resources["DispatchSourcesFunction"]["Properties"]
     assert dispatcher["Environment"]["Variables"]["FETCH_QUEUE_URL"] == {"Ref": "FetchQueue"}
+    # A new message format reaches a worker that reads it: the worker is updated first.
+    assert resources["DispatchSourcesFunction"]["DependsOn"] == "FetchFeedsFunction"
     # The worker splits a message received again onto the same queue.
     worker = resources["FetchFeedsFunction"]["Properties"]
     assert worker["Environment"]["Variables"]["FETCH_QUEUE_URL"] == {"Ref": "FetchQueue"}

@@ -96,6 +96,30 @@ def test_a_source_whose_state_is_left_unread_is_retried_and_stays_disabled(stack
     assert store.get_source_states([gone.id]) == {gone.id: disabled}  # not polled, not overwritten
 
 
+def test_in_a_message_of_several_a_source_whose_state_is_left_unread_is_sent_back_alone(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message is not failed (its other sources were polled, and a retry would poll them
+    again): the source DynamoDB left unread goes back to the fetch queue in a message of its own."""
+    fetch_queue = stack.sqs.create_queue(QueueName="split-back")["QueueUrl"]
+    monkeypatch.setenv("FETCH_QUEUE_URL", fetch_queue)
+    runtime.reset()
+    sources = {s.id: s for s in load_sources()}
+    held, other = sources["defiliban"], sources["blockledger"]
+    runtime.store().put_source_state(gone_state(held.id, held.feed_url))
+    faults = hold(lambda name: name == f"STATES|{held.id}")
+
+    message = {"MessageId": "m-two", "ReceiptHandle": "r", "Body": sources_message([held, other], NOW)}
+    result = invoke(stack.fetch, sqs_event([message], "arn:aws:sqs:us-east-1:123456789012:fetch"), "FetchFeedsFunction")
+
+    assert result["batchItemFailures"] == []
+    assert result["ok"] == 1 and result["failed"] == 1  # the other polled; the held one not
+    assert faults.counts["Unprocessed"] > 0
+    detach_all(runtime.dynamodb(), faults)
+    (back,) = stack.sqs.receive_message(QueueUrl=fetch_queue, MaxNumberOfMessages=10)["Messages"]
+    assert [raw["id"] for raw in json.loads(back["Body"])["sources"]] == [held.id]
+
+
 def test_a_copy_whose_fingerprints_are_left_unread_fails_then_is_found_as_a_duplicate(stack: Stack) -> None:
     original = next(m for m in sample_messages() if json.loads(m)["source_id"] == "defiliban")
     entry = entry_from_message(original)

@@ -1,5 +1,5 @@
-"""`fanout.split_message`: a message's sources sent back one a message; what SQS refuses leaves
-the whole message to be received again, never a source dropped."""
+"""`fanout.split_message`: a message's sources sent back in the messages asked for; what SQS
+refuses leaves the whole message to be received again, never a source dropped."""
 
 from __future__ import annotations
 
@@ -24,18 +24,18 @@ class FakeSQS:
         return {"Failed": failed}
 
 
-BACK = {0: [{"id": "a"}, {"id": "b"}], 3: [{"id": "c"}]}
+BACK = {0: [[{"id": "a"}], [{"id": "b"}, {"id": "d"}]], 3: [[{"id": "c"}]]}
 DISPATCHED = {0: "2026-12-03T20:00:00Z", 3: "2026-12-03T20:05:00Z"}
 
 
-def test_each_source_goes_back_in_a_message_of_its_own() -> None:
+def test_each_group_goes_back_in_a_message_of_its_own() -> None:
     sqs = FakeSQS()
 
     assert split_message(sqs, "q", BACK, DISPATCHED) == set()
 
     assert [raw_sources_of(body) for body in sqs.sent] == [
         ([{"id": "a"}], "2026-12-03T20:00:00Z"),
-        ([{"id": "b"}], "2026-12-03T20:00:00Z"),
+        ([{"id": "b"}, {"id": "d"}], "2026-12-03T20:00:00Z"),
         ([{"id": "c"}], "2026-12-03T20:05:00Z"),
     ]
 
@@ -54,7 +54,7 @@ def test_with_no_fetch_queue_the_message_is_received_again() -> None:
 
 
 def test_ten_a_call_in_order() -> None:
-    many = {0: [{"id": str(i)} for i in range(23)]}
+    many = {0: [[{"id": str(i)}] for i in range(23)]}
     sqs = FakeSQS(refuse={"9"})  # the tenth of each call
 
     assert split_message(sqs, "q", many, {0: ""}) == {0}

@@ -23,11 +23,13 @@
 - Up to `FETCH_SOURCES_PER_MESSAGE` sources a message (20, a worker's whole batch), so a batch
   of sources costs one SendMessageBatch entry, one receive and one delete, where one source per
   message cost twenty of each (issue 18: ~$1.3 a month at 10,000 sources). A poison source still
-  fails alone: a message received a second time (its invocation failed: a timeout, a crash) is
-  not polled but split, each source sent back as a message of its own (`split_message`); so is
-  a source of a message that cannot be read, or whose state DynamoDB left unread. A message of
-  one source that cannot be read fails (partial batch response) and lands in the fetch
-  dead-letter queue after a few tries, alone, as before.
+  fails alone: a message of several received again (its invocation failed, timed out or was
+  throttled: `ApproximateReceiveCount` cannot tell which) is not polled but sent back in two
+  halves (`split_message`), so a source that brings its invocation down is alone after five
+  such failures, and a throttled batch is not turned into twenty invocations at once. A source
+  of a message that cannot be read, or whose state DynamoDB left unread, is sent back in a
+  message of its own. A message of one source that cannot be read fails (partial batch
+  response) and lands in the fetch dead-letter queue after a few tries, alone, as before.
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ class WorkerResult:
     # indexes of messages to be received again (a one-source message whose state was not read,
     # or a message whose split could not be sent)
     retry_messages: tuple[int, ...] = ()
-    resent_sources: int = 0  # sources sent back one a message (`split_message`)
+    resent_sources: int = 0  # sources sent back in other messages (`split_message`)
 
 
 def poll_dispatched(
@@ -151,13 +153,13 @@ def poll_dispatched(
     push: PushHook | None = None,
 ) -> WorkerResult:
     """Poll the sources a batch of fetch messages names, concurrently, due ones only. A message
-    of several sources received again, a source in one that cannot be read, and one whose state
-    was not read are sent back to `fetch_queue_url` one a message instead (see the module)."""
+    of several sources received again is sent back to `fetch_queue_url` in two halves instead; a
+    source in one that cannot be read, or whose state was not read, alone (see the module)."""
     sources: dict[str, Source] = {}
     bad: list[int] = []
     indexes: dict[str, list[int]] = {}
     single: set[int] = set()
-    back: dict[int, list[Any]] = {}  # message index -> sources' settings to send back one a message
+    back: dict[int, list[list[Any]]] = {}  # message index -> the messages to send back (sources' settings)
     dispatched: dict[int, str] = {}
     for index, message in enumerate(messages):
         try:
@@ -169,9 +171,10 @@ def poll_dispatched(
         if len(raw) == 1:
             single.add(index)
         elif message.receive_count > 1:
-            # Its invocation failed once (a timeout, a crash): whichever source did it now
-            # fails in a message of its own, not with its message-mates.
-            back[index] = raw
+            # Its invocation failed once (a crash, a timeout, a throttle): halved, so a source
+            # that brings invocations down ends in a message of its own, apart from its mates.
+            half = (len(raw) + 1) // 2
+            back[index] = [raw[:half], raw[half:]]
             continue
         for item in raw:
             try:
@@ -181,7 +184,7 @@ def poll_dispatched(
                 if index in single:
                     bad.append(index)
                 else:
-                    back.setdefault(index, []).append(item)  # to fail alone
+                    back.setdefault(index, []).append([item])  # to fail alone
                 continue
             sources.setdefault(source.id, source)  # a duplicate in one batch is polled once
             indexes.setdefault(source.id, []).append(index)
@@ -208,21 +211,24 @@ def poll_dispatched(
             if index in single:
                 retry.add(index)
             else:
-                back.setdefault(index, []).append(source_to_json(sources[report.source_id]))
+                back.setdefault(index, []).append([source_to_json(sources[report.source_id])])
     retry.update(split_message(sqs, fetch_queue_url, back, dispatched))
-    return WorkerResult(tuple(reports), tuple(bad), tuple(sorted(retry)), sum(map(len, back.values())))
+    resent = sum(len(group) for groups in back.values() for group in groups)
+    return WorkerResult(tuple(reports), tuple(bad), tuple(sorted(retry)), resent)
 
 
-def split_message(sqs: Any, fetch_queue_url: str, back: dict[int, list[Any]], dispatched: dict[int, str]) -> set[int]:
-    """Send each source of `back` (message index -> sources' settings) to the fetch queue in a
-    message of its own; returns the indexes of the messages whose sources were not all sent,
-    to be received again whole (a source of theirs already polled is skipped, or polled once
-    more: a 304)."""
+def split_message(
+    sqs: Any, fetch_queue_url: str, back: dict[int, list[list[Any]]], dispatched: dict[int, str]
+) -> set[int]:
+    """Send the messages of `back` (message index -> groups of sources' settings, a message each)
+    to the fetch queue; returns the indexes of the messages whose groups were not all sent, to
+    be received again whole (a source of theirs already polled is skipped, or polled once more:
+    a 304)."""
     if not back:
         return set()
     if not fetch_queue_url:
         return set(back)
-    bodies = [(index, _message([item], dispatched[index])) for index, items in back.items() for item in items]
+    bodies = [(index, _message(group, dispatched[index])) for index, groups in back.items() for group in groups]
     unsent: set[int] = set()
     sent = 0
     for batch in batches([body for _, body in bodies]):

@@ -26,10 +26,11 @@ class CursorKeyItems(Table):
         exists; a `DynamoStore` given no key reads it so, on the first cursor it signs or checks.
 
         Kept in the table rather than in Secrets Manager (issue 18: $0.40 a month, a fifth of the
-        idle stack): it signs page positions, nothing more, and only the API's role may read or
-        write its partition (template.yaml; tests/template/test_iam_policies.py), as the hub
-        secrets are kept. The price: the key is in the table's backups. Rotating it is deleting
-        the item; cursors handed out until then are refused, and a client starts again."""
+        idle stack): it signs page positions, nothing more, and of the functions only the API's
+        role may read or write its partition (template.yaml; tests/template/test_iam_policies.py),
+        as the hub secrets are kept. The price: whoever may read the table (ReadOnlyAccess, an
+        export, a backup) may read the key. Rotating it is deleting the item and recycling the
+        API's environments (each keeps the key it read); cursors handed out before are refused."""
         found = self._db.get_item(TableName=self._table, Key=_CURSOR_KEY_ITEM, ConsistentRead=True).get("Item")
         if found:
             return bytes(found["key"]["B"])
