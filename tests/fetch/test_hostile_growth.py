@@ -183,3 +183,64 @@ def test_declarations_hidden_behind_a_section_opener_are_still_counted(hidden: b
         parse_feed(_atom(b"<source/>" + hidden), source_id="s", base_url="https://ex.example/feed", fetched_at=NOW)
 
     assert refused.value.reason == "hostile-xml"
+
+
+def _atom_text(inner: str, declaration: str = '<?xml version="1.0" encoding="utf-8"?>') -> str:
+    return (
+        declaration + '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:x</id>'
+        '<entry><id>urn:y</id><link href="https://ex.example/a"/>' + inner + "</entry></feed>"
+    )
+
+
+_MANY = "<d " + " ".join(f'xmlns:p{i:x}="urn:{i:x}"' for i in range(1_000)) + ">" + '<e xmlns="urn:u"/>' * 100 + "</d>"
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        # What feedparser reads differently from the bytes: counted in the bytes, these passed.
+        (_atom_text(_MANY, '<?xml version="1.0" encoding="utf-16"?>').encode("utf-16"), None),
+        (_atom_text(_MANY, '<?xml version="1.0" encoding="cp037"?>').encode("cp037"), None),
+        (
+            _atom_text(_MANY.replace("<", "+ADw-").replace(">", "+AD4-"), "").encode(),
+            {"Content-Type": "application/xml; charset=utf-7"},
+        ),
+        # A DOCTYPE that feedparser's rewrite cuts at its first ">": expat read the declarations
+        # as a comment, feedparser as an element's (5 MB of this took 114 s).
+        (
+            (
+                '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE r [ <!-- > <?p --> ]> <!-- ?> '
+                '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><id>x</id><title>t</title>'
+                '<link href="https://ex.example/a"/><d '
+                + " ".join(f'xmlns:p{i:x}="urn:{i:x}"' for i in range(1_000))
+                + "> --> <r>"
+                + '<e xmlns="urn:u"/>' * 100
+                + "</r>"
+            ).encode(),
+            None,
+        ),
+    ],
+    ids=["utf-16", "cp037", "utf-7 header", "doctype cut short"],
+)
+def test_declarations_counted_as_feedparser_reads_them(body: bytes, headers: dict[str, str] | None) -> None:
+    """The cap counts where feedparser tracks the prefixes (`feedparser_bounds`), whatever the
+    encoding or the DOCTYPE it rewrites (the second outside review of 2026-12-03)."""
+    with pytest.raises(FeedParseError) as refused:
+        parse_feed(body, source_id="s", base_url="https://ex.example/feed", fetched_at=NOW, response_headers=headers)
+
+    assert refused.value.reason == "hostile-xml"
+
+
+def test_a_shift_jis_feed_quoting_many_declarations_is_read() -> None:
+    """Declarations quoted in a multi-byte encoding's text are no declarations (an expat count of
+    them raised ValueError for Shift_JIS, which pyexpat cannot read)."""
+    quoted = "".join(f"&lt;x xmlns:p{i}=&quot;urn:{i}&quot;/&gt; " for i in range(250))
+    body = (
+        '<?xml version="1.0" encoding="shift_jis"?><rss version="2.0"><channel><title>日本</title>'
+        "<link>https://ex.example/</link><item><title>記事</title><link>https://ex.example/a</link>"
+        f"<description>{quoted}</description></item></channel></rss>"
+    ).encode("shift_jis")
+
+    parsed = parse_feed(body, source_id="s", base_url="https://ex.example/feed", fetched_at=NOW)
+
+    assert [e.title for e in parsed.entries] == ["記事"]

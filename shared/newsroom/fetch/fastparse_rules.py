@@ -16,6 +16,7 @@ from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
 
+from newsroom.core.config import MAX_NAMESPACE_PREFIXES
 from newsroom.core.encoding_pattern import FIRST_LINE_ENCODING
 
 _MEDIA_TYPES = frozenset({"application/xml", "application/rss+xml", "application/atom+xml"})
@@ -97,6 +98,10 @@ def _check_namespaces(body: bytes) -> frozenset[str]:
     namespace_of: dict[str, str] = {}
     prefix_of: dict[str, str] = {}
     for match in _DECLARED_PREFIX.finditer(body):
+        if len(namespace_of) > MAX_NAMESPACE_PREFIXES:
+            # feedparser's own count decides (`feedparser_bounds`): such a document is refused
+            # there unless the declarations are only quoted (in CDATA, a comment).
+            raise Unsupported(f"more than {MAX_NAMESPACE_PREFIXES} namespace prefixes")
         prefix, uri = match.group(1).decode("ascii", "replace"), match.group(2).decode("utf-8", "replace").lower()
         if "backend.userland.com/rss" in uri:
             uri = "http://backend.userland.com/rss"
