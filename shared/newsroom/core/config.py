@@ -90,11 +90,14 @@ DEFAULT_ENTRY_LIMITS = EntryLimits()
 RAW_TEXT_FACTOR = 8
 # Bounds on feedparser's steps that are quadratic in what a feed controls, far above what
 # `EntryLimits` keeps (`fetch.feeds`): characters of a plain author it searches for an e-mail,
-# tags an entry collects while parsing, and distinct namespace prefixes a document may declare
-# (more is refused as hostile XML: its strict parser scans every prefix at every element).
+# tags an entry collects while parsing, distinct namespace prefixes a document may declare and
+# attributes one element may carry (more of either is refused as hostile XML: its strict parser
+# scans every prefix at every element, and every attribute for each of an element's attributes;
+# real feeds use a few of each).
 MAX_AUTHOR_SCANNED = 2_000
 MAX_TAGS_READ = 300
 MAX_NAMESPACE_PREFIXES = 200
+MAX_ATTRIBUTES_PER_ELEMENT = 500
 
 
 # -- WebSub subscriptions (issue 19) ---------------------------------------------------------------

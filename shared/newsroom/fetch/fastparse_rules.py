@@ -16,7 +16,7 @@ from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
 
-from newsroom.core.config import MAX_NAMESPACE_PREFIXES
+from newsroom.core.config import MAX_ATTRIBUTES_PER_ELEMENT, MAX_NAMESPACE_PREFIXES
 from newsroom.core.encoding_pattern import FIRST_LINE_ENCODING
 
 _MEDIA_TYPES = frozenset({"application/xml", "application/rss+xml", "application/atom+xml"})
@@ -124,6 +124,9 @@ def _attributes(element: Any) -> dict[str, str]:
     """feedparser's view of an element's attributes: names lower-cased, `rel` and `type` values
     lower-cased. A namespaced attribute (xml:lang, xml:base, or any other) or a bare `lang` or
     `base`, which feedparser reads as xml:lang and xml:base, is not modelled."""
+    if len(element.attrib) > MAX_ATTRIBUTES_PER_ELEMENT:
+        # lxml's `attrib.items()` grows with the square of their number: feedparser refuses it.
+        raise Unsupported("too many attributes")
     attributes: dict[str, str] = {}
     for name, value in element.attrib.items():
         key = name.lower()
