@@ -116,36 +116,37 @@ def test_a_document_declaring_hundreds_of_namespace_prefixes_is_refused() -> Non
     assert refused.value.reason == "hostile-xml"
 
 
+_TAG_TEXTS = {
+    # 400 copies of one text, each under its own domain, were 400 distinct (term, scheme, label)
+    # triples and filled the bound, so the tags after them were lost; so did empty categories.
+    "copies under many domains": (
+        b"".join(b'<category domain="https://d%x.example/">Bitcoin</category>' % i for i in range(400))
+        + b"<category>Policy</category>",
+        ("Bitcoin", "Policy"),
+    ),
+    "empty categories": (
+        b"".join(b'<category domain="https://d%x.example/"></category>' % i for i in range(400))
+        + b"<category>Policy</category><category>Markets</category>",
+        ("Policy", "Markets"),
+    ),
+    # Distinct texts past the bound are still cut there.
+    "distinct texts": (
+        b"".join(b"<category>t%x</category>" % i for i in range(400)),
+        tuple(f"t{i:x}" for i in range(MAX_TAGS_READ)),
+    ),
+}
+
+
 @pytest.mark.parametrize("fast_path", [True, False], ids=["fast path", "feedparser"])
-def test_copies_of_one_tag_under_many_schemes_do_not_crowd_out_the_tags_after_them(fast_path: bool) -> None:
-    """The tag bound counts texts: 400 copies of one text, each under its own domain, were 400
-    distinct (term, scheme, label) triples and filled it, so "Policy" after them was lost."""
-    copies = b"".join(b'<category domain="https://d%x.example/">Bitcoin</category>' % i for i in range(400))
-    body = _rss(_item(copies + b"<category>Policy</category>"))
+@pytest.mark.parametrize("name", list(_TAG_TEXTS))
+def test_the_tag_bound_counts_tag_texts(name: str, fast_path: bool) -> None:
+    categories, tags = _TAG_TEXTS[name]
 
-    parsed = parse_feed(body, source_id="s", base_url="https://ex.example/feed", fetched_at=NOW, fast_path=fast_path)
+    parsed = parse_feed(
+        _rss(_item(categories)), source_id="s", base_url="https://ex.example/feed", fetched_at=NOW, fast_path=fast_path
+    )
 
-    assert parsed.entries[0].tags == ("Bitcoin", "Policy")
-
-
-@pytest.mark.parametrize("fast_path", [True, False], ids=["fast path", "feedparser"])
-def test_empty_categories_do_not_crowd_out_the_tags_after_them(fast_path: bool) -> None:
-    empty = b"".join(b'<category domain="https://d%x.example/"></category>' % i for i in range(400))
-    body = _rss(_item(empty + b"<category>Policy</category><category>Markets</category>"))
-
-    parsed = parse_feed(body, source_id="s", base_url="https://ex.example/feed", fetched_at=NOW, fast_path=fast_path)
-
-    assert parsed.entries[0].tags == ("Policy", "Markets")
-
-
-@pytest.mark.parametrize("fast_path", [True, False], ids=["fast path", "feedparser"])
-def test_past_the_tag_bound_distinct_tags_are_still_cut(fast_path: bool) -> None:
-    many = b"".join(b"<category>t%x</category>" % i for i in range(400))
-    body = _rss(_item(many))
-
-    parsed = parse_feed(body, source_id="s", base_url="https://ex.example/feed", fetched_at=NOW, fast_path=fast_path)
-
-    assert len(parsed.entries[0].tags) == MAX_TAGS_READ
+    assert parsed.entries[0].tags == tags
 
 
 @pytest.mark.parametrize("fast_path", [True, False], ids=["fast path", "feedparser"])
