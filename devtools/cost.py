@@ -85,11 +85,11 @@ def fetch_fan_out() -> tuple[int, int, int]:
     """The fetch worker's SQS batch size (messages), its FETCH_CONCURRENCY (the Parameter's
     default) and the dispatcher's FETCH_SOURCES_PER_MESSAGE, read once: every `Assumptions()`
     asks for them."""
-    from devtools.artifact import functions, load_template
+    from devtools.artifact import load_template
+    from devtools.template import sqs_batch_size
 
     template = load_template(ROOT / "template.yaml")
-    events = functions(template)["FetchFeedsFunction"]["Events"].values()
-    batch = next(int(e["Properties"].get("BatchSize", 10)) for e in events if e["Type"] == "SQS")
+    batch = sqs_batch_size("FetchFeedsFunction", ROOT / "template.yaml")
     dispatcher = template["Resources"]["DispatchSourcesFunction"]["Properties"]["Environment"]["Variables"]
     per_message = int(dispatcher.get("FETCH_SOURCES_PER_MESSAGE", 1))
     return batch, int(template["Parameters"]["FetchConcurrency"]["Default"]), per_message
@@ -917,6 +917,7 @@ def dispatcher_month(sources: int, polls: float, a: Assumptions, *, state_bytes:
     messages a call, `sqs_batches`) and both queues' idle pollers."""
     from devtools.counting import read_units
 
+    messages = fetch_messages(polls, a)
     return Unit(
         invocations=ROUNDS_PER_MONTH,
         gb_seconds=ROUNDS_PER_MONTH * a.dispatch_seconds * dispatch_mb / 1024,
@@ -928,8 +929,8 @@ def dispatcher_month(sources: int, polls: float, a: Assumptions, *, state_bytes:
             + 0.5  # the sources file's seed marker
         ),
         write_units=ROUNDS_PER_MONTH,
-        sqs_requests=fetch_messages(polls, a) / 10
-        + 2 * sqs_batches(fetch_messages(polls, a), a.fetch_messages_per_invocation)
+        sqs_requests=messages / 10
+        + 2 * sqs_batches(messages, a.fetch_messages_per_invocation)
         + 2 * a.idle_sqs_requests_per_queue,
         log_bytes=ROUNDS_PER_MONTH * LAMBDA_PLATFORM_LOG_BYTES,
     )

@@ -132,18 +132,6 @@ class DrainReport:
     results: list[Any] = field(default_factory=list)  # what each invocation returned
 
 
-def _batch_size(function_name: str) -> int:
-    """The `BatchSize` of the function's SQS event source in template.yaml (10, SQS's default, for
-    a function with none)."""
-    from devtools.template import load_template
-
-    function = load_template()["Resources"].get(function_name, {})
-    for event in (function.get("Properties", {}).get("Events") or {}).values():
-        if event["Type"] == "SQS":
-            return int(event["Properties"].get("BatchSize", 10))
-    return 10
-
-
 def drain_queue(
     sqs: Any,
     queue_url: str,
@@ -161,7 +149,9 @@ def drain_queue(
     maxReceiveCount, move to the dead-letter queue); the rest are deleted.
     """
     report = DrainReport()
-    batch = min(10, _batch_size(function_name))
+    from devtools.template import sqs_batch_size
+
+    batch = min(10, sqs_batch_size(function_name))
     for _ in range(max_rounds):
         resp = sqs.receive_message(
             QueueUrl=queue_url,

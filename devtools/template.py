@@ -55,6 +55,16 @@ def resource_properties(logical_id: str, template: Path = TEMPLATE) -> dict[str,
     return dict(load_template(template)["Resources"][logical_id]["Properties"])
 
 
+def sqs_batch_size(logical_id: str, template: Path = TEMPLATE) -> int:
+    """The `BatchSize` of the function's SQS event source (10, SQS's default, when it has none or
+    names none)."""
+    function = load_template(template)["Resources"].get(logical_id, {})
+    for event in (function.get("Properties", {}).get("Events") or {}).values():
+        if event["Type"] == "SQS":
+            return int(event["Properties"].get("BatchSize", 10))
+    return 10
+
+
 def function_environment(logical_id: str) -> dict[str, Any]:
     template = load_template()
     env = dict(template["Globals"]["Function"]["Environment"]["Variables"])

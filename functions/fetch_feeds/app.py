@@ -41,11 +41,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         reports = list(result.reports)
         # An unreadable message fails (and is retried, then dead-lettered), and so does a
         # one-source message whose state DynamoDB left unread (polled later, never as a new
-        # source); a message of several received again is split, each source sent back alone
-        # (`fanout.split_message`); a source's own failure is recorded in its state and
-        # scheduled with backoff, not retried by SQS.
+        # source); a message of several received again is sent back in halves, its unreadable
+        # or unread sources alone (`fanout.split_message`); a source's own failure is recorded
+        # in its state and scheduled with backoff, not retried by SQS.
         failed = sorted({*result.bad_messages, *result.retry_messages})
         failures = [{"itemIdentifier": records[i]["messageId"]} for i in failed]
+        if result.resent_sources:
+            logger.info("fetch message split", extra={"sources_sent_back": result.resent_sources})
     for report in reports:
         if report.error:
             logger.warning(
@@ -73,8 +75,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         observability.count(
             metrics, "NotModifiedPercent", round(100 * summary["not_modified"] / polled, 1), detailed=True
         )
-    if records is not None and result.resent_sources:
-        logger.info("fetch message split", extra={"sources_sent_back": result.resent_sources})
     logger.info("fetch round done", extra=summary)
     if records is None:
         return summary

@@ -47,7 +47,7 @@ from newsroom.core.models import Source, iso
 from newsroom.fetch.apply import PushHook, fetch_all
 from newsroom.fetch.http import FetchPolicy, http_get
 from newsroom.fetch.poll import DEFAULT_BOUNDS, SourceReport
-from newsroom.fetch.queue import batches
+from newsroom.fetch.queue import batches, send_batch
 from newsroom.sources.registry import registry_sources
 from newsroom.sources.schedule import DispatchReport, PollBounds, due_sources, select_due
 from newsroom.store.roles import DispatcherStore, FetcherStore
@@ -98,11 +98,7 @@ def dispatch(
     refused = 0
     step = max(1, per_message)
     for batch in batches([sources_message(due[i : i + step], now) for i in range(0, len(due), step)]):
-        resp = sqs.send_message_batch(
-            QueueUrl=fetch_queue_url,
-            Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)],
-        )
-        failed = resp.get("Failed") or []
+        failed = send_batch(sqs, fetch_queue_url, batch)
         if failed:
             refused += len(failed)
             logger.error("SQS refused %d fetch messages: %s", len(failed), failed[0].get("Message"))
@@ -235,13 +231,10 @@ def split_message(
         owners = [index for index, _ in bodies[sent : sent + len(batch)]]
         sent += len(batch)
         try:
-            resp = sqs.send_message_batch(
-                QueueUrl=fetch_queue_url,
-                Entries=[{"Id": str(k), "MessageBody": body} for k, body in enumerate(batch)],
-            )
+            failed = send_batch(sqs, fetch_queue_url, batch)
         except Exception as exc:  # the whole call: every message it held is received again
             logger.error("fetch messages not split: %s", exc)
             unsent.update(owners)
             continue
-        unsent.update(owners[int(failed["Id"])] for failed in resp.get("Failed") or [])
+        unsent.update(owners[int(refused["Id"])] for refused in failed)
     return unsent

@@ -46,10 +46,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from newsroom.core.config import (
-    RAW_TEXT_FACTOR,
-    settings,
-)
+from newsroom.core.config import RAW_TEXT_FACTOR, settings
 from newsroom.core.models import RawEntry, utc
 from newsroom.core.urls import joins_to_itself
 from newsroom.core.xmlguard import HostileXml, check_xml

@@ -56,17 +56,23 @@ def batches(bodies: Sequence[str]) -> list[list[str]]:
     return cut
 
 
+def send_batch(sqs: Any, queue_url: str, bodies: Sequence[str]) -> list[dict[str, Any]]:
+    """One SendMessageBatch call of `bodies` (a batch `batches` cut), their ids their indexes;
+    returns SQS's `Failed` entries, each naming the refused body's index as its `Id`."""
+    resp = sqs.send_message_batch(
+        QueueUrl=queue_url,
+        Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies)],
+    )
+    return list(resp.get("Failed") or [])
+
+
 def send_entries(sqs: Any, queue_url: str, entries: Sequence[RawEntry], *, bucket: EntryBucket | None = None) -> int:
     """One entry per message, up to ten per SendMessageBatch call and never more than SQS's
     per-call payload limit in one call; an entry too big for a message goes to `bucket` and
     its message is a claim check. Raises if SQS (or S3) refuses any."""
     sent = 0
     for batch in batches([entry_message(entry, bucket) for entry in entries]):
-        resp = sqs.send_message_batch(
-            QueueUrl=queue_url,
-            Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)],
-        )
-        failed = resp.get("Failed") or []
+        failed = send_batch(sqs, queue_url, batch)
         if failed:
             raise RuntimeError(f"SQS refused {len(failed)} messages: {failed[0].get('Message')}")
         sent += len(batch)

@@ -31,9 +31,9 @@ class CursorKeyItems(Table):
         as the hub secrets are kept. The price: whoever may read the table (ReadOnlyAccess, an
         export, a backup) may read the key. Rotating it is deleting the item and recycling the
         API's environments (each keeps the key it read); cursors handed out before are refused."""
-        found = self._db.get_item(TableName=self._table, Key=_CURSOR_KEY_ITEM, ConsistentRead=True).get("Item")
-        if found:
-            return bytes(found["key"]["B"])
+        found = self._read_cursor_key()
+        if found is not None:
+            return found
         key = secrets.token_bytes(CURSOR_KEY_BYTES)
         try:
             self._db.put_item(
@@ -43,9 +43,15 @@ class CursorKeyItems(Table):
             )
         except self._db.exceptions.ConditionalCheckFailedException:
             # Another environment created it between our read and our write: theirs is the key.
-            item = self._db.get_item(TableName=self._table, Key=_CURSOR_KEY_ITEM, ConsistentRead=True)["Item"]
-            return bytes(item["key"]["B"])
+            theirs = self._read_cursor_key()
+            if theirs is None:
+                raise RuntimeError("the cursor key item was refused as present, then read as absent") from None
+            return theirs
         return key
+
+    def _read_cursor_key(self) -> bytes | None:
+        item = self._db.get_item(TableName=self._table, Key=_CURSOR_KEY_ITEM, ConsistentRead=True).get("Item")
+        return bytes(item["key"]["B"]) if item else None
 
 
 class CursorError(ValueError):
