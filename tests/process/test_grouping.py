@@ -5,8 +5,10 @@ events into the older id, a replay changes nothing, and a lost race re-reads and
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,7 @@ from newsroom.process.grouping import MAX_MERGES, join_event, member_of, plan_jo
 from newsroom.process.ingest import ingest
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.events import IndexEntry, KeyIndex, StoredEvent, StoryEvent
+from newsroom.store.table import ConflictError
 from tests.process.test_events import CTX, KORVO, NOW, ZENTRIX_A, ZENTRIX_B, report
 
 
@@ -192,6 +195,98 @@ ZENTRIX_A_ENTRY = RawEntry(
 )
 
 
+def _between_lookup_items_and_transaction(store: DynamoStore, then: Any) -> None:
+    """The next join's transaction runs `then()` first: its lookup items are written and its
+    transaction, decided on what it read before them, is still to come."""
+    transact = store._db.transact_write_items
+
+    def first(**kw: Any) -> Any:
+        store._db.transact_write_items = transact  # type: ignore[method-assign]
+        then()
+        return transact(**kw)
+
+    store._db.transact_write_items = first  # type: ignore[method-assign]
+
+
+def test_a_join_that_finds_a_join_in_progress_does_not_start_an_event_beside_it(articles: list[Article]) -> None:
+    """a has written its lookup entries, its event not yet (a's plan saw no b), when b reads them:
+    b must not start an event of its own, which a's transaction would then stand beside. b waits;
+    a cannot finish meanwhile here, so b gives up for a retry (its message again), and then joins a."""
+    a, b = _pair(articles)
+    store = memory_store()
+    now = max(a.published, b.published)
+    for article in (a, b):
+        store.create_article(article, guid=None)
+    seen: list[object] = []
+
+    def b_joins() -> None:
+        try:
+            seen.append(join_event(store, b, now=now))
+        except ConflictError as exc:
+            seen.append(exc)
+
+    _between_lookup_items_and_transaction(store, b_joins)
+    join_event(store, a, now=now)
+    assert len(seen) == 1 and isinstance(seen[0], ConflictError), seen
+    assert store.story_event_ids([b.id]) == {}
+    join_event(store, b, now=now)
+    assert _partition(store, [a.id, b.id]) == [sorted([a.id, b.id])]
+
+
+def test_a_join_in_progress_is_waited_for_within_the_invocation(articles: list[Article]) -> None:
+    """The same race with a finishing while b waits (two threads, as two processors): b joins a's
+    event in the same invocation, without a retry."""
+    a, b = _pair(articles)
+    store = memory_store()
+    now = max(a.published, b.published)
+    for article in (a, b):
+        store.create_article(article, guid=None)
+    a_between, b_waiting = threading.Event(), threading.Event()
+    signatures = store.story_signatures
+
+    def noting(ids: Any) -> Any:
+        found = signatures(ids)
+        if a.id in ids and a.id not in found:
+            b_waiting.set()
+        return found
+
+    store.story_signatures = noting  # type: ignore[method-assign]
+    _between_lookup_items_and_transaction(store, lambda: (a_between.set(), b_waiting.wait(10)))
+    writer = threading.Thread(target=join_event, args=(store, a), kwargs={"now": now})
+    writer.start()
+    assert a_between.wait(10)
+    joined = join_event(store, b, now=now)
+    writer.join(10)
+    assert b_waiting.is_set() and joined.event.member_count == 2
+    assert _partition(store, [a.id, b.id]) == [sorted([a.id, b.id])]
+
+
+def test_a_crashed_joins_lookup_entries_are_passed_over_after_the_pending_window(articles: list[Article]) -> None:
+    """A crash between a's lookup items and its transaction: b waits while a's entries are young
+    enough to be a join in progress, then passes over them; a's message, again, joins b's event."""
+    a, b = _pair(articles)
+    store = memory_store()
+    now = max(a.published, b.published)
+    for article in (a, b):
+        store.create_article(article, guid=None)
+
+    def crash() -> None:
+        raise SimulatedCrash("between the lookup items and the transaction")
+
+    _between_lookup_items_and_transaction(store, crash)
+    with pytest.raises(SimulatedCrash):
+        join_event(store, a, now=now)
+    keys = events.lookup_keys(events.signature(a))
+    assert a.id in {e.story_id for index in store.read_event_index(keys).values() for e in index.entries}
+    assert store.story_event_ids([a.id]) == {}
+    with pytest.raises(ConflictError):
+        join_event(store, b, now=now + timedelta(seconds=DEFAULT_EVENT_LIMITS.pending_seconds - 1))
+    later = now + timedelta(seconds=DEFAULT_EVENT_LIMITS.pending_seconds + 1)
+    assert join_event(store, b, now=later).event.member_count == 1
+    assert join_event(store, a, now=later).event.member_count == 2  # its own entries passed over
+    assert _partition(store, [a.id, b.id]) == [sorted([a.id, b.id])]
+
+
 def test_a_story_stored_before_its_join_crashed_joins_when_redelivered() -> None:
     """A crash between the story's write and its join (here: events off for the first delivery)
     leaves a story with no event item; the redelivered message joins it (`ingest.joins_event`)."""
@@ -301,5 +396,6 @@ def test_one_join_folds_in_at_most_max_merges_events_within_the_transaction_limi
     sent: list[int] = []
     recorder = memory_store()
     recorder._db.transact_write_items = lambda **kw: sent.append(len(kw["TransactItems"])) or {}  # type: ignore[method-assign]
+    recorder._db.put_item = lambda **kw: {}  # type: ignore[method-assign]  # the lookup items, before it
     recorder.apply_join(write, listing_expires_at=int(NOW.timestamp()))
     assert sent and sent[0] <= 100

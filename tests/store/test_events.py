@@ -23,6 +23,7 @@ from newsroom.store.events import (
     event_from_stored,
     event_summary,
 )
+from newsroom.store.table import ConflictError
 from tests.store.test_stories import article
 
 T0 = datetime(2026, 10, 3, 12, tzinfo=UTC)
@@ -112,10 +113,11 @@ def test_merges_are_followed_up_to_the_hop_bound() -> None:
 
 
 def test_a_full_lookup_item_is_one_write_unit() -> None:
-    """Twelve entries (the per-key bound) by DynamoDB's item sizing stay within 1 KB: a join
-    writes each lookup key for one write unit (twice, in its transaction), however busy the key."""
+    """Twelve entries (the per-key bound, each with the time it was written) by DynamoDB's item
+    sizing stay within 1 KB: a join writes each lookup key for one write unit, however busy the key."""
     entries = tuple(
-        IndexEntry(f"{n:020x}", f"{n + 1:020x}", T0 + timedelta(minutes=n)) for n in range(DEFAULT_EVENT_LIMITS.per_key)
+        IndexEntry(f"{n:020x}", f"{n + 1:020x}", T0 + timedelta(minutes=n), T0 + timedelta(days=400))
+        for n in range(DEFAULT_EVENT_LIMITS.per_key)
     )
     after = KeyIndex("w:zentrix-exchange", 0, entries)
     put = EventItems._index_put(memory_store(), KeyIndex(after.key, 7, ()), after, int(T0.timestamp()))
@@ -204,3 +206,56 @@ def test_a_join_writes_the_event_and_its_listing_entries_from_one_document() -> 
     assert docs["EVENT"] == event_to_doc(event)
     listed = [load_doc(item["doc"]) for item in puts if item["PK"]["S"].startswith("EVLIST#")]
     assert listed == [event_summary(event)] * 2
+
+
+def test_two_joins_sharing_lookup_keys_meet_at_the_first_and_the_loser_writes_none() -> None:
+    """Lookup items are written one PutItem each, outside the join's transaction, in the order of
+    their keys: a join that loses the first key it shares with another has written none of the
+    shared ones, so the winner never finds the loser's entries in its way while the loser waits
+    for it (`process.grouping.pending`). In the order each join listed them, both would have won
+    a key and lost another, each then waiting for the other."""
+    store = memory_store()
+    keys = ("w:alpha", "w:bravo", "w:charlie")
+    first, second = _event("a" * 20), _event("b" * 20)
+
+    def join(event: Event, order: tuple[str, ...]) -> JoinWrite:
+        entry = IndexEntry(event.id, event.id, T0, T0)
+        indexes = tuple((KeyIndex(k, 0, ()), KeyIndex(k, 0, (entry,))) for k in order)
+        return JoinWrite(event.id, "[]", event, None, (), indexes, int(T0.timestamp()) + 3600)
+
+    put = store._db.put_item
+    lost: list[ConflictError] = []
+
+    def second_joins_after_the_first_put(**kw: object) -> object:
+        store._db.put_item = put  # type: ignore[method-assign]
+        result = put(**kw)
+        try:
+            store.apply_join(join(second, keys), listing_expires_at=int(T0.timestamp()))
+        except ConflictError as exc:
+            lost.append(exc)
+        return result
+
+    store._db.put_item = second_joins_after_the_first_put  # type: ignore[method-assign]
+    store.apply_join(join(first, tuple(reversed(keys))), listing_expires_at=int(T0.timestamp()))
+    assert len(lost) == 1
+    index = store.read_event_index(keys)
+    assert {e.story_id for k in keys for e in index[k].entries} == {first.id}
+    assert store.story_event_ids([first.id, second.id]) == {first.id: first.id}
+
+
+def test_a_lookup_entry_written_before_its_time_was_kept_reads_as_written_with_its_join() -> None:
+    """Entries written when the lookup items were in the join's transaction carry no time: their
+    story's event item was written with them, so they are never a join in progress."""
+    store = memory_store()
+    store._db.put_item(
+        TableName=store._table,
+        Item={
+            "PK": {"S": "EVKEY#w:alpha"},
+            "SK": {"S": "EVKEY"},
+            "doc": {"S": json.dumps([["a" * 20, "a" * 20, int(T0.timestamp())]])},
+            "version": {"N": "1"},
+            "expires_at": {"N": str(int(T0.timestamp()) + 3600)},
+        },
+    )
+    (entry,) = store.read_event_index(["w:alpha"])["w:alpha"].entries
+    assert entry == IndexEntry("a" * 20, "a" * 20, T0, None)

@@ -333,3 +333,13 @@ def test_the_alarm_text_check_catches_a_wrong_count() -> None:
     stated = _numbers("Source batches the fetch worker could not read five times wait in the fetch dead-letter queue.")
     assert _wrong(stated, allowed) == {("times", 5.0)}
     assert not required <= stated
+
+
+def test_a_join_in_progress_outlives_the_processors_invocation() -> None:
+    """A story's lookup entries are a join in progress for `EventLimits.pending_seconds`, and a
+    join writes them and its transaction within one processor invocation: a window shorter than
+    the processor's timeout would let a racing join pass over entries whose transaction is still
+    to come (`newsroom.process.grouping.pending`)."""
+    from newsroom.core.config import DEFAULT_EVENT_LIMITS
+
+    assert DEFAULT_EVENT_LIMITS.pending_seconds >= 2 * _timeout("ProcessArticlesFunction")

@@ -143,6 +143,12 @@ class EventLimits:
     listing_days: int = 7
     # Events and each story's event item are kept as long as stories (ARTICLE_RETENTION_DAYS).
     retention_days: int = 365
+    # A lookup entry whose story has no event item yet is a join in progress for this long after
+    # it was written, and a join that finds one waits for it; after, it is a join that crashed and
+    # is passed over. A join writes its lookup items and its transaction within one processor
+    # invocation, so this must exceed the processor's timeout (template.yaml's Globals, 30 s) and
+    # the clocks' skew (`tests/template/test_template.py` holds it to the timeout).
+    pending_seconds: int = 60
 
 
 DEFAULT_EVENT_LIMITS = EventLimits()

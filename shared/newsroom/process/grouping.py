@@ -1,10 +1,12 @@
 """A new story joins its event (issue 17): read the lookup index for its keys, decide against the
-stories found there (`events.same_event`), and write the join in one transaction.
+stories found there (`events.same_event`), and write the join (its lookup items, then one
+transaction: `store.events`).
 
-`plan_join` decides without I/O; `join_event` reads, decides and writes, and on a lost race
-reads and decides again. The decision is pairwise and symmetric, and a story joins every event
-it ties with (the older one keeps its id, the others redirect to it), so the events are the
-connected components of the "same event" relation whatever order the stories arrive in.
+`plan_join` decides without I/O; `join_event` reads, decides and writes, and on a lost race, or
+on finding a join in progress (`pending`), reads and decides again. The decision is pairwise and
+symmetric, and a story joins every event it ties with (the older one keeps its id, the others
+redirect to it), so the events are the connected components of the "same event" relation
+whatever order the stories arrive in.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class Joined:
     replay: bool = False  # the story had joined already: nothing was written
 
 
-MAX_MERGES = 20  # events one join folds in: 6 + 8 lookup items + 3 a merge stays under 100 actions
+MAX_MERGES = 20  # events one join folds in: 6 + 3 a merge stays under 100 actions (lookup items apart)
 
 
 def member_of(article: Article) -> EventMember:
@@ -117,9 +119,12 @@ def plan_join(
         if joined is None:
             continue  # its event item expired: the story is gone for grouping
         found = tie(compared, compared_signature(joined.signature))
-        # The lookup entry's event id is re-pointed when its event merges (in the items that
-        # join touched); the story's own item keeps the id it joined: either may lead on.
-        stored = events.get(entry.event_id) or events.get(joined.event_id)
+        # The story's own item keeps the id it joined, and merges are followed from it; the
+        # lookup entry's id, re-pointed when its event merges (in the items that join touched),
+        # serves when that chain is longer than the hops followed. The entry is written before
+        # its join's transaction, which a crash can stop: a re-pointing it names may never have
+        # happened, so it comes second.
+        stored = events.get(joined.event_id) or events.get(entry.event_id)
         if found is None or stored is None:
             continue  # not the same event, or its event is gone
         matched[stored.event.id] = stored
@@ -146,7 +151,7 @@ def plan_join(
         )
     folded = {s.event.id for s in losers}
     window = timedelta(hours=limits.window_hours)
-    mine = IndexEntry(article.id, event.id, article.published)
+    mine = IndexEntry(article.id, event.id, article.published, written=now)
     changed = []
     for key in keys:
         before = indexes.get(key) or KeyIndex(key, 0, ())
@@ -167,6 +172,23 @@ def plan_join(
     )
 
 
+def pending(
+    candidates: Sequence[IndexEntry],
+    signatures: Mapping[str, StoryEvent],
+    *,
+    now: datetime,
+    limits: EventLimits = DEFAULT_EVENT_LIMITS,
+) -> tuple[str, ...]:
+    """The candidates whose joins are in progress: their lookup entries are written and their
+    signatures not yet (`store.events`). A story that ties with one of them and joined now would
+    start an event of its own beside the one that join is writing, so it waits; an entry older
+    than `limits.pending_seconds` is a join that crashed, and is passed over as an expired one is."""
+    since = now - timedelta(seconds=limits.pending_seconds)
+    return tuple(
+        e.story_id for e in candidates if e.story_id not in signatures and e.written is not None and e.written > since
+    )
+
+
 def join_event(
     store: EventWriter, article: Article, *, now: datetime, limits: EventLimits = DEFAULT_EVENT_LIMITS
 ) -> Joined:
@@ -183,6 +205,10 @@ def join_event(
         indexes = store.read_event_index(keys)
         candidates = candidates_of(indexes, article, limits)
         signatures = store.story_signatures([e.story_id for e in candidates]) if candidates else {}
+        waiting = pending(candidates, signatures, now=now, limits=limits)
+        if waiting:
+            logger.info("story %s waits for the joins of %s", article.id, ", ".join(waiting))
+            continue
         named = {j.event_id for j in signatures.values()} | {e.event_id for e in candidates}
         events = store.get_events(sorted(named), consistent=True) if named else {}
         write = plan_join(article, sig, keys, indexes, signatures, events, now=now, limits=limits)

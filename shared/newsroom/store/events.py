@@ -19,10 +19,16 @@ they name, and at most `MAX_REDIRECT_HOPS` more for events merged since. A looku
 `EventLimits.per_key` entries (story, event, time), so no key is an unbounded read, and the
 processor never makes a very common key ("bitcoin", "SEC") a lookup key at all.
 
-A join is one transaction: the lookup items and the events it changes are conditional on the
-versions read, so two processors joining stories of one event at once collide on the lookup
-item they share; the loser reads again and joins the winner's event. The story's event item is
-written in the same transaction, conditional on its absence, which makes a replay a no-op.
+A join is two writes (issue 18: its lookup items left the transaction, where each counted twice).
+First its lookup items, one conditional PutItem each in the order of their keys, each at the
+version read: two processors joining stories of one event at once collide on the first key they
+share, and the loser, which has written none of the keys after it, reads again. Then one
+transaction: the events it changes, conditional on the versions read, and the story's event item
+(its signature), conditional on its absence, which makes a replay a no-op. Between the two, the
+story's lookup entries are there without its signature: an entry carries the time it was written,
+and a join that finds such an entry younger than `EventLimits.pending_seconds` (a processor's
+timeout and more) waits for it (`process.grouping`), since the two stories may tie and neither
+would otherwise see the other; an older one is a join that crashed, and is passed over.
 """
 
 from __future__ import annotations
@@ -61,6 +67,9 @@ class IndexEntry:
     story_id: str
     event_id: str
     published: datetime
+    # When the join wrote it (the processor's clock); None in entries written before joins left
+    # their lookup items out of the transaction, whose story's event item was written with them.
+    written: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,13 +108,17 @@ class JoinWrite:
 
 
 def _entry_to_doc(entry: IndexEntry) -> list[Any]:
-    # A compact triple (publication as epoch seconds): twelve entries stay under 1 KB, one write
-    # unit for the lookup item (DynamoDB: 1 WCU per 1 KB written).
-    return [entry.story_id, entry.event_id, int(entry.published.timestamp())]
+    # Compact (times as epoch seconds): twelve entries stay under 1 KB, one write unit for the
+    # lookup item (DynamoDB: 1 WCU per 1 KB written).
+    doc: list[Any] = [entry.story_id, entry.event_id, int(entry.published.timestamp())]
+    if entry.written is not None:
+        doc.append(int(entry.written.timestamp()))
+    return doc
 
 
 def _entry_from_doc(doc: list[Any]) -> IndexEntry:
-    return IndexEntry(str(doc[0]), str(doc[1]), datetime.fromtimestamp(int(doc[2]), UTC))
+    written = datetime.fromtimestamp(int(doc[3]), UTC) if len(doc) > 3 else None
+    return IndexEntry(str(doc[0]), str(doc[1]), datetime.fromtimestamp(int(doc[2]), UTC), written)
 
 
 @lru_cache(maxsize=EVENT_TEXT_CACHE)
@@ -257,7 +270,9 @@ class EventItems(Table):
     # -- the join ----------------------------------------------------------------------------
 
     def apply_join(self, write: JoinWrite, *, listing_expires_at: int) -> None:
-        """Write one join in one transaction; raises ConflictError when anything it read changed."""
+        """Write one join: its lookup items, then its transaction (see the module's docstring);
+        raises ConflictError when anything it read changed."""
+        self._write_lookup_items(write)
         items: list[dict[str, Any]] = [self._story_event_put(write, write.kept_until)]
         # The event's document once, for its item and its listing entries (37 members' times
         # written out twice was a tenth of building the transaction).
@@ -266,8 +281,6 @@ class EventItems(Table):
         for merged in write.merged:
             folded = replace(merged.event, merged_into=write.event.id)
             items.append(self._event_put(folded, merged, write.kept_until))
-        for before, after in write.indexes:
-            items.append(self._index_put(before, after, write.expires_at))
         old = [write.previous.event] if write.previous else []
         old.extend(m.event for m in write.merged)
         new_keys = {(name, listing_sort_key(name, write.event)) for name in EVENT_LISTINGS}
@@ -311,6 +324,22 @@ class EventItems(Table):
             **_expiry(kept_until),
         }
         return self._put_as_read(item, read_version)
+
+    def _write_lookup_items(self, write: JoinWrite) -> None:
+        """One conditional PutItem a lookup item (1 write unit, where a transaction counts 2), in
+        the order of their keys: of two joins that share keys, the first to write the first shared
+        key wins, and the other stops there, so neither waits for the other's entries in a key it
+        has written (`process.grouping.join_event`). An item that would be written as read (this
+        story's entry there, from an attempt of this invocation that lost later on) is not
+        written again: whoever wrote to it since read that entry, so the two still see each other."""
+        for before, after in sorted(write.indexes, key=lambda pair: pair[1].key):
+            if after.entries == before.entries:
+                continue
+            put = self._index_put(before, after, write.expires_at)["Put"]
+            try:
+                self._db.put_item(**put)
+            except self._db.exceptions.ConditionalCheckFailedException as exc:
+                raise ConflictError(f"lookup key {after.key!r} changed underneath us") from exc
 
     def _index_put(self, before: KeyIndex, after: KeyIndex, expires_at: int) -> dict[str, Any]:
         item = {
