@@ -202,7 +202,9 @@ def join_event(
             if joined is not None and write is not None:  # write: the attempt that lost
                 event = store.get_event(joined.event_id)
                 return Joined(event if event is not None else write.event, replay=True)
-        indexes = store.read_event_index(keys)
+        # Stale at first is safe: see `EventItems.read_event_index`. Read again, it must not be:
+        # a join in progress found once is waited for until its signature is seen.
+        indexes = store.read_event_index(keys, consistent=attempt > 0)
         candidates = candidates_of(indexes, article, limits)
         signatures = store.story_signatures([e.story_id for e in candidates]) if candidates else {}
         waiting = pending(candidates, signatures, now=now, limits=limits)

@@ -174,11 +174,12 @@ class EventItems(Table):
 
     # -- reads -------------------------------------------------------------------------------
 
-    def read_event_index(self, keys: Sequence[str]) -> dict[str, KeyIndex]:
-        """Each lookup key's item (version 0 and no entries when it has none). Strongly
-        consistent: an entry a racing processor wrote a moment ago is seen."""
+    def read_event_index(self, keys: Sequence[str], *, consistent: bool = True) -> dict[str, KeyIndex]:
+        """Each lookup key's item (version 0 and no entries when it has none). A join's first read
+        may be eventually consistent (half the read units): its writes are conditional on the
+        versions read, so an item read stale fails its write and is read again, consistently."""
         found = {key: KeyIndex(key, 0, ()) for key in dict.fromkeys(keys)}
-        for item in batch_get(self._db, self._table, [_index_key(k) for k in found], consistent=True):
+        for item in batch_get(self._db, self._table, [_index_key(k) for k in found], consistent=consistent):
             key = item["PK"]["S"].removeprefix("EVKEY#")
             # Read whatever its expiry: TTL only keeps the table small here. Entries too old to
             # tie are refused by the pairwise rule's own window, by publication time, which an
