@@ -5,7 +5,8 @@ atomically, as DynamoDB does, and nothing more; each call spends a millisecond "
 so the two processors interleave between a read and the conditional transaction that depends on
 it, the race under test. Each round races the original against a copy in two threads released
 by a barrier: an unmarked copy (found only through the fingerprint index, whose claims are
-conditional puts in the story's transaction) or a marked one (keyed by the original's URL, so
+conditional puts just before the story's transaction, a claim whose story is not written yet
+being a write in progress that the other waits for) or a marked one (keyed by the original's URL, so
 both write the same story item).
 """
 
@@ -62,6 +63,13 @@ class ConflictCountingStore(DynamoStore):
     def replace_article(self, *args: Any, **kwargs: Any) -> None:
         try:
             super().replace_article(*args, **kwargs)
+        except ConflictError:
+            self.conflicts += 1
+            raise
+
+    def claim_fingerprints(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().claim_fingerprints(*args, **kwargs)
         except ConflictError:
             self.conflicts += 1
             raise

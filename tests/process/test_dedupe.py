@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -15,14 +16,18 @@ import feedparser
 import pytest
 from moto import mock_aws
 
+from devtools.faults import SimulatedCrash
+from devtools.memory_dynamodb import memory_store
 from devtools.template import create_table
-from newsroom.core.models import Article, Attribution, FingerprintClaims, RawEntry, Source, SourceRole
+from newsroom.core.config import CLAIM_PENDING_SECONDS
+from newsroom.core.models import Article, Attribution, FingerprintClaims, HeldClaim, RawEntry, Source, SourceRole
 from newsroom.core.reading import html_to_text
 from newsroom.fetch.feeds import parse_feed
 from newsroom.process.build import Outcome, ProcessingContext, build_article
 from newsroom.process.dedupe import prefer_incoming, verify
 from newsroom.process.ingest import ingest
 from newsroom.store.dynamo import DynamoStore
+from newsroom.store.table import ConflictError
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_FEEDS = ROOT / ".." / "shared" / "corpus" / "real-feeds"
@@ -320,11 +325,77 @@ def test_find_fingerprints_skips_expired_items(store: tuple[DynamoStore, Countin
     expired = FingerprintClaims(("m#00000000000000bb",), NOW - timedelta(days=8))
     title, body = _long_texts()[5]
     story = article("orig", "a", title, body)
-    db.create_article(story, guid=None, claims=live)
+    db.claim_fingerprints(story.id, live)
+    db.create_article(story, guid=None)
     other = article("orig", "b", title, body)
-    db.create_article(other, guid=None, claims=expired)
+    db.claim_fingerprints(other.id, expired)
+    db.create_article(other, guid=None)
     found = db.find_fingerprints(["m#00000000000000aa", "m#00000000000000bb", "m#00000000000000cc"], now=NOW)
-    assert found == {"m#00000000000000aa": story.id}
+    assert found == {"m#00000000000000aa": HeldClaim(story.id, NOW)}
+
+
+def test_a_copy_that_finds_a_write_in_progress_waits_for_it_and_merges() -> None:
+    """Claims are written just before the story's transaction (`store.fingerprints`). A copy
+    that finds them with no story yet waits for that write (two threads, as two processors) and
+    merges into the story, where, taking the claims for a story's, it would find none to verify
+    and store a second story."""
+    title, body = _long_texts()[6]
+    store = memory_store(clock=NOW.timestamp)
+    between, copy_waiting = threading.Event(), threading.Event()
+    original = entry("orig", "story", title, body)
+    copy = entry("agg", "copy", f"{title} | Agg Wire", body + BOILERPLATE, hours=1)
+    create, get = store.create_article, store.get_article
+
+    def paused_create(article: Article, **kwargs: Any) -> None:
+        between.set()
+        assert copy_waiting.wait(10)
+        create(article, **kwargs)
+
+    def noting_get(article_id: str) -> Any:
+        found = get(article_id)
+        if between.is_set() and found is None and article_id != build_article(copy, ctx()).id:
+            copy_waiting.set()  # the copy read the original's claims and found no story
+        return found
+
+    store.create_article = paused_create  # type: ignore[method-assign]
+    store.get_article = noting_get  # type: ignore[method-assign]
+    writer = threading.Thread(target=ingest, args=(original, store, ctx()))
+    writer.start()
+    assert between.wait(10)
+    store.create_article = create  # type: ignore[method-assign]
+    merged = ingest(copy, store, ctx())
+    writer.join(10)
+    assert copy_waiting.is_set()
+    assert merged.outcome is Outcome.COPY_ATTACHED
+    assert [a.id for a in store.list_articles("all", limit=10, cursor=None).items] == [merged.article.id]
+
+
+def test_a_crashed_writes_claims_are_waited_for_then_taken_over_and_its_redelivery_merges() -> None:
+    """A crash between the claims and the story's transaction: a copy arriving while the claims
+    could still be a write in progress waits and gives up (its message is retried); after
+    `CLAIM_PENDING_SECONDS` it is stored, taking the claims over, and the crashed entry's
+    redelivery finds it and merges: one story, where leaving the claims held would have made two."""
+    title, body = _long_texts()[7]
+    store = memory_store(clock=NOW.timestamp)
+    first = entry("agg", "copy", f"{title} | Agg Wire", body + BOILERPLATE, hours=1)
+    second = entry("other", "copy", title, body, hours=1)
+    create = store.create_article
+
+    def crash(article: Article, **kwargs: Any) -> None:
+        raise SimulatedCrash("between the claims and the story's transaction")
+
+    store.create_article = crash  # type: ignore[method-assign]
+    with pytest.raises(SimulatedCrash):
+        ingest(first, store, ctx())
+    store.create_article = create  # type: ignore[method-assign]
+    with pytest.raises(ConflictError):
+        ingest(second, store, ctx(NOW + timedelta(seconds=CLAIM_PENDING_SECONDS - 1)))
+    later = ctx(NOW + timedelta(seconds=CLAIM_PENDING_SECONDS + 1))
+    stored = ingest(second, store, later)
+    assert stored.outcome is Outcome.CREATED
+    again = ingest(first, store, later)
+    assert again.article.id == stored.article.id
+    assert [a.id for a in store.list_articles("all", limit=10, cursor=None).items] == [stored.article.id]
 
 
 # --- the backfill entry point ----------------------------------------------------------------------

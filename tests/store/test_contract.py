@@ -20,7 +20,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devtools.memory_batches import MAX_BATCH_GET_BYTES
-from newsroom.core.models import FingerprintClaims, Price, SourceState
+from newsroom.core.config import CLAIM_PENDING_SECONDS
+from newsroom.core.models import FingerprintClaims, HeldClaim, Price, SourceState
 from newsroom.store.batches import StoreIncomplete
 from newsroom.store.cursor import CursorError
 from newsroom.store.dynamo import DynamoStore
@@ -87,19 +88,41 @@ def test_guid_claims(backend: Backend) -> None:
 def test_fingerprint_claims_are_first_come_until_they_expire(backend: Backend) -> None:
     store = backend.store()
     a, b = article(1), article(2)
-    store.create_article(a, guid=None, claims=FingerprintClaims(("m#1", "m#2"), T0))
-    assert store.find_fingerprints(["m#1", "m#2", "m#3"], now=T0) == {"m#1": a.id, "m#2": a.id}
+    store.claim_fingerprints(a.id, FingerprintClaims(("m#1", "m#2"), T0))
+    store.create_article(a, guid=None)
+    held = {key: claim.story_id for key, claim in store.find_fingerprints(["m#1", "m#2", "m#3"], now=T0).items()}
+    assert held == {"m#1": a.id, "m#2": a.id}
 
     with pytest.raises(ConflictError):  # "m#2" is a's, unexpired
-        store.create_article(b, guid=None, claims=FingerprintClaims(("m#2", "m#4"), T0))
-    assert store.get_article(b.id) is None  # all or nothing: no story, no claim
+        store.claim_fingerprints(b.id, FingerprintClaims(("m#4", "m#2"), T0))
+    # In the order of their keys: b stopped at "m#2" and wrote none after it.
     assert store.find_fingerprints(["m#4"], now=T0) == {}
 
     later = T0 + 8 * DAY  # past the 7-day window: a's claims may be taken
     backend.now[0] = later.timestamp()
     assert store.find_fingerprints(["m#1", "m#2"], now=later) == {}
-    store.create_article(b, guid=None, claims=FingerprintClaims(("m#2",), later))
-    assert store.find_fingerprints(["m#2"], now=later) == {"m#2": b.id}
+    store.claim_fingerprints(b.id, FingerprintClaims(("m#2",), later))
+    assert store.find_fingerprints(["m#2"], now=later) == {"m#2": HeldClaim(b.id, later)}
+
+
+def test_a_crashed_writes_claim_is_taken_over_only_while_it_is_still_that_old_claim(backend: Backend) -> None:
+    """A claim whose story was never written is taken over once old (`taking_over`), on the
+    condition that it is still the claim that was read as old: the crashed write's redelivery,
+    had it written its claims again since, would have renewed them."""
+    store = backend.store()
+    crashed, newcomer = article(1), article(2)
+    store.claim_fingerprints(crashed.id, FingerprintClaims(("m#1",), T0))
+    later = T0 + timedelta(seconds=CLAIM_PENDING_SECONDS + 1)
+    backend.now[0] = later.timestamp()
+    with pytest.raises(ConflictError):  # not named as taken over: a claim like any other
+        store.claim_fingerprints(newcomer.id, FingerprintClaims(("m#1",), later))
+    store.claim_fingerprints(crashed.id, FingerprintClaims(("m#1",), later))  # the redelivery renews it
+    with pytest.raises(ConflictError):  # named, but no longer old
+        store.claim_fingerprints(newcomer.id, FingerprintClaims(("m#1",), later, taking_over=(("m#1", crashed.id),)))
+    latest = later + timedelta(seconds=CLAIM_PENDING_SECONDS + 1)
+    backend.now[0] = latest.timestamp()
+    store.claim_fingerprints(newcomer.id, FingerprintClaims(("m#1",), latest, taking_over=(("m#1", crashed.id),)))
+    assert store.find_fingerprints(["m#1"], now=latest) == {"m#1": HeldClaim(newcomer.id, latest)}
 
 
 def test_conditional_puts_of_the_registry_and_the_dispatch_clock(backend: Backend) -> None:
@@ -260,12 +283,17 @@ def test_moto_gap_moto_refuses_items_between_405_000_bytes_and_400_kb(moto: Back
 # -- transactions ---------------------------------------------------------------------------------
 
 
-def test_a_story_over_100_transaction_actions_is_refused_before_it_is_sent(backend: Backend) -> None:
+def test_a_transaction_over_100_actions_is_refused_before_it_is_sent(backend: Backend) -> None:
     store = backend.store()
-    claims = FingerprintClaims(tuple(f"m#{n}" for n in range(100)), T0)
+    puts = [{"Put": {"TableName": "t", "Item": raw_item(n, 100)}} for n in range(101)]
     with pytest.raises(ValueError, match="transaction limit"):
-        store.create_article(article(1), guid=None, claims=claims)
-    assert store.get_article(article(1).id) is None
+        store._transact(puts)
+    assert (
+        backend.client.get_item(TableName="t", Key={"PK": raw_item(0, 100)["PK"], "SK": raw_item(0, 100)["SK"]}).get(
+            "Item"
+        )
+        is None
+    )
 
 
 def test_transactions_of_over_100_actions_or_two_actions_on_one_item_are_refused(backend: Backend) -> None:

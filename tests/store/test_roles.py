@@ -186,7 +186,8 @@ def world() -> Iterator[World]:
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_table(client, "t")
         plain = DynamoStore(client, "t", b"k", clock=T0.timestamp)
-        plain.create_article(article(1), guid=("defiliban", "g1"), claims=FingerprintClaims(("m#01",), T0))
+        plain.claim_fingerprints(article(1).id, FingerprintClaims(("m#01",), T0))
+        plain.create_article(article(1), guid=("defiliban", "g1"))
         stored = plain.get_article(article(1).id)
         assert stored is not None
         recording = RecordingClient(client)
@@ -207,14 +208,14 @@ CALLS: dict[str, Callable[[World], object]] = {
     "story_for_guid": lambda w: w.store.story_for_guid("defiliban", "g1"),
     "claim_guid": lambda w: w.store.claim_guid("defiliban", "g9", w.stored.article.id),
     "find_fingerprints": lambda w: w.store.find_fingerprints(["m#01", "u#02"], now=T0),
-    "create_article": lambda w: w.store.create_article(article(2), guid=("defiliban", "g2"), claims=CLAIMS),
+    "claim_fingerprints": lambda w: w.store.claim_fingerprints(article(2).id, CLAIMS),
+    "create_article": lambda w: w.store.create_article(article(2), guid=("defiliban", "g2")),
     "list_story": lambda w: w.store.list_story(w.stored.article.id),
     # Moved to another source and another category: listing deletes and both story counts too.
     "replace_article": lambda w: w.store.replace_article(
         w.stored,
         replace(w.stored.article, source_id="cryptowire", coins=("ETH",)),
         guid=("cryptowire", "g1"),
-        claims=FingerprintClaims(("m#04",), T0),
     ),
     "source_story_counts": lambda w: w.store.source_story_counts(["defiliban", "cryptowire"]),
     "count_source_articles": lambda w: w.store.count_source_articles("defiliban"),

@@ -245,6 +245,15 @@ class StoredArticle:
     event_id: str | None = None  # the event it joined (issue 17), as recorded on the story item
 
 
+@dataclass(frozen=True, slots=True)
+class HeldClaim:
+    """A fingerprint index key's holder: the story claiming it and when the claim was written
+    (None: written inside the story's own transaction, before claims were written ahead of it)."""
+
+    story_id: str
+    written: datetime | None = None
+
+
 # How long a fingerprint claim holds its index key: copies published further apart are not
 # looked for (the same window as `dedupe.WINDOW`).
 FINGERPRINT_WINDOW = timedelta(days=7)
@@ -252,10 +261,16 @@ FINGERPRINT_WINDOW = timedelta(days=7)
 
 @dataclass(frozen=True, slots=True)
 class FingerprintClaims:
-    """Index keys a story claims in the transaction that writes it, valid `FINGERPRINT_WINDOW`."""
+    """Index keys a story claims just before the write that stores it, valid `FINGERPRINT_WINDOW`
+    (`store.fingerprints.FingerprintItems.claim_fingerprints`). `writer`: the incoming entry's own
+    story id, whose claims from an attempt that lost are taken back; `taking_over`: (key, story id)
+    of claims whose story was never written, passed over once no longer in progress
+    (`process.dedupe.find_cluster`)."""
 
     keys: tuple[str, ...]
     now: datetime
+    writer: str | None = None
+    taking_over: tuple[tuple[str, str], ...] = ()
 
     @property
     def expires_at(self) -> int:

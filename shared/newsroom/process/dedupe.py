@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from newsroom.core.models import Article, FingerprintClaims, Source, SourceRole, StoredArticle
+from newsroom.core.models import Article, FingerprintClaims, HeldClaim, Source, SourceRole, StoredArticle
 from newsroom.core.urls import canonical_url, same_site, site_domain
 from newsroom.process.fingerprint import LEAD_SHINGLES, MIN_WORDS, SHINGLE_WORDS, Fingerprint, shingle_hashes, words_of
 
@@ -185,12 +185,15 @@ def alias_key(article_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
-    """What the index says about an incoming story: the stored story it belongs to (if any), and
-    the index keys it should claim (those still free) when it is written."""
+    """What the index says about an incoming story: the stored story it belongs to (if any), the
+    index keys it should claim (those still free) when it is written, and `taken_over`: (key,
+    story id) of claims whose story is not stored, which it claims too, on the condition that
+    they are old enough to be a write that crashed, not one in progress (`store.fingerprints`)."""
 
     stored: StoredArticle | None
     free_keys: tuple[str, ...]
     verdict: Verdict | None = None
+    taken_over: tuple[tuple[str, str], ...] = ()
 
 
 class CandidateReader(Protocol):
@@ -198,7 +201,7 @@ class CandidateReader(Protocol):
     where it is used, so this step depends on no storage module (`store.roles.ProcessorStore`,
     and so `DynamoStore`, satisfies it)."""
 
-    def find_fingerprints(self, keys: Sequence[str], *, now: datetime) -> dict[str, str]: ...
+    def find_fingerprints(self, keys: Sequence[str], *, now: datetime) -> dict[str, HeldClaim]: ...
 
     def get_article(self, article_id: str) -> StoredArticle | None: ...
 
@@ -212,34 +215,42 @@ def find_cluster(
 ) -> Cluster:
     """The stored story `incoming` is a copy (or the original) of, looked up in the fingerprint
     index: one BatchGetItem for the keys, then one GetItem per candidate (at most
-    `MAX_CANDIDATES`, most shared keys first), each verified before it is believed."""
+    `MAX_CANDIDATES`, most shared keys first), each verified before it is believed. A candidate
+    whose claims are written and its story not (in progress, or crashed) is not one: its claims
+    are taken over, a claim in progress failing that condition, and the entry reads again."""
     alias = alias_key(incoming.id)
     keys = [alias, *(fingerprint.keys if fingerprint is not None else ())]
     found = store.find_fingerprints(keys, now=now)
-    free = tuple(key for key in keys if key not in found and key != alias)
+    # This entry's own claims (from an attempt that lost a race later on) are its to write again.
+    free = tuple(key for key in keys if key != alias and (key not in found or found[key].story_id == incoming.id))
     aliased = found.get(alias)
-    if aliased is not None:
-        stored = store.get_article(aliased)
+    if aliased is not None and aliased.story_id != incoming.id:
+        stored = store.get_article(aliased.story_id)
         if stored is not None:
             return Cluster(stored, free)  # the same URL, merged earlier into another cluster
     votes: dict[str, int] = {}
-    for key, story_id in found.items():
-        if key != alias and story_id != incoming.id:
-            votes[story_id] = votes.get(story_id, 0) + 1
+    for key, claim in found.items():
+        if key != alias and claim.story_id != incoming.id:
+            votes[claim.story_id] = votes.get(claim.story_id, 0) + 1
     ranked = sorted(votes, key=lambda story_id: -votes[story_id])[:MAX_CANDIDATES]
+    unwritten: list[str] = []
     for story_id in ranked:
         stored = store.get_article(story_id)
         if stored is None:
+            unwritten.append(story_id)
             continue
         verdict = verify(incoming, stored.article, incoming_fingerprint=fingerprint)
         if verdict.same_story:
             return Cluster(stored, free, verdict)
-    return Cluster(None, free)
+    held = tuple((key, claim.story_id) for key, claim in found.items() if key != alias and claim.story_id in unwritten)
+    return Cluster(None, free, taken_over=held)
 
 
 def claims_for(cluster: Cluster, incoming: Article, story_id: str, now: datetime) -> FingerprintClaims | None:
     """The index keys to claim when `incoming` is written into story `story_id`."""
     keys = list(cluster.free_keys)
+    taking_over = cluster.taken_over if story_id == incoming.id else ()
+    keys.extend(key for key, _ in taking_over)
     if story_id != incoming.id:
         keys.append(alias_key(incoming.id))  # a later copy keyed by this URL finds the cluster
-    return FingerprintClaims(tuple(keys), now) if keys else None
+    return FingerprintClaims(tuple(keys), now, writer=incoming.id, taking_over=taking_over) if keys else None

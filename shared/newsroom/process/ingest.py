@@ -82,11 +82,14 @@ def decide(
 
 
 def _apply(store: ProcessorStore, plan: IngestPlan, guid: tuple[str, str] | None) -> None:
-    """The plan's write; raises ConflictError when another writer got there first."""
+    """The plan's write; raises ConflictError when another writer got there first. Fingerprint
+    claims come first, each apart (`store.fingerprints`): a story is never stored without them."""
     if plan.write is Write.CREATE:
-        store.create_article(plan.decision.article, guid=guid, claims=plan.claims)
+        store.claim_fingerprints(plan.decision.article.id, plan.claims)
+        store.create_article(plan.decision.article, guid=guid)
     elif plan.write is Write.REPLACE and plan.existing is not None:
-        store.replace_article(plan.existing, plan.decision.article, guid=guid, claims=plan.claims)
+        store.claim_fingerprints(plan.decision.article.id, plan.claims)
+        store.replace_article(plan.existing, plan.decision.article, guid=guid)
     elif (
         plan.write is Write.CLAIM_GUID
         and guid is not None

@@ -17,6 +17,7 @@ from newsroom.core.events import Event
 from newsroom.core.models import (
     Article,
     FingerprintClaims,
+    HeldClaim,
     Page,
     Price,
     ProviderHealth,
@@ -104,15 +105,15 @@ class EventWriter(EventResolver, Protocol):
 class ProcessorStore(StoryReader, EventWriter, Protocol):
     """Stories, GUID claims and fingerprints: what `ingest` reads and writes for one entry."""
 
-    def find_fingerprints(self, keys: Sequence[str], *, now: datetime) -> dict[str, str]: ...
+    def find_fingerprints(self, keys: Sequence[str], *, now: datetime) -> dict[str, HeldClaim]: ...
+
+    def claim_fingerprints(self, story_id: str, claims: FingerprintClaims | None) -> None: ...
 
     def story_for_guid(self, source_id: str, guid: str) -> str | None: ...
 
     def claim_guid(self, source_id: str, guid: str, article_id: str) -> None: ...
 
-    def create_article(
-        self, article: Article, *, guid: tuple[str, str] | None, claims: FingerprintClaims | None = None
-    ) -> None: ...
+    def create_article(self, article: Article, *, guid: tuple[str, str] | None) -> None: ...
 
     def list_story(self, article_id: str) -> bool: ...
 
@@ -122,7 +123,6 @@ class ProcessorStore(StoryReader, EventWriter, Protocol):
         article: Article,
         *,
         guid: tuple[str, str] | None,
-        claims: FingerprintClaims | None = None,
     ) -> None: ...
 
 

@@ -1,13 +1,13 @@
 """Stories and what changes with them: the story item, its listing entries, its GUID claim and
 its source's story count (see `keys` for the key design).
 
-A story, its GUID claim, its fingerprint claims and its source's count change together in one
-transaction, with the story's `version` as an optimistic lock, so a crash or a race never leaves
-a half-claimed story or a miscounted one. A new story's listing entries follow the transaction
-(issue 18), one conditional PutItem each (BatchWriteItem takes no condition): they are derived
-from the story alone, so a retry rewrites them the same, and in a transaction every item costs
-twice (DynamoDB: two write units per KB for a transactional write, "Capacity unit consumption
-for transactions",
+A story, its GUID claim and its source's count change together in one transaction (its
+fingerprint claims are written just before it: `fingerprints`), with the story's `version` as an
+optimistic lock, so a crash or a race never leaves a half-claimed story or a miscounted one. A
+new story's listing entries follow the transaction (issue 18), one conditional PutItem each
+(BatchWriteItem takes no condition): they are derived from the story alone, so a retry rewrites
+them the same, and in a transaction every item costs twice (DynamoDB: two write units per KB for
+a transactional write, "Capacity unit consumption for transactions",
 https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling).
 A crash between the two leaves a story that is not yet listed and has not joined its event;
 the redelivered message finds it so and lists it before the join (`list_story`, called by
@@ -32,11 +32,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from newsroom.core.codec import article_from_doc, article_to_doc
-from newsroom.core.models import Article, FingerprintClaims, Page, StoredArticle, utc
+from newsroom.core.models import Article, Page, StoredArticle, utc
 from newsroom.store.batches import batch_get
 from newsroom.store.cursor import CursorCodec
 from newsroom.store.documents import doc_attr, load_doc
-from newsroom.store.fingerprints import claim_puts
 from newsroom.store.keys import SOURCE_COUNT_PREFIX, guid_key, listing_keys, sort_key, string_attr
 from newsroom.store.table import MAX_LISTING_QUERIES, Table
 
@@ -196,9 +195,7 @@ class StoryItems(Table):
             }
         }
 
-    def create_article(
-        self, article: Article, *, guid: tuple[str, str] | None, claims: FingerprintClaims | None = None
-    ) -> None:
+    def create_article(self, article: Article, *, guid: tuple[str, str] | None) -> None:
         now = self._clock()
         expires = self._creation_expiry(article, now)
         items: list[dict[str, Any]] = [
@@ -215,7 +212,6 @@ class StoryItems(Table):
         ]
         if guid is not None:
             items.append(self._guid_put(guid[0], guid[1], article.id))
-        items.extend(claim_puts(self._table, article.id, claims))
         self._transact(items)
         self._write_listings(article, expires, 1)
 
@@ -225,7 +221,6 @@ class StoryItems(Table):
         article: Article,
         *,
         guid: tuple[str, str] | None,
-        claims: FingerprintClaims | None = None,
     ) -> None:
         if previous.article.id != article.id:
             raise ValueError("replace_article keeps the story id")
@@ -267,7 +262,6 @@ class StoryItems(Table):
             items.append(self._story_count_update(article.source_id, 1))
         if guid is not None:
             items.append(self._guid_put(guid[0], guid[1], article.id))
-        items.extend(claim_puts(self._table, article.id, claims))
         self._transact(items)
 
     def claim_guid(self, source_id: str, guid: str, article_id: str) -> None:
