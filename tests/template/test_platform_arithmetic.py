@@ -343,3 +343,13 @@ def test_a_join_in_progress_outlives_the_processors_invocation() -> None:
     from newsroom.core.config import DEFAULT_EVENT_LIMITS
 
     assert DEFAULT_EVENT_LIMITS.pending_seconds >= 2 * _timeout("ProcessArticlesFunction")
+
+
+def test_a_story_write_in_progress_outlives_the_processors_invocation() -> None:
+    """A fingerprint claim whose story is not stored is a write in progress for
+    `CLAIM_PENDING_SECONDS`; the claims and the story's transaction come from one processor
+    invocation, so a window shorter than its timeout would let a copy take over the claims of a
+    story about to be written (`newsroom.store.fingerprints`)."""
+    from newsroom.core.config import CLAIM_PENDING_SECONDS
+
+    assert 2 * _timeout("ProcessArticlesFunction") <= CLAIM_PENDING_SECONDS
