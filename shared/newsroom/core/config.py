@@ -154,11 +154,12 @@ class EventLimits:
 DEFAULT_EVENT_LIMITS = EventLimits()
 
 # A fingerprint claim whose story is not stored yet is a write in progress for this long after it
-# was written: a copy that finds one cannot take it over, and reads again until the story is there;
-# after, it is a write that crashed, and the claim is taken over (`store.fingerprints`). The claims and the story's transaction come
-# from one processor invocation, so, as `EventLimits.pending_seconds`, this must exceed the
-# processor's timeout (template.yaml's Globals, 30 s) and the clocks' skew
-# (`tests/template/test_platform_arithmetic.py::test_a_story_write_in_progress_outlives_the_processors_invocation`).
+# was written: a copy that finds one cannot take it over, and reads again until the story is
+# there; after, it is a write that crashed, and the claim is taken over (`store.fingerprints`).
+# The claims and the story's transaction come from one processor invocation, so, as
+# `EventLimits.pending_seconds`, this must exceed the processor's timeout (template.yaml's
+# Globals, 30 s) and the clocks' skew (`tests/template/test_platform_arithmetic.py::
+# test_a_story_write_in_progress_outlives_the_processors_invocation`).
 CLAIM_PENDING_SECONDS = 60
 
 
