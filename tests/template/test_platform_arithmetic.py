@@ -353,3 +353,18 @@ def test_a_story_write_in_progress_outlives_the_processors_invocation() -> None:
     from newsroom.core.config import CLAIM_PENDING_SECONDS
 
     assert 2 * _timeout("ProcessArticlesFunction") <= CLAIM_PENDING_SECONDS
+
+
+def test_a_message_that_waited_for_a_crashed_write_finds_it_passed_over_when_received_again() -> None:
+    """A story that finds a write in progress (a join's lookup entries, a story's fingerprint
+    claims) waits within its invocation, then fails its record; SQS hands it over again a
+    visibility timeout later. Were either window longer than that, a write that crashed would
+    still read as in progress at the next receive, and the waiting message could spend its
+    `maxReceiveCount` receives on it and be dead-lettered; shorter, the second receive passes
+    over it (SQS, "Amazon SQS visibility timeout": a message not deleted becomes visible again
+    when the timeout expires)."""
+    from newsroom.core.config import CLAIM_PENDING_SECONDS, DEFAULT_EVENT_LIMITS
+
+    queue = next(q for q, (function, _) in _consumers().items() if function == "ProcessArticlesFunction")
+    visibility = int(_value(_queues()[queue]["VisibilityTimeout"]))
+    assert max(CLAIM_PENDING_SECONDS, DEFAULT_EVENT_LIMITS.pending_seconds) < visibility
