@@ -16,6 +16,7 @@ import os
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,27 +53,18 @@ class ConflictCountingStore(DynamoStore):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.conflicts = 0
+        for name in ("claim_fingerprints", "create_article", "replace_article"):
+            setattr(self, name, self._counting(getattr(self, name)))
 
-    def create_article(self, *args: Any, **kwargs: Any) -> None:
-        try:
-            super().create_article(*args, **kwargs)
-        except ConflictError:
-            self.conflicts += 1
-            raise
+    def _counting(self, write: Callable[..., None]) -> Callable[..., None]:
+        def counted(*args: Any, **kwargs: Any) -> None:
+            try:
+                write(*args, **kwargs)
+            except ConflictError:
+                self.conflicts += 1
+                raise
 
-    def replace_article(self, *args: Any, **kwargs: Any) -> None:
-        try:
-            super().replace_article(*args, **kwargs)
-        except ConflictError:
-            self.conflicts += 1
-            raise
-
-    def claim_fingerprints(self, *args: Any, **kwargs: Any) -> None:
-        try:
-            super().claim_fingerprints(*args, **kwargs)
-        except ConflictError:
-            self.conflicts += 1
-            raise
+        return counted
 
 
 def _story(round_no: int) -> str:
