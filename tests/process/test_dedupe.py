@@ -23,8 +23,10 @@ from newsroom.core.config import CLAIM_PENDING_SECONDS
 from newsroom.core.models import Article, Attribution, FingerprintClaims, HeldClaim, RawEntry, Source, SourceRole
 from newsroom.core.reading import html_to_text
 from newsroom.fetch.feeds import parse_feed
+from newsroom.process import build
 from newsroom.process.build import Outcome, ProcessingContext, build_article
 from newsroom.process.dedupe import prefer_incoming, verify
+from newsroom.process.fingerprint import fingerprint
 from newsroom.process.ingest import ingest
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.table import ConflictError
@@ -399,6 +401,73 @@ def test_a_crashed_writes_claims_are_waited_for_then_taken_over_and_its_redelive
 
 
 # --- the backfill entry point ----------------------------------------------------------------------
+
+
+def test_a_copy_that_lost_its_claims_race_and_changes_nothing_leaves_no_claim_under_its_own_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A copy whose claims stop at a key its original holds has written the keys before it under
+    its own id. When it then merges into the original and changes nothing (the story's copies are
+    full: `MAX_COPIES` lowered to 1 to get there with three entries), those claims go to the
+    story, not left naming a story that is never stored, which a later copy would wait on (found
+    by the outside review)."""
+    monkeypatch.setattr(build, "MAX_COPIES", 1)
+    title, body = _long_texts()[13]
+    original = entry("orig", "story", title, body)
+    first_copy = entry("agg", "copy", f"{title} | Agg Wire", body + BOILERPLATE, hours=1)
+    copy = entry("other", "copy2", title, "<p>Exclusive: read this first, an introduction.</p>" + body, hours=2)
+    theirs = set(fingerprint(build_article(original, ctx()).content_text).keys)
+    mine = set(fingerprint(build_article(copy, ctx()).content_text).keys)
+    assert any(key < min(mine & theirs) for key in mine - theirs)  # it claims one before it collides
+    store = memory_store(clock=NOW.timestamp)
+    create, claim = store.create_article, store.claim_fingerprints
+
+    def crash(article: Article, **kwargs: Any) -> None:
+        raise SimulatedCrash("between the claims and the story's transaction")
+
+    store.create_article = crash  # type: ignore[method-assign]
+    with pytest.raises(SimulatedCrash):
+        ingest(original, store, ctx())
+    store.create_article = create  # type: ignore[method-assign]
+    raced: list[bool] = []
+
+    def losing_once(story_id: str, claims: FingerprintClaims | None) -> None:
+        try:
+            claim(story_id, claims)
+        except ConflictError:
+            if not raced:  # meanwhile the original is stored, and a first copy fills its copies
+                raced.append(True)
+                ingest(original, store, ctx(NOW + timedelta(seconds=5)))
+                ingest(first_copy, store, ctx(NOW + timedelta(seconds=5)))
+            raise
+
+    store.claim_fingerprints = losing_once  # type: ignore[method-assign]
+    decision = ingest(copy, store, ctx())
+    assert raced and decision.outcome is Outcome.UNCHANGED
+    copy_id = build_article(copy, ctx()).id
+    held = store.find_fingerprints(sorted(mine), now=NOW)
+    assert held and all(claim.story_id == decision.article.id != copy_id for claim in held.values())
+
+
+def test_a_backfill_stamps_each_story_s_writes_with_the_time_of_its_own_ingest() -> None:
+    """A backfill's claims carry the time each story was stored, as the processor's do, not the
+    run's start: stamped with the start, a run a minute long would have its writes in progress
+    taken over by the live processors (found by the outside review)."""
+    from devtools.backfill import process_document, store_processed
+
+    body = (REAL_FEEDS / "cointelegraph-skel-ext3.xml").read_bytes()
+    processed = [p for p in process_document(body, source_id="orig", ctx=ctx()) if p.fingerprint is not None][:3]
+    store = memory_store(clock=NOW.timestamp)
+    times = iter(NOW + timedelta(minutes=n) for n in range(len(processed)))
+    assert store_processed(processed, store, ctx(NOW - timedelta(hours=1)), clock=lambda: next(times)) == {
+        "created": len(processed)
+    }
+    written = set()
+    for item in processed:
+        assert item.fingerprint is not None
+        claims = store.find_fingerprints(list(item.fingerprint.keys), now=NOW)
+        written |= {claim.written for claim in claims.values() if claim.story_id == item.article.id}
+    assert written == {NOW + timedelta(minutes=n) for n in range(len(processed))}
 
 
 def test_backfill_processes_real_feed_files_and_reads_opml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ events into the older id, a replay changes nothing, and a lost race re-reads and
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from dataclasses import replace
@@ -20,7 +21,7 @@ from newsroom.core.events import Event
 from newsroom.core.models import Article, RawEntry
 from newsroom.process import events
 from newsroom.process.build import Outcome
-from newsroom.process.grouping import MAX_MERGES, join_event, member_of, plan_join
+from newsroom.process.grouping import MAX_MERGES, join_event, member_of, pending, plan_join
 from newsroom.process.ingest import ingest
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.events import IndexEntry, KeyIndex, StoredEvent, StoryEvent
@@ -286,6 +287,111 @@ def test_a_crashed_joins_lookup_entries_are_passed_over_after_the_pending_window
     assert join_event(store, b, now=later).event.member_count == 1
     assert join_event(store, a, now=later).event.member_count == 2  # its own entries passed over
     assert _partition(store, [a.id, b.id]) == [sorted([a.id, b.id])]
+
+
+def test_a_late_story_whose_first_read_was_stale_still_meets_a_join_in_progress() -> None:
+    """A late story (older than every lookup item's newest 12 entries, so its join would write
+    each item as read) whose first, eventually consistent read of the items is stale misses a
+    tying story's join in progress. Its items are written all the same, conditional on the
+    versions read, so the stale read fails there, the consistent one finds the join in progress,
+    and the two end in one event. Skipping the items as "unchanged" (found by the outside review)
+    let it commit on the stale read: two events for two reports that tie."""
+    late, other = ZENTRIX_A, ZENTRIX_B  # they tie; `late` was published 3 h before `other`
+    now = NOW + timedelta(hours=6)
+    store = memory_store(clock=now.timestamp)
+    keys = sorted(set(events.lookup_keys(events.signature(late))) | set(events.lookup_keys(events.signature(other))))
+    for key in keys:  # 12 reports under each key published between the two, none of them tying
+        entries = [
+            [
+                f"{key}-{n:02d}".ljust(20, "x")[:20],
+                f"ev-{n:02d}".ljust(20, "x"),
+                int((NOW + timedelta(hours=1, minutes=n)).timestamp()),
+            ]
+            for n in reversed(range(12))
+        ]
+        store._db.put_item(
+            TableName=store._table,
+            Item={
+                "PK": {"S": f"EVKEY#{key}"},
+                "SK": {"S": "EVKEY"},
+                "doc": {"S": json.dumps(entries)},
+                "version": {"N": "1"},
+                "expires_at": {"N": str(int(now.timestamp()) + 3600)},
+            },
+        )
+    for article in (late, other):
+        store.create_article(article, guid=None)
+    lagging = store.read_event_index(keys)  # what a replica not yet updated returns
+    read = store.read_event_index
+
+    def maybe_stale(names: Any, *, consistent: bool = True) -> dict[str, KeyIndex]:
+        found = read(names, consistent=consistent)
+        return found if consistent else {k: lagging.get(k, KeyIndex(k, 0, ())) for k in found}
+
+    store.read_event_index = maybe_stale  # type: ignore[method-assign]
+    late_tried: list[BaseException | None] = []
+    _between_lookup_items_and_transaction(store, lambda: late_tried.append(_joining(store, late, now)))
+    join_event(store, other, now=now)
+    assert late_tried and isinstance(late_tried[0], ConflictError)  # it waited, then gave up for a retry
+    assert join_event(store, late, now=now).event.member_count == 2  # its message, again
+    assert _partition(store, [late.id, other.id]) == [sorted([late.id, other.id])]
+
+
+def _joining(store: DynamoStore, article: Article, now: Any) -> BaseException | None:
+    try:
+        join_event(store, article, now=now)
+    except ConflictError as exc:
+        return exc
+    return None
+
+
+def test_a_story_tying_with_a_member_of_an_event_a_crashed_join_would_have_folded_joins_its_own_event() -> None:
+    """A bridge's join crashes between its lookup items (which re-point Korvo's entries to the
+    event it was to fold Korvo's into) and its transaction (which would have folded it). A later
+    report that ties with Korvo alone joins Korvo's event, read from Korvo's own event item, not
+    the event the re-pointed entry names, which never took Korvo in (outside review: with the
+    entry's id first, it joined Zentrix's event)."""
+    now = NOW + timedelta(hours=6)
+    store = memory_store(clock=now.timestamp)
+    bridge = report(
+        "beta",
+        "two-hacks",
+        "Zentrix Exchange and Korvo Bridge Exploits: $12.5 Million and $40 Million Lost",
+        "Zentrix lost $12.5 million from hot wallets; the Korvo bridge lost $40 million to forged messages.",
+        hours=4,
+    )
+    later = report(
+        "alpha",
+        "korvo-again",
+        "Korvo Bridge Loses $40 Million to Forged Transfers",
+        "The Korvo bridge lost $40 million after an attacker forged transfers.",
+        hours=5,
+    )
+    assert events.same_event(events.signature(later), events.signature(KORVO)) is not None
+    assert events.same_event(events.signature(later), events.signature(ZENTRIX_A)) is None
+    for article in (KORVO, ZENTRIX_A):
+        store.create_article(article, guid=None)
+        join_event(store, article, now=now)
+    store.create_article(bridge, guid=None)
+
+    def crash() -> None:
+        raise SimulatedCrash("between the lookup items and the transaction")
+
+    _between_lookup_items_and_transaction(store, crash)
+    with pytest.raises(SimulatedCrash):
+        join_event(store, bridge, now=now)
+    store.create_article(later, guid=None)
+    joined = join_event(store, later, now=now + timedelta(seconds=DEFAULT_EVENT_LIMITS.pending_seconds + 1))
+    assert store.get_event(KORVO.id) == joined.event != store.get_event(ZENTRIX_A.id)
+
+
+def test_a_lookup_entry_written_inside_its_join_s_transaction_is_never_a_join_in_progress() -> None:
+    """Entries written before joins left their transaction carry no time, and their story's event
+    item was written with them: one found without it (expired) is passed over, never waited on."""
+    now = NOW + timedelta(hours=6)
+    legacy = IndexEntry("a" * 20, "a" * 20, NOW, written=None)
+    young = IndexEntry("b" * 20, "b" * 20, NOW, written=now - timedelta(seconds=1))
+    assert pending([legacy, young], {}, now=now) == (young.story_id,)
 
 
 def test_a_story_stored_before_its_join_crashed_joins_when_redelivered() -> None:

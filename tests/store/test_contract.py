@@ -125,6 +125,26 @@ def test_a_crashed_writes_claim_is_taken_over_only_while_it_is_still_that_old_cl
     assert store.find_fingerprints(["m#1"], now=latest) == {"m#1": HeldClaim(newcomer.id, latest)}
 
 
+def test_a_claim_written_before_claims_carried_their_time_can_be_taken_over(backend: Backend) -> None:
+    """Claims written inside their story's transaction, before this change, have no `written`:
+    one whose story is gone (it expired) is taken over like an old one, where a condition on its
+    time alone would refuse it until the claim itself expired."""
+    store = backend.store()
+    newcomer = article(2)
+    backend.client.put_item(
+        TableName="t",
+        Item={
+            "PK": {"S": "FP#m#1"},
+            "SK": {"S": "FP"},
+            "story_id": {"S": "gone"},
+            "expires_at": {"N": str(int((T0 + 7 * DAY).timestamp()))},
+        },
+    )
+    assert store.find_fingerprints(["m#1"], now=T0) == {"m#1": HeldClaim("gone", None)}
+    store.claim_fingerprints(newcomer.id, FingerprintClaims(("m#1",), T0, taking_over=(("m#1", "gone"),)))
+    assert store.find_fingerprints(["m#1"], now=T0) == {"m#1": HeldClaim(newcomer.id, T0)}
+
+
 def test_conditional_puts_of_the_registry_and_the_dispatch_clock(backend: Backend) -> None:
     store = backend.store()
     store.put_dispatch_clock(T0)

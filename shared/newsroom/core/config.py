@@ -147,7 +147,7 @@ class EventLimits:
     # it was written, and a join that finds one waits for it; after, it is a join that crashed and
     # is passed over. A join writes its lookup items and its transaction within one processor
     # invocation, so this must exceed the processor's timeout (template.yaml's Globals, 30 s) and
-    # the clocks' skew (`tests/template/test_template.py` holds it to the timeout).
+    # the clocks' skew (`tests/template/test_platform_arithmetic.py` holds it to the timeout).
     pending_seconds: int = 60
 
 

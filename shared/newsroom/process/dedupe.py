@@ -194,6 +194,7 @@ class Cluster:
     free_keys: tuple[str, ...]
     verdict: Verdict | None = None
     taken_over: tuple[tuple[str, str], ...] = ()
+    own_keys: tuple[str, ...] = ()  # claimed by this entry's own id, in an attempt that lost a race
 
 
 class CandidateReader(Protocol):
@@ -222,12 +223,13 @@ def find_cluster(
     keys = [alias, *(fingerprint.keys if fingerprint is not None else ())]
     found = store.find_fingerprints(keys, now=now)
     # This entry's own claims (from an attempt that lost a race later on) are its to write again.
-    free = tuple(key for key in keys if key != alias and (key not in found or found[key].story_id == incoming.id))
+    own = tuple(key for key in keys if key != alias and key in found and found[key].story_id == incoming.id)
+    free = tuple(key for key in keys if key != alias and (key not in found or key in own))
     aliased = found.get(alias)
     if aliased is not None and aliased.story_id != incoming.id:
         stored = store.get_article(aliased.story_id)
         if stored is not None:
-            return Cluster(stored, free)  # the same URL, merged earlier into another cluster
+            return Cluster(stored, free, own_keys=own)  # the same URL, merged earlier into another cluster
     votes: dict[str, int] = {}
     for key, claim in found.items():
         if key != alias and claim.story_id != incoming.id:
@@ -241,9 +243,9 @@ def find_cluster(
             continue
         verdict = verify(incoming, stored.article, incoming_fingerprint=fingerprint)
         if verdict.same_story:
-            return Cluster(stored, free, verdict)
+            return Cluster(stored, free, verdict, own_keys=own)
     held = tuple((key, claim.story_id) for key, claim in found.items() if key != alias and claim.story_id in unwritten)
-    return Cluster(None, free, taken_over=held)
+    return Cluster(None, free, taken_over=held, own_keys=own)
 
 
 def claims_for(cluster: Cluster, incoming: Article, story_id: str, now: datetime) -> FingerprintClaims | None:

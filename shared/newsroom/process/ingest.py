@@ -113,14 +113,22 @@ def ingest(entry: RawEntry, store: ProcessorStore, ctx: ProcessingContext) -> De
     for _ in backoff_delays(MAX_ATTEMPTS, base=0.02, cap=0.5):
         existing = store.get_article(incoming.id)
         claims = None
+        own: tuple[str, ...] = ()
         if existing is None:
             # No story under this URL: a copy that names nothing is found by its content.
             cluster = find_cluster(store, incoming, content_fingerprint, now=ctx.now)
             existing = cluster.stored
+            own = cluster.own_keys
             claims = claims_for(cluster, incoming, existing.article.id if existing else incoming.id, ctx.now)
         plan = decide(incoming, existing, ctx.sources, has_guid=guid is not None, claims=claims)
         try:
             _apply(store, plan, guid)
+            if own and plan.claims is None and plan.existing is not None:
+                # A write that lost a race left claims under this entry's own id, and the entry
+                # turned out to change nothing (the story's copies full, say): they go to the
+                # story it belongs to, as a write would have taken them, not left naming a story
+                # that is never stored.
+                store.claim_fingerprints(plan.existing.article.id, FingerprintClaims(own, ctx.now, writer=incoming.id))
         except ConflictError:
             continue  # someone else wrote the story meanwhile: read it again and re-decide
         if ctx.events is not None and joins_event(plan):

@@ -330,11 +330,16 @@ class EventItems(Table):
         """One conditional PutItem a lookup item (1 write unit, where a transaction counts 2), in
         the order of their keys: of two joins that share keys, the first to write the first shared
         key wins, and the other stops there, so neither waits for the other's entries in a key it
-        has written (`process.grouping.join_event`). An item that would be written as read (this
-        story's entry there, from an attempt of this invocation that lost later on) is not
-        written again: whoever wrote to it since read that entry, so the two still see each other."""
+        has written (`process.grouping.join_event`). An item that would be written as read with
+        this story's entry in it is not written again: the entry carries the second its join
+        began, so only an earlier attempt of this invocation wrote it as this one would (a
+        redelivery comes a visibility timeout later), and this one read it consistently, as a
+        retry does; whoever wrote to it since read that entry, so the two still see each other.
+        One that would be written as read without it (a late story, older than the item's newest
+        entries) is written all the same: its version check is what catches a stale first read
+        (`read_event_index`), and a join that wrote nothing would commit on what it read."""
         for before, after in sorted(write.indexes, key=lambda pair: pair[1].key):
-            if after.entries == before.entries:
+            if after.entries == before.entries and any(e.story_id == write.story_id for e in before.entries):
                 continue
             put = self._index_put(before, after, write.expires_at)["Put"]
             try:
