@@ -470,6 +470,28 @@ def test_a_backfill_stamps_each_story_s_writes_with_the_time_of_its_own_ingest()
     assert written == {NOW + timedelta(minutes=n) for n in range(len(processed))}
 
 
+def test_a_backfill_counts_an_entry_that_keeps_losing_races_and_goes_on() -> None:
+    """An entry whose write keeps losing (here every claim of one story is refused) is counted as
+    given up and left to a later run; the entries after it are still stored."""
+    from devtools.backfill import process_document, store_processed
+
+    body = (REAL_FEEDS / "cointelegraph-skel-ext3.xml").read_bytes()
+    processed = [p for p in process_document(body, source_id="orig", ctx=ctx()) if p.fingerprint is not None][:3]
+    store = memory_store(clock=NOW.timestamp)
+    contested = sorted(processed, key=lambda p: p.article.published)[0].article.id
+    claim = store.claim_fingerprints
+
+    def refusing(story_id: str, claims: FingerprintClaims | None) -> None:
+        if story_id == contested:
+            raise ConflictError("another processor holds the key")
+        claim(story_id, claims)
+
+    store.claim_fingerprints = refusing  # type: ignore[method-assign]
+    outcomes = store_processed(processed, store, ctx(), clock=lambda: NOW)
+    assert outcomes == {"gave-up-on-a-race": 1, "created": len(processed) - 1}
+    assert store.get_article(contested) is None
+
+
 def test_backfill_processes_real_feed_files_and_reads_opml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from devtools.backfill import main, opml_feeds, process_document
 

@@ -337,6 +337,33 @@ def test_a_late_story_whose_first_read_was_stale_still_meets_a_join_in_progress(
     assert _partition(store, [late.id, other.id]) == [sorted([late.id, other.id])]
 
 
+def test_a_retried_join_does_not_write_again_the_lookup_items_holding_its_entry() -> None:
+    """A join whose transaction lost after its lookup items were written retries; the items
+    already hold its entry as the retry would write it (times in whole seconds, as stored, though
+    the clock and the publication time have microseconds), so it writes none of them again."""
+    article = replace(ZENTRIX_A, published=ZENTRIX_A.published + timedelta(microseconds=250_000))
+    now = NOW + timedelta(hours=6, microseconds=123_456)
+    store = memory_store(clock=now.timestamp)
+    store.create_article(article, guid=None)
+    transact, put = store._transact, store._db.put_item
+    lookup_writes: list[int] = []
+
+    def losing_once(items: Any) -> None:
+        store._transact = transact  # type: ignore[method-assign]
+        lookup_writes.append(0)  # the retry's writes are counted from here
+        raise ConflictError("another join changed the event first")
+
+    def counting(**kwargs: Any) -> Any:
+        if kwargs["Item"]["PK"]["S"].startswith("EVKEY#") and lookup_writes:
+            lookup_writes[-1] += 1
+        return put(**kwargs)
+
+    store._transact = losing_once  # type: ignore[method-assign]
+    store._db.put_item = counting  # type: ignore[method-assign]
+    assert join_event(store, article, now=now).event.member_count == 1
+    assert lookup_writes == [0]
+
+
 def _joining(store: DynamoStore, article: Article, now: Any) -> BaseException | None:
     try:
         join_event(store, article, now=now)

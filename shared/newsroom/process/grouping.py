@@ -151,9 +151,11 @@ def plan_join(
         )
     folded = {s.event.id for s in losers}
     window = timedelta(hours=limits.window_hours)
-    # In whole seconds, as stored: a retry of this invocation then finds its entry as it would
-    # write it (`EventItems._write_lookup_items`).
-    mine = IndexEntry(article.id, event.id, article.published, written=now.replace(microsecond=0))
+    # Its times in whole seconds, as stored: a retry then finds its entry as it would write it,
+    # and does not write the item again (`EventItems._write_lookup_items`).
+    mine = IndexEntry(
+        article.id, event.id, article.published.replace(microsecond=0), written=now.replace(microsecond=0)
+    )
     changed = []
     for key in keys:
         before = indexes.get(key) or KeyIndex(key, 0, ())

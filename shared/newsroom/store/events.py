@@ -331,10 +331,11 @@ class EventItems(Table):
         the order of their keys: of two joins that share keys, the first to write the first shared
         key wins, and the other stops there, so neither waits for the other's entries in a key it
         has written (`process.grouping.join_event`). An item that would be written as read with
-        this story's entry in it is not written again: the entry carries the second its join
-        began, so only an earlier attempt of this invocation wrote it as this one would (a
-        redelivery comes a visibility timeout later), and this one read it consistently, as a
-        retry does; whoever wrote to it since read that entry, so the two still see each other.
+        this story's entry in it is not written again: the entry carries the second of its
+        message's processing time (`ctx.now`), so only an attempt for the same message wrote it
+        as this one would (a retry, or a duplicate delivery within that second; a redelivery
+        comes a visibility timeout later), and whoever wrote to it since read that entry, so the
+        two still see each other.
         One that would be written as read without it (a late story, older than the item's newest
         entries) is written all the same: its version check is what catches a stale first read
         (`read_event_index`), and a join that wrote nothing would commit on what it read."""
