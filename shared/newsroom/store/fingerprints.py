@@ -21,7 +21,9 @@ being that claim and older than `config.CLAIM_PENDING_SECONDS`: a write in progr
 condition, and the copy backs off and reads again until the story is there; a crashed one is
 taken over. A crashed write's own redelivery writes its claims again, with the time of that
 attempt, before its story: so of it and a story taking its claims over, one fails its condition,
-and the two still meet.
+and the two still meet. The keys a loser wrote before the one it lost at name its own story id;
+when it merges into the story it lost to, they are claimed for that story (`writer`, and
+`process.ingest` when the merge writes nothing else).
 """
 
 from __future__ import annotations
