@@ -336,6 +336,19 @@ def test_find_fingerprints_skips_expired_items(store: tuple[DynamoStore, Countin
     assert found == {"m#00000000000000aa": HeldClaim(story.id, NOW)}
 
 
+def _crash_between_claims_and_story(store: DynamoStore, raw: RawEntry) -> None:
+    """`raw`'s ingest dies after writing its fingerprint claims, before the story's transaction."""
+    create = store.create_article
+
+    def crash(article: Article, **kwargs: Any) -> None:
+        raise SimulatedCrash("between the claims and the story's transaction")
+
+    store.create_article = crash  # type: ignore[method-assign]
+    with pytest.raises(SimulatedCrash):
+        ingest(raw, store, ctx())
+    store.create_article = create  # type: ignore[method-assign]
+
+
 def test_a_copy_that_finds_a_write_in_progress_waits_for_it_and_merges() -> None:
     """Claims are written just before the story's transaction (`store.fingerprints`). A copy
     that finds them with no story yet waits for that write (two threads, as two processors) and
@@ -381,15 +394,7 @@ def test_a_crashed_writes_claims_are_waited_for_then_taken_over_and_its_redelive
     store = memory_store(clock=NOW.timestamp)
     first = entry("agg", "copy", f"{title} | Agg Wire", body + BOILERPLATE, hours=1)
     second = entry("other", "copy", title, body, hours=1)
-    create = store.create_article
-
-    def crash(article: Article, **kwargs: Any) -> None:
-        raise SimulatedCrash("between the claims and the story's transaction")
-
-    store.create_article = crash  # type: ignore[method-assign]
-    with pytest.raises(SimulatedCrash):
-        ingest(first, store, ctx())
-    store.create_article = create  # type: ignore[method-assign]
+    _crash_between_claims_and_story(store, first)
     with pytest.raises(ConflictError):
         ingest(second, store, ctx(NOW + timedelta(seconds=CLAIM_PENDING_SECONDS - 1)))
     later = ctx(NOW + timedelta(seconds=CLAIM_PENDING_SECONDS + 1))
@@ -420,15 +425,8 @@ def test_a_copy_that_lost_its_claims_race_and_changes_nothing_leaves_no_claim_un
     mine = set(fingerprint(build_article(copy, ctx()).content_text).keys)
     assert any(key < min(mine & theirs) for key in mine - theirs)  # it claims one before it collides
     store = memory_store(clock=NOW.timestamp)
-    create, claim = store.create_article, store.claim_fingerprints
-
-    def crash(article: Article, **kwargs: Any) -> None:
-        raise SimulatedCrash("between the claims and the story's transaction")
-
-    store.create_article = crash  # type: ignore[method-assign]
-    with pytest.raises(SimulatedCrash):
-        ingest(original, store, ctx())
-    store.create_article = create  # type: ignore[method-assign]
+    _crash_between_claims_and_story(store, original)
+    claim = store.claim_fingerprints
     raced: list[bool] = []
 
     def losing_once(story_id: str, claims: FingerprintClaims | None) -> None:

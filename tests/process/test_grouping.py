@@ -93,16 +93,21 @@ def test_a_replayed_join_writes_nothing(articles: list[Article]) -> None:
     assert set(before.ties) and {m.story_id for m in before.members} == {a.id, b.id}
 
 
-def test_a_bridging_story_merges_two_events_into_the_older_and_the_other_redirects() -> None:
-    now = NOW + timedelta(hours=6)
-    store = memory_store(clock=now.timestamp)
-    bridge = report(
+def _bridge() -> Article:
+    """A report of both the Zentrix hack and the Korvo bridge exploit: it ties with each."""
+    return report(
         "beta",
         "two-hacks",
         "Zentrix Exchange and Korvo Bridge Exploits: $12.5 Million and $40 Million Lost",
         "Zentrix lost $12.5 million from hot wallets; the Korvo bridge lost $40 million to forged messages.",
         hours=4,
     )
+
+
+def test_a_bridging_story_merges_two_events_into_the_older_and_the_other_redirects() -> None:
+    now = NOW + timedelta(hours=6)
+    store = memory_store(clock=now.timestamp)
+    bridge = _bridge()
     assert events.same_event(events.signature(ZENTRIX_A), events.signature(KORVO)) is None
     assert events.same_event(events.signature(bridge), events.signature(ZENTRIX_A)) is not None
     assert events.same_event(events.signature(bridge), events.signature(KORVO)) is not None
@@ -210,6 +215,17 @@ def _between_lookup_items_and_transaction(store: DynamoStore, then: Any) -> None
     store._db.transact_write_items = first  # type: ignore[method-assign]
 
 
+def _crash_between_lookup_items_and_transaction(store: DynamoStore, article: Article, now: Any) -> None:
+    """`article`'s join dies after writing its lookup items, before its transaction."""
+
+    def crash() -> None:
+        raise SimulatedCrash("between the lookup items and the transaction")
+
+    _between_lookup_items_and_transaction(store, crash)
+    with pytest.raises(SimulatedCrash):
+        join_event(store, article, now=now)
+
+
 def test_a_join_that_finds_a_join_in_progress_does_not_start_an_event_beside_it(articles: list[Article]) -> None:
     """a has written its lookup entries, its event not yet (a's plan saw no b), when b reads them:
     b must not start an event of its own, which a's transaction would then stand beside. b waits;
@@ -272,12 +288,7 @@ def test_a_crashed_joins_lookup_entries_are_passed_over_after_the_pending_window
     for article in (a, b):
         store.create_article(article, guid=None)
 
-    def crash() -> None:
-        raise SimulatedCrash("between the lookup items and the transaction")
-
-    _between_lookup_items_and_transaction(store, crash)
-    with pytest.raises(SimulatedCrash):
-        join_event(store, a, now=now)
+    _crash_between_lookup_items_and_transaction(store, a, now)
     keys = events.lookup_keys(events.signature(a))
     assert a.id in {e.story_id for index in store.read_event_index(keys).values() for e in index.entries}
     assert store.story_event_ids([a.id]) == {}
@@ -380,13 +391,7 @@ def test_a_story_tying_with_a_member_of_an_event_a_crashed_join_would_have_folde
     entry's id first, it joined Zentrix's event)."""
     now = NOW + timedelta(hours=6)
     store = memory_store(clock=now.timestamp)
-    bridge = report(
-        "beta",
-        "two-hacks",
-        "Zentrix Exchange and Korvo Bridge Exploits: $12.5 Million and $40 Million Lost",
-        "Zentrix lost $12.5 million from hot wallets; the Korvo bridge lost $40 million to forged messages.",
-        hours=4,
-    )
+    bridge = _bridge()
     later = report(
         "alpha",
         "korvo-again",
@@ -401,12 +406,7 @@ def test_a_story_tying_with_a_member_of_an_event_a_crashed_join_would_have_folde
         join_event(store, article, now=now)
     store.create_article(bridge, guid=None)
 
-    def crash() -> None:
-        raise SimulatedCrash("between the lookup items and the transaction")
-
-    _between_lookup_items_and_transaction(store, crash)
-    with pytest.raises(SimulatedCrash):
-        join_event(store, bridge, now=now)
+    _crash_between_lookup_items_and_transaction(store, bridge, now)
     store.create_article(later, guid=None)
     joined = join_event(store, later, now=now + timedelta(seconds=DEFAULT_EVENT_LIMITS.pending_seconds + 1))
     assert store.get_event(KORVO.id) == joined.event != store.get_event(ZENTRIX_A.id)
