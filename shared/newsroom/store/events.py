@@ -342,11 +342,7 @@ class EventItems(Table):
         for before, after in sorted(write.indexes, key=lambda pair: pair[1].key):
             if after.entries == before.entries and any(e.story_id == write.story_id for e in before.entries):
                 continue
-            put = self._index_put(before, after, write.expires_at)["Put"]
-            try:
-                self._db.put_item(**put)
-            except self._db.exceptions.ConditionalCheckFailedException as exc:
-                raise ConflictError(f"lookup key {after.key!r} changed underneath us") from exc
+            self._put_or_conflict(self._index_put(before, after, write.expires_at)["Put"], f"lookup key {after.key!r}")
 
     def _index_put(self, before: KeyIndex, after: KeyIndex, expires_at: int) -> dict[str, Any]:
         item = {

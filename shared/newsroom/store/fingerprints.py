@@ -36,7 +36,7 @@ from newsroom.core.config import CLAIM_PENDING_SECONDS
 from newsroom.core.models import FingerprintClaims, HeldClaim
 from newsroom.store.batches import batch_get
 from newsroom.store.keys import fingerprint_item_key, string_attr
-from newsroom.store.table import ConflictError, Table
+from newsroom.store.table import Table
 
 
 class FingerprintItems(Table):
@@ -67,10 +67,7 @@ class FingerprintItems(Table):
         keys (see the module's docstring); raises ConflictError at the first key another story
         holds, having written none after it."""
         for put in claim_puts(self._table, story_id, claims):
-            try:
-                self._db.put_item(**put)
-            except self._db.exceptions.ConditionalCheckFailedException as exc:
-                raise ConflictError(f"fingerprint key {put['Item']['PK']['S']!r} is claimed") from exc
+            self._put_or_conflict(put, f"fingerprint key {put['Item']['PK']['S']!r}")
 
 
 def claim_puts(table: str, story_id: str, claims: FingerprintClaims | None) -> list[dict[str, Any]]:

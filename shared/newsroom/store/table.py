@@ -123,6 +123,14 @@ class Table:
         values = (decode(item) for item in items)
         return {source_of(value): value for value in values}
 
+    def _put_or_conflict(self, put: dict[str, Any], what: str) -> None:
+        """One conditional PutItem whose failed condition means another writer got there first
+        (the writes issue 18 moved out of transactions: lookup items, fingerprint claims)."""
+        try:
+            self._db.put_item(**put)
+        except self._db.exceptions.ConditionalCheckFailedException as exc:
+            raise ConflictError(f"{what} changed underneath us") from exc
+
     def _transact(self, items: list[dict[str, Any]]) -> None:
         if len(items) > MAX_TRANSACT_ITEMS:
             raise ValueError(f"a story touches {len(items)} items, over DynamoDB's transaction limit")
