@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import feedparser
 import pytest
 
+from newsroom.core.html import sanitize_html
 from newsroom.core.models import Attribution
 from newsroom.core.urls import credit, same_site, site_domain
 from newsroom.process.attribution import extract_attribution
@@ -646,6 +647,23 @@ def test_syndication_source_meta_inside_the_content(name: str) -> None:
     assert attribution is not None
     assert attribution.marker == "syndication-source"
     assert attribution.original_url == "https://orig.news/story-1"
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        '<link rel="canonical" href="https://www.coindesk.com/policy/x/">',
+        "<meta name='syndication-source' content='https://orig.news/story-1'>",
+    ],
+)
+def test_a_pasted_declaration_is_read_before_the_sanitizer_which_leaves_no_trace_of_it(declaration: str) -> None:
+    """Why attribution reads the feed's HTML on its own, before the sanitizer (README, Processing):
+    the sanitized body no longer holds the evidence."""
+    html = declaration + BODY
+    sanitized = sanitize_html(html, base_url=LINK)
+    assert "canonical" not in sanitized and "syndication" not in sanitized and "<meta" not in sanitized
+    assert extract(html)[1] is not None
+    assert extract(sanitized)[1] is None
 
 
 def test_canonical_link_to_the_copy_itself_is_not_attribution() -> None:
