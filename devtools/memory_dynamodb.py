@@ -11,8 +11,10 @@ It implements exactly the operations the store and its tools call (GetItem, PutI
 UpdateItem, DeleteItem, Query, Scan, BatchGetItem, BatchWriteItem, TransactWriteItems; and
 CreateTable, UpdateTimeToLive, DescribeTable, DeleteTable to build the table from
 template.yaml) with the expression subset of `devtools.memory_expressions`; items, keys and
-pages are `devtools.memory_items`, batches and transactions `devtools.memory_batches`. A parameter the API
-does not have raises botocore's `ParamValidationError`, as boto3 does; one it has but this fake
+pages are `devtools.memory_items`, batches and transactions `devtools.memory_batches`. A request botocore's
+validator refuses (a parameter the API does not have, one missing, a wrong type) raises its
+`ParamValidationError`, as a default boto3 client does before sending (ours do not validate:
+`config.client_config`); a parameter the API has but this fake
 does not implement, and any expression outside the subset, raises a ValidationException, so new
 code fails loudly here instead of being forgiven. Errors are botocore `ClientError`s with
 DynamoDB's codes and shapes (`client.exceptions` holds botocore's own classes).
@@ -51,6 +53,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ParamValidationError, WaiterError
 from botocore.hooks import HierarchicalEmitter
+from botocore.validate import ParamValidator
 
 from devtools.memory_batches import batch_get_item, batch_write_item, transact_write_items
 from devtools.memory_expressions import ExpressionError, Expressions, parse_key_condition, parse_update
@@ -415,15 +418,12 @@ class _Waiter:
 
 
 def _check_parameters(operation: str, params: dict[str, Any]) -> None:
-    shape = service_model().operation_model(operation).input_shape
-    unknown = sorted(set(params) - set(shape.members))
-    missing = sorted(set(shape.required_members) - set(params))
-    if unknown or missing:
-        report = "; ".join(
-            [f'Unknown parameter in input: "{name}"' for name in unknown]
-            + [f'Missing required parameter in input: "{name}"' for name in missing]
-        )
-        raise ParamValidationError(report=report)
+    # botocore's own validator, as a default client runs it before sending: our clients turn it
+    # off for speed (`config.client_config`), so this fake is where a request of the wrong shape
+    # (an unknown or missing parameter, a wrong type, a number out of range) still fails.
+    report = ParamValidator().validate(params, service_model().operation_model(operation).input_shape)
+    if report.has_errors():
+        raise ParamValidationError(report=report.generate_report())
     unsupported = sorted(set(params) - _SUPPORTED[operation])
     if unsupported:
         raise client_error("ValidationException", str(outside(f"{operation} {unsupported}")), operation)

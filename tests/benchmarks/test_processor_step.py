@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 import pytest
-from botocore.exceptions import ParamValidationError
 
 from benchmarks import processor_step
 from benchmarks.processor_step import Split, TimedClient
 from devtools.memory_dynamodb import memory_dynamodb_from_template
+from newsroom.core.config import client_config
 from newsroom.store.dynamo import DynamoStore
 
 
@@ -128,9 +128,16 @@ def test_recorded_calls_replay_through_botocore_to_the_answers_the_emulator_gave
     assert processor_step.botocore_seconds(recording.calls, rounds=2) > 0
 
 
-def test_a_request_botocore_refuses_fails_the_replay() -> None:
-    """Validation runs: a parameter DynamoDB does not have is refused as it would be in AWS."""
+def test_the_replay_runs_the_functions_own_client_configuration() -> None:
+    """botocore's work is measured as the functions do it: without its parameter validation and
+    with the fixed User-Agent (`config.client_config`), so a parameter DynamoDB does not have is
+    sent, not refused (the in-memory DynamoDB refuses it: `tests/store/test_memory_dynamodb.py`)."""
     client, set_body = processor_step.botocore_client()
     set_body(b"{}")
-    with pytest.raises(ParamValidationError):
-        client.get_item(TableName="t", Key={"PK": {"S": "x"}}, NoSuchParameter=1)
+    sent: list[Any] = []
+    client.meta.events.register("before-send.dynamodb", lambda request, **_: sent.append(request))
+    client.get_item(TableName="t", Key={"PK": {"S": "x"}}, ConsistentRead="not a boolean")
+    assert len(sent) == 1  # a default client refuses it before sending (ParamValidationError)
+    user_agent = sent[0].headers["User-Agent"].decode()
+    assert user_agent.startswith(client_config().user_agent)
+    assert "Botocore/" in user_agent and "ua/2" not in user_agent  # boto3's suffix; no User-Agent 2.x

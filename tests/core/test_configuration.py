@@ -102,6 +102,46 @@ def test_an_aws_client_keeps_a_connection_for_every_fetch_thread() -> None:
     assert client_config().max_pool_connections >= int(PARAMETERS["FetchConcurrency"]["MaxValue"])
 
 
+def test_the_functions_clients_send_without_botocore_s_validation_and_with_a_fixed_user_agent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """botocore's per-request validation and User-Agent rebuild are a third of its work in the
+    processor (`make bench`): the clients the functions build skip both (`config.client_config`).
+    A request a default client refuses before sending is sent; the in-memory DynamoDB still
+    refuses it (`tests/store/test_memory_dynamodb.py`)."""
+    from botocore.awsrequest import AWSResponse
+
+    from newsroom.core.config import client_config
+    from newsroom.wiring import clients
+
+    class _Empty:
+        def stream(self, **_: Any) -> Any:
+            yield b"{}"
+
+    sent: list[Any] = []
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        sent.append(request)
+        return AWSResponse(request.url, 200, {"content-type": "application/x-amz-json-1.0"}, _Empty())
+
+    environment = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}
+    for name, value in {**environment, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}.items():
+        monkeypatch.setenv(name, value)
+    clients.reset()
+    try:
+        dynamodb, sqs = clients.dynamodb(), clients.sqs()
+        for client in (dynamodb, sqs):
+            client.meta.events.register("before-send", answer)
+        dynamodb.get_item(TableName="t", Key={"PK": {"S": "x"}}, ConsistentRead="not a boolean")
+        sqs.send_message(QueueUrl="http://127.0.0.1:9/000000000000/q", MessageBody=7)
+    finally:
+        clients.reset()
+    assert len(sent) == 2
+    for request in sent:
+        user_agent = request.headers["User-Agent"].decode()
+        assert user_agent.startswith(client_config().user_agent) and "ua/2" not in user_agent
+
+
 def test_without_the_variable_the_fetch_worker_polls_the_template_s_default_at_once() -> None:
     """Local runs set no FETCH_CONCURRENCY: they poll as many at once as a deployed stack."""
     assert Settings.from_env({}).fetch_concurrency == int(PARAMETERS["FetchConcurrency"]["Default"])

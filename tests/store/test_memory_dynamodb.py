@@ -101,6 +101,23 @@ def test_expressions_outside_dynamodb_rules_or_the_subset_are_refused(
     assert error_code(caught) == "ValidationException"
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"Key": {"PK": {"S": 1}, "SK": {"S": "x"}}},  # a number where DynamoDB's JSON holds a string
+        {"Key": {"PK": {"S": "x"}, "SK": {"S": "x"}}, "ConsistentRead": "yes"},  # not a boolean
+        {"Key": {"PK": {"S": "x"}, "SK": {"S": "x"}}, "ProjectionExpression": 7},
+    ],
+)
+def test_a_request_of_the_wrong_shape_is_refused_as_botocore_s_validator_refuses_it(
+    memory: Backend, params: dict[str, Any]
+) -> None:
+    """Our clients send without botocore's validation (`config.client_config`), so the fake runs
+    it: what a default boto3 client refused before sending still fails in every test."""
+    with pytest.raises(ParamValidationError, match="Invalid type"):
+        memory.client.get_item(TableName="t", **params)
+
+
 def test_requests_dynamodb_refuses_are_refused(memory: Backend) -> None:
     client = memory.client
     with pytest.raises(ParamValidationError):  # not a DynamoDB parameter at all, as boto3 says
