@@ -436,16 +436,18 @@ def _unit(counts: Counts, phase: str, per: float, memory_mb: int, *, io_wait_s: 
 # Lambda": batches of 10 messages decoded, built, deduplicated, joined to their events and stored;
 # CPU time on one core, synthetic 3 KB articles): its own code (the in-memory DynamoDB's time
 # inside each call taken out) plus botocore's work for its 27.8 DynamoDB calls, replayed through a
-# real client with HTTP answered in process (`benchmarks.processor_step`, a floor: no TLS, no
-# CRC32). On 2026-12-04 (second session) on this 2-core machine, five runs: 2.47-2.52 + 11.25-11.51
-# = 13.75-14.03 ms, the highest kept. The 12.4 ms before it was measured for 22.9 calls, before the
-# outside review's mends of issue 18 had a join write its lookup items on more attempts (27.8
-# calls); it was 13.4 ms for 15.2 calls on 2026-12-03 (one transaction of many items took botocore
-# more to serialize than the items apart), and 10.5 ms for 9.2 calls on 2026-12-02. The local
-# run's wall time for new entries is mostly moto answering in this same process, which in AWS is
-# a network wait, not the function's work; that wait is counted apart, per DynamoDB call the run
-# made.
-PROCESSOR_MS_PER_MESSAGE = 14.0
+# client with the functions' own configuration and HTTP answered in process
+# (`benchmarks.processor_step`, a floor: no TLS, no CRC32). On 2026-12-04 (second session) on this
+# 2-core machine, five runs: 2.55-2.56 + 7.61-7.81 = 10.17-10.37 ms, the highest kept (rounded up),
+# once the clients stopped validating each request and rebuilding their User-Agent
+# (`config.client_config`): it was 2.47-2.52 + 11.25-11.51 = 13.75-14.03 ms before, in five runs
+# the same day. The 12.4 ms before that was measured for 22.9 calls, before the outside review's
+# mends of issue 18 had a join write its lookup items on more attempts (27.8 calls); it was 13.4 ms
+# for 15.2 calls on 2026-12-03 (one transaction of many items took botocore more to serialize than
+# the items apart), and 10.5 ms for 9.2 calls on 2026-12-02. The local run's wall time for new
+# entries is mostly moto answering in this same process, which in AWS is a network wait, not the
+# function's work; that wait is counted apart, per DynamoDB call the run made.
+PROCESSOR_MS_PER_MESSAGE = 10.4
 # "For most atomic operations, such as GetItem and PutItem, you can expect an average latency in
 # single-digit milliseconds" (AWS Knowledge Center, "Why is my Amazon DynamoDB request latency
 # high?"): the upper end of the single digits, for transactions and cold connections.
