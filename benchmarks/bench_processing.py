@@ -204,13 +204,15 @@ def _floor(
     reference_seconds: float,
     whole_seconds: float,
 ) -> None:
-    """What no design of this step in Python over these libraries can skip, each part measured on
-    the synthetic feeds: the parse (the fast path, as above), nh3's own work (our cleaner's tags
-    and attributes, without the Python URL callback), one C split of the sanitized body into
-    tags and text (the least a reading of the text does), and one pass over the text's words
-    with a dict lookup each (the least that terms, stopwords, the word count and the
-    fingerprint's words together need). Their sum against feedparser's defaults in the same run
-    says which targets a rewrite of everything after the parse could still reach."""
+    """An estimated floor of the step: the cheapest form, measured on the synthetic feeds, of
+    what any design of it over these libraries needs: the parse (our fast path, as above: Python
+    over lxml), nh3's own work (our cleaner's tags and attributes, without the Python URL
+    callback, on the HTML before any footer is cut), one C split of the sanitized body into tags
+    and text (the least a reading of the text does), and one pass over the text's words with a
+    dict lookup each (the least that terms, stopwords, the word count and the fingerprint's words
+    together need). A lower bound only as far as each stand-in is the least such a step can do;
+    their sum against feedparser's defaults in the same run says which targets a rewrite of
+    everything after the parse could still reach."""
     count = len(entries)
     bare = nh3.Cleaner(
         tags=set(ALLOWED_TAGS),
@@ -229,7 +231,7 @@ def _floor(
         ("the body cut into tags and text (one C split)", _best(bodies, _SANITIZED_SPLIT.split)),  # type: ignore[arg-type]
         ("the text's words, one dict lookup each", _best(texts, lambda t: list(map(table.get, t.lower().split())))),  # type: ignore[attr-defined]
     ]
-    print(f"\nfloor of the whole step: what no design over these libraries skips, {count} synthetic articles")
+    print(f"\nfloor of the whole step, estimated: what any design over these libraries needs, {count} articles")
     print(f"{'part':<56}{'articles/s':>12}{'µs/article':>12}")
     for label, seconds in parts:
         _row(f"  {label}", seconds, count)

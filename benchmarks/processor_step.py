@@ -10,7 +10,7 @@ time is the step's time less the time spent inside those calls. The timer itself
 readings a call, about ten calls a message) stays on the processor's side of the split.
 
 What the split cannot see: in AWS the store talks to botocore, which serialises each request
-(validating it too, unless told not to: ours are, `config.client_config`), signs it, and parses
+(validating it too, unless told not to: our DynamoDB client is, `config.client_config`), signs it, and parses
 each answer, in the function; the emulator takes and returns
 plain dicts, so that work is in neither part. `botocore_seconds` measures it apart: the calls one
 pass made (`RecordingClient`) replayed through a real boto3 DynamoDB client whose HTTP send is
@@ -31,7 +31,7 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
-from newsroom.core.config import client_config
+from newsroom.core.config import dynamodb_client_config
 
 # This process's CPU time, as in `bench_processing`: the machine is shared, and waiting for a
 # core is not the step's cost.
@@ -139,15 +139,15 @@ def _answer_body(answer: dict[str, Any]) -> bytes:
 
 def botocore_client() -> tuple[Any, Callable[[bytes], None]]:
     """A boto3 DynamoDB client that sends nothing: each request, built and signed as for AWS
-    with the functions' own client configuration (`config.client_config`), is answered with the
-    body set by the returned function (HTTP 200)."""
+    with the functions' own DynamoDB client configuration (`config.dynamodb_client_config`), is
+    answered with the body set by the returned function (HTTP 200)."""
     client = boto3.client(
         "dynamodb",
         region_name="us-east-1",
         aws_access_key_id="bench",
         aws_secret_access_key="bench",  # noqa: S106 - signs nothing that leaves the process
         endpoint_url="http://127.0.0.1:9",
-        config=client_config(),
+        config=dynamodb_client_config(),
     )
     body = [b"{}"]
 

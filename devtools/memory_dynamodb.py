@@ -13,8 +13,9 @@ CreateTable, UpdateTimeToLive, DescribeTable, DeleteTable to build the table fro
 template.yaml) with the expression subset of `devtools.memory_expressions`; items, keys and
 pages are `devtools.memory_items`, batches and transactions `devtools.memory_batches`. A request botocore's
 validator refuses (a parameter the API does not have, one missing, a wrong type) raises its
-`ParamValidationError`, as a default boto3 client does before sending (ours do not validate:
-`config.client_config`); a parameter the API has but this fake
+`ParamValidationError`, as a default boto3 client does before sending (our DynamoDB client does
+not validate, `config.client_config`: there an unknown parameter fails in botocore's serializer, a
+`KeyError`, and a wrong type is sent for DynamoDB to refuse); a parameter the API has but this fake
 does not implement, and any expression outside the subset, raises a ValidationException, so new
 code fails loudly here instead of being forgiven. Errors are botocore `ClientError`s with
 DynamoDB's codes and shapes (`client.exceptions` holds botocore's own classes).
@@ -418,9 +419,10 @@ class _Waiter:
 
 
 def _check_parameters(operation: str, params: dict[str, Any]) -> None:
-    # botocore's own validator, as a default client runs it before sending: our clients turn it
-    # off for speed (`config.client_config`), so this fake is where a request of the wrong shape
-    # (an unknown or missing parameter, a wrong type, a number out of range) still fails.
+    # botocore's own validator, as a default client runs it before sending: our DynamoDB client
+    # turns it off for speed (`config.client_config`), so this fake is where a request of the
+    # wrong shape (an unknown or missing parameter, a wrong type, a number out of range) fails
+    # with botocore's own report.
     report = ParamValidator().validate(params, service_model().operation_model(operation).input_shape)
     if report.has_errors():
         raise ParamValidationError(report=report.generate_report())

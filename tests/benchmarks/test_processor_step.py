@@ -130,8 +130,8 @@ def test_recorded_calls_replay_through_botocore_to_the_answers_the_emulator_gave
 
 def test_the_replay_runs_the_functions_own_client_configuration() -> None:
     """botocore's work is measured as the functions do it: without its parameter validation and
-    with the fixed User-Agent (`config.client_config`), so a parameter DynamoDB does not have is
-    sent, not refused (the in-memory DynamoDB refuses it: `tests/store/test_memory_dynamodb.py`)."""
+    with the fixed User-Agent (`config.dynamodb_client_config`), so a parameter of the wrong type
+    is sent, not refused (the in-memory DynamoDB refuses it: `tests/store/test_memory_dynamodb.py`)."""
     client, set_body = processor_step.botocore_client()
     set_body(b"{}")
     sent: list[Any] = []

@@ -102,43 +102,53 @@ def test_an_aws_client_keeps_a_connection_for_every_fetch_thread() -> None:
     assert client_config().max_pool_connections >= int(PARAMETERS["FetchConcurrency"]["MaxValue"])
 
 
-def test_the_functions_clients_send_without_botocore_s_validation_and_with_a_fixed_user_agent(
+def test_the_functions_clients_send_a_fixed_user_agent_and_only_dynamodb_s_go_unvalidated(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """botocore's per-request validation and User-Agent rebuild are a third of its work in the
-    processor (`make bench`): the clients the functions build skip both (`config.client_config`).
-    A request a default client refuses before sending is sent; the in-memory DynamoDB still
-    refuses it (`tests/store/test_memory_dynamodb.py`)."""
+    """botocore's per-request User-Agent rebuild and validation were a third of its work in the
+    processor (`make bench`): every client the functions build sends a fixed User-Agent, and the
+    DynamoDB client, where nearly all the calls are, sends without validation (a request a default
+    client refuses before sending is sent; the in-memory DynamoDB still refuses it:
+    `tests/store/test_memory_dynamodb.py`). SQS and S3 keep validating (`config.client_config`)."""
+    import boto3
     from botocore.awsrequest import AWSResponse
+    from botocore.exceptions import ParamValidationError
 
     from newsroom.core.config import client_config
     from newsroom.wiring import clients
 
     class _Empty:
         def stream(self, **_: Any) -> Any:
-            yield b"{}"
+            yield b""
 
     sent: list[Any] = []
 
     def answer(request: Any, **_: Any) -> AWSResponse:
         sent.append(request)
-        return AWSResponse(request.url, 200, {"content-type": "application/x-amz-json-1.0"}, _Empty())
+        return AWSResponse(request.url, 200, {"content-length": "0"}, _Empty())
 
-    environment = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}
-    for name, value in {**environment, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}.items():
-        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # the session these clients make is theirs
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     clients.reset()
     try:
-        dynamodb, sqs = clients.dynamodb(), clients.sqs()
-        for client in (dynamodb, sqs):
+        dynamodb, sqs, s3 = clients.dynamodb(), clients.sqs(), clients.s3()
+        for client in (dynamodb, sqs, s3):
             client.meta.events.register("before-send", answer)
         dynamodb.get_item(TableName="t", Key={"PK": {"S": "x"}}, ConsistentRead="not a boolean")
-        sqs.send_message(QueueUrl="http://127.0.0.1:9/000000000000/q", MessageBody=7)
+        sqs.send_message(QueueUrl="http://127.0.0.1:9/000000000000/q", MessageBody="m")
+        s3.put_object(Bucket="b", Key="k", Body=b"x")
+        for refused in (
+            lambda: sqs.send_message(QueueUrl="http://127.0.0.1:9/000000000000/q", MessageBody=7),
+            lambda: s3.put_object(Bucket="b", Key="k", Body=b"x", ContentLength="one"),
+        ):
+            with pytest.raises(ParamValidationError):
+                refused()
     finally:
         clients.reset()
-    assert len(sent) == 2
+    assert len(sent) == 3  # the DynamoDB request of the wrong type among them
     for request in sent:
-        user_agent = request.headers["User-Agent"].decode()
+        user_agent = request.headers["User-Agent"]
+        user_agent = user_agent.decode() if isinstance(user_agent, bytes) else user_agent
         assert user_agent.startswith(client_config().user_agent) and "ua/2" not in user_agent
 
 

@@ -79,6 +79,31 @@ def test_syndicated_copy_is_keyed_by_its_original_and_credits_it() -> None:
     assert copy.content_text == original.content_text
 
 
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        '<link rel="canonical" href="https://defiliban.io/news/hong-kong-expands">',
+        "<meta name='syndication-source' content='https://defiliban.io/news/hong-kong-expands'>",
+    ],
+)
+def test_a_declaration_pasted_into_the_content_keys_and_credits_the_story_though_the_body_drops_it(
+    declaration: str,
+) -> None:
+    """Attribution reads the feed's HTML before the sanitizer (README, Processing): the stored body
+    holds no trace of the declaration, yet the story is keyed by and credited to its original."""
+    entry = sample("cryptowire", "Hong Kong Expands")
+    body = declaration + "<p>" + "Regulators widened the regime. " * 20 + "</p>"
+    # The declaration alone names the original: no footer, no declared source, no origLink.
+    entry = replace(
+        entry, content_html=body, summary_html="", declared_source_url=None, declared_source_name=None, orig_link=None
+    )
+    article = build_article(entry, ctx())
+    assert article.attribution is not None
+    assert article.attribution.original_domain == "defiliban.io"
+    assert article.canonical_url == "https://defiliban.io/news/hong-kong-expands"
+    assert "defiliban" not in article.content_html and "<meta" not in article.content_html
+
+
 def test_tracking_parameters_do_not_make_a_new_story() -> None:
     entry = sample("cryptowire", "Dogecoin")
     tracked = replace(entry, link=entry.link + "?utm_source=rss&fbclid=xyz")

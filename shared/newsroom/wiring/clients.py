@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from newsroom.core.claimcheck import EntryBucket
-from newsroom.core.config import client_config, load_sources, settings
+from newsroom.core.config import client_config, dynamodb_client_config, load_sources, settings
 from newsroom.store.dynamo import DynamoStore
 from newsroom.store.roles import RejectLog, Store
 
@@ -20,7 +20,7 @@ from newsroom.store.roles import RejectLog, Store
 def dynamodb() -> Any:
     import boto3
 
-    return boto3.client("dynamodb", config=client_config())
+    return boto3.client("dynamodb", config=dynamodb_client_config())
 
 
 @cache
