@@ -14,8 +14,8 @@ template.yaml) with the expression subset of `devtools.memory_expressions`; item
 pages are `devtools.memory_items`, batches and transactions `devtools.memory_batches`. A request botocore's
 validator refuses (a parameter the API does not have, one missing, a wrong type) raises its
 `ParamValidationError`, as a default boto3 client does before sending (our DynamoDB client does
-not validate, `config.client_config`: there an unknown parameter fails in botocore's serializer, a
-`KeyError`, and a wrong type is sent for DynamoDB to refuse); a parameter the API has but this fake
+not validate, `config.client_config`, which says what becomes of such a request without it); a
+parameter the API has but this fake
 does not implement, and any expression outside the subset, raises a ValidationException, so new
 code fails loudly here instead of being forgiven. Errors are botocore `ClientError`s with
 DynamoDB's codes and shapes (`client.exceptions` holds botocore's own classes).

@@ -16,10 +16,7 @@ def _numbers(line: str) -> list[float]:
     return [float(n.replace(",", "")) for n in re.findall(r"-?\d[\d,]*\.?\d*", line)]
 
 
-def test_the_floor_sums_its_parts_and_gives_the_room_left_at_each_target(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(bench_processing, "ROUNDS", 1)
+def test_the_floor_sums_its_parts_and_gives_the_room_left_at_each_target(capsys: pytest.CaptureFixture[str]) -> None:
     ctx = synthetic.context(range(1, 2))
     entries = parse_feed(
         synthetic.synthetic_feed(1, count=4), source_id="site1", base_url="https://x/", fetched_at=ctx.now

@@ -352,12 +352,15 @@ def client_config(*, validate: bool = True) -> Any:
       (`m/`), the retry mode, OS and architecture, an app id (we set none).
     - `validate=False`, `dynamodb_client_config`'s: "You can disable parameter validation for
       performance reasons. Otherwise, it's recommended to leave parameter validation enabled."
-      Only the DynamoDB client, where nearly all of the calls are, goes without: every request
-      it sends is built by the store (`newsroom.store`), whose contract tests run it on the
+      Only the DynamoDB client, where nearly all of the calls are, goes without: the functions'
+      requests are built by the store (`newsroom.store`), whose contract tests run it on the
       in-memory DynamoDB, which runs botocore's validator itself (`devtools.memory_dynamodb`).
-      Without validation a parameter the API does not have fails in botocore's serializer
-      (`KeyError`) and one of the wrong type is sent for DynamoDB to refuse: either fails the
-      message, as `ParamValidationError` did. SQS and S3 keep it: their calls are few.
+      Without validation, botocore's serializer still fails on most malformed requests before
+      sending (an unknown parameter: `KeyError`; a string for a map: `AttributeError`), others
+      are sent for DynamoDB to refuse (a missing parameter, a wrong scalar type), and a string
+      where a list belongs is sent split into characters: no request the store builds holds such
+      a list (`AttributesToGet`, `AttributeValueList`, string, number or binary sets), and the
+      in-memory DynamoDB refuses it. SQS and S3 keep validation: their calls are few.
     """
     import platform
 
