@@ -10,9 +10,9 @@ time is the step's time less the time spent inside those calls. The timer itself
 readings a call, about ten calls a message) stays on the processor's side of the split.
 
 What the split cannot see: in AWS the store talks to botocore, which serialises each request
-(validating it too, unless told not to: our DynamoDB client is, `config.client_config`), signs it, and parses
-each answer, in the function; the emulator takes and returns
-plain dicts, so that work is in neither part. `botocore_seconds` measures it apart: the calls one
+(validating it too, unless told not to: our DynamoDB client is, `config.client_config`), signs
+it, and parses each answer, in the function; the emulator takes and returns plain dicts, so that
+work is in neither part. `botocore_seconds` measures it apart: the calls one
 pass made (`RecordingClient`) replayed through a real boto3 DynamoDB client whose HTTP send is
 answered, in process, with each call's recorded answer as DynamoDB's JSON: a floor for the
 function's client work, as no HTTP, TLS or check of the answer's CRC32 header takes place.

@@ -112,8 +112,8 @@ def test_expressions_outside_dynamodb_rules_or_the_subset_are_refused(
 def test_a_request_of_the_wrong_shape_is_refused_as_botocore_s_validator_refuses_it(
     memory: Backend, params: dict[str, Any]
 ) -> None:
-    """Our clients send without botocore's validation (`config.client_config`), so the fake runs
-    it: what a default boto3 client refused before sending still fails in every test."""
+    """Our DynamoDB client sends without botocore's validation (`config.client_config`), so the
+    fake runs it: what a default boto3 client refused before sending still fails in every test."""
     with pytest.raises(ParamValidationError, match="Invalid type"):
         memory.client.get_item(TableName="t", **params)
 
